@@ -1,0 +1,38 @@
+# mfg-sync: one command each for setup, tests, the demo and the Dagster UI.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export MFG_SYNC_DATA_DIR ?= $(CURDIR)/.mfg_sync
+
+.PHONY: setup test demo dev lint bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+demo: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m orchestration.demo
+
+dev: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m orchestration.dev
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mfg_sync

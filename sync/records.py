@@ -1,0 +1,183 @@
+"""Canonical record types: the shapes every room agrees on.
+
+Source side (PLM): Part, BomLine, ChangeOrder. These are what `PLMResource` returns and what the
+sync engine maps. Target-side records (ERP materials and BOMs) are defined by the engine beside the
+mapping that produces them. Plain frozen dataclasses so they hash, compare and serialise cheaply;
+`to_row` / `from_row` move them in and out of pandas/pyarrow tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+T = TypeVar("T", bound="Record")
+
+
+class Record:
+    """Mixin: conversion to and from flat table rows (dict of plain values)."""
+
+    entity: ClassVar[str]
+
+    def to_row(self) -> dict[str, Any]:
+        row = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, dict):
+                value = dict(value)
+            row[f.name] = value
+        return row
+
+    @classmethod
+    def from_row(cls: type[T], row: dict[str, Any]) -> T:
+        kwargs = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name not in row:
+                continue
+            value = row[f.name]
+            if f.name in cls._tuple_fields() and value is not None:
+                value = tuple(value)
+            elif f.name in cls._decimal_fields() and value is not None and not isinstance(value, Decimal):
+                value = Decimal(str(value))
+            kwargs[f.name] = value
+        return cls(**kwargs)
+
+    @classmethod
+    def _tuple_fields(cls) -> frozenset[str]:
+        return frozenset()
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Part(Record):
+    """A PLM item at its effective (released) revision."""
+
+    entity: ClassVar[str] = "part"
+
+    number: str  # the PLM item number, the business key (e.g. "PRT-000123")
+    name: str  # description as engineering wrote it
+    revision: str  # effective revision letter/number (e.g. "B")
+    uom: str  # PLM unit of measure (e.g. "EA", "mm", "kg")
+    category: str  # PLM category name (e.g. "Assembly", "Machined Part", "Fastener")
+    make_buy: str = "MAKE"  # "MAKE" or "BUY"
+    lifecycle_phase: str = "Production"
+    guid: str = ""  # the PLM's own id for the item
+    attributes: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
+    effective_at: datetime | None = None  # when the current revision became effective
+
+
+@dataclass(frozen=True, slots=True)
+class BomLine(Record):
+    """One line of a parent item's single-level BOM, as released in the PLM.
+
+    Lines are unique per (parent_number, find_number). In a multi-level extract a shared
+    subassembly's lines appear once; `level` and `path` describe its first occurrence in a
+    depth-first walk from the top-level assembly (level 1 = direct child of the top).
+    """
+
+    entity: ClassVar[str] = "bom_line"
+
+    parent_number: str
+    parent_revision: str
+    find_number: int  # the PLM's lineNumber; stable identity of a line within a parent
+    component_number: str
+    component_revision: str
+    quantity: Decimal  # in `uom`, the component's unit
+    uom: str
+    ref_des: str = ""
+    notes: str = ""
+    level: int = 1
+    path: tuple[str, ...] = ()  # item numbers from the top-level assembly down to the parent
+    guid: str = ""  # the PLM's own id for the line
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.parent_number, self.find_number)
+
+    @classmethod
+    def _tuple_fields(cls) -> frozenset[str]:
+        return frozenset({"path"})
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"quantity"})
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedItem(Record):
+    entity: ClassVar[str] = "affected_item"
+
+    number: str
+    old_revision: str | None
+    new_revision: str
+    guid: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeOrder(Record):
+    """An engineering change order (ECO) and the items it releases."""
+
+    entity: ClassVar[str] = "change_order"
+
+    number: str
+    title: str
+    status: str  # e.g. "OPEN", "EFFECTIVE"
+    effective_at: datetime | None = None
+    affected_items: tuple[AffectedItem, ...] = ()
+    guid: str = ""
+
+
+# --- The sync-state contract: what the engine reads from and hands to the state store ---------------
+
+OPERATIONS = ("create", "update", "delete")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """What the state store remembers of one record last written to a target system."""
+
+    entity: str  # target entity: "material", "bom_header", "bom_item"
+    key: str  # the record's business key as a canonical string (see sync.keys)
+    checksum: str  # checksum of the payload last written
+    payload: dict[str, Any] | None = field(default=None, hash=False)  # that payload (for field-level conflicts)
+    target_key: str | None = None  # the target system's own id, when it differs from the key
+    source_version: str | None = None  # e.g. the PLM revision written
+    target_version: str | None = None  # e.g. the ERP etag / LastChangeDateTime after the write
+    spec_version: str | None = None  # mapping spec version hash used for the write
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedChange:
+    """One operation that the target accepted; stored with ID map, record state and audit in one transaction."""
+
+    entity: str
+    key: str
+    operation: str  # one of OPERATIONS
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None  # None for a delete
+    checksum: str | None  # checksum of `after`; None for a delete
+    target_key: str | None = None
+    source_version: str | None = None
+    target_version: str | None = None
+    spec_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FailedChange:
+    """One operation that could not be applied: it becomes a dead letter."""
+
+    entity: str
+    key: str
+    operation: str
+    payload: dict[str, Any] | None
+    error_code: str  # the system's own code, or ours (e.g. "MAPPING_REQUIRED_MISSING")
+    message: str
+    retryable: bool
