@@ -1,0 +1,208 @@
+"""Applying the plans: ERP materials first, then ERP BOMs bottom-up, each verified by reading the ERP back.
+
+Failed records become dead letters and the run fails at the end, after everything that could be
+written was written: a BOM waits only for the materials it uses.
+"""
+
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+
+import dagster as dg
+import pandas as pd
+
+from assets.erp_plans import FLOW, read_bom_snapshot
+from assets.erp_writer import PlanWriter, bom_units, group_by_bom, material_units
+from assets.metadata import api_metadata, rows_table
+from assets.plan_frames import plan_from_frame
+from orchestration.partitions import assemblies
+from orchestration.settings import load_mapping_spec
+from resources.erp import ERPResource
+from resources.sync_state import SyncStateResource
+from sync.keys import split_key
+from sync.plan import Plan
+from sync.spec import MappingSpec
+
+VERIFY_MATERIALS = "materials_match_plan"
+VERIFY_BOMS = "boms_match_plan"
+RESULT_COLUMNS = ["entity", "key", "op", "status", "error_code", "message"]
+
+
+def _revisions(plm_parts: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(plm_parts["number"], plm_parts["revision"], strict=True))
+
+
+def _sync_run(context: dg.AssetExecutionContext, sync_state: SyncStateResource) -> int:
+    """The state store's run for this Dagster run (one per run, shared by both apply assets)."""
+    store = sync_state.store()
+    for run in store.recent_runs(FLOW, context.partition_key, limit=5):
+        if run.dagster_run_id == context.run.run_id:
+            return run.id
+    return store.start_run(FLOW, context.partition_key, context.run.run_id, context.run.run_id)
+
+
+def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], skip: set[str]) -> list[dict]:
+    """Differences between what the plan wanted and what the ERP holds now (records that failed excluded)."""
+    mismatches = []
+    for item in plan.items:
+        if item.op == "delete" or item.key in skip or item.after is None:
+            continue
+        now = actual.get(item.entity, {}).get(item.key)
+        got = spec.entities[item.entity].normalise(now) if now is not None else None
+        if got is None:
+            mismatches.append({"entity": item.entity, "key": item.key, "field": "*", "expected": "present", "actual": "missing"})
+            continue
+        mismatches += [{"entity": item.entity, "key": item.key, "field": name, "expected": value, "actual": got.get(name)}
+                       for name, value in item.after.items() if got.get(name) != value]
+    wanted = {item.key for item in plan.items if item.op != "delete"}
+    mismatches += [{"entity": "bom_item", "key": key, "field": "*", "expected": "absent", "actual": "present"}
+                   for key in sorted(set(actual.get("bom_item", {})) - wanted)]
+    return mismatches
+
+
+def _result(context, writer: PlanWriter, plan: Plan, mismatches: list[dict], check: str, asset: str,
+            started: float, metrics: dict) -> tuple[dg.Output, dg.AssetCheckResult]:
+    counts = {**writer.report.counts(), "unchanged": plan.counts()["unchanged"]}
+    rows = [asdict(r) for r in writer.report.rows]
+    failures = [r for r in rows if r["status"] == "failed"]
+    metadata = {
+        **counts,
+        "batch_calls": writer.report.batches,
+        "correlation_id": context.run.run_id,
+        "duration_s": round(time.monotonic() - started, 3),
+        **api_metadata("erp", metrics),
+        **({"dead_letters": rows_table(failures, RESULT_COLUMNS)} if failures else {}),
+    }
+    context.log.info(f"{context.partition_key} {asset}: {counts}, {writer.report.batches} $batch call(s)")
+    output = dg.Output(pd.DataFrame(rows, columns=RESULT_COLUMNS), metadata=metadata)
+    verdict = dg.AssetCheckResult(
+        check_name=check,
+        asset_key=asset,
+        passed=not mismatches,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"mismatches": len(mismatches), **({"differences": rows_table(
+            mismatches, ["entity", "key", "field", "expected", "actual"])} if mismatches else {})},
+    )
+    return output, verdict
+
+
+@dg.multi_asset(
+    outs={"erp_materials": dg.AssetOut(group_name="erp", kinds={"pandas", "parquet"},
+                                       description="Materials written to the ERP for this assembly, with each outcome.")},
+    check_specs=[dg.AssetCheckSpec(VERIFY_MATERIALS, asset="erp_materials",
+                                   description="Reading the ERP back gives exactly what the plan wanted.")],
+    partitions_def=assemblies,
+    pool="erp_api",
+)
+def erp_materials(context: dg.AssetExecutionContext, erp_material_plan: pd.DataFrame, plm_parts: pd.DataFrame,
+                  erp: ERPResource, sync_state: SyncStateResource):
+    run_id = _sync_run(context, sync_state)
+    with _failed_run_on_error(sync_state, run_id):
+        yield from _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, run_id)
+
+
+def _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, run_id):
+    started = time.monotonic()
+    spec = load_mapping_spec()
+    plan, errors = plan_from_frame(erp_material_plan, spec.version)
+    with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
+        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec.version, _revisions(plm_parts), context.log)
+        writer.record_mapping_errors(errors)
+        _record_conflicts(sync_state, run_id, plan)
+        writer.send(material_units(writer, plan.items), lambda done, total: context.log.info(f"materials: {done}/{total}"))
+        keys = [i.key for i in plan.items if i.op != "delete"]
+        actual = {"material": client.read_materials(keys)} if keys else {}
+        metrics = client.metrics.snapshot()
+    mismatches = _verify(spec, plan, actual, writer.report.failed_keys("material"))
+    yield from _result(context, writer, plan, mismatches, VERIFY_MATERIALS, "erp_materials", started, metrics)
+
+
+@dg.multi_asset(
+    outs={"erp_boms": dg.AssetOut(group_name="erp", kinds={"pandas", "parquet"},
+                                  description="BOM levels written to the ERP for this assembly, with each outcome.")},
+    check_specs=[dg.AssetCheckSpec(VERIFY_BOMS, asset="erp_boms",
+                                   description="Reading the released ERP BOMs back gives exactly what the plan wanted.")],
+    partitions_def=assemblies,
+    pool="erp_api",
+)
+def erp_boms(context: dg.AssetExecutionContext, erp_bom_plan: pd.DataFrame, erp_materials: pd.DataFrame,
+             plm_parts: pd.DataFrame, erp: ERPResource, sync_state: SyncStateResource):
+    run_id = _sync_run(context, sync_state)
+    with _failed_run_on_error(sync_state, run_id):
+        yield from _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, run_id)
+
+
+def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, run_id):
+    started = time.monotonic()
+    spec = load_mapping_spec()
+    plan, errors = plan_from_frame(erp_bom_plan, spec.version)
+    failed_materials = set(erp_materials.loc[erp_materials["status"] == "failed", "key"])
+    with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
+        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec.version, _revisions(plm_parts), context.log)
+        writer.record_mapping_errors(errors)
+        _record_conflicts(sync_state, run_id, plan)
+        units = _bom_units_unblocked(writer, plan, failed_materials)
+        writer.send(units, lambda done, total: context.log.info(f"BOM records: {done}/{total}"))
+        headers = sorted({i.key for i in plan.items if i.entity == "bom_header"})
+        actual = read_bom_snapshot(client, headers)
+        metrics = client.metrics.snapshot()
+    failed = writer.report.failed_keys("bom_item") | writer.report.failed_keys("bom_header")
+    mismatches = _verify(spec, plan, actual, failed)
+    output, verdict = _result(context, writer, plan, mismatches, VERIFY_BOMS, "erp_boms", started, metrics)
+    yield output
+    yield verdict
+    _finish(context, sync_state, run_id, erp_materials, writer, plan)
+
+
+@contextmanager
+def _failed_run_on_error(sync_state: SyncStateResource, run_id: int) -> Iterator[None]:
+    """An apply that breaks off (outage past all retries, a bug) still closes its sync run as failed."""
+    try:
+        yield
+    except dg.Failure:
+        raise  # _finish already closed the run as partial
+    except Exception:
+        sync_state.store().finish_run(run_id, "failed")
+        raise
+
+
+def _bom_units_unblocked(writer: PlanWriter, plan: Plan, failed_materials: set[str]) -> list:
+    """Units for every BOM level whose materials exist; a level using a failed material is dead-lettered."""
+    units = []
+    for header_key, items in group_by_bom(plan.items).items():
+        used = {split_key(header_key)[0]} | {i.after["BillOfMaterialComponent"] for i in items
+                                             if i.entity == "bom_item" and i.after}
+        blocked = sorted(used & failed_materials)
+        if blocked:
+            changed = [i for i in items if i.op != "unchanged"]
+            writer.record([], [(i, "BLOCKED_BY_MATERIAL", f"material(s) {', '.join(blocked)} failed", True)
+                               for i in changed])
+            continue
+        units += bom_units(writer, header_key, items)
+    return units
+
+
+def _record_conflicts(sync_state: SyncStateResource, run_id: int, plan: Plan) -> None:
+    from resources.state import FieldConflict
+
+    if plan.conflicts:
+        sync_state.store().add_conflicts(run_id, [FieldConflict(c.entity, c.key, c.field, c.source_value, c.target_value)
+                                                  for c in plan.conflicts])
+
+
+def _finish(context, sync_state: SyncStateResource, run_id: int, erp_materials: pd.DataFrame,
+            writer: PlanWriter, plan: Plan) -> None:
+    """Close the sync run; fail the Dagster run when any record failed (after all else was written)."""
+    material_failed = int((erp_materials["status"] == "failed").sum())
+    counts = writer.report.counts()
+    counts["failed"] += material_failed
+    counts["unchanged"] = plan.counts()["unchanged"]
+    status = "succeeded" if counts["failed"] == 0 else "partial"
+    sync_state.store().finish_run(run_id, status, counts)
+    if counts["failed"]:
+        raise dg.Failure(
+            description=f"{context.partition_key}: {counts['failed']} record(s) failed and went to the dead letters",
+            metadata={"failed": counts["failed"], "hint": "mfg-sync state dead-letters"},
+        )

@@ -1,0 +1,125 @@
+"""The dry run: what the ERP must receive so it matches the released PLM BOM. Writes nothing to the ERP.
+
+Each plan compares the mapped PLM data with what we last wrote (state store) AND with a fresh read of
+the ERP, so edits made directly in the ERP, and writes a crashed run made without recording them, are
+both seen before anything is written.
+"""
+
+
+import time
+
+import dagster as dg
+import pandas as pd
+
+from assets.metadata import api_metadata, rows_table
+from assets.plan_frames import plan_counts, plan_to_frame
+from orchestration.partitions import assemblies
+from orchestration.settings import load_mapping_spec
+from resources.erp import ErpClient, ERPResource
+from resources.sync_state import SyncStateResource
+from sync.frames import frame_to_records
+from sync.keys import SEP, bom_item_key, split_key
+from sync.mapping import MappedBom, map_released_bom
+from sync.plan import build_plan
+from sync.records import BomLine, Part
+
+FLOW = "bom_sync"
+CHANGE_COLUMNS = ["op", "entity", "key", "changed_fields", "before", "after"]
+
+
+def map_extract(plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame) -> MappedBom:
+    spec = load_mapping_spec()
+    return map_released_bom(spec, frame_to_records(plm_parts, Part), frame_to_records(plm_bom_lines, BomLine))
+
+
+def read_bom_snapshot(client: ErpClient, header_keys: list[str]) -> dict[str, dict[str, dict]]:
+    """The released ERP BOMs of these headers, as the planner's target snapshot."""
+    headers: dict[str, dict] = {}
+    items: dict[str, dict] = {}
+    for header_key in header_keys:
+        material, plant, usage = split_key(header_key)
+        bom = client.read_bom(material, plant, usage)
+        if bom is None:
+            continue
+        headers[header_key] = bom.header
+        for item in bom.items:
+            items[bom_item_key(material, plant, usage, item["BillOfMaterialItemNumber"])] = item
+    return {"bom_header": headers, "bom_item": items}
+
+
+def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_version: str, started: float,
+                 metrics: dict) -> dg.Output:
+    counts = plan_counts(frame)
+    changes = frame[~frame["op"].isin(["unchanged"])].to_dict(orient="records")
+    context.log.info(f"{context.partition_key}: plan {counts}")
+    return dg.Output(
+        frame,
+        metadata={
+            **{f"to_{op}": n for op, n in counts.items()},
+            "spec_version": spec_version,
+            "correlation_id": context.run.run_id,
+            "duration_s": round(time.monotonic() - started, 3),
+            **api_metadata("erp", metrics),
+            "changes": rows_table(changes, CHANGE_COLUMNS),
+        },
+    )
+
+
+@dg.asset(
+    partitions_def=assemblies,
+    group_name="erp_plan",
+    pool="erp_api",
+    kinds={"pandas", "parquet"},
+    description="Materials to create or update in the ERP for this assembly (a dry run: nothing is written).",
+)
+def erp_material_plan(
+    context: dg.AssetExecutionContext,
+    plm_parts: pd.DataFrame,
+    plm_bom_lines: pd.DataFrame,
+    erp: ERPResource,
+    sync_state: SyncStateResource,
+) -> dg.Output:
+    started = time.monotonic()
+    spec = load_mapping_spec()
+    mapped = map_extract(plm_parts, plm_bom_lines)
+    keys = sorted(mapped.materials)
+    stored = {"material": sync_state.store().stored_records("material", keys=keys)}
+    with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
+        snapshot = {"material": client.read_materials(keys)}
+        metrics = client.metrics.snapshot()
+    plan = build_plan(spec, {"material": mapped.materials}, stored, snapshot, held=mapped.held_keys(),
+                      flow=FLOW, partition=context.partition_key)
+    errors = [e for e in mapped.errors if e.entity == "material"]
+    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics)
+
+
+@dg.asset(
+    partitions_def=assemblies,
+    group_name="erp_plan",
+    pool="erp_api",
+    kinds={"pandas", "parquet"},
+    description="BOM headers and items to create, update or delete in the ERP, children before parents (dry run).",
+)
+def erp_bom_plan(
+    context: dg.AssetExecutionContext,
+    plm_parts: pd.DataFrame,
+    plm_bom_lines: pd.DataFrame,
+    erp: ERPResource,
+    sync_state: SyncStateResource,
+) -> dg.Output:
+    started = time.monotonic()
+    spec = load_mapping_spec()
+    mapped = map_extract(plm_parts, plm_bom_lines)
+    header_keys = sorted(mapped.bom_headers)
+    store = sync_state.store()
+    stored = {"bom_header": store.stored_records("bom_header", keys=header_keys), "bom_item": {}}
+    for header_key in header_keys:
+        stored["bom_item"].update(store.stored_records("bom_item", key_prefix=header_key + SEP))
+    with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
+        snapshot = read_bom_snapshot(client, header_keys)
+        metrics = client.metrics.snapshot()
+    desired = {"bom_header": mapped.bom_headers, "bom_item": mapped.bom_items}
+    plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=FLOW,
+                      partition=context.partition_key)
+    errors = [e for e in mapped.errors if e.entity != "material"]
+    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics)

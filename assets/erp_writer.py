@@ -1,0 +1,219 @@
+"""Applying plans to the ERP: `$batch` calls of up to `batch_size` operations, one change set per material
+and per BOM level, and the state store kept in step batch by batch.
+
+A BOM level is all-or-nothing. A new BOM, a BOM whose header changed, or one with more item changes than
+fit one `$batch` becomes a new BOM version created, filled and released inside ONE change set; smaller
+changes to a released BOM go as one change set of item creates/updates/deletes. Either way production
+never sees half a BOM. After each `$batch` call, its successes (ID map, record state, audit) and its
+failures (dead letters) are stored in one transaction, so a crash loses at most the batch in flight,
+and the next run's plan (which reads the ERP itself) converges without duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from resources.erp import ErpBom, ErpClient
+from resources.erp_batch import ChangesetResult, Operation
+from resources.state import StateStore
+from resources.transport.errors import ApiError
+from sync.applied import applied_changes
+from sync.keys import header_key_of_item, split_key
+from sync.mapping import MappingError
+from sync.plan import PlanItem
+from sync.records import AppliedChange, FailedChange
+
+RETRYABLE_STATUSES = frozenset({408, 412, 423, 429, 500, 502, 503, 504})
+OP_COUNTS = {"create": "created", "update": "updated", "delete": "deleted"}
+
+
+@dataclass
+class Unit:
+    """One change set and the plan items it carries out (recorded together, succeed or fail together)."""
+
+    changeset: list[Operation]
+    items: list[PlanItem]
+
+
+@dataclass
+class WriteRow:
+    entity: str
+    key: str
+    op: str
+    status: str  # "written", "recorded" (state only, the ERP already agreed), "failed"
+    error_code: str = ""
+    message: str = ""
+
+
+@dataclass
+class ApplyReport:
+    rows: list[WriteRow] = field(default_factory=list)
+    batches: int = 0
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("created", "updated", "deleted", "failed"), 0)
+        for row in self.rows:
+            if row.status == "failed":
+                counts["failed"] += 1
+            elif row.op in OP_COUNTS:
+                counts[OP_COUNTS[row.op]] += 1
+        return counts
+
+    def failed_keys(self, entity: str) -> set[str]:
+        return {r.key for r in self.rows if r.entity == entity and r.status == "failed"}
+
+
+class PlanWriter:
+    """Writes units to the ERP in batches and records every outcome in the state store."""
+
+    def __init__(self, client: ErpClient, store: StateStore, run_id: int, flow: str, spec_version: str,
+                 source_versions: Mapping[str, str], log: logging.Logger | None = None) -> None:
+        self.client, self.store, self.run_id, self.flow = client, store, run_id, flow
+        self.spec_version, self.source_versions = spec_version, source_versions
+        self.log = log or logging.getLogger(__name__)
+        self.report = ApplyReport()
+
+    # --- recording ---------------------------------------------------------------------------------------
+    def applied(self, item: PlanItem, target_version: str | None = None) -> list[AppliedChange]:
+        number = split_key(item.key)[0]
+        return applied_changes(item, target_version=target_version, spec_version=self.spec_version,
+                               source_version=self.source_versions.get(number))
+
+    def record(self, done: Iterable[tuple[PlanItem, str]], failed: Iterable[tuple[PlanItem, str, str, bool]]) -> None:
+        """Store successes (item, status) and failures (item, code, message, retryable) in one transaction."""
+        done, failed = list(done), list(failed)
+        changes = [change for item, _ in done for change in self.applied(item)]
+        dead = [FailedChange(i.entity, i.key, i.op, i.after or i.before, code, msg, retryable)
+                for i, code, msg, retryable in failed]
+        self.store.record_batch(self.run_id, self.flow, changes, dead)
+        self.report.rows += [WriteRow(i.entity, i.key, i.op, status) for i, status in done]
+        self.report.rows += [WriteRow(i.entity, i.key, i.op, "failed", code, msg) for i, code, msg, _ in failed]
+
+    def record_mapping_errors(self, errors: Iterable[MappingError], payloads: Mapping[str, dict] | None = None) -> None:
+        dead = [e.to_failed_change((payloads or {}).get(e.key)) for e in errors]
+        if dead:
+            self.store.record_batch(self.run_id, self.flow, [], dead)
+            self.report.rows += [WriteRow(d.entity, d.key, "map", "failed", d.error_code, d.message) for d in dead]
+
+    # --- writing -------------------------------------------------------------------------------------------
+    def send(self, units: list[Unit], progress: Callable[[int, int], None] | None = None) -> None:
+        """Send units in `$batch` calls; after a call that failed as a whole, the rest are dead-lettered."""
+        pending = list(units)
+        total = sum(len(u.items) for u in units)
+        while pending:
+            group, pending = _take_batch(pending, self.client.batch_size)
+            try:
+                results = self.client.batch([u.changeset for u in group])
+            except ApiError as exc:
+                self.log.error(f"erp: $batch failed as a whole ({exc}); {len(group) + len(pending)} change sets not applied")
+                self.fail_units(group + pending, exc.code or type(exc).__name__, str(exc), exc.retryable)
+                return
+            self.report.batches += 1
+            self._record_results(group, results)
+            if progress:
+                progress(len(self.report.rows), total)
+
+    def fail_units(self, units: Iterable[Unit], code: str, message: str, retryable: bool) -> None:
+        self.record([], [(item, code, message, retryable) for unit in units for item in unit.items])
+
+    def _record_results(self, group: list[Unit], results: list[ChangesetResult]) -> None:
+        done, failed = [], []
+        for unit, result in zip(group, results, strict=True):
+            if result.ok:
+                done += [(item, "written") for item in unit.items]
+                continue
+            which = result.failed_operation.label if result.failed_operation else "the change set"
+            message = f"{which}: {result.error_message or 'rejected'}"
+            retryable = result.status in RETRYABLE_STATUSES
+            failed += [(item, result.error_code or str(result.status), message, retryable) for item in unit.items]
+        self.record(done, failed)
+
+
+def _take_batch(units: list[Unit], batch_size: int) -> tuple[list[Unit], list[Unit]]:
+    """As many whole units as fit `batch_size` operations (always at least one), one OData service per call."""
+    size, count = 0, 0
+    service = units[0].changeset[0].service
+    for unit in units:
+        if count and (size + len(unit.changeset) > batch_size or unit.changeset[0].service != service):
+            break
+        size, count = size + len(unit.changeset), count + 1
+    return units[:count], units[count:]
+
+
+# --- materials -----------------------------------------------------------------------------------------------
+def material_units(writer: PlanWriter, items: list[PlanItem]) -> list[Unit]:
+    """One change set per material; updates use the etag of a fresh read (optimistic locking)."""
+    updates = [i for i in items if i.op == "update" and i.changed_fields]
+    fresh = writer.client.read_materials([i.key for i in updates]) if updates else {}
+    units, state_only = [], []
+    for item in items:
+        if item.op == "create":
+            units.append(Unit([Operation.create_material(item.after)], [item]))
+        elif item.op == "update" and not item.changed_fields:
+            state_only.append((item, "recorded"))  # the ERP already holds it: remember that, write nothing
+        elif item.op == "update":
+            etag = (fresh.get(item.key) or {}).get("_etag", "*")
+            units.append(Unit([Operation.update_material(item.key, item.patch, etag)], [item]))
+    if state_only:
+        writer.record(state_only, [])
+    return units
+
+
+# --- BOMs ------------------------------------------------------------------------------------------------------
+def group_by_bom(items: Iterable[PlanItem]) -> dict[str, list[PlanItem]]:
+    """Plan items per BOM header key, keeping the plan's order (children before parents)."""
+    groups: dict[str, list[PlanItem]] = {}
+    for item in items:
+        header = item.key if item.entity == "bom_header" else header_key_of_item(item.key)
+        groups.setdefault(header, []).append(item)
+    return groups
+
+
+def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> list[Unit]:
+    """The change set(s) for one BOM level, or none when only state needs recording."""
+    header = next((i for i in items if i.entity == "bom_header"), None)
+    item_changes = [i for i in items if i.entity == "bom_item" and i.op != "unchanged"]
+    writes = [i for i in item_changes if i.op != "update" or i.changed_fields]
+    header_changed = header is not None and (header.op == "create" or (header.op == "update" and header.changed_fields))
+    if not header_changed and not writes:
+        changed = [i for i in items if i.op != "unchanged"]
+        if changed:
+            writer.record([(i, "recorded") for i in changed], [])
+        return []
+    material, plant, usage = split_key(header_key)
+    if header_changed or len(writes) > writer.client.batch_size:
+        return [_new_version_unit(writer, header_key, header, items)]
+    bom = writer.client.read_bom(material, plant, usage)
+    if bom is None:  # deleted in the ERP since the plan was made: rebuild it as a new version
+        return [_new_version_unit(writer, header_key, header, items)]
+    carried = [*item_changes, *([header] if header is not None and header.op != "unchanged" else [])]
+    try:
+        operations = [_item_operation(bom, i) for i in writes]
+    except KeyError as exc:  # an item the plan saw is gone from the ERP: re-plan on the next run
+        writer.fail_units([Unit([], carried)], "ERP_ITEM_VANISHED", f"BOM {header_key}: {exc.args[0]}", True)
+        return []
+    return [Unit(operations, carried)]
+
+
+def _new_version_unit(writer: PlanWriter, header_key: str, header: PlanItem | None, items: list[PlanItem]) -> Unit:
+    if header is None or header.after is None:
+        raise ValueError(f"BOM {header_key}: the plan has item changes but no desired header")
+    material, plant, usage = split_key(header_key)
+    desired_header = header.after
+    desired_items = [i.after for i in items if i.entity == "bom_item" and i.op != "delete"]
+    version = writer.client.next_bom_version(material, plant, usage)
+    operation = Operation.create_bom(desired_header, desired_items, draft=False, version=version)
+    return Unit([operation], [i for i in items if i.op != "unchanged"])
+
+
+def _item_operation(bom: ErpBom, item: PlanItem) -> Operation:
+    number = split_key(item.key)[-1]
+    if item.op == "create":
+        return Operation.create_bom_item(bom, item.after)
+    if item.op == "delete":
+        return Operation.delete_bom_item(bom, number)
+    old_number = split_key(item.previous_key)[-1] if item.previous_key else number
+    etag = bom.item(old_number).get("_etag")
+    return Operation.update_bom_item(bom, old_number, item.patch, etag)

@@ -1,0 +1,119 @@
+"""`mfg-sync state ...`: migrate the sync-state store and look into it.
+
+The store comes from `MFG_SYNC_STATE_URL` (and `MFG_SYNC_STATE_SCHEMA`), else the SQLite file under
+`MFG_SYNC_DATA_DIR`. URLs are shown with the password masked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from resources.state import StateStore, StateStoreError
+
+
+def _store() -> StateStore:
+    try:
+        return StateStore.from_env()
+    except StateStoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _emit(rows: list[Any], as_json: bool, line: Any) -> None:
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], default=str, indent=2))
+        return
+    for row in rows:
+        click.echo(line(row))
+
+
+@click.group()
+def state() -> None:
+    """The sync-state store: ID map, record state, audit, dead letters, webhook drops, conflicts."""
+
+
+@state.command()
+def upgrade() -> None:
+    """Apply pending schema migrations (safe to repeat, safe from two processes at once)."""
+    store = _store()
+    try:
+        before = store.current_revision()
+        after = store.upgrade()
+    finally:
+        store.dispose()
+    change = "already at" if before == after else f"upgraded from {before or 'empty'} to"
+    click.echo(f"state store {store.safe_url}: {change} revision {after}")
+
+
+@state.command("dead-letters")
+@click.option("--flow", default=None, help="Only this flow.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def dead_letters(flow: str | None, as_json: bool) -> None:
+    """Open (and retrying) dead letters, oldest first."""
+    store = _store()
+    try:
+        rows = store.open_dead_letters(flow=flow)
+    finally:
+        store.dispose()
+    _emit(
+        rows,
+        as_json,
+        lambda d: (
+            f"#{d.id} {d.status:<8} {d.flow} {d.entity}/{d.key} {d.operation} "
+            f"[{d.error_code}{' retryable' if d.retryable else ''}] x{d.attempts} "
+            f"last {d.last_seen:%Y-%m-%d %H:%M:%S}Z: {d.message}"
+        ),
+    )
+    if not rows and not as_json:
+        click.echo("no open dead letters")
+
+
+@state.command()
+@click.argument("entity")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def history(entity: str, key: str, as_json: bool) -> None:
+    """The audit trail of one record (ENTITY KEY), oldest first."""
+    store = _store()
+    try:
+        rows = store.record_history(entity, key)
+    finally:
+        store.dispose()
+    _emit(
+        rows,
+        as_json,
+        lambda a: (
+            f"{a.at:%Y-%m-%d %H:%M:%S}Z run {a.run_id} {a.operation:<6} "
+            f"checksum={a.checksum or '-'} after={json.dumps(a.after, default=str)}"
+        ),
+    )
+    if not rows and not as_json:
+        click.echo(f"no history for {entity}/{key}")
+
+
+@state.command()
+@click.option("--flow", default=None, help="Only this flow.")
+@click.option("--partition", default=None, help="Only this partition.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def runs(flow: str | None, partition: str | None, limit: int, as_json: bool) -> None:
+    """Recent sync runs, newest first."""
+    store = _store()
+    try:
+        rows = store.recent_runs(flow=flow, partition=partition, limit=limit)
+    finally:
+        store.dispose()
+    _emit(
+        rows,
+        as_json,
+        lambda r: (
+            f"#{r.id} {r.status:<9} {r.flow} [{r.partition or '-'}] started {r.started_at:%Y-%m-%d %H:%M:%S}Z "
+            + " ".join(f"{k}={v}" for k, v in r.counts.items())
+            + f" corr={r.correlation_id} dagster={r.dagster_run_id or '-'}"
+        ),
+    )
+    if not rows and not as_json:
+        click.echo("no runs")

@@ -1,0 +1,543 @@
+"""`ERPResource` and `ErpClient`: the SAP S/4HANA (OData v2) ERP as seen by the assets.
+
+Services: API_PRODUCT_SRV (A_Product + to_Description + to_Plant) and API_BILL_OF_MATERIAL_SRV;v=0002
+(MaterialBOM, MaterialBOMItem, ReleaseVersionBOM). Auth: OAuth 2.0 client credentials (default) or Basic;
+CSRF tokens for writes (resources/erp_http.py); typed errors carry SAP's message code. Payloads are the
+flat dicts of resources/erp_payloads.py (read extras under "_" keys are documented there).
+
+Env vars read by `ERPResource.from_env()` (sandbox defaults when unset): MFG_SYNC_ERP_URL,
+MFG_SYNC_ERP_AUTH_MODE (oauth|basic), MFG_SYNC_ERP_TOKEN_URL, MFG_SYNC_ERP_CLIENT_ID,
+MFG_SYNC_ERP_CLIENT_SECRET, MFG_SYNC_ERP_USERNAME, MFG_SYNC_ERP_PASSWORD, MFG_SYNC_ERP_PLANT.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import dagster as dg
+
+from resources.erp_batch import (
+    BOM_SERVICE,
+    PRODUCT_SERVICE,
+    ChangesetResult,
+    HttpPart,
+    Operation,
+    OperationResult,
+    build_batch,
+    parse_batch,
+    release_path,
+)
+from resources.erp_http import SapCsrf, odata_get, send_write
+from resources.erp_odata import chunks, key_predicate, odata_filter
+from resources.erp_payloads import (
+    BOM_HEADER_FIELDS,
+    BOM_ITEM_FIELDS,
+    RELEASED_STATUSES,
+    bom_header_from_sap,
+    bom_item_from_sap,
+    bom_item_to_sap,
+    material_from_sap,
+    material_to_sap,
+    split_material_changes,
+)
+from resources.transport import (
+    ApiClient,
+    ApiError,
+    BasicAuth,
+    NotFoundError,
+    OAuth2ClientCredentials,
+    RateLimit,
+    RetryPolicy,
+    Timeouts,
+    TransportPolicy,
+    scrub,
+)
+
+log = logging.getLogger("resources.erp")
+SANDBOX_URL = "http://127.0.0.1:8102"
+TOKEN_PATH = "/sap/bc/sec/oauth2/token"
+MATERIAL_EXPAND = "to_Description,to_Plant"
+DRAFT_STATUS = "10"
+
+
+@dataclass
+class ErpBom:
+    """One MaterialBOM version: flat header (with "_" extras) and its flat items, sorted by item number."""
+
+    header: dict[str, Any]
+    items: list[dict[str, Any]]
+
+    @property
+    def material(self) -> str:
+        return self.header["Material"]
+
+    @property
+    def plant(self) -> str:
+        return self.header["Plant"]
+
+    @property
+    def usage(self) -> str:
+        return self.header["BillOfMaterialVariantUsage"]
+
+    @property
+    def bom_id(self) -> str:
+        return self.header["_bom_id"]
+
+    @property
+    def version(self) -> str:
+        return self.header["_version"]
+
+    @property
+    def status(self) -> str:
+        return self.header["_version_status"]
+
+    @property
+    def is_released(self) -> bool:
+        return self.status in RELEASED_STATUSES
+
+    @property
+    def name(self) -> str:
+        return f"{self.material}/{self.plant}/{self.usage} v{self.version or '-'}"
+
+    def key_predicate(self) -> str:
+        return key_predicate(**self.header["_keys"])
+
+    def item(self, item_number: str) -> dict[str, Any]:
+        """The item with this number ('10' and '0010' are the same); NotFound-style KeyError if absent."""
+        wanted = str(item_number).zfill(4)
+        for item in self.items:
+            if str(item["BillOfMaterialItemNumber"]).zfill(4) == wanted:
+                return item
+        raise KeyError(f"BOM {self.name} has no item {item_number}")
+
+    def item_path(self, item_number: str) -> str:
+        return f"MaterialBOMItem{key_predicate(**self.item(item_number)['_keys'])}"
+
+
+def _bom_from_entity(entity: Mapping[str, Any]) -> ErpBom:
+    items = entity.get("to_BillOfMaterialItem", {})
+    raw_items = items.get("results", []) if isinstance(items, Mapping) else []
+    flat = sorted((bom_item_from_sap(i) for i in raw_items), key=lambda i: str(i["BillOfMaterialItemNumber"]))
+    return ErpBom(bom_header_from_sap(entity), flat)
+
+
+def _version_number(header: Mapping[str, Any]) -> int:
+    version = header.get("_version") or "0"
+    return int(version) if str(version).isdigit() else 0
+
+
+class ErpClient:
+    """Thread-safe SAP OData v2 client over the shared transport; use as a context manager."""
+
+    def __init__(self, api: ApiClient, *, plant: str, batch_size: int, read_chunk_size: int,
+                 logger: logging.Logger | Any | None = None) -> None:
+        self.api = api
+        self.plant = plant
+        self.batch_size = batch_size
+        self.read_chunk_size = read_chunk_size
+        self._log = logger or log
+
+    @property
+    def metrics(self):
+        """The transport metrics (`.snapshot()` -> plain numbers; events include `csrf_fetch`, `token_fetch`)."""
+        return self.api.metrics
+
+    def close(self) -> None:
+        """Close the connection pool and the token session."""
+        self.api.close()
+
+    def __enter__(self) -> ErpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- generic OData reads ---------------------------------------------------------------------------
+
+    def iter_entities(self, service: str, entity_set: str, *, filter: str | None = None,
+                      select: Iterable[str] | None = None, expand: str | None = None,
+                      orderby: str | None = None, top: int | None = None) -> Iterator[dict[str, Any]]:
+        """Raw OData entities of a collection, following server-driven paging (`__next`)."""
+        params: dict[str, Any] = {"$format": "json"}
+        for name, value in (("$filter", filter), ("$expand", expand), ("$orderby", orderby)):
+            if value:
+                params[name] = value
+        if select:
+            params["$select"] = ",".join(select)
+        if top is not None:
+            params["$top"] = str(top)
+        route = f"{service}/{entity_set}"
+        url: str | None = route
+        while url is not None:
+            d = odata_get(self.api, url, route=route, params=params)
+            yield from d.get("results", [])
+            url, params = d.get("__next"), None  # __next carries the whole query
+
+    # ---- materials -------------------------------------------------------------------------------------
+
+    def read_materials(self, products: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Flat materials by SAP's Product key (SAP upper-cases numbers); absent keys are simply missing."""
+        keys = sorted({p.upper() for p in products})
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in chunks(keys, self.read_chunk_size):  # keeps each URL well under gateway limits
+            for entity in self.iter_entities(PRODUCT_SERVICE, "A_Product", filter=odata_filter(Product__in=chunk),
+                                             expand=MATERIAL_EXPAND):
+                flat = material_from_sap(entity, self.plant)
+                out[flat["Product"]] = flat
+        return out
+
+    def read_material(self, product: str) -> dict[str, Any]:
+        """One flat material; NotFoundError if SAP does not know it."""
+        d = odata_get(self.api, f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product.upper())}",
+                      route=f"{PRODUCT_SERVICE}/A_Product(...)", params={"$expand": MATERIAL_EXPAND})
+        return material_from_sap(d, self.plant)
+
+    def materials_changed_since(self, since: datetime) -> list[dict[str, Any]]:
+        """Flat materials whose LastChangeDateTime is after `since` (aware datetime)."""
+        if since.tzinfo is None:
+            raise ValueError("materials_changed_since needs an aware datetime (e.g. datetime.now(UTC))")
+        entities = self.iter_entities(PRODUCT_SERVICE, "A_Product", expand=MATERIAL_EXPAND,
+                                      filter=odata_filter(LastChangeDateTime__gt=since))
+        return [material_from_sap(e, self.plant) for e in entities]
+
+    def create_material(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Deep insert of product + EN description + plant data; returns the stored flat material."""
+        body = material_to_sap(payload, self.plant)
+        plant = body["to_Plant"]["results"][0]["Plant"]
+        response = send_write(self.api, "POST", f"{PRODUCT_SERVICE}/A_Product", route=f"{PRODUCT_SERVICE}/A_Product",
+                              json=body, headers={"Accept": "application/json"})
+        return material_from_sap(response.json()["d"], plant)
+
+    def update_material(self, product: str, changes: Mapping[str, Any], etag: str) -> dict[str, Any]:
+        """PATCH with If-Match (stale etag -> PreconditionFailedError); then description and plant data
+        (created when missing). Returns the material as stored afterwards."""
+        header, description, plant = split_material_changes(product, changes)
+        product = product.upper()
+        if not etag:
+            raise ValueError(f"material {product}: update_material needs the etag read with the material")
+        route = f"{PRODUCT_SERVICE}/A_Product(...)"
+        send_write(self.api, "PATCH", f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}", route=route,
+                   json=header, headers={"If-Match": etag})
+        if description:
+            self._upsert_child(product, "A_ProductDescription", "to_Description", {"Language": "EN"}, description)
+        plant_code = plant.pop("Plant", self.plant)
+        if plant:
+            self._upsert_child(product, "A_ProductPlant", "to_Plant", {"Plant": plant_code}, plant)
+        return self.read_material(product)
+
+    def _upsert_child(self, product: str, entity_set: str, nav: str, keys: dict[str, str],
+                      changes: dict[str, Any]) -> None:
+        path = f"{PRODUCT_SERVICE}/{entity_set}{key_predicate(Product=product, **keys)}"
+        try:
+            send_write(self.api, "PATCH", path, route=f"{PRODUCT_SERVICE}/{entity_set}(...)", json=changes)
+        except NotFoundError:
+            send_write(self.api, "POST", f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}/{nav}",
+                       route=f"{PRODUCT_SERVICE}/A_Product(...)/{nav}", json={**keys, **changes},
+                       headers={"Accept": "application/json"})
+
+    def mark_material_for_deletion(self, product: str, etag: str) -> dict[str, Any]:
+        """SAP never deletes a product: it sets IsMarkedForDeletion (If-Match as for updates)."""
+        product = product.upper()
+        send_write(self.api, "PATCH", f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}",
+                   route=f"{PRODUCT_SERVICE}/A_Product(...)", json={"IsMarkedForDeletion": True},
+                   headers={"If-Match": etag})
+        return self.read_material(product)
+
+    # ---- BOMs --------------------------------------------------------------------------------------------
+
+    def bom_versions(self, material: str, plant: str, usage: str = "1") -> list[ErpBom]:
+        """Every MaterialBOM version (drafts, released, superseded) of one material/plant/usage, with items."""
+        flt = odata_filter(Material=material.upper(), Plant=plant, BillOfMaterialVariantUsage=usage)
+        entities = self.iter_entities(BOM_SERVICE, "MaterialBOM", filter=flt, expand="to_BillOfMaterialItem")
+        return sorted((_bom_from_entity(e) for e in entities), key=lambda b: _version_number(b.header))
+
+    def read_bom(self, material: str, plant: str, usage: str = "1", *, include_drafts: bool = False) -> ErpBom | None:
+        """The released (active) BOM; with `include_drafts`, the newest version that is a draft or released."""
+        wanted = (*RELEASED_STATUSES, DRAFT_STATUS) if include_drafts else RELEASED_STATUSES
+        versions = [b for b in self.bom_versions(material, plant, usage) if b.status in wanted]
+        return versions[-1] if versions else None
+
+    def read_bom_by_keys(self, bom: ErpBom) -> ErpBom:
+        """Re-read one BOM version (header + items) by its keys."""
+        d = odata_get(self.api, f"{BOM_SERVICE}/MaterialBOM{bom.key_predicate()}",
+                      route=f"{BOM_SERVICE}/MaterialBOM(...)", params={"$expand": "to_BillOfMaterialItem"})
+        return _bom_from_entity(d)
+
+    def next_bom_version(self, material: str, plant: str, usage: str = "1") -> str:
+        versions = self.bom_versions(material, plant, usage)
+        return str(max((_version_number(b.header) for b in versions), default=0) + 1)
+
+    def create_bom(self, header: Mapping[str, Any], items: list[Mapping[str, Any]], draft: bool = True) -> ErpBom:
+        """Deep insert of a new BOM version with its items, as a draft (status 10) unless `draft=False`,
+        in which case it is released right away (superseding the previous released version)."""
+        usage = str(header.get("BillOfMaterialVariantUsage") or "1")
+        version = self.next_bom_version(str(header.get("Material", "")), str(header.get("Plant", "")), usage)
+        op = Operation.create_bom(header, items, draft=True, version=version)
+        response = send_write(self.api, "POST", f"{BOM_SERVICE}/MaterialBOM", route=f"{BOM_SERVICE}/MaterialBOM",
+                              json=op.parts[0].body, headers={"Accept": "application/json"})
+        bom = _bom_from_entity(response.json()["d"])
+        return bom if draft else self.release_bom_version(bom)
+
+    def create_draft_version(self, material: str, plant: str, usage: str = "1", *,
+                             header: Mapping[str, Any] | None = None,
+                             items: list[Mapping[str, Any]] | None = None) -> ErpBom:
+        """A new draft version; header/items default to a copy of the released version's."""
+        released = self.read_bom(material, plant, usage)
+        base_header = {k: v for k, v in (released.header if released else {}).items() if k in BOM_HEADER_FIELDS}
+        new_header = {**base_header, **(header or {}), "Material": material, "Plant": plant,
+                      "BillOfMaterialVariantUsage": usage}
+        if items is None:
+            items = [{k: v for k, v in i.items() if k in BOM_ITEM_FIELDS and v is not None}
+                     for i in (released.items if released else [])]
+        return self.create_bom({k: v for k, v in new_header.items() if v is not None}, items, draft=True)
+
+    def create_bom_item(self, bom: ErpBom, item: Mapping[str, Any]) -> dict[str, Any]:
+        path = f"{BOM_SERVICE}/MaterialBOM{bom.key_predicate()}/to_BillOfMaterialItem"
+        response = send_write(self.api, "POST", path, route=f"{BOM_SERVICE}/MaterialBOM(...)/to_BillOfMaterialItem",
+                              json=bom_item_to_sap(item, bom.name), headers={"Accept": "application/json"})
+        created = bom_item_from_sap(response.json()["d"])
+        bom.items.append(created)
+        return created
+
+    def update_bom_item(self, bom: ErpBom, item_number: str, changes: Mapping[str, Any],
+                        etag: str | None = None) -> dict[str, Any]:
+        """PATCH one item (If-Match when an etag is given); returns the item as stored afterwards."""
+        path = f"{BOM_SERVICE}/{bom.item_path(item_number)}"
+        route = f"{BOM_SERVICE}/MaterialBOMItem(...)"
+        send_write(self.api, "PATCH", path, route=route, json=bom_item_to_sap(changes, bom.name),
+                   headers={"If-Match": etag} if etag else None)
+        fresh = bom_item_from_sap(odata_get(self.api, path, route=route))
+        bom.items[bom.items.index(bom.item(item_number))] = fresh
+        return fresh
+
+    def delete_bom_item(self, bom: ErpBom, item_number: str) -> None:
+        item = bom.item(item_number)
+        send_write(self.api, "DELETE", f"{BOM_SERVICE}/{bom.item_path(item_number)}",
+                   route=f"{BOM_SERVICE}/MaterialBOMItem(...)")
+        bom.items.remove(item)
+
+    def release_bom_version(self, bom: ErpBom) -> ErpBom:
+        """Call ReleaseVersionBOM; returns the version as stored afterwards (status 20)."""
+        send_write(self.api, "POST", f"{BOM_SERVICE}/{release_path(bom.material, bom.plant, bom.version, bom.bom_id)}",
+                   route=f"{BOM_SERVICE}/ReleaseVersionBOM", headers={"Accept": "application/json"})
+        return self.read_bom_by_keys(bom)
+
+    # ---- $batch --------------------------------------------------------------------------------------------
+
+    def batch(self, changesets: list[list[Operation]]) -> list[ChangesetResult]:
+        """Send change sets in as few `$batch` calls as `batch_size` allows (split only between change
+        sets, one service per call); return one result per change set, in order."""
+        for number, changeset in enumerate(changesets, 1):
+            if not changeset:
+                raise ValueError(f"change set {number} is empty")
+            if len(changeset) > self.batch_size:
+                raise ValueError(f"change set {number} has {len(changeset)} operations; batch_size is "
+                                 f"{self.batch_size} and a change set cannot be split")
+            if len({op.service for op in changeset}) > 1:
+                raise ValueError(f"change set {number} mixes services (materials and BOMs): a change set "
+                                 "travels in one $batch of one OData service")
+        results: list[ChangesetResult] = []
+        for group in self._groups(changesets):
+            results.extend(self._send_batch(group))
+        return results
+
+    def _groups(self, changesets: list[list[Operation]]) -> Iterator[list[list[Operation]]]:
+        group: list[list[Operation]] = []
+        size = 0
+        for changeset in changesets:
+            same_service = not group or group[0][0].service == changeset[0].service
+            if group and (size + len(changeset) > self.batch_size or not same_service):
+                yield group
+                group, size = [], 0
+            group.append(changeset)
+            size += len(changeset)
+        if group:
+            yield group
+
+    def _send_batch(self, group: list[list[Operation]]) -> list[ChangesetResult]:
+        service = group[0][0].service
+        content_type, body = build_batch(group)
+        response = send_write(self.api, "POST", f"{service}/$batch", route=f"{service}/$batch", content=body,
+                              headers={"Content-Type": content_type, "Accept": "multipart/mixed"})
+        answers = parse_batch(response.headers.get("Content-Type", ""), response.content)
+        if len(answers) != len(group):
+            raise ValueError(f"erp: $batch answered {len(answers)} parts for {len(group)} change sets")
+        results = [_changeset_result(cs, answer) for cs, answer in zip(group, answers, strict=True)]
+        failed = sum(1 for r in results if not r.ok)
+        self._log.info("erp: $batch to %s: %d change set(s), %d operation(s), %d failed", service, len(group),
+                       sum(len(cs) for cs in group), failed)
+        return results
+
+    # ---- connection check ---------------------------------------------------------------------------------
+
+    def test_connection(self) -> dict[str, Any]:
+        """Reachability + auth (token or Basic) + read permission on both services + a CSRF token (write
+        session). Never raises for an ERP-side failure: returns ok=False with the typed error's fields."""
+        facts: dict[str, Any] = {"ok": False, "system": "erp", "base_url": str(self.api.http.base_url)}
+        try:
+            facts["products_readable"] = bool(list(self.iter_entities(PRODUCT_SERVICE, "A_Product", top=1,
+                                                                      select=["Product"])) or True)
+            facts["boms_readable"] = bool(list(self.iter_entities(BOM_SERVICE, "MaterialBOM", top=1,
+                                                                  select=["BillOfMaterial"])) or True)
+            for hook in self.api._hooks:  # the CSRF fetch proves the user may open a write session
+                if isinstance(hook, SapCsrf):
+                    hook._fetch(self.api)
+                    facts["csrf_token"] = "obtained"
+        except ApiError as err:
+            facts["error"] = err.as_dict()
+            return facts
+        facts["ok"] = True
+        return facts
+
+
+def _part_error(part: HttpPart) -> tuple[str | None, str | None, dict[str, Any]]:
+    body = part.json()
+    error = body.get("error", {}) if isinstance(body, dict) else {}
+    message = error.get("message")
+    if isinstance(message, dict):
+        message = message.get("value")
+    if not error and part.body:
+        message = scrub(part.body.decode("utf-8", "replace")[:300])
+    return error.get("code"), message, error.get("innererror") or {}
+
+
+_CONTENT_ID = re.compile(r"^\d+\.(\d+)\.\d+$")
+
+
+def _failed_index(changeset: list[Operation], part: HttpPart, inner: Mapping[str, Any], message: str) -> int | None:
+    """Which operation failed: the Content-ID the ERP echoes (`cs.op.part`), else the one operation whose
+    key the error message names (SAP messages name the material)."""
+    candidates = [part.headers.get("content-id", "")]
+    candidates += [str(d.get("ContentID") or d.get("contentid") or "") for d in inner.get("errordetails", []) or []
+                   if isinstance(d, Mapping)]
+    for cid in candidates:
+        m = _CONTENT_ID.match(cid.strip())
+        if m and 1 <= int(m.group(1)) <= len(changeset):
+            return int(m.group(1)) - 1
+    named = [i for i, op in enumerate(changeset)
+             if re.search(rf"(?<![\w-]){re.escape(op.label.split(' ', 1)[1].split('/')[0])}(?![\w-])", message or "")]
+    return named[0] if len(named) == 1 else None
+
+
+def _changeset_result(changeset: list[Operation], answer: list[HttpPart] | HttpPart) -> ChangesetResult:
+    if isinstance(answer, HttpPart):  # the change set failed as a whole: one error for all of it
+        code, message, inner = _part_error(answer)
+        index = _failed_index(changeset, answer, inner, message or "")
+        ops = [OperationResult(op, ok=False) for op in changeset]
+        if index is not None:
+            ops[index] = OperationResult(changeset[index], ok=False, status=answer.status, error_code=code,
+                                         error_message=message)
+        return ChangesetResult(False, ops, answer.status, code, message, index)
+    expected = sum(len(op.parts) for op in changeset)
+    if len(answer) != expected:
+        raise ValueError(f"erp: change set answered {len(answer)} parts for {expected} requests")
+    ops, cursor = [], 0
+    for op in changeset:
+        parts = answer[cursor:cursor + len(op.parts)]
+        cursor += len(op.parts)
+        first = parts[0].json()
+        entity = first.get("d") if isinstance(first, dict) else None
+        body = op.parse(entity) if op.parse and isinstance(entity, dict) else None
+        etag = parts[0].headers.get("etag") if len(op.parts) == 1 else None
+        ops.append(OperationResult(op, ok=True, status=parts[-1].status, body=body, etag=etag))
+    return ChangesetResult(True, ops, 200)
+
+
+def _resolved(value: Any) -> str:
+    """A field's value; an `EnvVar` (resource used outside a Dagster run) is read from the environment."""
+    if isinstance(value, dg.EnvVar):
+        resolved = value.get_value()
+        if resolved is None:
+            raise ValueError(f"environment variable {value.env_var_name} is not set")
+        return resolved
+    return value
+
+
+class ERPResource(dg.ConfigurableResource):
+    """The SAP S/4HANA ERP (OData v2). Defaults point at the local sandbox ERP."""
+
+    url: str = SANDBOX_URL
+    auth_mode: str = "oauth"  # "oauth" (client credentials) or "basic"
+    token_url: str | None = None  # default: {url}/sap/bc/sec/oauth2/token
+    client_id: str = "MFG_SYNC_COMM_USER"
+    client_secret: str = "sandbox-erp-secret"
+    username: str = "MFG_SYNC_API"
+    password: str = "sandbox-erp-password"
+    token_leeway_s: float = 30.0  # renew this long before the token expires
+    plant: str = "1000"
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 60.0
+    max_attempts: int = 5
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    total_budget_s: float = 120.0
+    retry_after_cap_s: float = 60.0
+    rate_limit_requests: int | None = 15  # per rate_limit_period_s; the gateway allows 1200/min
+    rate_limit_period_s: float = 1.0
+    batch_size: int = 100
+    read_chunk_size: int = 40  # product keys per $filter, so URLs stay short
+    max_connections: int = 10
+    correlation_header: str = "X-Correlation-ID"
+
+    def __repr_args__(self):  # never show a secret in a repr
+        for name, value in super().__repr_args__():
+            yield name, ("***" if name in ("client_secret", "password") else value)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> ERPResource:
+        """Build from MFG_SYNC_ERP_* env vars (secrets as `dagster.EnvVar` when set), else sandbox defaults."""
+        env = os.environ
+        values: dict[str, Any] = {}
+        for field, var in (("url", "MFG_SYNC_ERP_URL"), ("auth_mode", "MFG_SYNC_ERP_AUTH_MODE"),
+                           ("token_url", "MFG_SYNC_ERP_TOKEN_URL"), ("client_id", "MFG_SYNC_ERP_CLIENT_ID"),
+                           ("username", "MFG_SYNC_ERP_USERNAME"), ("plant", "MFG_SYNC_ERP_PLANT")):
+            if env.get(var):
+                values[field] = env[var]
+        for field, var in (("client_secret", "MFG_SYNC_ERP_CLIENT_SECRET"), ("password", "MFG_SYNC_ERP_PASSWORD")):
+            if env.get(var):
+                values[field] = dg.EnvVar(var)
+        return cls(**{**values, **overrides})
+
+    def policy(self) -> TransportPolicy:
+        rate = RateLimit(self.rate_limit_requests, self.rate_limit_period_s) if self.rate_limit_requests else None
+        return TransportPolicy(
+            timeouts=Timeouts(connect_s=self.connect_timeout_s, read_s=self.read_timeout_s,
+                              write_s=self.read_timeout_s, pool_s=self.read_timeout_s),
+            retry=RetryPolicy(max_attempts=self.max_attempts, backoff_initial_s=self.backoff_initial_s,
+                              backoff_max_s=self.backoff_max_s, total_budget_s=self.total_budget_s,
+                              retry_after_cap_s=self.retry_after_cap_s),
+            rate_limit=rate, max_connections=self.max_connections,
+            max_keepalive_connections=self.max_connections, correlation_header=self.correlation_header,
+            request_id_headers=("sap-request-id", "x-request-id", "x-correlation-id"),
+        )
+
+    def _auth(self):
+        if self.auth_mode == "basic":
+            return BasicAuth(self.username, _resolved(self.password))
+        if self.auth_mode != "oauth":
+            raise ValueError(f"ERPResource.auth_mode must be 'oauth' or 'basic', got {self.auth_mode!r}")
+        return OAuth2ClientCredentials(self.token_url or f"{self.url.rstrip('/')}{TOKEN_PATH}", self.client_id,
+                                       _resolved(self.client_secret), leeway_s=self.token_leeway_s)
+
+    def client(self, correlation_id: str | None = None, logger: Any = None) -> ErpClient:
+        """A new thread-safe ErpClient (close it, or use `with`)."""
+        if self.batch_size < 1 or self.read_chunk_size < 1:
+            raise ValueError("ERPResource.batch_size and read_chunk_size must be >= 1")
+        api = ApiClient("erp", self.url.rstrip("/"), policy=self.policy(), auth=self._auth(),
+                        hooks=[SapCsrf(f"{PRODUCT_SERVICE}/")], correlation_id=correlation_id,
+                        secrets=[_resolved(self.client_secret), _resolved(self.password)], headers={"Accept": "application/json"})
+        return ErpClient(api, plant=self.plant, batch_size=self.batch_size, read_chunk_size=self.read_chunk_size,
+                         logger=logger)
+
+    def test_connection(self) -> dict[str, Any]:
+        """Reachability, auth and permission in one call; never returns a secret."""
+        with self.client() as erp:
+            facts = erp.test_connection()
+        facts["auth_mode"] = self.auth_mode
+        return facts

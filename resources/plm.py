@@ -1,0 +1,132 @@
+"""`PLMResource`: the Dagster resource through which every asset reads the (Arena-shaped) PLM.
+
+    plm = PLMResource.from_env()                  # or PLMResource(url=..., password=EnvVar("..."))
+    with plm.client(correlation_id=context.run_id, logger=context.log) as client:
+        bom = client.released_bom("ASM-10001")
+        context.add_output_metadata(client.metrics.flat())
+
+Defaults point at the sandbox PLM (port 8101, sandbox credentials). Env vars read by `from_env()`:
+MFG_SYNC_PLM_URL, MFG_SYNC_PLM_EMAIL, MFG_SYNC_PLM_PASSWORD (secret), MFG_SYNC_PLM_WORKSPACE_ID.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from resources.plm_client import ArenaSession, PlmClient
+from resources.plm_records import PlmDataError
+from resources.plm_walk import ReleasedBom
+from resources.transport import (
+    ApiClient,
+    ApiError,
+    QuotaHeaders,
+    RateLimit,
+    RetryPolicy,
+    SessionLogin,
+    Timeouts,
+    TransportPolicy,
+    install_log_redaction,
+    redact_url,
+)
+
+__all__ = ["PLMResource", "PlmClient", "PlmDataError", "ReleasedBom", "ENV_VARS"]
+
+ENV_VARS = {"url": "MFG_SYNC_PLM_URL", "email": "MFG_SYNC_PLM_EMAIL", "password": "MFG_SYNC_PLM_PASSWORD",
+            "workspace_id": "MFG_SYNC_PLM_WORKSPACE_ID"}
+SANDBOX_DEFAULTS = {"url": "http://127.0.0.1:8101", "email": "engineer@sandbox.example", "password": "sandbox",
+                    "workspace_id": 100001}
+# Arena reports its quota as requests remaining and the HTTP date when the count resets.
+ARENA_QUOTA = QuotaHeaders(remaining="X-Arena-Requests-Remaining", reset="X-Arena-Next-Request-Limit-Reset")
+
+
+def _plain(value: Any) -> Any:
+    """An `EnvVar` field read outside a Dagster run is still the variable's name: resolve it here."""
+    if isinstance(value, dg.EnvVar):
+        resolved = value.get_value()
+        if resolved is None:
+            raise ValueError(f"PLMResource: environment variable {str(value)!r} is not set")
+        return resolved
+    return value
+
+
+class PLMResource(dg.ConfigurableResource):
+    """Connection, credentials and HTTP policy for the PLM; `client()` opens a session."""
+
+    url: str = Field(default=SANDBOX_DEFAULTS["url"], description="PLM REST base URL (without /v1).")
+    email: str = Field(default=SANDBOX_DEFAULTS["email"], description="API user's login email.")
+    password: str = Field(default=SANDBOX_DEFAULTS["password"], description="API user's password (use EnvVar).")
+    workspace_id: int = Field(default=SANDBOX_DEFAULTS["workspace_id"], description="Arena workspace id.")
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+    max_attempts: int = Field(default=5, description="Attempts per request, the first included.")
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    total_budget_s: float = Field(default=120.0, description="Max seconds one request may spend retrying.")
+    rate_limit_requests: int = Field(default=10, description="Client-side limit: requests per period.")
+    rate_limit_period_s: float = 1.0
+    max_concurrency: int = Field(default=8, description="Threads reading BOM branches at once.")
+    page_size: int = Field(default=400, description="Items per page when listing (Arena max 400).")
+    correlation_header: str = "X-Correlation-ID"
+    assembly_categories: list[str] = Field(
+        default_factory=lambda: ["Assembly"],
+        description="Item categories whose BOM the walk reads; other items are treated as leaves.")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> PLMResource:
+        """Build from MFG_SYNC_PLM_* env vars (the password as `EnvVar` when set), else sandbox defaults."""
+        values: dict[str, Any] = {}
+        for field, var in ENV_VARS.items():
+            if os.environ.get(var) is None:
+                continue
+            if field == "password":
+                values[field] = dg.EnvVar(var)
+            elif field == "workspace_id":
+                values[field] = int(os.environ[var])
+            else:
+                values[field] = os.environ[var]
+        return cls(**{**values, **overrides})
+
+    def policy(self) -> TransportPolicy:
+        """The transport policy these settings describe."""
+        return TransportPolicy(
+            timeouts=Timeouts(connect_s=self.connect_timeout_s, read_s=self.read_timeout_s),
+            retry=RetryPolicy(max_attempts=self.max_attempts, backoff_initial_s=self.backoff_initial_s,
+                              backoff_max_s=self.backoff_max_s, total_budget_s=self.total_budget_s),
+            rate_limit=RateLimit(requests=self.rate_limit_requests, period_s=self.rate_limit_period_s),
+            quota=ARENA_QUOTA,
+            max_connections=max(10, self.max_concurrency + 2),
+            max_keepalive_connections=max(5, self.max_concurrency),
+            correlation_header=self.correlation_header,
+            secret_headers=("arena_session_id",),
+        )
+
+    def client(self, correlation_id: str | None = None, logger: Any = None) -> PlmClient:
+        """A logged-out client (login happens on the first call); close it (or use `with`) to log out."""
+        install_log_redaction(("resources.plm",))
+        password = _plain(self.password)
+        cid = correlation_id or uuid.uuid4().hex
+        session = ArenaSession(_plain(self.email), password, _plain(self.workspace_id), self.correlation_header,
+                               cid)
+        api = ApiClient("plm", _plain(self.url).rstrip("/"), policy=self.policy(),
+                        auth=SessionLogin(session.login, session.logout), correlation_id=cid,
+                        secrets=[password], headers={"Accept": "application/json"})
+        return PlmClient(api, session, page_size=self.page_size, max_concurrency=self.max_concurrency,
+                         assembly_categories=self.assembly_categories, logger=logger)
+
+    def test_connection(self) -> dict[str, Any]:
+        """Reachability, credentials and read permission in one call; never raises for an API failure."""
+        started = time.monotonic()
+        facts: dict[str, Any] = {"system": "plm", "url": redact_url(_plain(self.url))}
+        try:
+            with self.client() as client:
+                facts.update(client.test_connection())
+        except ApiError as err:
+            facts.update(ok=False, error=err.as_dict())
+        facts["elapsed_s"] = round(time.monotonic() - started, 3)
+        return facts

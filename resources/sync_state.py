@@ -1,0 +1,34 @@
+"""The sync-state store as a Dagster resource: one `StateStore` per process, shared by every asset."""
+
+from __future__ import annotations
+
+import threading
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from resources.state import StateStore
+
+
+class SyncStateResource(dg.ConfigurableResource):
+    """Where mfg-sync remembers what it wrote: ID map, checksums, audit, dead letters, webhook drops.
+
+    `url` empty means `MFG_SYNC_STATE_URL`, else the SQLite file under `MFG_SYNC_DATA_DIR`. Pass the URL as
+    `dg.EnvVar("MFG_SYNC_STATE_URL")` when it carries a password, so it never shows in the UI.
+    """
+
+    url: str = ""
+    db_schema: str = ""  # PostgreSQL only: keep mfg-sync's tables in their own schema
+
+    _store: StateStore | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def store(self) -> StateStore:
+        with self._lock:
+            if self._store is None:
+                self._store = StateStore(self.url or None, schema=self.db_schema or None)
+            return self._store
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._store is not None:
+            self._store.dispose()

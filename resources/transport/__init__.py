@@ -1,0 +1,49 @@
+"""The shared HTTP policy for every outside-system client: see client.py, auth.py, errors.py."""
+
+from .auth import (
+    ApiKeyHeader,
+    BasicAuth,
+    HookBase,
+    NoAuth,
+    OAuth2ClientCredentials,
+    OAuth2RefreshToken,
+    RequestHook,
+    SessionLogin,
+)
+from .client import ApiClient
+from .errors import (
+    ApiError,
+    AuthError,
+    ClientError,
+    ConflictError,
+    FatalError,
+    NotFoundError,
+    PreconditionFailedError,
+    RateLimitedError,
+    RetryableError,
+    ServiceUnavailableError,
+    TransientError,
+    ValidationError,
+    default_error_parser,
+)
+from .metrics import TransportMetrics
+from .policy import QuotaHeaders, RateLimit, RetryPolicy, Timeouts, TransportPolicy
+from .redact import (
+    SecretFilter,
+    install_log_redaction,
+    redact_headers,
+    redact_mapping,
+    redact_url,
+    register_secret,
+    scrub,
+)
+
+__all__ = [
+    "ApiClient", "ApiError", "ApiKeyHeader", "AuthError", "BasicAuth", "ClientError", "ConflictError",
+    "FatalError", "HookBase", "NoAuth", "NotFoundError", "OAuth2ClientCredentials", "OAuth2RefreshToken",
+    "PreconditionFailedError", "QuotaHeaders", "RateLimit", "RateLimitedError", "RequestHook",
+    "RetryPolicy", "RetryableError", "SecretFilter", "ServiceUnavailableError", "SessionLogin",
+    "Timeouts", "TransientError", "TransportMetrics", "TransportPolicy", "ValidationError",
+    "default_error_parser", "install_log_redaction", "redact_headers", "redact_mapping", "redact_url",
+    "register_secret", "scrub",
+]

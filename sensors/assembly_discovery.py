@@ -1,0 +1,23 @@
+"""Registers newly released top-level assemblies of the PLM as `assemblies` partitions."""
+
+import dagster as dg
+
+from orchestration.partitions import assemblies
+from resources.plm import PLMResource
+
+
+@dg.sensor(
+    name="released_assemblies_sensor",
+    minimum_interval_seconds=15 * 60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Adds a partition for every released top-level assembly the PLM has and Dagster does not.",
+)
+def released_assemblies_sensor(context: dg.SensorEvaluationContext, plm: PLMResource) -> dg.SensorResult | dg.SkipReason:
+    with plm.client(logger=context.log) as client:
+        released = client.released_top_assemblies()
+    known = set(context.instance.get_dynamic_partitions(assemblies.name))
+    new = [number for number in released if number not in known]
+    if not new:
+        return dg.SkipReason(f"all {len(released)} released top-level assemblies are registered")
+    context.log.info(f"registering {len(new)} new assemblies: {', '.join(new)}")
+    return dg.SensorResult(dynamic_partitions_requests=[assemblies.build_add_request(new)])

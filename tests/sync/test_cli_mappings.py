@@ -1,0 +1,27 @@
+"""`mfg-sync mappings check`: exit 0 and a summary for sound specs, exit 1 and one line per problem."""
+
+from __future__ import annotations
+
+import yaml
+from click.testing import CliRunner
+
+from orchestration.cli_mappings import mappings
+from tests.sync.helpers import SPEC_PATH
+
+
+def test_check_passes_on_the_shipped_specs():
+    result = CliRunner().invoke(mappings, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "1 specs OK (version " in result.output
+
+
+def test_check_fails_with_one_line_per_problem(tmp_path):
+    raw = yaml.safe_load(SPEC_PATH.read_text())
+    raw["entities"]["material"]["fields"][0]["type"] = "text"
+    raw["units"]["inch"] = {"to": "M"}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    result = CliRunner().invoke(mappings, ["check", str(SPEC_PATH), str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}: material.Product: unknown type 'text'" in result.output
+    assert f"{bad}: units.inch: unit 'inch' has no conversion" in result.output
