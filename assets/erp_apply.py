@@ -76,7 +76,7 @@ def _result(context, writer: PlanWriter, plan: Plan, mismatches: list[dict], che
         **({"dead_letters": rows_table(failures, RESULT_COLUMNS)} if failures else {}),
     }
     context.log.info(f"{context.partition_key} {asset}: {counts}, {writer.report.batches} $batch call(s)")
-    output = dg.Output(pd.DataFrame(rows, columns=RESULT_COLUMNS), metadata=metadata)
+    output = dg.Output(pd.DataFrame(rows, columns=RESULT_COLUMNS), output_name=asset, metadata=metadata)
     verdict = dg.AssetCheckResult(
         check_name=check,
         asset_key=asset,

@@ -42,8 +42,9 @@ def read_bom_snapshot(client: ErpClient, header_keys: list[str]) -> dict[str, di
         if bom is None:
             continue
         headers[header_key] = bom.header
-        for item in bom.items:
-            items[bom_item_key(material, plant, usage, item["BillOfMaterialItemNumber"])] = item
+        address = {"Material": material, "Plant": plant, "BillOfMaterialVariantUsage": usage}
+        for item in bom.items:  # the ERP reads items without their header's key fields: add them back
+            items[bom_item_key(material, plant, usage, item["BillOfMaterialItemNumber"])] = {**item, **address}
     return {"bom_header": headers, "bom_item": items}
 
 

@@ -20,11 +20,12 @@ from resources.erp_batch import ChangesetResult, Operation
 from resources.state import StateStore
 from resources.transport.errors import ApiError
 from sync.applied import applied_changes
-from sync.keys import header_key_of_item, split_key
+from sync.keys import KEY_FIELDS, header_key_of_item, split_key
 from sync.mapping import MappingError
 from sync.plan import PlanItem
 from sync.records import AppliedChange, FailedChange
 
+HEADER_KEY_FIELDS = frozenset(KEY_FIELDS["bom_header"])
 RETRYABLE_STATUSES = frozenset({408, 412, 423, 429, 500, 502, 503, 504})
 OP_COUNTS = {"create": "created", "update": "updated", "delete": "deleted"}
 
@@ -202,18 +203,23 @@ def _new_version_unit(writer: PlanWriter, header_key: str, header: PlanItem | No
         raise ValueError(f"BOM {header_key}: the plan has item changes but no desired header")
     material, plant, usage = split_key(header_key)
     desired_header = header.after
-    desired_items = [i.after for i in items if i.entity == "bom_item" and i.op != "delete"]
+    desired_items = [_item_fields(i.after) for i in items if i.entity == "bom_item" and i.op != "delete"]
     version = writer.client.next_bom_version(material, plant, usage)
     operation = Operation.create_bom(desired_header, desired_items, draft=False, version=version)
     return Unit([operation], [i for i in items if i.op != "unchanged"])
 
 
+def _item_fields(payload: Mapping) -> dict:
+    """An item's own fields: the header's key fields are the item's address, not part of its body."""
+    return {name: value for name, value in payload.items() if name not in HEADER_KEY_FIELDS}
+
+
 def _item_operation(bom: ErpBom, item: PlanItem) -> Operation:
     number = split_key(item.key)[-1]
     if item.op == "create":
-        return Operation.create_bom_item(bom, item.after)
+        return Operation.create_bom_item(bom, _item_fields(item.after))
     if item.op == "delete":
         return Operation.delete_bom_item(bom, number)
     old_number = split_key(item.previous_key)[-1] if item.previous_key else number
     etag = bom.item(old_number).get("_etag")
-    return Operation.update_bom_item(bom, old_number, item.patch, etag)
+    return Operation.update_bom_item(bom, old_number, _item_fields(item.patch), etag)

@@ -18,7 +18,7 @@ import httpx
 
 from resources.plm_records import PlmDataError, change_order_from_arena, format_datetime, parse_datetime
 from resources.plm_walk import ReleasedBom, assemble, fetch_tree
-from resources.transport import ApiClient, AuthError, NotFoundError, default_error_parser
+from resources.transport import ApiClient, AuthError, NotFoundError, TransportMetrics, default_error_parser
 from resources.transport.errors import error_class_for
 from resources.transport.ratelimit import parse_retry_after
 from resources.transport.redact import correlation_id_var
@@ -113,7 +113,7 @@ class PlmClient:
 
     # --- lifecycle ------------------------------------------------------------------------------------
     @property
-    def metrics(self):  # noqa: ANN201 - TransportMetrics; `.snapshot()` for asset metadata
+    def metrics(self) -> TransportMetrics:
         """The transport's call metrics (`.snapshot()` gives plain numbers)."""
         return self.api.metrics
 

@@ -116,7 +116,7 @@ def create_app(settings: ErpSettings) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         yield
-        store.close()
+        store.checkpoint()
 
     app = Starlette(routes=[
         Route(TOKEN_PATH, _token_endpoint(security), methods=["POST"]),

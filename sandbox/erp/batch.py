@@ -99,7 +99,7 @@ class BatchRunner:
         boundary = boundary_of(self.call.headers.get("content-type", ""))
         out_boundary = f"batch_{uuid.uuid4()}"
         chunks = []
-        for part in parse_multipart(self.call.body.decode("utf-8"), boundary):
+        for part in parse_multipart(self.call.body.decode("utf-8", "replace"), boundary):
             content_type = part.headers.get("content-type", "")
             if content_type.lower().startswith("multipart/mixed"):
                 chunks.append(self._change_set(part, boundary_of(content_type)))

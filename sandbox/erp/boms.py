@@ -7,10 +7,10 @@ supersedes ('30') the previously released version of the same material/plant/usa
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from sandbox.erp import bom_rules
 from sandbox.erp.edm import EntityType, Prop, format_entity, midnight_ms
 from sandbox.erp.entities import (
     UPDATE_METHODS,
@@ -21,22 +21,16 @@ from sandbox.erp.entities import (
     updated_reply,
 )
 from sandbox.erp.errors import (
-    BAD_ITEM_NUMBER,
     BOM_EXISTS,
     DUPLICATE_ITEM,
-    FIELD_INVALID,
-    NOT_IN_PLANT,
-    UNKNOWN_MATERIAL,
-    UNKNOWN_PLANT,
-    UNKNOWN_UNIT,
     VERSION_NOT_RELEASABLE,
-    VERSION_RELEASED,
     ODataError,
     bad_request,
     not_found,
 )
 from sandbox.erp.filter import literal_value, parse_key_predicate, tokenize
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
+from sandbox.erp.metadata import metadata_document
 from sandbox.erp.query import format_with_expand, parse_options, prefilter_values, read_collection
 
 if TYPE_CHECKING:
@@ -44,8 +38,8 @@ if TYPE_CHECKING:
 
 SERVICE_PATH = "/sap/opu/odata/sap/API_BILL_OF_MATERIAL_SRV;v=0002"
 NS = "API_BILL_OF_MATERIAL_SRV"
-IN_PROCESS, RELEASED, SUPERSEDED = "10", "20", "30"
-ITEM_CATEGORIES = {"L", "N", "T"}  # stock, non-stock, text
+IN_PROCESS = "10"
+RELEASED, SUPERSEDED = bom_rules.RELEASED, bom_rules.SUPERSEDED
 FAR_FUTURE_MS = 253402214400000  # 9999-12-31, SAP's open end date
 
 BOM = EntityType(NS, "MaterialBOMType", "MaterialBOM", (
@@ -113,77 +107,6 @@ HEADER_KEYS_ON_ITEM = ("BillOfMaterial", "BillOfMaterialCategory", "BillOfMateri
                        "BillOfMaterialVersion", "Material", "Plant")
 
 
-# --- validation ---------------------------------------------------------------------------------------------
-
-def _material_in_plant(system: ErpSystem, material: str, plant: str, field: str, where: str) -> dict[str, Any]:
-    product = system.store.get("A_Product", material)
-    if product is None:
-        raise ODataError(400, UNKNOWN_MATERIAL, f"The material {material} does not exist or is not activated "
-                         f"({where}, {field})", target=field)
-    if system.store.get("A_ProductPlant", f"{material}\x1f{plant}") is None:
-        raise ODataError(400, NOT_IN_PLANT, f"Material {material} is not maintained in plant {plant} ({where})",
-                         target=field)
-    return product
-
-
-def _unit(system: ErpSystem, unit: str, field: str, where: str) -> None:
-    if not system.unit_known(unit):
-        raise ODataError(400, UNKNOWN_UNIT, f"Unit of measure {unit or '(empty)'} is not defined ({where})",
-                         target=field)
-
-
-def _validate_header(system: ErpSystem, doc: dict[str, Any]) -> None:
-    where = f"BOM of material {doc['Material']}"
-    if not doc["Material"]:
-        raise bad_request("Property 'Material' is required for MaterialBOM", target="Material", code=FIELD_INVALID)
-    if not system.plant_known(doc["Plant"]):
-        raise ODataError(400, UNKNOWN_PLANT, f"Plant '{doc['Plant']}' does not exist ({where})", target="Plant")
-    if doc["BillOfMaterialCategory"] != "M":
-        raise bad_request(f"BOM category '{doc['BillOfMaterialCategory']}' is not supported; use 'M'",
-                          target="BillOfMaterialCategory", code=FIELD_INVALID)
-    if not re.fullmatch(r"[1-9]", doc["BillOfMaterialVariantUsage"]):
-        raise bad_request(f"BOM usage '{doc['BillOfMaterialVariantUsage']}' is not defined ({where})",
-                          target="BillOfMaterialVariantUsage", code=FIELD_INVALID)
-    product = _material_in_plant(system, doc["Material"], doc["Plant"], "Material", where)
-    doc["BOMHeaderBaseUnit"] = doc["BOMHeaderBaseUnit"] or product["BaseUnit"]
-    _unit(system, doc["BOMHeaderBaseUnit"], "BOMHeaderBaseUnit", where)
-    if float(doc["BOMHeaderQuantityInBaseUnit"]) <= 0:
-        raise bad_request(f"Base quantity must be greater than zero ({where})",
-                          target="BOMHeaderQuantityInBaseUnit", code=FIELD_INVALID)
-
-
-def _validate_item(system: ErpSystem, header: dict[str, Any], item: dict[str, Any]) -> None:
-    where = f"BOM of material {header['Material']}, item {item['BillOfMaterialItemNumber'] or '(new)'}"
-    number = item["BillOfMaterialItemNumber"]
-    if not re.fullmatch(r"\d{1,4}", number) or int(number) == 0:
-        raise ODataError(400, BAD_ITEM_NUMBER, f"Item number '{number}' is invalid: 0001-9999 expected ({where})",
-                         target="BillOfMaterialItemNumber")
-    item["BillOfMaterialItemNumber"] = number.zfill(4)
-    if item["BillOfMaterialItemCategory"] not in ITEM_CATEGORIES:
-        raise bad_request(f"Item category '{item['BillOfMaterialItemCategory']}' is not allowed ({where})",
-                          target="BillOfMaterialItemCategory", code=FIELD_INVALID)
-    if item["BillOfMaterialItemCategory"] == "T":
-        return
-    component = item["BillOfMaterialComponent"]
-    if component == header["Material"]:
-        raise bad_request(f"Material {component} cannot be a component of its own BOM ({where})",
-                          target="BillOfMaterialComponent", code=FIELD_INVALID)
-    product = _material_in_plant(system, component, header["Plant"], "BillOfMaterialComponent", where)
-    item["BillOfMaterialItemUnit"] = item["BillOfMaterialItemUnit"] or product["BaseUnit"]
-    _unit(system, item["BillOfMaterialItemUnit"], "BillOfMaterialItemUnit", where)
-    if float(item["BillOfMaterialItemQuantity"]) <= 0:
-        raise bad_request(f"Quantity must be greater than zero ({where})", target="BillOfMaterialItemQuantity",
-                          code=FIELD_INVALID)
-    desc = system.store.get("A_ProductDescription", f"{component}\x1fEN")
-    item["ComponentDescription"] = desc["ProductDescription"] if desc else ""
-
-
-def _editable(header: dict[str, Any]) -> None:
-    if header["BOMVersionStatus"] in (RELEASED, SUPERSEDED):
-        raise ODataError(400, VERSION_RELEASED, f"Version {header['BillOfMaterialVersion']} of the BOM of material "
-                         f"{header['Material']} is released and cannot be changed; create a new version")
-
-
 # --- domain operations --------------------------------------------------------------------------------------
 
 def _bom_number(system: ErpSystem, doc: dict[str, Any]) -> str:
@@ -202,7 +125,7 @@ def _same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def create_bom(system: ErpSystem, payload: dict[str, Any], user: str) -> tuple[dict[str, Any], int]:
     doc = apply_payload(BOM, BOM.defaults(), payload, creating=True)
-    _validate_header(system, doc)
+    bom_rules.validate_header(system, doc)
     for other in system.store.children(BOM.set_name, doc["Material"]):
         if _same_slot(other, doc) and other["BillOfMaterialVersion"] == doc["BillOfMaterialVersion"]:
             what = f"version {doc['BillOfMaterialVersion']}" if doc["BillOfMaterialVersion"] else "a BOM"
@@ -222,10 +145,13 @@ def create_bom(system: ErpSystem, payload: dict[str, Any], user: str) -> tuple[d
                 other["IsLatestBOMVersion"] = False
                 _save_header(system, other)
     _save_header(system, doc)
-    writes = 1
+    writes, existing = 1, []
     for payload_item in nav_list(payload, "to_BillOfMaterialItem"):
-        add_item(system, doc, payload_item, user)
+        existing.append(add_item(system, doc, payload_item, user, existing=existing, save_header=False))
         writes += 1
+    if existing:
+        _touch(system, doc, user)
+        _save_header(system, doc)
     return doc, writes
 
 
@@ -239,10 +165,12 @@ def _touch(system: ErpSystem, doc: dict[str, Any], user: str) -> None:
     doc.update(LastChangeDateTime=us, LastChangeDate=midnight_ms(us), LastChangedByUser=user[:12], __ts=us)
 
 
-def add_item(system: ErpSystem, header: dict[str, Any], payload: dict[str, Any], user: str) -> dict[str, Any]:
-    _editable(header)
+def add_item(system: ErpSystem, header: dict[str, Any], payload: dict[str, Any], user: str, *,
+             existing: list[dict[str, Any]] | None = None, save_header: bool = True) -> dict[str, Any]:
+    """Validate and store one item; a deep insert passes the items so far and saves the header once."""
+    bom_rules.editable(header)
     hkey = BOM.key_of(header)
-    existing = system.store.children(ITEM.set_name, hkey)
+    existing = system.store.children(ITEM.set_name, hkey) if existing is None else existing
     base = {**ITEM.defaults(), **{k: header[k] for k in HEADER_KEYS_ON_ITEM},
             "HeaderChangeDocument": header["EngineeringChangeDocument"]}
     item = apply_payload(ITEM, base, {k: v for k, v in payload.items() if k not in HEADER_KEYS_ON_ITEM},
@@ -250,7 +178,7 @@ def add_item(system: ErpSystem, header: dict[str, Any], payload: dict[str, Any],
     if not item["BillOfMaterialItemNumber"]:  # SAP proposes the next multiple of 10
         top = max((int(i["BillOfMaterialItemNumber"]) for i in existing), default=0)
         item["BillOfMaterialItemNumber"] = f"{(top // 10 + 1) * 10:04d}"
-    _validate_item(system, header, item)
+    bom_rules.validate_item(system, header, item)
     if any(i["BillOfMaterialItemNumber"] == item["BillOfMaterialItemNumber"] for i in existing):
         raise ODataError(400, DUPLICATE_ITEM, f"Item number {item['BillOfMaterialItemNumber']} already exists in "
                          f"the BOM of material {header['Material']}", target="BillOfMaterialItemNumber")
@@ -260,8 +188,9 @@ def add_item(system: ErpSystem, header: dict[str, Any], payload: dict[str, Any],
                 BOMItemLastChangeDate=midnight_ms(us), BOMItemLastChangedByUser=user[:12],
                 ValidityStartDate=item["ValidityStartDate"] or header["HeaderValidityStartDate"])
     system.store.put(ITEM.set_name, ITEM.key_of(item), item, parent=hkey)
-    _touch(system, header, user)
-    _save_header(system, header)
+    if save_header:
+        _touch(system, header, user)
+        _save_header(system, header)
     return item
 
 
@@ -331,18 +260,18 @@ def bom(system: ErpSystem, call: Call) -> Reply:
         return entity_reply(BOM, doc, call, body=body)
     if call.method in UPDATE_METHODS:
         check_if_match(call, doc, BOM)
-        _editable(doc)
+        bom_rules.editable(doc)
         payload = call.json()
         if "to_BillOfMaterialItem" in payload:
             raise bad_request("Deep update is not supported; change items on MaterialBOMItem")
         new = apply_payload(BOM, doc, payload, creating=False, replace=call.method == "PUT")
-        _validate_header(system, new)
+        bom_rules.validate_header(system, new)
         _touch(system, new, call.user)
         _save_header(system, new)
         return updated_reply(BOM, new, 1)
     if call.method == "DELETE":
         if doc["BOMVersionStatus"] == RELEASED:
-            _editable(doc)
+            bom_rules.editable(doc)
         key = BOM.key_of(doc)
         system.store.delete_children(ITEM.set_name, key)
         system.store.delete(BOM.set_name, key)
@@ -385,10 +314,10 @@ def bom_item(system: ErpSystem, call: Call) -> Reply:
     header = _header_of_item_payload(system, item)
     if call.method == "GET":
         return entity_reply(ITEM, item, call)
-    _editable(header)
+    bom_rules.editable(header)
     if call.method in UPDATE_METHODS:
         new = apply_payload(ITEM, item, call.json(), creating=False, replace=call.method == "PUT")
-        _validate_item(system, header, new)
+        bom_rules.validate_item(system, header, new)
         siblings = system.store.children(ITEM.set_name, BOM.key_of(header))
         if any(s["BillOfMaterialItemNumber"] == new["BillOfMaterialItemNumber"] and
                s["BillOfMaterialItemNodeNumber"] != new["BillOfMaterialItemNodeNumber"] for s in siblings):
@@ -411,6 +340,8 @@ def release_version_bom(system: ErpSystem, call: Call) -> Reply:
         raise method_not_allowed(call)
     params: dict[str, str] = {}
     for name, text in call.query.items():
+        if name in ("sap-client", "sap-language"):
+            continue
         tokens = tokenize(text)
         if len(tokens) != 1 or tokens[0][0] != "str":
             raise bad_request(f"Parameter {name} of ReleaseVersionBOM must be a quoted string literal", target=name)
@@ -427,8 +358,14 @@ def release_version_bom(system: ErpSystem, call: Call) -> Reply:
     return entity_reply(BOM, header, call, writes=1)
 
 
+def metadata(system: ErpSystem, call: Call) -> Reply:
+    return Reply(200, text=metadata_document(NS, [BOM, ITEM]), content_type="application/xml")
+
+
 ROUTES = [
+    ServiceRoute("", ("GET",), service_document),
     ServiceRoute("/", ("GET",), service_document),
+    ServiceRoute("/$metadata", ("GET",), metadata),
     ServiceRoute("/MaterialBOM", ("GET", "POST"), boms),
     ServiceRoute("/MaterialBOM({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), bom),
     ServiceRoute("/MaterialBOM({key})/to_BillOfMaterialItem", ("GET", "POST"), bom_items),

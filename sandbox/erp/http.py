@@ -100,14 +100,16 @@ def make_endpoint(system: ErpSystem, service_path: str, route: ServiceRoute) -> 
         session = request.cookies.get(SESSION_COOKIE)
         try:
             call.user = system.security.authenticate(headers.get("authorization", ""))
-            if method == "GET" and headers.get("x-csrf-token", "").lower() == "fetch":
+            if method in ("GET", "HEAD") and headers.get("x-csrf-token", "").lower() == "fetch":
                 token, new_session = system.security.fetch_csrf(session)
                 extra["X-CSRF-Token"] = token
                 if new_session != session:
                     extra["Set-Cookie"] = f"{SESSION_COOKIE}={new_session}; path=/; HttpOnly"
             elif method in WRITE_METHODS and not system.security.csrf_valid(headers.get("x-csrf-token"), session):
                 return render(Reply(403, headers={"X-CSRF-Token": "Required"}, text="CSRF token validation failed"))
-            if method not in route.methods:
+            if method == "HEAD" and "GET" in route.methods:
+                call.method = "GET"  # the body is dropped on the way out; clients HEAD to fetch a CSRF token
+            elif method not in route.methods:
                 raise method_not_allowed(call)
             reply = system.execute(route.handler, call)
         except ODataError as exc:

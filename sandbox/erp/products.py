@@ -25,6 +25,7 @@ from sandbox.erp.errors import (
 )
 from sandbox.erp.filter import parse_key_predicate
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
+from sandbox.erp.metadata import metadata_document
 from sandbox.erp.query import (
     KeyOrderedTable,
     format_with_expand,
@@ -294,8 +295,14 @@ def child_entity(etype: EntityType):
     return handler
 
 
+def metadata(system: ErpSystem, call: Call) -> Reply:
+    return Reply(200, text=metadata_document(NS, [PRODUCT, DESCRIPTION, PLANT]), content_type="application/xml")
+
+
 ROUTES = [
+    ServiceRoute("", ("GET",), service_document),
     ServiceRoute("/", ("GET",), service_document),
+    ServiceRoute("/$metadata", ("GET",), metadata),
     ServiceRoute("/A_Product", ("GET", "POST"), products),
     ServiceRoute("/A_Product({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), product),
     ServiceRoute("/A_Product({key})/to_Description", ("GET", "POST"), product_children),

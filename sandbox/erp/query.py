@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from sandbox.erp.edm import EntityType, format_entity
 from sandbox.erp.errors import bad_request
@@ -143,7 +143,7 @@ def read_collection(docs: list[dict[str, Any]] | KeyOrderedTable, etype: EntityT
     if end < window_end:
         following = {k: v for k, v in query.items() if k != "$skiptoken"}
         following["$skiptoken"] = str(opts.skiptoken + page_size)
-        d["__next"] = f"{service_root}{request_path}?{urlencode(following, safe=chr(39) + ',$()/')}"
+        d["__next"] = f"{service_root}{request_path}?{urlencode(following, safe=chr(39) + ',$()/', quote_via=quote)}"
     return d
 
 

@@ -23,40 +23,48 @@ def catalog():
     return demo_catalog()
 
 
+@pytest.fixture(scope="module")
+def shared():
+    """One sandbox for the tests that only read and leave faults and settings alone."""
+    with running_plm() as sandbox:
+        yield sandbox
+
+
 @pytest.fixture
 def plm():
+    """A fresh sandbox for tests that change faults, settings or data."""
     with running_plm() as sandbox:
         yield sandbox
 
 
 # --- reads -------------------------------------------------------------------------------------------
 
-def test_iter_items_pages_to_the_last_item(plm):
-    with plm.resource(page_size=100).client() as client:
+def test_iter_items_pages_to_the_last_item(shared):
+    with shared.resource(page_size=100).client() as client:
         numbers = [item["number"] for item in client.iter_items()]
         calls = client.metrics.snapshot()["routes"]["GET /v1/items"]["calls"]
-    assert len(numbers) == len(set(numbers)) == plm.system.summary()["items"]
+    assert len(numbers) == len(set(numbers)) == shared.system.summary()["items"]
     assert calls == len(numbers) // 100 + 1
 
 
-def test_iter_items_filters_by_category_and_wildcard_number(plm, catalog):
-    with plm.resource().client() as client:
+def test_iter_items_filters_by_category_and_wildcard_number(shared, catalog):
+    with shared.resource().client() as client:
         assemblies = {i["number"] for i in client.iter_items(category="Assembly")}
         asm_numbers = {i["number"] for i in client.iter_items(number="ASM-*")}
     assert assemblies == {p.number for p in catalog.parts if p.category == "Assembly"}
     assert asm_numbers == {p.number for p in catalog.parts if p.number.startswith("ASM-")}
 
 
-def test_item_by_number_returns_the_item_or_raises_not_found(plm):
-    with plm.resource().client() as client:
+def test_item_by_number_returns_the_item_or_raises_not_found(shared):
+    with shared.resource().client() as client:
         item = client.item_by_number(SHARED_MOTOR_MOUNT)
         assert item["number"] == SHARED_MOTOR_MOUNT and item["additionalAttributes"]
         with pytest.raises(NotFoundError, match="NO-SUCH-PART"):
             client.item_by_number("NO-SUCH-PART")
 
 
-def test_revisions_bom_and_where_used_read_the_item(plm, catalog):
-    with plm.resource().client() as client:
+def test_revisions_bom_and_where_used_read_the_item(shared, catalog):
+    with shared.resource().client() as client:
         guid = client.item_by_number(SHARED_MOTOR_MOUNT)["guid"]
         statuses = {r["status"] for r in client.revisions(guid)}
         bom = client.bom(guid)
@@ -66,8 +74,8 @@ def test_revisions_bom_and_where_used_read_the_item(plm, catalog):
     assert parents == {b.parent for b in catalog.bom_lines if b.component == SHARED_MOTOR_MOUNT}
 
 
-def test_released_top_assemblies_are_the_catalog_tops(plm, catalog):
-    with plm.resource().client() as client:
+def test_released_top_assemblies_are_the_catalog_tops(shared, catalog):
+    with shared.resource().client() as client:
         assert client.released_top_assemblies() == sorted(catalog.top_assemblies)
 
 
@@ -165,25 +173,25 @@ def with_ancestors(catalog, numbers: list[str]) -> set[str]:
 
 # --- connection checks, config, secrets -----------------------------------------------------------------
 
-def test_test_connection_proves_login_and_read_access(plm):
-    facts = plm.resource().test_connection()
+def test_test_connection_proves_login_and_read_access(shared):
+    facts = shared.resource().test_connection()
     assert facts["ok"] is True and facts["items_readable"] is True
-    assert facts["workspace_id"] == plm.settings.workspace_id
+    assert facts["workspace_id"] == shared.settings.workspace_id
 
 
-def test_test_connection_reports_refused_login_without_the_password(plm):
-    facts = plm.resource(password="wrong-password-123").test_connection()
+def test_test_connection_reports_refused_login_without_the_password(shared):
+    facts = shared.resource(password="wrong-password-123").test_connection()
     assert facts["ok"] is False and facts["error"]["type"] == AuthError.__name__
     assert facts["error"]["code"] == "4001"
     assert "wrong-password-123" not in repr(facts)
 
 
-def test_from_env_reads_the_mfg_sync_plm_variables(plm, monkeypatch):
-    monkeypatch.setenv("MFG_SYNC_PLM_URL", plm.url)
+def test_from_env_reads_the_mfg_sync_plm_variables(shared, monkeypatch):
+    monkeypatch.setenv("MFG_SYNC_PLM_URL", shared.url)
     monkeypatch.setenv("MFG_SYNC_PLM_PASSWORD", TEST_PASSWORD)
-    monkeypatch.setenv("MFG_SYNC_PLM_WORKSPACE_ID", str(plm.settings.workspace_id))
+    monkeypatch.setenv("MFG_SYNC_PLM_WORKSPACE_ID", str(shared.settings.workspace_id))
     resource = PLMResource.from_env(rate_limit_requests=1000)
-    assert isinstance(resource.password, dg.EnvVar) and resource.url == plm.url
+    assert isinstance(resource.password, dg.EnvVar) and resource.url == shared.url
     assert resource.test_connection()["ok"] is True
 
 
@@ -195,7 +203,7 @@ def test_from_env_defaults_to_the_sandbox(monkeypatch):
                                                                      "engineer@sandbox.example", 100001)
 
 
-def test_resource_works_inside_a_dagster_asset(plm, monkeypatch):
+def test_resource_works_inside_a_dagster_asset(shared, monkeypatch):
     monkeypatch.setenv("MFG_SYNC_PLM_PASSWORD", TEST_PASSWORD)
 
     @dg.asset
@@ -205,7 +213,7 @@ def test_resource_works_inside_a_dagster_asset(plm, monkeypatch):
             context.add_output_metadata({"calls": client.metrics.snapshot()["calls"]})
         return len(bom.lines)
 
-    resource = plm.resource(password=dg.EnvVar("MFG_SYNC_PLM_PASSWORD"))
+    resource = shared.resource(password=dg.EnvVar("MFG_SYNC_PLM_PASSWORD"))
     result = dg.materialize([motor_mount_bom], resources={"plm_api": resource})
     assert result.success and result.output_for_node("motor_mount_bom") > 0
 

@@ -24,12 +24,18 @@ def top(catalog):
 
 
 @pytest.fixture(scope="module")
-def walked(top):
+def plm():
+    with running_plm() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def walked(plm, top):
     """One walk of the largest demo assembly plus the sandbox's call counts for it."""
-    with running_plm() as plm, plm.resource().client() as client:
+    with plm.resource().client() as client:
         plm.reset_stats()
         bom = client.released_bom(top)
-        yield bom, plm.stats()
+    return bom, plm.stats()
 
 
 def shape(bom) -> list[tuple]:
@@ -83,26 +89,28 @@ def test_each_assembly_bom_is_read_once(walked, catalog, top):
     assert stats["calls"][BOM_ROUTE] == len(assemblies)
 
 
-def test_walk_survives_20_percent_503s_and_counts_the_retries(walked, top):
+def test_walk_survives_20_percent_503s_and_counts_the_retries(plm, walked, top):
     baseline, _ = walked
-    with running_plm() as plm:
-        plm.faults(error_rate=0.2, error_status=503)
+    plm.faults(error_rate=0.2, error_status=503)
+    try:
         with plm.resource(max_concurrency=4).client() as client:
             bom = client.released_bom(top)
             metrics = client.metrics.snapshot()
+    finally:
+        plm.control("DELETE", "faults")
     assert shape(bom) == shape(baseline) and bom.parts == baseline.parts
     assert metrics["retries"] > 0 and metrics["status"].get("503", 0) > 0
     assert metrics["attempts"] > metrics["calls"]
 
 
-def test_walk_result_does_not_depend_on_concurrency(walked, top):
+def test_walk_result_does_not_depend_on_concurrency(plm, walked, top):
     baseline, _ = walked
-    with running_plm() as plm, plm.resource(max_concurrency=1).client() as client:
+    with plm.resource(max_concurrency=1).client() as client:
         assert client.released_bom(top) == baseline
 
 
-def test_unreleased_item_is_refused_with_its_number():
-    with running_plm() as plm, plm.resource().client() as client:
+def test_unreleased_item_is_refused_with_its_number(plm):
+    with plm.resource().client() as client:
         unreleased = next(i["number"] for i in client.iter_items(lifecycle_phase="In Design"))
         with pytest.raises(PlmDataError, match=unreleased):
             client.released_bom(unreleased)

@@ -226,3 +226,12 @@ def test_wrong_method_and_unknown_segment_answer_in_odata_shape(erp):
     assert wrong.status_code == 405 and error_code(wrong) == "/IWBEP/CM_MGW_RT/004"
     unknown = client.get(f"{PRODUCT_SRV}/A_Customer")
     assert unknown.status_code == 404 and error_code(unknown) == "/IWBEP/CM_MGW_RT/020"
+
+
+def test_service_root_metadata_and_head_csrf_fetch(erp):
+    _, client = erp
+    assert client.get(PRODUCT_SRV).json()["d"]["EntitySets"][0] == "A_Product"
+    metadata = client.get(f"{PRODUCT_SRV}/$metadata")
+    assert metadata.status_code == 200 and '<EntityType Name="A_ProductType">' in metadata.text
+    head = client.head(f"{PRODUCT_SRV}/", headers={"X-CSRF-Token": "Fetch"})
+    assert head.status_code == 200 and head.headers["X-CSRF-Token"]
