@@ -15,6 +15,11 @@ COMMANDS: dict[str, str] = {
     "sandbox": "sandbox.cli:sandbox",
     "mappings": "orchestration.cli_mappings:mappings",
     "state": "orchestration.cli_state:state",
+    "sync": "orchestration.cli_sync:sync",
+    "assemblies": "orchestration.cli_sync:assemblies",
+    "webhooks": "orchestration.cli_webhooks:webhooks",
+    "breaker": "orchestration.cli_breaker:breaker",
+    "reconcile": "orchestration.cli_reconcile:reconcile",
 }
 
 

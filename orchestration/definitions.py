@@ -1,17 +1,16 @@
-"""The one Definitions object of mfg-sync: assets, checks, jobs, sensors and resources, wired from the environment."""
+"""The one Definitions object of mfg-sync, wired from the environment. Each room lists what it contributes."""
 
 import dagster as dg
 
-from assets.erp_apply import erp_boms, erp_materials
-from assets.erp_plans import erp_bom_plan, erp_material_plan
-from assets.plm_extract import plm_released_bom
+from assets import ASSET_CHECKS, ASSETS
 from orchestration.io_manager import ParquetTableIOManager
-from orchestration.jobs import bom_plan, bom_sync
+from orchestration.jobs import JOBS
 from orchestration.settings import storage_dir
 from resources.erp import ERPResource
 from resources.plm import PLMResource
 from resources.sync_state import SyncStateResource
-from sensors.assembly_discovery import released_assemblies_sensor
+from schedules import SCHEDULES
+from sensors import SENSORS
 
 
 def build_resources() -> dict:
@@ -25,8 +24,10 @@ def build_resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=[plm_released_bom, erp_material_plan, erp_bom_plan, erp_materials, erp_boms],
-    jobs=[bom_sync, bom_plan],
-    sensors=[released_assemblies_sensor],
+    assets=ASSETS,
+    asset_checks=ASSET_CHECKS,
+    jobs=JOBS,
+    sensors=SENSORS,
+    schedules=SCHEDULES,
     resources=build_resources(),
 )

@@ -21,3 +21,5 @@ bom_plan = dg.define_asset_job(
     partitions_def=assemblies,
     description="Dry run of bom_sync: extract and plan, write nothing to the ERP.",
 )
+
+JOBS = [bom_sync, bom_plan]

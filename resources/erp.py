@@ -22,6 +22,7 @@ from typing import Any
 
 import dagster as dg
 
+from resources.env_tuning import tuning_from_env
 from resources.erp_batch import (
     BOM_SERVICE,
     PRODUCT_SERVICE,
@@ -502,6 +503,7 @@ class ERPResource(dg.ConfigurableResource):
         for field, var in (("client_secret", "MFG_SYNC_ERP_CLIENT_SECRET"), ("password", "MFG_SYNC_ERP_PASSWORD")):
             if env.get(var):
                 values[field] = dg.EnvVar(var)
+        values.update(tuning_from_env("MFG_SYNC_ERP", cls.model_fields))
         return cls(**{**values, **overrides})
 
     def policy(self) -> TransportPolicy:

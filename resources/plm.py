@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from resources.env_tuning import tuning_from_env
 from resources.plm_client import ArenaSession, PlmClient
 from resources.plm_records import PlmDataError
 from resources.plm_walk import ReleasedBom
@@ -90,6 +91,7 @@ class PLMResource(dg.ConfigurableResource):
                 values[field] = int(os.environ[var])
             else:
                 values[field] = os.environ[var]
+        values.update(tuning_from_env("MFG_SYNC_PLM", cls.model_fields))
         return cls(**{**values, **overrides})
 
     def policy(self) -> TransportPolicy:

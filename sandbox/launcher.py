@@ -57,6 +57,8 @@ def prepare(
     overrides: dict[str, dict[str, Any]] | None = None,
 ) -> list[PreparedSystem]:
     """Build each system's app. `data_dir=None` keeps everything in memory (tests)."""
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
     prepared = []
     for spec in SYSTEMS:
         module = importlib.import_module(spec.package)

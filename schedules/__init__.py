@@ -1,0 +1,3 @@
+"""Schedules: when the syncs run without a person or a webhook asking."""
+
+SCHEDULES: list = []

@@ -1,0 +1,93 @@
+"""Running the BOM sync through Dagster from outside the UI (CLI, demo, benchmark).
+
+Runs execute in this process but are recorded in the Dagster instance at DAGSTER_HOME, so they show up
+in the UI afterwards with their plans, counts and checks.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from orchestration.partitions import assemblies
+from orchestration.settings import REPO_ROOT
+
+APPLY_ASSETS = ("erp_materials", "erp_boms")
+PLAN_ASSETS = ("erp_material_plan", "erp_bom_plan")
+COUNTS = ("created", "updated", "deleted", "unchanged", "failed")
+
+
+def instance() -> dg.DagsterInstance:
+    """The persistent instance at DAGSTER_HOME (default `.dagster_home` in the checkout)."""
+    home = os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home"))
+    os.makedirs(home, exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
+def register_assemblies(inst: dg.DagsterInstance, released: Iterable[str]) -> list[str]:
+    """Add partitions for released assemblies Dagster does not know yet; returns the new ones."""
+    known = set(inst.get_dynamic_partitions(assemblies.name))
+    new = [number for number in released if number not in known]
+    if new:
+        inst.add_dynamic_partitions(assemblies.name, new)
+    return new
+
+
+@dataclass
+class AssemblyOutcome:
+    assembly: str
+    success: bool
+    run_id: str
+    duration_s: float
+    counts: dict[str, int] = field(default_factory=dict)  # created/updated/... (apply) or to_create/... (plan)
+    by_asset: dict[str, dict[str, int]] = field(default_factory=dict)  # the same counts per asset
+    api_calls: dict[str, int] = field(default_factory=dict)  # per system
+    checks_failed: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def run_bom_sync(inst: dg.DagsterInstance, numbers: Iterable[str], dry_run: bool = False,
+                 on_done: Callable[[AssemblyOutcome], None] | None = None) -> list[AssemblyOutcome]:
+    """One `bom_sync` (or `bom_plan` when dry_run) run per assembly, in order."""
+    from orchestration.definitions import defs  # imports every asset: only when a run is wanted
+
+    job = defs.resolve_job_def("bom_plan" if dry_run else "bom_sync")
+    outcomes = []
+    for number in numbers:
+        started = time.monotonic()
+        result = job.execute_in_process(partition_key=number, instance=inst, raise_on_error=False,
+                                        tags={"mfg-sync/trigger": "cli"})
+        outcome = _outcome(number, result, time.monotonic() - started, dry_run)
+        outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+    return outcomes
+
+
+def _outcome(number: str, result: dg.ExecuteInProcessResult, duration: float, dry_run: bool) -> AssemblyOutcome:
+    outcome = AssemblyOutcome(number, result.success, result.run_id, round(duration, 2))
+    wanted = PLAN_ASSETS if dry_run else APPLY_ASSETS
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        metadata = {k: v.value for k, v in materialization.metadata.items()}
+        for system in ("plm", "erp"):
+            calls = metadata.get(f"{system}_calls")
+            if isinstance(calls, (int, float)):
+                outcome.api_calls[system] = outcome.api_calls.get(system, 0) + int(calls)
+        asset = materialization.asset_key.to_user_string()
+        if asset in wanted:
+            counts = {n: v for n, v in metadata.items() if isinstance(v, int) and (n in COUNTS or n.startswith("to_"))}
+            outcome.by_asset[asset] = counts
+            for name, value in counts.items():
+                outcome.counts[name] = outcome.counts.get(name, 0) + value
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+            outcome.checks_failed.append(event.event_specific_data.check_name)
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            outcome.error = outcome.error or (error.message.strip().splitlines()[0] if error else event.message)
+    return outcome

@@ -1,0 +1,97 @@
+"""`mfg-sync sync bom` and `mfg-sync assemblies ...`: the BOM sync from the command line, through Dagster."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from orchestration import bom_runs
+
+
+def _released_assemblies() -> list[str]:
+    from resources.plm import PLMResource
+
+    with PLMResource.from_env().client() as client:
+        return client.released_top_assemblies()
+
+
+@click.group()
+def assemblies() -> None:
+    """Top-level assemblies: the partitions of the BOM sync."""
+
+
+@assemblies.command("register")
+def register() -> None:
+    """Register every released top-level assembly of the PLM as a partition."""
+    released = _released_assemblies()
+    new = bom_runs.register_assemblies(bom_runs.instance(), released)
+    click.echo(f"{len(released)} released top-level assemblies; {len(new)} newly registered: {', '.join(new) or '-'}")
+
+
+@assemblies.command("list")
+def list_registered() -> None:
+    """The registered partitions."""
+    from orchestration.partitions import assemblies as partitions
+
+    for number in bom_runs.instance().get_dynamic_partitions(partitions.name):
+        click.echo(number)
+
+
+@click.group()
+def sync() -> None:
+    """Run syncs through Dagster (recorded in the instance at DAGSTER_HOME)."""
+
+
+@sync.command("bom")
+@click.option("--assembly", "numbers", multiple=True, metavar="NUMBER", help="A top-level assembly (repeatable).")
+@click.option("--all", "all_", is_flag=True, help="Every released top-level assembly of the PLM.")
+@click.option("--dry-run", is_flag=True, help="Extract and plan only: print the plans, write nothing to the ERP.")
+def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool) -> None:
+    """Sync released PLM BOMs to the ERP, one Dagster run per assembly; exit 1 if any run failed."""
+    if bool(numbers) == all_:
+        raise click.UsageError("give --assembly NUMBER (one or more) or --all")
+    inst = bom_runs.instance()
+    targets = _released_assemblies() if all_ else list(numbers)
+    new = bom_runs.register_assemblies(inst, targets)
+    if new:
+        click.echo(f"registered {len(new)} new assemblies: {', '.join(new)}")
+    outcomes = bom_runs.run_bom_sync(inst, targets, dry_run, on_done=lambda o: click.echo(format_outcome(o, dry_run)))
+    if dry_run:
+        for outcome in outcomes:
+            click.echo(plan_text(outcome.assembly))
+    failed = [o.assembly for o in outcomes if not o.success]
+    if failed:
+        click.echo(f"FAILED: {', '.join(failed)} (see `mfg-sync state dead-letters` and the runs in the Dagster UI)", err=True)
+        sys.exit(1)
+
+
+def format_outcome(outcome: bom_runs.AssemblyOutcome, dry_run: bool) -> str:
+    names = ("to_create", "to_update", "to_delete", "to_unchanged", "to_error") if dry_run else bom_runs.COUNTS
+    counts = "  ".join(f"{name} {outcome.counts.get(name, 0)}" for name in names)
+    calls = "  ".join(f"{system.upper()} calls {n}" for system, n in sorted(outcome.api_calls.items()))
+    status = "ok" if outcome.success else "FAILED"
+    line = f"{outcome.assembly:<12} {status:<6} {counts}  {calls}  {outcome.duration_s:.1f} s  run {outcome.run_id[:8]}"
+    if outcome.checks_failed:
+        line += f"  checks failed: {', '.join(outcome.checks_failed)}"
+    if outcome.error:
+        line += f"\n{'':<13}{outcome.error}"
+    return line
+
+
+def plan_text(number: str) -> str:
+    """The stored plans of one assembly, as text."""
+    import pandas as pd
+
+    from assets.plan_frames import plan_from_frame
+    from orchestration.settings import storage_dir
+
+    texts = []
+    for asset in bom_runs.PLAN_ASSETS:
+        path = storage_dir() / asset / f"{number}.parquet"
+        if path.exists():
+            plan, errors = plan_from_frame(pd.read_parquet(path))
+            plan.flow, plan.partition = asset, number
+            texts.append(plan.to_table_text())
+            texts.extend(f"MAPPING ERROR {e}" for e in errors)
+    return "\n".join(texts)
