@@ -140,7 +140,8 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state
     plan, errors = plan_from_frame(erp_bom_plan, spec.version)
     failed_materials = set(erp_materials.loc[erp_materials["status"] == "failed", "key"])
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec.version, _revisions(plm_parts), context.log)
+        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec.version, _revisions(plm_parts), context.log,
+                            change_number=context.run.run_id.replace("-", "")[:12])
         writer.record_mapping_errors(errors)
         _record_conflicts(sync_state, run_id, plan)
         units = _bom_units_unblocked(writer, plan, failed_materials)

@@ -3,7 +3,8 @@ and per BOM level, and the state store kept in step batch by batch.
 
 A BOM level is all-or-nothing. A new BOM, a BOM whose header changed, or one with more item changes than
 fit one `$batch` becomes a new BOM version created, filled and released inside ONE change set; smaller
-changes to a released BOM go as one change set of item creates/updates/deletes. Either way production
+changes to a released BOM go as one change set of item creates/updates/deletes under a change number
+(SAP engineering change management), so only the changed lines are written. Either way production
 never sees half a BOM. After each `$batch` call, its successes (ID map, record state, audit) and its
 failures (dead letters) are stored in one transaction, so a crash loses at most the batch in flight,
 and the next run's plan (which reads the ERP itself) converges without duplicates.
@@ -70,8 +71,10 @@ class PlanWriter:
     """Writes units to the ERP in batches and records every outcome in the state store."""
 
     def __init__(self, client: ErpClient, store: StateStore, run_id: int, flow: str, spec_version: str,
-                 source_versions: Mapping[str, str], log: logging.Logger | None = None) -> None:
+                 source_versions: Mapping[str, str], log: logging.Logger | None = None,
+                 change_number: str | None = None) -> None:
         self.client, self.store, self.run_id, self.flow = client, store, run_id, flow
+        self.change_number = change_number  # SAP ECM: item edits of a released BOM are recorded under it
         self.spec_version, self.source_versions = spec_version, source_versions
         self.log = log or logging.getLogger(__name__)
         self.report = ApplyReport()
@@ -191,7 +194,7 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
         return [_new_version_unit(writer, header_key, header, items)]
     carried = [*item_changes, *([header] if header is not None and header.op != "unchanged" else [])]
     try:
-        operations = [_item_operation(bom, i) for i in writes]
+        operations = [_item_operation(bom, i, writer.change_number) for i in writes]
     except KeyError as exc:  # an item the plan saw is gone from the ERP: re-plan on the next run
         writer.fail_units([Unit([], carried)], "ERP_ITEM_VANISHED", f"BOM {header_key}: {exc.args[0]}", True)
         return []
@@ -214,12 +217,13 @@ def _item_fields(payload: Mapping) -> dict:
     return {name: value for name, value in payload.items() if name not in HEADER_KEY_FIELDS}
 
 
-def _item_operation(bom: ErpBom, item: PlanItem) -> Operation:
+def _item_operation(bom: ErpBom, item: PlanItem, change_number: str | None) -> Operation:
     number = split_key(item.key)[-1]
     if item.op == "create":
-        return Operation.create_bom_item(bom, _item_fields(item.after))
+        return Operation.create_bom_item(bom, _item_fields(item.after), change_number)
     if item.op == "delete":
-        return Operation.delete_bom_item(bom, number)
+        bom.item(number)  # KeyError when the ERP no longer has it
+        return Operation.delete_bom_item(bom, number, change_number)
     old_number = split_key(item.previous_key)[-1] if item.previous_key else number
     etag = bom.item(old_number).get("_etag")
-    return Operation.update_bom_item(bom, old_number, _item_fields(item.patch), etag)
+    return Operation.update_bom_item(bom, old_number, _item_fields(item.patch), etag, change_number)

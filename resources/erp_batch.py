@@ -96,28 +96,39 @@ class Operation:
                    bom_header_from_sap)
 
     @classmethod
-    def create_bom_item(cls, bom: Any, item: Mapping[str, Any]) -> Operation:
-        body = bom_item_to_sap(item, bom.name)
+    def create_bom_item(cls, bom: Any, item: Mapping[str, Any], change_number: str | None = None) -> Operation:
+        """`change_number` (SAP ECM) lets the item change a released version, recorded under that number."""
+        body = _with_change_number(bom_item_to_sap(item, bom.name), change_number)
         return cls(BOM_SERVICE, f"create_bom_item {bom.name} {item.get('BillOfMaterialItemNumber', '')}",
                    (Part("POST", f"MaterialBOM{bom.key_predicate()}/to_BillOfMaterialItem", body),),
                    bom_item_from_sap)
 
     @classmethod
     def update_bom_item(cls, bom: Any, item_number: str, changes: Mapping[str, Any],
-                        etag: str | None = None) -> Operation:
-        body = bom_item_to_sap(changes, bom.name)
+                        etag: str | None = None, change_number: str | None = None) -> Operation:
+        body = _with_change_number(bom_item_to_sap(changes, bom.name), change_number)
         return cls(BOM_SERVICE, f"update_bom_item {bom.name} {item_number}",
                    (Part("PATCH", bom.item_path(item_number), body, etag or "*"),))
 
     @classmethod
-    def delete_bom_item(cls, bom: Any, item_number: str) -> Operation:
-        return cls(BOM_SERVICE, f"delete_bom_item {bom.name} {item_number}",
-                   (Part("DELETE", bom.item_path(item_number)),))
+    def delete_bom_item(cls, bom: Any, item_number: str, change_number: str | None = None) -> Operation:
+        path = bom.item_path(item_number)
+        if change_number:  # a DELETE has no body: the change number travels as a query option
+            path += f"?EngineeringChangeDocument={odata_literal(change_number)}"
+        return cls(BOM_SERVICE, f"delete_bom_item {bom.name} {item_number}", (Part("DELETE", path),))
 
     @classmethod
     def release_bom_version(cls, bom: Any) -> Operation:
         return cls(BOM_SERVICE, f"release_bom_version {bom.name}",
                    (Part("POST", release_path(bom.material, bom.plant, bom.version, bom.bom_id)),), bom_header_from_sap)
+
+
+def _with_change_number(body: dict[str, Any], change_number: str | None) -> dict[str, Any]:
+    if change_number:
+        if len(change_number) > 12:
+            raise ValueError(f"change number {change_number!r} is longer than SAP's 12 characters")
+        body["EngineeringChangeDocument"] = change_number
+    return body
 
 
 def release_path(material: str, plant: str, version: str, bom_id: str | None = None) -> str:

@@ -87,7 +87,11 @@ def validate_item(system: ErpSystem, header: dict[str, Any], item: dict[str, Any
     item["ComponentDescription"] = desc["ProductDescription"] if desc else ""
 
 
-def editable(header: dict[str, Any]) -> None:
+def editable(header: dict[str, Any], change_number: str | None = None) -> None:
+    """Drafts are open to edits. A released version takes item edits only under a change number (SAP's
+    engineering change management: the change is recorded on the item); a superseded one takes none."""
+    if header["BOMVersionStatus"] == RELEASED and change_number:
+        return
     if header["BOMVersionStatus"] in (RELEASED, SUPERSEDED):
         raise ODataError(400, VERSION_RELEASED, f"Version {header['BillOfMaterialVersion']} of the BOM of material "
-                         f"{header['Material']} is released and cannot be changed; create a new version")
+                         f"{header['Material']} is released and cannot be changed; create a new version or give an EngineeringChangeDocument")

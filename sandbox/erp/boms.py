@@ -168,7 +168,7 @@ def _touch(system: ErpSystem, doc: dict[str, Any], user: str) -> None:
 def add_item(system: ErpSystem, header: dict[str, Any], payload: dict[str, Any], user: str, *,
              existing: list[dict[str, Any]] | None = None, save_header: bool = True) -> dict[str, Any]:
     """Validate and store one item; a deep insert passes the items so far and saves the header once."""
-    bom_rules.editable(header)
+    bom_rules.editable(header, payload.get("EngineeringChangeDocument"))
     hkey = BOM.key_of(header)
     existing = system.store.children(ITEM.set_name, hkey) if existing is None else existing
     base = {**ITEM.defaults(), **{k: header[k] for k in HEADER_KEYS_ON_ITEM},
@@ -300,6 +300,15 @@ def bom_items(system: ErpSystem, call: Call) -> Reply:
     raise method_not_allowed(call)
 
 
+def _change_number(call: Call) -> str | None:
+    """The change number of an item write: in the body, or for a DELETE the query option
+    `EngineeringChangeDocument='...'` (a DELETE has no body)."""
+    if call.method == "DELETE":
+        raw = call.query.get("EngineeringChangeDocument", "")
+        return raw.strip("'") or None
+    return call.json().get("EngineeringChangeDocument") or None
+
+
 def _header_of_item_payload(system: ErpSystem, payload: dict[str, Any]) -> dict[str, Any]:
     keys = {k: str(payload.get(k, BOM.prop(k).default)) for k in HEADER_KEYS_ON_ITEM}
     keys["EngineeringChangeDocument"] = str(payload.get("HeaderChangeDocument", ""))
@@ -314,7 +323,7 @@ def bom_item(system: ErpSystem, call: Call) -> Reply:
     header = _header_of_item_payload(system, item)
     if call.method == "GET":
         return entity_reply(ITEM, item, call)
-    bom_rules.editable(header)
+    bom_rules.editable(header, _change_number(call))
     if call.method in UPDATE_METHODS:
         new = apply_payload(ITEM, item, call.json(), creating=False, replace=call.method == "PUT")
         bom_rules.validate_item(system, header, new)
