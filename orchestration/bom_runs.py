@@ -71,13 +71,16 @@ def run_bom_sync(inst: dg.DagsterInstance, numbers: Iterable[str], dry_run: bool
 def _outcome(number: str, result: dg.ExecuteInProcessResult, duration: float, dry_run: bool) -> AssemblyOutcome:
     outcome = AssemblyOutcome(number, result.success, result.run_id, round(duration, 2))
     wanted = PLAN_ASSETS if dry_run else APPLY_ASSETS
+    counted_steps = set()  # a multi-asset step reports its calls on each output: count them once
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
         metadata = {k: v.value for k, v in materialization.metadata.items()}
-        for system in ("plm", "erp"):
-            calls = metadata.get(f"{system}_calls")
-            if isinstance(calls, (int, float)):
-                outcome.api_calls[system] = outcome.api_calls.get(system, 0) + int(calls)
+        if event.step_key not in counted_steps:
+            counted_steps.add(event.step_key)
+            for system in ("plm", "erp"):
+                calls = metadata.get(f"{system}_calls")
+                if isinstance(calls, (int, float)):
+                    outcome.api_calls[system] = outcome.api_calls.get(system, 0) + int(calls)
         asset = materialization.asset_key.to_user_string()
         if asset in wanted:
             counts = {n: v for n, v in metadata.items() if isinstance(v, int) and (n in COUNTS or n.startswith("to_"))}

@@ -6,6 +6,7 @@ from assets import ASSET_CHECKS, ASSETS
 from orchestration.io_manager import ParquetTableIOManager
 from orchestration.jobs import JOBS
 from orchestration.settings import storage_dir
+from resources.alerts import AlertResource
 from resources.erp import ERPResource
 from resources.plm import PLMResource
 from resources.sync_state import SyncStateResource
@@ -19,6 +20,7 @@ def build_resources() -> dict:
         "plm": PLMResource.from_env(),
         "erp": ERPResource.from_env(),
         "sync_state": SyncStateResource(),
+        "alerts": AlertResource.from_env(),
         "io_manager": ParquetTableIOManager(base_dir=str(storage_dir())),
     }
 

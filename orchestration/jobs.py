@@ -3,16 +3,31 @@
 import dagster as dg
 
 from orchestration.partitions import assemblies
+from orchestration.triggers_config import retry_delays
 
 EXTRACT = dg.AssetSelection.assets("plm_parts", "plm_bom_lines")
 PLANS = dg.AssetSelection.assets("erp_material_plan", "erp_bom_plan")
 APPLY = dg.AssetSelection.assets("erp_materials", "erp_boms")
+
+
+
+def bom_sync_retry_policy(delays: tuple[float, ...] | None = None) -> dg.RetryPolicy | None:
+    """Op retries for transient failures (MFG_SYNC_RETRY_DELAYS_S, default 300,900,1800 s).
+
+    Dagster's exponential backoff waits first * (2^n - 1): 5, 15, 35 minutes for the default list.
+    """
+    delays = retry_delays() if delays is None else delays
+    if not delays:
+        return None
+    return dg.RetryPolicy(max_retries=len(delays), delay=delays[0], backoff=dg.Backoff.EXPONENTIAL)
+
 
 bom_sync = dg.define_asset_job(
     "bom_sync",
     selection=EXTRACT | PLANS | APPLY,
     partitions_def=assemblies,
     description="Released PLM BOM of one top-level assembly -> ERP materials and BOMs (deltas only).",
+    op_retry_policy=bom_sync_retry_policy(),
 )
 
 bom_plan = dg.define_asset_job(

@@ -1,3 +1,5 @@
 """Schedules: when the syncs run without a person or a webhook asking."""
 
-SCHEDULES: list = []
+from schedules.bom_schedules import BOM_SCHEDULES
+
+SCHEDULES: list = [*BOM_SCHEDULES]

@@ -1,0 +1,68 @@
+"""Bench support: the real BOM-sync assets materialized per assembly, as the `bom_sync` job runs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from assets import ASSET_CHECKS, ASSETS
+from orchestration.io_manager import ParquetTableIOManager
+from orchestration.partitions import assemblies
+from resources.erp import ERPResource
+from resources.plm import PLMResource
+from resources.sync_state import SyncStateResource
+
+APPLY_ASSETS = ("erp_materials", "erp_boms")
+COUNT_NAMES = ("created", "updated", "deleted", "unchanged", "failed")
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # a bench prints figures, not events
+
+
+@dataclass
+class RealSyncRunner:
+    """Materializes every BOM-sync asset and check for one assembly partition per call."""
+
+    plm_url: str
+    erp_url: str
+    work_dir: Path
+    plm_requests_per_s: int = 200  # the client-side PLM limit; the sandbox enforces none here
+    instance: dg.DagsterInstance = field(default_factory=dg.DagsterInstance.ephemeral)
+
+    def resources(self) -> dict[str, object]:
+        return {
+            "plm": PLMResource(url=self.plm_url, rate_limit_requests=self.plm_requests_per_s),
+            "erp": ERPResource(url=self.erp_url),
+            "sync_state": SyncStateResource(url=f"sqlite:///{self.work_dir / 'state.db'}"),
+            "io_manager": ParquetTableIOManager(base_dir=str(self.work_dir / "tables")),
+        }
+
+    def sync(self, numbers: list[str]) -> dict[str, int]:
+        """Sync each assembly in turn; returns the apply counts summed. Raises if a run fails."""
+        self.instance.add_dynamic_partitions(assemblies.name, numbers)
+        totals = dict.fromkeys(COUNT_NAMES, 0)
+        for number in numbers:
+            result = dg.materialize([*ASSETS, *ASSET_CHECKS], partition_key=number, instance=self.instance,
+                                    resources=self.resources(), run_config=QUIET, raise_on_error=False)
+            if not result.success:
+                raise RuntimeError(f"the real sync of {number} failed (run {result.run_id})")
+            for name, value in apply_counts(result).items():
+                totals[name] += value
+        return totals
+
+    def close(self) -> None:
+        self.instance.dispose()
+
+
+def apply_counts(result: dg.ExecuteInProcessResult) -> dict[str, int]:
+    """created/updated/deleted/unchanged/failed summed over the two apply assets' metadata."""
+    totals = dict.fromkeys(COUNT_NAMES, 0)
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key.to_user_string() not in APPLY_ASSETS:
+            continue
+        for name in COUNT_NAMES:
+            entry = materialization.metadata.get(name)
+            if entry is not None:
+                totals[name] += int(entry.value)
+    return totals

@@ -1,0 +1,52 @@
+"""`mfg-sync webhooks ...`: run the webhook receiver, and point the PLM's subscription at it.
+
+Secrets come from MFG_SYNC_PLM_WEBHOOK_SECRET (whsec_..., several space-separated while rotating; the
+sandbox default when unset); drops go to the state store of MFG_SYNC_STATE_URL / MFG_SYNC_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import click
+
+from orchestration.triggers_config import TriggerSettingsError, WebhookSettings
+
+
+@click.group()
+def webhooks() -> None:
+    """Signed webhook deliveries -> webhook drops in the state store (read by the sensors)."""
+
+
+@webhooks.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8090, show_default=True, type=int, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Serve POST /webhooks/plm and GET /healthz until interrupted."""
+    import uvicorn
+
+    from orchestration.webhooks import create_app
+
+    try:
+        app = create_app(settings=WebhookSettings.from_env())
+    except TriggerSettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"webhook receiver on http://{host}:{port}/webhooks/plm")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@webhooks.command()
+@click.option("--plm-url", default="http://127.0.0.1:8101", show_default=True, help="PLM base URL.")
+@click.option("--receiver-url", default="http://127.0.0.1:8090/webhooks/plm", show_default=True,
+              help="Where the PLM should POST its events.")
+def subscribe(plm_url: str, receiver_url: str) -> None:
+    """Register the PLM webhook subscription for change.effective (once per receiver URL).
+
+    PLM credentials come from MFG_SYNC_PLM_EMAIL / _PASSWORD / _WORKSPACE_ID (sandbox defaults).
+    """
+    from orchestration.webhooks import subscribe_plm
+    from resources.plm import PLMResource
+
+    settings = PLMResource.from_env(url=plm_url)
+    subscription = subscribe_plm(plm_url, receiver_url, email=settings.email, password=settings.password,
+                                 workspace_id=settings.workspace_id)
+    click.echo(f"PLM subscription {subscription.get('guid')} -> {subscription.get('url')} "
+               f"events={subscription.get('events')}")

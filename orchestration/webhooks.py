@@ -1,0 +1,259 @@
+"""The webhook receiver: verifies each source's signed events and drops them, once, in the state store.
+
+    POST /webhooks/plm   Standard Webhooks (HMAC-SHA256 over "{id}.{timestamp}.{raw body}", 5 min tolerance)
+    GET  /healthz
+
+Answers: 202 stored; 200 duplicate (already stored, not stored again); 401 missing or bad signature;
+400 stale timestamp, malformed JSON or unknown event shape; 413 body over the limit; 415 not JSON.
+A drop is committed BEFORE the 202, so an accepted event survives a crash. Sensors turn drops into runs.
+No Dagster import here: the receiver starts fast and stays up when a code location is broken.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from orchestration.triggers_config import WebhookSettings
+from resources.state import StateStore
+
+log = logging.getLogger("orchestration.webhooks")
+
+PLM_SOURCE = "plm"
+PLM_EVENT_TYPES = ("change.effective",)
+
+
+class Rejected(Exception):
+    """A delivery refused with an HTTP status and a reason for the log (never a secret)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+# --- Standard Webhooks verification -------------------------------------------------------------------------
+
+
+def expected_signature(key: bytes, msg_id: str, timestamp: str, body: bytes) -> bytes:
+    """The raw HMAC-SHA256 digest the sender must have signed."""
+    return hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+
+
+def verify_standard_webhook(headers: Any, body: bytes, keys: Sequence[bytes], tolerance_s: int,
+                            now: float | None = None) -> str:
+    """Check the `webhook-*` headers against the raw body; return the webhook id or raise `Rejected`.
+
+    Any of `keys` may match (secret rotation); each `v1,` signature in the header is compared in constant time.
+    """
+    msg_id, timestamp, header = (headers.get(f"webhook-{h}", "") for h in ("id", "timestamp", "signature"))
+    if not (msg_id and timestamp and header):
+        raise Rejected(401, "missing webhook-id, webhook-timestamp or webhook-signature header")
+    signatures = []
+    for entry in header.split():
+        version, _, value = entry.partition(",")
+        if version == "v1":
+            try:
+                signatures.append(base64.b64decode(value, validate=True))
+            except ValueError:
+                continue
+    if not signatures:
+        raise Rejected(401, "no v1 signature in webhook-signature")
+    if not any(hmac.compare_digest(expected_signature(key, msg_id, timestamp, body), sig)
+               for key in keys for sig in signatures):
+        raise Rejected(401, f"signature does not match any configured secret (webhook-id {msg_id})")
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        raise Rejected(400, f"webhook-timestamp {timestamp!r} is not epoch seconds") from None
+    skew = (time.time() if now is None else now) - sent_at
+    if abs(skew) > tolerance_s:
+        raise Rejected(400, f"stale timestamp: {int(skew)} s off, tolerance {tolerance_s} s (webhook-id {msg_id})")
+    return msg_id
+
+
+# --- event shapes ---------------------------------------------------------------------------------------------
+
+
+def check_plm_event(event: Any) -> str:
+    """The event's type when it is a PLM event the sensors understand; `Rejected(400)` naming the field otherwise."""
+    if not isinstance(event, dict):
+        raise Rejected(400, "event body must be a JSON object")
+    event_type = event.get("type")
+    if event_type not in PLM_EVENT_TYPES:
+        raise Rejected(400, f"unknown event type {event_type!r} (expected one of {list(PLM_EVENT_TYPES)})")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("number"), str):
+        raise Rejected(400, f"{event_type}: field 'data.number' (the change number) is missing")
+    items = data.get("affectedItems")
+    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("number"), str)
+                                              for i in items):
+        raise Rejected(400, f"{event_type} {data['number']}: field 'data.affectedItems' must be a list of "
+                            "objects with a 'number'")
+    return event_type
+
+
+# --- the app --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """One sender: how its deliveries are verified and what event shapes it may send."""
+
+    name: str
+    verify: Callable[[Any, bytes], str]  # (headers, raw body) -> event id, or raise Rejected
+    check_event: Callable[[Any], str]  # parsed JSON -> event type, or raise Rejected
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing (413) a declared or actual size over `limit` without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise Rejected(400, f"content-length {declared!r} is not a number")
+        if int(declared) > limit:
+            raise Rejected(413, f"body of {declared} bytes is over the {limit}-byte limit")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:  # a chunked body, or one that lies about its length
+            raise Rejected(413, f"body is over the {limit}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _receive(source: Source, store: StateStore, limit: int) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        client = request.client.host if request.client else "-"
+        try:
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                raise Rejected(415, f"content type {content_type or '(none)'!r} is not application/json")
+            body = await _read_body(request, limit)
+            event_id = source.verify(request.headers, body)
+            try:
+                event = json.loads(body)
+            except ValueError as exc:
+                raise Rejected(400, f"malformed JSON (webhook-id {event_id}): {exc}") from None
+            event_type = source.check_event(event)
+        except Rejected as rejection:
+            log.warning("webhook %s rejected %d from %s: %s", source.name, rejection.status, client,
+                        rejection.reason)
+            return JSONResponse({"error": rejection.reason}, status_code=rejection.status)
+        stored = await run_in_threadpool(store.add_webhook_drop, source.name, event_id, event_type, event)
+        if not stored:
+            log.info("webhook %s duplicate %s (%s) from %s: already dropped", source.name, event_id, event_type,
+                     client)
+            return JSONResponse({"id": event_id, "status": "duplicate"}, status_code=200)
+        log.info("webhook %s accepted %s (%s) from %s", source.name, event_id, event_type, client)
+        return JSONResponse({"id": event_id, "status": "accepted"}, status_code=202)
+
+    return endpoint
+
+
+def create_app(store: StateStore | None = None, settings: WebhookSettings | None = None) -> Starlette:
+    """The receiver app; `store` and `settings` default to the environment's."""
+    settings = settings or WebhookSettings.from_env()
+    store = store or StateStore.from_env()
+    plm = Source(PLM_SOURCE,
+                 lambda headers, body: verify_standard_webhook(headers, body, settings.plm_secrets,
+                                                               settings.tolerance_s),
+                 check_plm_event)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True, "sources": [plm.name]})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        await run_in_threadpool(store.upgrade)  # migrate before the first delivery, not during it
+        yield
+
+    routes = [Route(f"/webhooks/{plm.name}", _receive(plm, store, settings.max_body_bytes), methods=["POST"]),
+              Route("/healthz", healthz, methods=["GET"])]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+# --- running it -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunningReceiver:
+    url: str  # base URL, e.g. http://127.0.0.1:8090
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def plm_url(self) -> str:
+        return f"{self.url}/webhooks/{PLM_SOURCE}"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout)
+
+
+def start_receiver(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> RunningReceiver:
+    """Serve `app` from a daemon thread (port 0 = a free one); returns once it accepts connections."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)  # bursts of deliveries queue here instead of being refused
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", backlog=2048)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="webhook-receiver")
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"webhook receiver did not start on {host}:{sock.getsockname()[1]}")
+        time.sleep(0.01)
+    return RunningReceiver(f"http://{host}:{sock.getsockname()[1]}", server, thread)
+
+
+@contextmanager
+def receiving(store: StateStore | None = None, settings: WebhookSettings | None = None,
+              host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningReceiver]:
+    """`with receiving(store) as receiver:` - the receiver answers real HTTP inside the block."""
+    running = start_receiver(create_app(store, settings), host, port)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def subscribe_plm(plm_base_url: str, receiver_url: str, secret: str | None = None,
+                  events: Sequence[str] = PLM_EVENT_TYPES, **plm_settings: Any) -> dict[str, Any]:
+    """Register (once) a PLM webhook subscription pointing at `receiver_url`; returns the subscription.
+
+    `secret` (whsec_...) defaults to the PLM's own default; `plm_settings` go to `PLMResource`
+    (email, password, workspace_id...). An existing subscription for the same URL is returned as is.
+    """
+    from resources.plm import PLMResource  # Dagster-backed: only when subscribing, never in the receiver
+
+    with PLMResource(url=plm_base_url, **plm_settings).client() as client:
+        existing = client.api.get("/v1/webhooks/subscriptions", route="/v1/webhooks/subscriptions").json()
+        for subscription in existing.get("results", []):
+            if subscription.get("url") == receiver_url and subscription.get("active", True):
+                return subscription
+        body: dict[str, Any] = {"url": receiver_url, "events": list(events)}
+        if secret:
+            body["secret"] = secret
+        return client.api.post("/v1/webhooks/subscriptions", json=body,
+                               route="/v1/webhooks/subscriptions").json()

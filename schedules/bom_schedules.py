@@ -1,0 +1,123 @@
+"""BOM-sync schedules: a six-hourly safety net on business days, and a weekly full sync.
+
+Six-hourly (Mon-Fri 00/06/12/18 in MFG_SYNC_TIMEZONE): skips weekends and the configured holiday calendar,
+naming the day; requests runs only for registered assemblies changed in the PLM since their last
+successful sync (an assembly never synced counts as changed). Weekly (Sunday 22:00): every registered
+assembly. Both skip while the flow's circuit breaker is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from orchestration.jobs import bom_sync
+from orchestration.partitions import assemblies
+from orchestration.triggers_config import BOM_FLOW, ScheduleSettings
+from resources.plm import PlmClient, PLMResource
+from resources.state import StateStore
+from resources.sync_state import SyncStateResource
+from sensors.breaker import breaker_state
+from sensors.plm_changes import tops_by_item
+
+TRIGGER_TAG = "mfg-sync/trigger"
+
+
+def changed_assemblies(client: PlmClient, store: StateStore, registered: Iterable[str],
+                       log: dg.DagsterLogManager | None = None) -> list[str]:
+    """Registered assemblies with a PLM change effective at or after their last successful sync started."""
+    last_ok = {a: store.last_successful_run(BOM_FLOW, a) for a in sorted(set(registered))}
+    changed = {a for a, run in last_ok.items() if run is None}
+    synced = {a: run.started_at for a, run in last_ok.items() if run is not None}
+    if not synced:
+        return sorted(changed)
+    changes = client.effective_changes_since(min(synced.values()))
+    tops = tops_by_item(client, (i.number for c in changes for i in c.affected_items), log)
+    for change in changes:
+        for assembly in set().union(*(tops.get(i.number, set()) for i in change.affected_items)):
+            since = synced.get(assembly)
+            # a change without an effective time is taken as new: syncing too often beats missing one
+            if since is not None and (change.effective_at is None or change.effective_at >= since):
+                changed.add(assembly)
+    return sorted(changed)
+
+
+def _business_day_skip(settings: ScheduleSettings, local: datetime) -> dg.SkipReason | None:
+    day = local.date()
+    if local.weekday() >= 5:
+        return dg.SkipReason(f"{day.isoformat()} is a {local.strftime('%A')} ({settings.timezone}): "
+                             "not a business day")
+    holiday = settings.holiday_name(day)
+    if holiday:
+        calendar = "-".join(filter(None, (settings.holiday_country, settings.holiday_subdiv))) or "configured"
+        return dg.SkipReason(f"{day.isoformat()} is a holiday ({calendar} calendar): {holiday}")
+    return None
+
+
+def build_bom_sync_schedule(settings: ScheduleSettings | None = None) -> dg.ScheduleDefinition:
+    """The six-hourly business-day schedule for `settings` (default: the environment's)."""
+    settings = settings or ScheduleSettings.from_env()
+
+    @dg.schedule(
+        name="bom_sync_business_hours",
+        job=bom_sync,
+        cron_schedule=settings.cron,
+        execution_timezone=settings.timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Every six hours on business days: bom_sync of each assembly changed since its last success.",
+    )
+    def bom_sync_business_hours(context: dg.ScheduleEvaluationContext, plm: PLMResource,
+                                sync_state: SyncStateResource) -> list[dg.RunRequest] | dg.SkipReason:
+        local = context.scheduled_execution_time.astimezone(ZoneInfo(settings.timezone))
+        skip = _business_day_skip(settings, local)
+        if skip:
+            return skip
+        store = sync_state.store()
+        breaker = breaker_state(store, BOM_FLOW)
+        if breaker.is_open:
+            return dg.SkipReason(breaker.reason())
+        registered = context.instance.get_dynamic_partitions(assemblies.name)
+        with plm.client(logger=context.log) as client:
+            changed = changed_assemblies(client, store, registered, context.log)
+        if not changed:
+            return dg.SkipReason(f"none of {len(registered)} assemblies changed since its last successful sync")
+        stamp = local.isoformat(timespec="minutes")
+        return [dg.RunRequest(partition_key=a, run_key=f"scheduled:{a}:{stamp}",
+                              tags={TRIGGER_TAG: "schedule"}) for a in changed]
+
+    return bom_sync_business_hours
+
+
+def build_weekly_full_sync(settings: ScheduleSettings | None = None) -> dg.ScheduleDefinition:
+    """The weekly full sync of every registered assembly (a quiet hour, Sunday 22:00 by default)."""
+    settings = settings or ScheduleSettings.from_env()
+
+    @dg.schedule(
+        name="bom_sync_weekly_full",
+        job=bom_sync,
+        cron_schedule=settings.full_sync_cron,
+        execution_timezone=settings.timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Weekly bom_sync of every registered assembly, changed or not.",
+    )
+    def bom_sync_weekly_full(context: dg.ScheduleEvaluationContext,
+                             sync_state: SyncStateResource) -> list[dg.RunRequest] | dg.SkipReason:
+        breaker = breaker_state(sync_state.store(), BOM_FLOW)
+        if breaker.is_open:
+            return dg.SkipReason(breaker.reason())
+        registered = sorted(context.instance.get_dynamic_partitions(assemblies.name))
+        if not registered:
+            return dg.SkipReason("no assemblies registered yet")
+        stamp = context.scheduled_execution_time.astimezone(ZoneInfo(settings.timezone)).date().isoformat()
+        return [dg.RunRequest(partition_key=a, run_key=f"weekly:{a}:{stamp}", tags={TRIGGER_TAG: "weekly"})
+                for a in registered]
+
+    return bom_sync_weekly_full
+
+
+bom_sync_business_hours = build_bom_sync_schedule()
+bom_sync_weekly_full = build_weekly_full_sync()
+BOM_SCHEDULES = [bom_sync_business_hours, bom_sync_weekly_full]

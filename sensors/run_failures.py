@@ -1,0 +1,66 @@
+"""Run-failure sensor: a failed `bom_sync` run is recorded in the state store and a person is told.
+
+A run that broke before the apply assets has no sync-run row yet: one is created, status failed, for that
+Dagster run, so the circuit breaker counts it. The failure that opens the breaker sends ONE alert saying
+so (instead of a plain failure alert); every other failure sends a failure alert.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.jobs import bom_sync
+from resources.alerts import Alert, AlertResource
+from resources.state import StateStore
+from resources.sync_state import SyncStateResource
+from sensors.breaker import RESET_PARTITION, breaker_state
+
+PARTITION_TAG = "dagster/partition"
+
+
+def record_failure(store: StateStore, flow: str, partition: str, dagster_run_id: str) -> str:
+    """Close (or create) the sync run of a failed Dagster run as failed; returns the status it ends with.
+
+    A run closed as "partial" keeps that status: its failures are per record and sit in the dead letters.
+    """
+    if partition == RESET_PARTITION:
+        raise ValueError(f"partition {partition!r} is reserved for breaker resets")
+    for run in store.recent_runs(flow, partition, limit=20):
+        if run.dagster_run_id == dagster_run_id:
+            if run.status == "started":
+                store.finish_run(run.id, "failed")
+                return "failed"
+            return run.status
+    run_id = store.start_run(flow, partition, dagster_run_id, dagster_run_id)
+    store.finish_run(run_id, "failed")
+    return "failed"
+
+
+def failure_message(context: dg.RunFailureSensorContext) -> str:
+    """The failing steps' errors, else the run's own failure message."""
+    steps = [f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
+             for e in context.get_step_failure_events()
+             if e.event_specific_data is not None and e.event_specific_data.error is not None]
+    return "; ".join(steps) or (context.failure_event.message or "run failed")
+
+
+@dg.run_failure_sensor(
+    name="bom_sync_failure_sensor",
+    monitored_jobs=[bom_sync],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Records failed bom_sync runs per flow and partition, alerts, and opens the circuit breaker.",
+)
+def bom_sync_failure_sensor(context: dg.RunFailureSensorContext, sync_state: SyncStateResource,
+                            alerts: AlertResource) -> None:
+    run = context.dagster_run
+    flow, partition = run.job_name, run.tags.get(PARTITION_TAG, "")
+    store = sync_state.store()
+    status = record_failure(store, flow, partition, run.run_id)
+    error = failure_message(context)
+    breaker = breaker_state(store, flow)
+    just_opened = status == "failed" and breaker.failures == breaker.threshold
+    title = (f"Circuit breaker OPEN for {flow}: {breaker.failures} consecutive failed runs, triggers paused"
+             if just_opened else f"{flow} run failed for {partition or 'all partitions'}")
+    alerts.send(Alert(title=title, flow=flow, partition=partition, run_id=run.run_id, error=error,
+                      correlation_id=run.run_id, severity="critical" if just_opened else "error"),
+                logger=context.log)
