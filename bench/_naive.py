@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestration.settings import load_mapping_spec
-from resources.erp import ERPResource, ErpClient
+from resources.erp import ErpClient, ERPResource
 from resources.plm import PLMResource
 from resources.transport.errors import ApiError
 from sync.keys import KEY_FIELDS, header_key_of_item
@@ -43,6 +43,7 @@ class NaiveSync:
     plm_url: str
     erp_url: str
     plm_requests_per_s: int = 200
+    erp_requests_per_s: int | None = 15
 
     def extract(self, number: str) -> MappedBom:
         """The same released-BOM walk and mapping the real assets use."""
@@ -57,7 +58,8 @@ class NaiveSync:
     def sync(self, numbers: list[str], existing: bool = False) -> NaiveCounts:
         """Write every record of each assembly; `existing=True` (a re-sync) updates materials directly."""
         counts = NaiveCounts()
-        with ERPResource(url=self.erp_url).client() as erp:
+        erp_resource = ERPResource(url=self.erp_url, rate_limit_requests=self.erp_requests_per_s)
+        with erp_resource.client() as erp:
             for number in numbers:
                 mapped = self.extract(number)
                 for key, material in mapped.materials.items():

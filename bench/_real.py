@@ -26,13 +26,14 @@ class RealSyncRunner:
     plm_url: str
     erp_url: str
     work_dir: Path
-    plm_requests_per_s: int = 200  # the client-side PLM limit; the sandbox enforces none here
+    plm_requests_per_s: int = 200  # client-side pacing; the sandbox enforces no limit here
+    erp_requests_per_s: int | None = 15  # ERPResource's default (the gateway allows 1200/min)
     instance: dg.DagsterInstance = field(default_factory=dg.DagsterInstance.ephemeral)
 
     def resources(self) -> dict[str, object]:
         return {
             "plm": PLMResource(url=self.plm_url, rate_limit_requests=self.plm_requests_per_s),
-            "erp": ERPResource(url=self.erp_url),
+            "erp": ERPResource(url=self.erp_url, rate_limit_requests=self.erp_requests_per_s),
             "sync_state": SyncStateResource(url=f"sqlite:///{self.work_dir / 'state.db'}"),
             "io_manager": ParquetTableIOManager(base_dir=str(self.work_dir / "tables")),
         }

@@ -59,6 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--width", type=int, default=2, help="subassemblies per level")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="added to every call on every system")
     parser.add_argument("--changed", type=int, default=5, help="k: BOM lines changed for the delta sync")
+    parser.add_argument("--erp-rps", type=int, default=15,
+                        help="client-side ERP pacing, requests/s (ERPResource's default; 0 = none)")
+    parser.add_argument("--plm-rps", type=int, default=200, help="client-side PLM pacing, requests/s")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args(argv)
 
@@ -67,11 +70,12 @@ def run(args: argparse.Namespace, work_dir: Path) -> tuple[list[tuple[Scenario, 
     """[(ours, naive) for the first sync and the delta], plus the facts worth printing."""
     params = {"assemblies": args.assemblies, "depth": args.depth, "breadth": args.breadth, "width": args.width}
     with bench_systems(params, args.seed) as systems:
-        with PLMResource(url=systems.url("plm"), rate_limit_requests=200).client() as plm:
+        with PLMResource(url=systems.url("plm"), rate_limit_requests=args.plm_rps).client() as plm:
             tops = plm.released_top_assemblies()
         facts = {"params": params, "tops": tops, "plm": systems.summary("plm")}
-        real = RealSyncRunner(systems.url("plm"), systems.url("erp"), work_dir)
-        naive = NaiveSync(systems.url("plm"), systems.url("naive_erp"))
+        pacing = {"plm_requests_per_s": args.plm_rps, "erp_requests_per_s": args.erp_rps or None}
+        real = RealSyncRunner(systems.url("plm"), systems.url("erp"), work_dir, **pacing)
+        naive = NaiveSync(systems.url("plm"), systems.url("naive_erp"), **pacing)
         records = len(naive_records(naive, tops))  # distinct materials + BOM headers + BOM items to create
         facts["records"] = records
         systems.set_latency(args.latency_ms)
@@ -79,7 +83,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> tuple[list[tuple[Scenario, 
             first = (measure(systems, "first sync: mfg-sync", "erp", records, lambda: real.sync(tops)),
                      measure(systems, "first sync: naive", "naive_erp", records, lambda: naive.sync(tops)))
             change, assembly, lines = release_quantity_change(systems.url("plm"), tops[0], args.changed)
-            with PLMResource(url=systems.url("plm"), rate_limit_requests=200).client() as plm:
+            with PLMResource(url=systems.url("plm"), rate_limit_requests=args.plm_rps).client() as plm:
                 affected = sorted(plm.affected_top_assemblies([assembly])[assembly])
             facts["change"] = f"{change} on {assembly}, find numbers {lines}; re-synced {affected}"
             delta = (measure(systems, "delta: mfg-sync", "erp", len(lines), lambda: real.sync(affected)),
@@ -108,6 +112,8 @@ def print_report(args: argparse.Namespace, pairs: list[tuple[Scenario, Scenario]
     print(f"  records to sync (materials + BOM headers + BOM items): {facts['records']}")
     print(f"  injected latency {args.latency_ms:g} ms per call on PLM and both ERPs; delta: k={args.changed} "
           f"lines changed ({facts['change']})")
+    erp_pace = f"{args.erp_rps} requests/s" if args.erp_rps else "none"
+    print(f"  client-side pacing (same for both): PLM {args.plm_rps} requests/s, ERP {erp_pace}")
     print(f"  machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}")
     header = (f"{'scenario':<22} {'wall s':>8} {'PLM calls':>10} {'ERP calls':>10} {'ERP writes':>11} "
               f"{'writes/changed':>15} {'wall x':>8} {'calls x':>8}")

@@ -152,3 +152,18 @@ def test_header_update_needs_if_match(erp_with_assembly):
     assert client.patch(uri, json={"BOMHeaderText": "x"}).status_code == 428
     ok = client.patch(uri, json={"BOMHeaderText": "x"}, headers={"If-Match": created.headers["ETag"]})
     assert ok.status_code == 204
+
+
+def test_released_version_takes_item_changes_under_a_change_number(erp_with_assembly):
+    _, client = erp_with_assembly
+    header = client.post(BOMS, json=_bom()).json()["d"]
+    _release(client).raise_for_status()
+    added = client.post(f"{header['__metadata']['uri']}/to_BillOfMaterialItem",
+                        json={**_item(PRELOADED, "0020", "4"), "EngineeringChangeDocument": "ECO-1"})
+    assert added.status_code == 201, added.text
+    item_uri = added.json()["d"]["__metadata"]["uri"]
+    assert client.patch(item_uri, json={"BillOfMaterialItemQuantity": "6"}).status_code == 400  # no change number
+    changed = client.patch(item_uri, json={"BillOfMaterialItemQuantity": "6", "EngineeringChangeDocument": "ECO-1"})
+    assert changed.status_code == 204, changed.text
+    assert client.delete(item_uri).status_code == 400
+    assert client.delete(f"{item_uri}?EngineeringChangeDocument='ECO-1'").status_code == 204
