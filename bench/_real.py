@@ -1,4 +1,5 @@
-"""Bench support: the real BOM-sync assets materialized per assembly, as the `bom_sync` job runs them."""
+"""Bench support: the real BOM-sync assets materialized per assembly, with the `bom_sync` job's selection
+(its assets and their checks; other flows' assets, such as reconciliation, are left out)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import dagster as dg
 
 from assets import ASSET_CHECKS, ASSETS
 from orchestration.io_manager import ParquetTableIOManager
+from orchestration.jobs import bom_sync
 from orchestration.partitions import assemblies
 from resources.erp import ERPResource
 from resources.plm import PLMResource
@@ -43,7 +45,7 @@ class RealSyncRunner:
         self.instance.add_dynamic_partitions(assemblies.name, numbers)
         totals = dict.fromkeys(COUNT_NAMES, 0)
         for number in numbers:
-            result = dg.materialize([*ASSETS, *ASSET_CHECKS], partition_key=number, instance=self.instance,
+            result = dg.materialize([*ASSETS, *ASSET_CHECKS], selection=bom_sync.selection, partition_key=number, instance=self.instance,
                                     resources=self.resources(), run_config=QUIET, raise_on_error=False)
             if not result.success:
                 raise RuntimeError(f"the real sync of {number} failed (run {result.run_id})")

@@ -54,7 +54,7 @@ def measure(systems: BenchSystems, name: str, erp: str, changed: int, work: Call
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assemblies", type=int, default=2, help="top-level assemblies (large profile)")
-    parser.add_argument("--depth", type=int, default=4, help="BOM levels per assembly")
+    parser.add_argument("--depth", type=int, default=5, help="BOM levels per assembly")
     parser.add_argument("--breadth", type=int, default=20, help="leaf parts per assembly node")
     parser.add_argument("--width", type=int, default=2, help="subassemblies per level")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="added to every call on every system")

@@ -24,7 +24,7 @@ APPLICABLE_OPS = ["create", "update", "delete", "unchanged"]
 
 def quantity_regex(decimals: int) -> str:
     """Positive decimals SAP's DEC(13, decimals) field holds."""
-    return rf"^\d{{1,{13 - decimals}}}(\.\d{{1,{decimals}}})?$"
+    return rf"^\d{{1,{13 - decimals}}}(?:\.\d{{1,{decimals}}})?$"
 
 
 def _required(gxe, columns: list[str]) -> list:

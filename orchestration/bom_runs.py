@@ -10,9 +10,11 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
+from orchestration.instance_config import ensure_local_instance
 from orchestration.partitions import assemblies
 from orchestration.settings import REPO_ROOT
 
@@ -24,7 +26,7 @@ COUNTS = ("created", "updated", "deleted", "unchanged", "failed")
 def instance() -> dg.DagsterInstance:
     """The persistent instance at DAGSTER_HOME (default `.dagster_home` in the checkout)."""
     home = os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home"))
-    os.makedirs(home, exist_ok=True)
+    ensure_local_instance(Path(home))  # pools, run queue, telemetry off; an existing dagster.yaml wins
     return dg.DagsterInstance.get()
 
 

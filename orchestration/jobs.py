@@ -37,4 +37,10 @@ bom_plan = dg.define_asset_job(
     description="Dry run of bom_sync: extract and plan, write nothing to the ERP.",
 )
 
-JOBS = [bom_sync, bom_plan]
+reconciliation = dg.define_asset_job(
+    "reconciliation",
+    selection=dg.AssetSelection.assets("bom_reconciliation", "sync_statistics"),
+    description="PLM vs ERP field by field for all assemblies, and the sync statistics; writes neither system.",
+)
+
+JOBS = [bom_sync, bom_plan, reconciliation]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import dagster as dg
@@ -13,7 +14,8 @@ from resources.state import StateStore
 class SyncStateResource(dg.ConfigurableResource):
     """Where mfg-sync remembers what it wrote: ID map, checksums, audit, dead letters, webhook drops.
 
-    `url` empty means `MFG_SYNC_STATE_URL`, else the SQLite file under `MFG_SYNC_DATA_DIR`. Pass the URL as
+    `url` empty means `MFG_SYNC_STATE_URL`, else the SQLite file under `MFG_SYNC_DATA_DIR`; `db_schema` empty
+    means `MFG_SYNC_STATE_SCHEMA` (PostgreSQL), as for `mfg-sync state ...`. Pass the URL as
     `dg.EnvVar("MFG_SYNC_STATE_URL")` when it carries a password, so it never shows in the UI.
     """
 
@@ -26,7 +28,8 @@ class SyncStateResource(dg.ConfigurableResource):
     def store(self) -> StateStore:
         with self._lock:
             if self._store is None:
-                self._store = StateStore(self.url or None, schema=self.db_schema or None)
+                schema = self.db_schema or os.environ.get("MFG_SYNC_STATE_SCHEMA") or None
+                self._store = StateStore(self.url or None, schema=schema)
             return self._store
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

@@ -7,6 +7,8 @@ so (instead of a plain failure alert); every other failure sends a failure alert
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 
 from orchestration.jobs import bom_sync
@@ -36,9 +38,16 @@ def record_failure(store: StateStore, flow: str, partition: str, dagster_run_id:
     return "failed"
 
 
+def _root_cause(error: Any) -> str:
+    """The innermost error (the system's own, not Dagster's step wrapper) as `Class: message`."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip()}" if error.cls_name else error.message.strip()
+
+
 def failure_message(context: dg.RunFailureSensorContext) -> str:
-    """The failing steps' errors, else the run's own failure message."""
-    steps = [f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
+    """The failing steps' root errors, else the run's own failure message."""
+    steps = [f"{e.step_key}: {_root_cause(e.event_specific_data.error)}"
              for e in context.get_step_failure_events()
              if e.event_specific_data is not None and e.event_specific_data.error is not None]
     return "; ".join(steps) or (context.failure_event.message or "run failed")

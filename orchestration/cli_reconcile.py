@@ -1,0 +1,69 @@
+"""`mfg-sync reconcile`: PLM vs ERP through Dagster (recorded in the instance at DAGSTER_HOME)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import click
+
+from orchestration import bom_runs
+
+ASSET = "bom_reconciliation"
+
+
+@dataclass
+class ReconciliationOutcome:
+    success: bool
+    run_id: str
+    counts: dict[str, int] = field(default_factory=dict)  # kind -> differences
+    differences: int = 0
+    report_path: str = ""
+    error: str = ""
+
+
+def run_reconciliation(assemblies: list[str]) -> ReconciliationOutcome:
+    """One `reconciliation` job run in this process, recorded in the DAGSTER_HOME instance."""
+    import dagster as dg
+
+    from orchestration.definitions import defs  # imports every asset: only when a run is wanted
+
+    job = defs.resolve_job_def("reconciliation")
+    run_config = {"ops": {ASSET: {"config": {"assemblies": list(assemblies)}}}}
+    result = job.execute_in_process(instance=bom_runs.instance(), run_config=run_config, raise_on_error=False,
+                                    tags={"mfg-sync/trigger": "cli"})
+    outcome = ReconciliationOutcome(result.success, result.run_id)
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key != dg.AssetKey(ASSET):
+            continue
+        metadata = {k: v.value for k, v in materialization.metadata.items()}
+        outcome.counts = {k.removeprefix("diff_"): int(v) for k, v in metadata.items() if k.startswith("diff_")}
+        outcome.differences = int(metadata.get("differences", 0))
+        outcome.report_path = str(metadata.get("report_path", ""))
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE" and not outcome.error:
+            error = event.event_specific_data.error
+            outcome.error = error.message.strip().splitlines()[0] if error else event.message or "step failed"
+    return outcome
+
+
+@click.command()
+@click.option("--assembly", "numbers", multiple=True, metavar="NUMBER",
+              help="A top-level assembly (repeatable); default: every registered assembly.")
+def reconcile(numbers: tuple[str, ...]) -> None:
+    """Compare PLM and ERP field by field; print counts by kind and the HTML report; exit 1 on any difference."""
+    outcome = run_reconciliation(list(numbers))
+    if not outcome.success or not outcome.report_path:
+        click.echo(f"reconciliation FAILED (run {outcome.run_id[:8]}): {outcome.error or 'no report produced'}",
+                   err=True)
+        sys.exit(1)
+    width = max(len(kind) for kind in outcome.counts) if outcome.counts else 10
+    for kind, count in outcome.counts.items():
+        click.echo(f"{kind:<{width}}  {count}")
+    click.echo(f"{'total':<{width}}  {outcome.differences}")
+    click.echo(f"report: {outcome.report_path}")
+    if outcome.differences:
+        click.echo(f"{outcome.differences} difference(s) between PLM and ERP (run {outcome.run_id[:8]})", err=True)
+        sys.exit(1)
+    click.echo(f"PLM and ERP agree (run {outcome.run_id[:8]})")
