@@ -7,6 +7,7 @@ both seen before anything is written.
 
 
 import time
+from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
@@ -16,6 +17,7 @@ from assets.plan_frames import plan_counts, plan_to_frame
 from orchestration.partitions import assemblies
 from orchestration.settings import load_mapping_spec
 from resources.erp import ErpClient, ERPResource
+from resources.state import StateStore
 from resources.sync_state import SyncStateResource
 from sync.frames import frame_to_records
 from sync.keys import SEP, bom_item_key, split_key
@@ -66,6 +68,36 @@ def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_ve
     )
 
 
+def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
+          erp: ERPResource, sync_state: SyncStateResource, entities: tuple[str, ...],
+          read_stored: Callable[[StateStore, MappedBom], dict], read_target: Callable[[ErpClient, MappedBom], dict]):
+    """Map the extract, read what we last wrote and what the ERP holds now, and plan these entities."""
+    started = time.monotonic()
+    spec = load_mapping_spec()
+    mapped = map_extract(plm_parts, plm_bom_lines)
+    stored = read_stored(sync_state.store(), mapped)
+    with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
+        snapshot = read_target(client, mapped)
+        metrics = client.metrics.snapshot()
+    desired = {entity: rows for entity, rows in mapped.desired().items() if entity in entities}
+    plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=FLOW,
+                      partition=context.partition_key)
+    errors = [e for e in mapped.errors if e.entity in entities]
+    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics)
+
+
+def _stored_materials(store: StateStore, mapped: MappedBom) -> dict:
+    return {"material": store.stored_records("material", keys=sorted(mapped.materials))}
+
+
+def _stored_boms(store: StateStore, mapped: MappedBom) -> dict:
+    headers = sorted(mapped.bom_headers)
+    stored = {"bom_header": store.stored_records("bom_header", keys=headers), "bom_item": {}}
+    for header_key in headers:  # by prefix: items no longer in the PLM must be found to be deleted
+        stored["bom_item"].update(store.stored_records("bom_item", key_prefix=header_key + SEP))
+    return stored
+
+
 @dg.asset(
     partitions_def=assemblies,
     group_name="erp_plan",
@@ -73,25 +105,10 @@ def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_ve
     kinds={"pandas", "parquet"},
     description="Materials to create or update in the ERP for this assembly (a dry run: nothing is written).",
 )
-def erp_material_plan(
-    context: dg.AssetExecutionContext,
-    plm_parts: pd.DataFrame,
-    plm_bom_lines: pd.DataFrame,
-    erp: ERPResource,
-    sync_state: SyncStateResource,
-) -> dg.Output:
-    started = time.monotonic()
-    spec = load_mapping_spec()
-    mapped = map_extract(plm_parts, plm_bom_lines)
-    keys = sorted(mapped.materials)
-    stored = {"material": sync_state.store().stored_records("material", keys=keys)}
-    with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        snapshot = {"material": client.read_materials(keys)}
-        metrics = client.metrics.snapshot()
-    plan = build_plan(spec, {"material": mapped.materials}, stored, snapshot, held=mapped.held_keys(),
-                      flow=FLOW, partition=context.partition_key)
-    errors = [e for e in mapped.errors if e.entity == "material"]
-    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics)
+def erp_material_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
+                      erp: ERPResource, sync_state: SyncStateResource) -> dg.Output:
+    return _plan(context, plm_parts, plm_bom_lines, erp, sync_state, ("material",), _stored_materials,
+                 lambda client, mapped: {"material": client.read_materials(sorted(mapped.materials))})
 
 
 @dg.asset(
@@ -101,26 +118,7 @@ def erp_material_plan(
     kinds={"pandas", "parquet"},
     description="BOM headers and items to create, update or delete in the ERP, children before parents (dry run).",
 )
-def erp_bom_plan(
-    context: dg.AssetExecutionContext,
-    plm_parts: pd.DataFrame,
-    plm_bom_lines: pd.DataFrame,
-    erp: ERPResource,
-    sync_state: SyncStateResource,
-) -> dg.Output:
-    started = time.monotonic()
-    spec = load_mapping_spec()
-    mapped = map_extract(plm_parts, plm_bom_lines)
-    header_keys = sorted(mapped.bom_headers)
-    store = sync_state.store()
-    stored = {"bom_header": store.stored_records("bom_header", keys=header_keys), "bom_item": {}}
-    for header_key in header_keys:
-        stored["bom_item"].update(store.stored_records("bom_item", key_prefix=header_key + SEP))
-    with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        snapshot = read_bom_snapshot(client, header_keys)
-        metrics = client.metrics.snapshot()
-    desired = {"bom_header": mapped.bom_headers, "bom_item": mapped.bom_items}
-    plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=FLOW,
-                      partition=context.partition_key)
-    errors = [e for e in mapped.errors if e.entity != "material"]
-    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics)
+def erp_bom_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
+                 erp: ERPResource, sync_state: SyncStateResource) -> dg.Output:
+    return _plan(context, plm_parts, plm_bom_lines, erp, sync_state, ("bom_header", "bom_item"), _stored_boms,
+                 lambda client, mapped: read_bom_snapshot(client, sorted(mapped.bom_headers)))

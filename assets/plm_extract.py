@@ -4,12 +4,13 @@
 import time
 
 import dagster as dg
+import pandas as pd
 
 from assets.metadata import api_metadata, problems_table
 from orchestration.partitions import assemblies
 from orchestration.settings import SyncSettings, load_mapping_spec
 from resources.plm import PLMResource
-from sync.frames import records_to_frame
+from sync.frames import frame_to_records, records_to_frame
 from sync.records import BomLine, Part
 from sync.structure import check_bom_structure
 
@@ -29,14 +30,6 @@ STRUCTURE_CHECK = "bom_structure"
             kinds={"pandas", "parquet"},
         ),
     },
-    check_specs=[
-        dg.AssetCheckSpec(
-            STRUCTURE_CHECK,
-            asset="plm_bom_lines",
-            blocking=True,
-            description="No cycles, unique find numbers, quantities > 0, known units and components, depth within bounds.",
-        )
-    ],
     partitions_def=assemblies,
     pool="plm_api",
 )
@@ -59,13 +52,23 @@ def plm_released_bom(context: dg.AssetExecutionContext, plm: PLMResource):
         "plm_bom_lines",
         metadata={**common, "bom_lines": len(released.lines), "depth": depth},
     )
-    spec = load_mapping_spec()
-    problems = check_bom_structure(
-        released.parts, released.lines, spec.units.keys(), SyncSettings.from_env().max_bom_depth
-    )
-    yield dg.AssetCheckResult(
-        check_name=STRUCTURE_CHECK,
-        asset_key="plm_bom_lines",
+
+
+@dg.asset_check(
+    asset="plm_bom_lines",
+    name=STRUCTURE_CHECK,
+    blocking=True,
+    partitions_def=assemblies,
+    additional_ins={"plm_parts": dg.AssetIn("plm_parts")},
+    description="No cycles, unique find numbers, quantities > 0, known units and components, depth within bounds "
+                "(blocks the sync).",
+)
+def bom_structure(context: dg.AssetCheckExecutionContext, plm_bom_lines: pd.DataFrame,
+                  plm_parts: pd.DataFrame) -> dg.AssetCheckResult:
+    problems = check_bom_structure(frame_to_records(plm_parts, Part), frame_to_records(plm_bom_lines, BomLine),
+                                   load_mapping_spec().units.keys(), SyncSettings.from_env().max_bom_depth)
+    context.log.info(f"{context.partition_key} BOM structure: {len(problems)} problem(s)")
+    return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"problems": len(problems), **({"problem_rows": problems_table(problems)} if problems else {})},

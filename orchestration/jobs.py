@@ -10,7 +10,6 @@ PLANS = dg.AssetSelection.assets("erp_material_plan", "erp_bom_plan")
 APPLY = dg.AssetSelection.assets("erp_materials", "erp_boms")
 
 
-
 def bom_sync_retry_policy(delays: tuple[float, ...] | None = None) -> dg.RetryPolicy | None:
     """Op retries for transient failures (MFG_SYNC_RETRY_DELAYS_S, default 300,900,1800 s).
 
@@ -22,9 +21,11 @@ def bom_sync_retry_policy(delays: tuple[float, ...] | None = None) -> dg.RetryPo
     return dg.RetryPolicy(max_retries=len(delays), delay=delays[0], backoff=dg.Backoff.EXPONENTIAL)
 
 
+BOM_SYNC_SELECTION = EXTRACT | PLANS | APPLY
+
 bom_sync = dg.define_asset_job(
     "bom_sync",
-    selection=EXTRACT | PLANS | APPLY,
+    selection=BOM_SYNC_SELECTION,
     partitions_def=assemblies,
     description="Released PLM BOM of one top-level assembly -> ERP materials and BOMs (deltas only).",
     op_retry_policy=bom_sync_retry_policy(),

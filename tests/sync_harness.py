@@ -18,6 +18,7 @@ import httpx
 
 from assets import ASSET_CHECKS, ASSETS
 from orchestration.io_manager import ParquetTableIOManager
+from orchestration.jobs import BOM_SYNC_SELECTION
 from orchestration.partitions import assemblies
 from resources.erp import ERPResource
 from resources.plm import PLMResource
@@ -70,11 +71,11 @@ class SyncHarness:
 
     # --- running the sync ------------------------------------------------------------------------------------
     def sync(self, number: str, selection: Any = None, **erp_overrides: Any) -> dg.ExecuteInProcessResult:
-        """Materialize the BOM-sync assets (all, or `selection`) for one assembly partition."""
+        """Materialize the `bom_sync` job's assets and checks (or `selection`) for one assembly partition."""
         self.instance.add_dynamic_partitions(assemblies.name, [number])
         return dg.materialize(
             [*ASSETS, *ASSET_CHECKS],
-            selection=selection,
+            selection=selection or BOM_SYNC_SELECTION,
             partition_key=number,
             instance=self.instance,
             resources=self.resources(**erp_overrides),

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from assets import ASSET_CHECKS, ASSETS
+from orchestration.jobs import BOM_SYNC_SELECTION
 from orchestration.partitions import assemblies
 from orchestration.settings import load_mapping_spec
 from resources.state import normalise_url
@@ -60,7 +61,7 @@ def synced(pg_deployment: PostgresDeployment, tmp_path_factory) -> Iterator[Sync
         instance.add_dynamic_partitions(assemblies.name, [ASSEMBLY])
         resources = {**h.resources(), "sync_state": SyncStateResource(url=pg_deployment.state_url,
                                                                       db_schema=pg_deployment.state_schema)}
-        result = dg.materialize([*ASSETS, *ASSET_CHECKS], partition_key=ASSEMBLY, instance=instance,
+        result = dg.materialize([*ASSETS, *ASSET_CHECKS], selection=BOM_SYNC_SELECTION, partition_key=ASSEMBLY, instance=instance,
                                 resources=resources, raise_on_error=False)
         yield SyncedOnPostgres(pg_deployment, h, result)
 
