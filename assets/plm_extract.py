@@ -2,6 +2,7 @@
 
 
 import time
+import warnings
 
 import dagster as dg
 import pandas as pd
@@ -15,6 +16,7 @@ from sync.records import BomLine, Part
 from sync.structure import check_bom_structure
 
 STRUCTURE_CHECK = "bom_structure"
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)  # partitioned checks are "preview" in 1.13
 
 
 @dg.multi_asset(

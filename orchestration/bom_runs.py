@@ -54,7 +54,12 @@ class AssemblyOutcome:
 
 def run_bom_sync(inst: dg.DagsterInstance, numbers: Iterable[str], dry_run: bool = False,
                  on_done: Callable[[AssemblyOutcome], None] | None = None) -> list[AssemblyOutcome]:
-    """One `bom_sync` (or `bom_plan` when dry_run) run per assembly, in order."""
+    """One `bom_sync` (or `bom_plan` when dry_run) run per assembly, in order.
+
+    A person is watching these runs, so they do not sit out op retries (minutes apart): a failure is
+    reported at once. MFG_SYNC_RETRY_DELAYS_S set explicitly still wins.
+    """
+    os.environ.setdefault("MFG_SYNC_RETRY_DELAYS_S", "none")
     from orchestration.definitions import defs  # imports every asset: only when a run is wanted
 
     job = defs.resolve_job_def("bom_plan" if dry_run else "bom_sync")

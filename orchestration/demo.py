@@ -10,15 +10,9 @@ import time
 import httpx
 
 from orchestration import bom_runs
+from orchestration.local_stack import local_stack
 from orchestration.settings import data_dir
 from sandbox.cli import format_summaries
-from sandbox.launcher import running_sandbox
-
-ENV = {"plm": "MFG_SYNC_PLM_URL", "erp": "MFG_SYNC_ERP_URL"}
-# The demo's own PLM allows 100 requests/s (Arena's pace, 10/s, would make the first walk take minutes);
-# the client is paced just under it, so it slows down before the PLM has to say 429.
-DEMO_PLM_RATE = {"rate_limit": 6000, "rate_window_s": 60.0}
-DEMO_CLIENT_PACE = {"MFG_SYNC_PLM_RATE_LIMIT": "80"}
 
 
 def _get(url: str) -> dict:
@@ -26,26 +20,18 @@ def _get(url: str) -> dict:
 
 
 def main() -> int:
-    sandbox_dir = data_dir() / "sandbox"
     started = time.monotonic()
-    for var, value in DEMO_CLIENT_PACE.items():
-        os.environ.setdefault(var, value)
-    with running_sandbox(sandbox_dir, overrides={"plm": DEMO_PLM_RATE}) as sandbox:
-        for system, var in ENV.items():
-            os.environ[var] = sandbox.base_url(system)
-        print("Sandbox systems (state kept in", sandbox_dir, ")")
+    with local_stack() as stack:
+        sandbox = stack.sandbox
+        print("Sandbox systems (state kept in", data_dir() / "sandbox", ")")
         print(format_summaries({s: _get(f"{sandbox.base_url(s)}/_sandbox/summary") for s in sandbox.servers}))
-        from resources.plm import PLMResource
-
-        with PLMResource.from_env().client() as plm:
-            released = plm.released_top_assemblies()
-        inst = bom_runs.instance()
-        bom_runs.register_assemblies(inst, released)
-        print(f"\nSyncing {len(released)} released assemblies PLM -> ERP through Dagster "
+        print(f"PLM change webhooks -> {stack.receiver.plm_url}")
+        print(f"\nSyncing {len(stack.released)} released assemblies PLM -> ERP through Dagster "
               f"(DAGSTER_HOME={os.environ['DAGSTER_HOME']}):")
         from orchestration.cli_sync import format_outcome
 
-        outcomes = bom_runs.run_bom_sync(inst, released, on_done=lambda o: print(format_outcome(o, False)))
+        outcomes = bom_runs.run_bom_sync(bom_runs.instance(), stack.released,
+                                         on_done=lambda o: print(format_outcome(o, False)))
         stats = {s: _get(f"{sandbox.base_url(s)}/_sandbox/stats") for s in sandbox.servers}
     print(report(outcomes, stats, time.monotonic() - started))
     return 0 if all(o.success for o in outcomes) else 1

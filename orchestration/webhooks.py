@@ -16,14 +16,12 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -32,6 +30,7 @@ from starlette.routing import Route
 
 from orchestration.triggers_config import WebhookSettings
 from resources.state import StateStore
+from sandbox.server import RunningServer, start_in_thread
 
 log = logging.getLogger("orchestration.webhooks")
 
@@ -193,38 +192,23 @@ def create_app(store: StateStore | None = None, settings: WebhookSettings | None
 
 @dataclass
 class RunningReceiver:
-    url: str  # base URL, e.g. http://127.0.0.1:8090
-    server: uvicorn.Server
-    thread: threading.Thread
+    server: RunningServer
+
+    @property
+    def url(self) -> str:  # base URL, e.g. http://127.0.0.1:8090
+        return self.server.base_url
 
     @property
     def plm_url(self) -> str:
         return f"{self.url}/webhooks/{PLM_SOURCE}"
 
     def stop(self, timeout: float = 10.0) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout)
+        self.server.stop(timeout)
 
 
 def start_receiver(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> RunningReceiver:
     """Serve `app` from a daemon thread (port 0 = a free one); returns once it accepts connections."""
-    import socket
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)  # bursts of deliveries queue here instead of being refused
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", backlog=2048)
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="webhook-receiver")
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"webhook receiver did not start on {host}:{sock.getsockname()[1]}")
-        time.sleep(0.01)
-    return RunningReceiver(f"http://{host}:{sock.getsockname()[1]}", server, thread)
+    return RunningReceiver(start_in_thread(app, host, port))
 
 
 @contextmanager

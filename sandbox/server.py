@@ -22,8 +22,9 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-def _config(app, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False, timeout_keep_alive=30)
+def _config(app, log_level: str, backlog: int = 2048) -> uvicorn.Config:
+    return uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False, timeout_keep_alive=30,
+                          backlog=backlog)
 
 
 @dataclass
@@ -37,10 +38,15 @@ class RunningServer:
         self.thread.join(timeout)
 
 
-def start_in_thread(app, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> RunningServer:
-    """Start `app` in a daemon thread and return once it accepts connections."""
+def start_in_thread(app, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning",
+                    backlog: int = 2048) -> RunningServer:
+    """Start `app` in a daemon thread and return once it accepts connections.
+
+    The listen backlog is large so that bursts of concurrent clients queue instead of being refused.
+    """
     sock = bind_socket(host, port)
-    server = uvicorn.Server(_config(app, log_level))
+    sock.listen(backlog)
+    server = uvicorn.Server(_config(app, log_level, backlog))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -1,0 +1,47 @@
+"""The local stack behind `make demo` and `make dev`: sandbox PLM + ERP, the webhook receiver with the
+sandbox PLM subscribed to it, and the released assemblies registered as partitions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from orchestration import bom_runs
+from orchestration.settings import data_dir
+from orchestration.webhooks import RunningReceiver, receiving, subscribe_plm
+from sandbox.launcher import RunningSandbox, running_sandbox
+
+ENV = {"plm": "MFG_SYNC_PLM_URL", "erp": "MFG_SYNC_ERP_URL"}
+# The local PLM allows 100 requests/s (Arena's pace, 10/s, would make the first walk take minutes);
+# the client is paced just under it, so it slows down before the PLM has to say 429.
+LOCAL_PLM_RATE = {"rate_limit": 6000, "rate_window_s": 60.0}
+LOCAL_CLIENT_PACE = {"MFG_SYNC_PLM_RATE_LIMIT": "80"}
+# A fixed port: the persistent sandbox PLM keeps its subscription, which must stay valid across runs.
+RECEIVER_PORT = 8090
+
+
+@dataclass
+class LocalStack:
+    sandbox: RunningSandbox
+    receiver: RunningReceiver
+    released: list[str]
+
+
+@contextmanager
+def local_stack(ports: dict[str, int] | None = None, receiver_port: int = RECEIVER_PORT) -> Iterator[LocalStack]:
+    """Everything on loopback; sandbox ports default to free ones. Sets the MFG_SYNC_* endpoint variables."""
+    for var, value in LOCAL_CLIENT_PACE.items():
+        os.environ.setdefault(var, value)
+    with running_sandbox(data_dir() / "sandbox", ports=ports, overrides={"plm": LOCAL_PLM_RATE}) as sandbox:
+        for system, var in ENV.items():
+            os.environ[var] = sandbox.base_url(system)
+        with receiving(port=receiver_port) as receiver:
+            subscribe_plm(sandbox.base_url("plm"), receiver.plm_url)
+            from resources.plm import PLMResource
+
+            with PLMResource.from_env().client() as plm:
+                released = plm.released_top_assemblies()
+            bom_runs.register_assemblies(bom_runs.instance(), released)
+            yield LocalStack(sandbox, receiver, released)
