@@ -116,13 +116,18 @@ class ApiKeyHeader(HookBase):
 
 
 def _auth_failure(client: ApiClient, what: str, exc: Exception) -> ApiError:
-    """Turn a token/login failure into a typed error: unreachable -> transient, refused -> auth."""
+    """Turn a token/login failure into a typed error: unreachable or 429/5xx -> transient, refused -> auth."""
     if isinstance(exc, httpx.TransportError):
         err: ApiError = TransientError(client.system, f"{what} unreachable: {type(exc).__name__}: {scrub(str(exc))}",
                                        code=type(exc).__name__, method="POST", route=what)
         err.may_retry = True
         return err
     status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
+    if status is not None and (status == 429 or status >= 500):  # the endpoint is busy or down, not refusing us
+        err = TransientError(client.system, f"{what} answered {status}", status=status, code=str(status),
+                             method="POST", route=what)
+        err.may_retry = True
+        return err
     code = getattr(exc, "error", None) or type(exc).__name__
     message = getattr(exc, "description", None) or str(exc)
     return AuthError(client.system, f"{what} refused: {scrub(str(message))}", status=status, code=str(code),

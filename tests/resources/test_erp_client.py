@@ -12,7 +12,13 @@ import pytest
 from resources.erp import ERPResource
 from resources.erp_batch import Operation
 from resources.erp_odata import decode_value, odata_filter, parse_odata_date
-from resources.transport import AuthError, PreconditionFailedError, ServiceUnavailableError, ValidationError
+from resources.transport import (
+    AuthError,
+    PreconditionFailedError,
+    RetryableError,
+    ServiceUnavailableError,
+    ValidationError,
+)
 from tests.resources import erp_fixtures
 from tests.resources.erp_fixtures import ErpSandbox
 
@@ -279,3 +285,13 @@ def test_from_env_uses_env_vars_for_secrets(monkeypatch: pytest.MonkeyPatch) -> 
     assert "s3cr3t-value" not in repr(resource)
     with resource.client() as erp:  # outside a Dagster run the EnvVar is read from the environment
         assert "s3cr3t-value" not in repr(erp.api)
+
+
+
+def test_a_token_endpoint_that_is_down_is_a_retryable_error_not_an_auth_error(erp_sandbox: ErpSandbox) -> None:
+    erp_sandbox.faults(outage=True)  # the token endpoint answers 503 like everything else
+    with erp_sandbox.resource(max_attempts=2, total_budget_s=3).client() as erp, \
+            pytest.raises(RetryableError) as caught:
+        erp.read_materials(["PRT-1"])
+    assert not isinstance(caught.value, AuthError)
+    assert caught.value.retryable
