@@ -39,3 +39,16 @@ def tuning_from_env(prefix: str, fields: Iterable[str]) -> dict[str, Any]:
         except ValueError as exc:
             raise ValueError(f"{var}={raw!r} is not a valid {kind.__name__}") from exc
     return values
+
+
+def resolved(value: Any) -> Any:
+    """A resource field's value. An `EnvVar` field is still the variable's name when the resource is used
+    outside a Dagster run (CLI, tests): read the variable here."""
+    import dagster as dg
+
+    if isinstance(value, dg.EnvVar):
+        found = value.get_value()
+        if found is None:
+            raise ValueError(f"environment variable {value.env_var_name} is not set")
+        return found
+    return value

@@ -22,7 +22,7 @@ from typing import Any
 
 import dagster as dg
 
-from resources.env_tuning import tuning_from_env
+from resources.env_tuning import resolved, tuning_from_env
 from resources.erp_batch import (
     BOM_SERVICE,
     PRODUCT_SERVICE,
@@ -450,14 +450,6 @@ def _changeset_result(changeset: list[Operation], answer: list[HttpPart] | HttpP
     return ChangesetResult(True, ops, 200)
 
 
-def _resolved(value: Any) -> str:
-    """A field's value; an `EnvVar` (resource used outside a Dagster run) is read from the environment."""
-    if isinstance(value, dg.EnvVar):
-        resolved = value.get_value()
-        if resolved is None:
-            raise ValueError(f"environment variable {value.env_var_name} is not set")
-        return resolved
-    return value
 
 
 class ERPResource(dg.ConfigurableResource):
@@ -521,11 +513,11 @@ class ERPResource(dg.ConfigurableResource):
 
     def _auth(self):
         if self.auth_mode == "basic":
-            return BasicAuth(self.username, _resolved(self.password))
+            return BasicAuth(self.username, resolved(self.password))
         if self.auth_mode != "oauth":
             raise ValueError(f"ERPResource.auth_mode must be 'oauth' or 'basic', got {self.auth_mode!r}")
         return OAuth2ClientCredentials(self.token_url or f"{self.url.rstrip('/')}{TOKEN_PATH}", self.client_id,
-                                       _resolved(self.client_secret), leeway_s=self.token_leeway_s)
+                                       resolved(self.client_secret), leeway_s=self.token_leeway_s)
 
     def client(self, correlation_id: str | None = None, logger: Any = None) -> ErpClient:
         """A new thread-safe ErpClient (close it, or use `with`)."""
@@ -533,7 +525,7 @@ class ERPResource(dg.ConfigurableResource):
             raise ValueError("ERPResource.batch_size and read_chunk_size must be >= 1")
         api = ApiClient("erp", self.url.rstrip("/"), policy=self.policy(), auth=self._auth(),
                         hooks=[SapCsrf(f"{PRODUCT_SERVICE}/")], correlation_id=correlation_id,
-                        secrets=[_resolved(self.client_secret), _resolved(self.password)], headers={"Accept": "application/json"})
+                        secrets=[resolved(self.client_secret), resolved(self.password)], headers={"Accept": "application/json"})
         return ErpClient(api, plant=self.plant, batch_size=self.batch_size, read_chunk_size=self.read_chunk_size,
                          logger=logger)
 

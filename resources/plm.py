@@ -19,7 +19,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from resources.env_tuning import tuning_from_env
+from resources.env_tuning import resolved, tuning_from_env
 from resources.plm_client import ArenaSession, PlmClient
 from resources.plm_records import PlmDataError
 from resources.plm_walk import ReleasedBom
@@ -46,14 +46,6 @@ SANDBOX_DEFAULTS = {"url": "http://127.0.0.1:8101", "email": "engineer@sandbox.e
 ARENA_QUOTA = QuotaHeaders(remaining="X-Arena-Requests-Remaining", reset="X-Arena-Next-Request-Limit-Reset")
 
 
-def _plain(value: Any) -> Any:
-    """An `EnvVar` field read outside a Dagster run is still the variable's name: resolve it here."""
-    if isinstance(value, dg.EnvVar):
-        resolved = value.get_value()
-        if resolved is None:
-            raise ValueError(f"PLMResource: environment variable {str(value)!r} is not set")
-        return resolved
-    return value
 
 
 class PLMResource(dg.ConfigurableResource):
@@ -111,11 +103,11 @@ class PLMResource(dg.ConfigurableResource):
     def client(self, correlation_id: str | None = None, logger: Any = None) -> PlmClient:
         """A logged-out client (login happens on the first call); close it (or use `with`) to log out."""
         install_log_redaction(("resources.plm",))
-        password = _plain(self.password)
+        password = resolved(self.password)
         cid = correlation_id or uuid.uuid4().hex
-        session = ArenaSession(_plain(self.email), password, _plain(self.workspace_id), self.correlation_header,
+        session = ArenaSession(resolved(self.email), password, resolved(self.workspace_id), self.correlation_header,
                                cid)
-        api = ApiClient("plm", _plain(self.url).rstrip("/"), policy=self.policy(),
+        api = ApiClient("plm", resolved(self.url).rstrip("/"), policy=self.policy(),
                         auth=SessionLogin(session.login, session.logout), correlation_id=cid,
                         secrets=self._secrets(password), headers={"Accept": "application/json"})
         return PlmClient(api, session, page_size=self.page_size, max_concurrency=self.max_concurrency,
@@ -130,7 +122,7 @@ class PLMResource(dg.ConfigurableResource):
     def test_connection(self) -> dict[str, Any]:
         """Reachability, credentials and read permission in one call; never raises for an API failure."""
         started = time.monotonic()
-        facts: dict[str, Any] = {"system": "plm", "url": redact_url(_plain(self.url))}
+        facts: dict[str, Any] = {"system": "plm", "url": redact_url(resolved(self.url))}
         try:
             with self.client() as client:
                 facts.update(client.test_connection())
