@@ -17,6 +17,7 @@ from sandbox.erp.entities import (
     apply_payload,
     check_if_match,
     entity_reply,
+    load_entity,
     nav_list,
     updated_reply,
 )
@@ -28,7 +29,7 @@ from sandbox.erp.errors import (
     bad_request,
     not_found,
 )
-from sandbox.erp.filter import literal_value, parse_key_predicate, tokenize
+from sandbox.erp.filter import literal_value, tokenize
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
 from sandbox.erp.metadata import metadata_document
 from sandbox.erp.query import format_with_expand, parse_options, prefilter_values, read_collection
@@ -223,12 +224,6 @@ def _expander(system: ErpSystem, root: str):
     return expand
 
 
-def _load(system: ErpSystem, etype: EntityType, call: Call) -> dict[str, Any]:
-    keys = parse_key_predicate(call.path_params["key"], etype)
-    doc = system.store.get(etype.set_name, etype.key_of(keys))
-    if doc is None:
-        raise not_found(etype.set_name, call.path_params["key"])
-    return doc
 
 
 def service_document(system: ErpSystem, call: Call) -> Reply:
@@ -253,7 +248,7 @@ def boms(system: ErpSystem, call: Call) -> Reply:
 
 
 def bom(system: ErpSystem, call: Call) -> Reply:
-    doc = _load(system, BOM, call)
+    doc = load_entity(system, BOM, call)
     if call.method == "GET":
         opts = parse_options({k: v for k, v in call.query.items() if k in ("$select", "$expand")}, BOM)
         body = format_with_expand(doc, BOM, call.service_root, opts, _expander(system, call.service_root))
@@ -282,7 +277,7 @@ def bom(system: ErpSystem, call: Call) -> Reply:
 def bom_items(system: ErpSystem, call: Call) -> Reply:
     """GET/POST MaterialBOM(...)/to_BillOfMaterialItem and MaterialBOMItem."""
     if "key" in call.path_params:
-        header = _load(system, BOM, call)
+        header = load_entity(system, BOM, call)
         docs = system.store.children(ITEM.set_name, BOM.key_of(header))
     else:
         header, docs = None, None
@@ -319,7 +314,7 @@ def _header_of_item_payload(system: ErpSystem, payload: dict[str, Any]) -> dict[
 
 
 def bom_item(system: ErpSystem, call: Call) -> Reply:
-    item = _load(system, ITEM, call)
+    item = load_entity(system, ITEM, call)
     header = _header_of_item_payload(system, item)
     if call.method == "GET":
         return entity_reply(ITEM, item, call)

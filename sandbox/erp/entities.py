@@ -11,7 +11,9 @@ from sandbox.erp.errors import (
     PRECONDITION_REQUIRED,
     ODataError,
     bad_request,
+    not_found,
 )
+from sandbox.erp.filter import parse_key_predicate
 from sandbox.erp.http import Call, Reply
 
 UPDATE_METHODS = {"PUT", "PATCH", "MERGE"}
@@ -88,3 +90,12 @@ def nav_list(payload: dict[str, Any], nav: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise bad_request(f"Navigation '{nav}' must be a list of entities", target=nav)
     return value
+
+
+def load_entity(system: Any, etype: EntityType, call: Call) -> dict[str, Any]:
+    """The entity a by-key URL names (`A_Product('X')`, `MaterialBOM(...)`); 404 when it does not exist."""
+    keys = parse_key_predicate(call.path_params["key"], etype)
+    doc = system.store.get(etype.set_name, etype.key_of(keys))
+    if doc is None:
+        raise not_found(etype.set_name, call.path_params["key"])
+    return doc

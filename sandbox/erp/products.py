@@ -10,6 +10,7 @@ from sandbox.erp.entities import (
     apply_payload,
     check_if_match,
     entity_reply,
+    load_entity,
     nav_list,
     updated_reply,
 )
@@ -23,7 +24,6 @@ from sandbox.erp.errors import (
     bad_request,
     not_found,
 )
-from sandbox.erp.filter import parse_key_predicate
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
 from sandbox.erp.metadata import metadata_document
 from sandbox.erp.query import (
@@ -169,12 +169,6 @@ def _expander(system: ErpSystem, root: str):
     return expand
 
 
-def _load(system: ErpSystem, etype: EntityType, call: Call) -> dict[str, Any]:
-    keys = parse_key_predicate(call.path_params["key"], etype)
-    doc = system.store.get(etype.set_name, etype.key_of(keys))
-    if doc is None:
-        raise not_found(etype.set_name, call.path_params["key"])
-    return doc
 
 
 # --- handlers ---------------------------------------------------------------------------------------------
@@ -209,7 +203,7 @@ def _with_children(system: ErpSystem, doc: dict[str, Any], root: str) -> dict[st
 
 
 def product(system: ErpSystem, call: Call) -> Reply:
-    doc = _load(system, PRODUCT, call)
+    doc = load_entity(system, PRODUCT, call)
     if call.method == "GET":
         opts = parse_options({k: v for k, v in call.query.items() if k in ("$select", "$expand")}, PRODUCT)
         body = format_with_expand(doc, PRODUCT, call.service_root, opts, _expander(system, call.service_root))
@@ -235,7 +229,7 @@ def product(system: ErpSystem, call: Call) -> Reply:
 
 def product_children(system: ErpSystem, call: Call) -> Reply:
     """GET or POST on A_Product('X')/to_Description and /to_Plant."""
-    parent = _load(system, PRODUCT, call)
+    parent = load_entity(system, PRODUCT, call)
     etype = DESCRIPTION if call.path.endswith("/to_Description") else PLANT
     if call.method == "GET":
         docs = system.store.children(etype.set_name, parent["Product"])
@@ -273,7 +267,7 @@ def child_collection(etype: EntityType):
 
 def child_entity(etype: EntityType):
     def handler(system: ErpSystem, call: Call) -> Reply:
-        doc = _load(system, etype, call)
+        doc = load_entity(system, etype, call)
         parent = system.store.get(PRODUCT.set_name, doc["Product"]) or {}
         if call.method == "GET":
             return entity_reply(etype, doc, call)
