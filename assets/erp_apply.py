@@ -172,7 +172,9 @@ def _failed_run_on_error(sync_state: SyncStateResource, run_id: int) -> Iterator
 def _bom_units_unblocked(writer: PlanWriter, plan: Plan, failed_materials: set[str]) -> list:
     """Units for every BOM level whose materials exist; a level using a failed material is dead-lettered."""
     units = []
-    for header_key, items in group_by_bom(plan.items).items():
+    groups = group_by_bom(plan.items)
+    writer.prefetch_boms(h for h, items in groups.items() if any(i.op != "unchanged" for i in items))
+    for header_key, items in groups.items():
         used = {split_key(header_key)[0]} | {i.after["BillOfMaterialComponent"] for i in items
                                              if i.entity == "bom_item" and i.after}
         blocked = sorted(used & failed_materials)

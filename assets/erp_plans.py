@@ -7,6 +7,7 @@ both seen before anything is written.
 
 
 import time
+from collections import defaultdict
 from collections.abc import Callable
 
 import dagster as dg
@@ -20,7 +21,7 @@ from resources.erp import ErpClient, ERPResource
 from resources.state import StateStore
 from resources.sync_state import SyncStateResource
 from sync.frames import frame_to_records
-from sync.keys import SEP, bom_item_key, split_key
+from sync.keys import SEP, bom_header_key, bom_item_key, split_key
 from sync.mapping import MappedBom, map_released_bom
 from sync.plan import build_plan
 from sync.records import BomLine, Part
@@ -35,18 +36,20 @@ def map_extract(plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame) -> MappedB
 
 
 def read_bom_snapshot(client: ErpClient, header_keys: list[str]) -> dict[str, dict[str, dict]]:
-    """The released ERP BOMs of these headers, as the planner's target snapshot."""
+    """The released ERP BOMs of these headers, as the planner's target snapshot (bulk reads)."""
     headers: dict[str, dict] = {}
     items: dict[str, dict] = {}
+    by_scope: dict[tuple[str, str], list[str]] = defaultdict(list)
     for header_key in header_keys:
         material, plant, usage = split_key(header_key)
-        bom = client.read_bom(material, plant, usage)
-        if bom is None:
-            continue
-        headers[header_key] = bom.header
-        address = {"Material": material, "Plant": plant, "BillOfMaterialVariantUsage": usage}
-        for item in bom.items:  # the ERP reads items without their header's key fields: add them back
-            items[bom_item_key(material, plant, usage, item["BillOfMaterialItemNumber"])] = {**item, **address}
+        by_scope[(plant, usage)].append(material)
+    for (plant, usage), materials in by_scope.items():
+        for material, bom in client.read_boms(materials, plant, usage).items():
+            headers[bom_header_key(material, plant, usage)] = bom.header
+            address = {"Material": material, "Plant": plant, "BillOfMaterialVariantUsage": usage}
+            for item in bom.items:  # the ERP reads items without their header's key fields: add them back
+                key = bom_item_key(material, plant, usage, item["BillOfMaterialItemNumber"])
+                items[key] = {**item, **address}
     return {"bom_header": headers, "bom_item": items}
 
 

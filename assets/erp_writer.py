@@ -16,12 +16,12 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from resources.erp import ErpBom, ErpClient
+from resources.erp import ErpBom, ErpClient, next_version
 from resources.erp_batch import ChangesetResult, Operation
 from resources.state import StateStore
 from resources.transport.errors import ApiError
 from sync.applied import applied_changes
-from sync.keys import KEY_FIELDS, header_key_of_item, split_key
+from sync.keys import KEY_FIELDS, bom_header_key, header_key_of_item, split_key
 from sync.mapping import MappingError
 from sync.plan import PlanItem
 from sync.records import AppliedChange, FailedChange
@@ -78,6 +78,22 @@ class PlanWriter:
         self.spec_version, self.source_versions = spec_version, source_versions
         self.log = log or logging.getLogger(__name__)
         self.report = ApplyReport()
+        self._bom_versions: dict[str, list[ErpBom]] = {}
+
+    def prefetch_boms(self, header_keys: Iterable[str]) -> None:
+        """Read the ERP's versions of these BOMs in bulk, once, before building their change sets."""
+        scopes: dict[tuple[str, str], list[str]] = {}
+        for header_key in header_keys:
+            material, plant, usage = split_key(header_key)
+            scopes.setdefault((plant, usage), []).append(material)
+        for (plant, usage), materials in scopes.items():
+            for material, versions in self.client.bom_versions_of(materials, plant, usage).items():
+                self._bom_versions[bom_header_key(material, plant, usage)] = versions
+
+    def bom_versions(self, header_key: str) -> list[ErpBom]:
+        if header_key not in self._bom_versions:
+            self.prefetch_boms([header_key])
+        return self._bom_versions[header_key]
 
     # --- recording ---------------------------------------------------------------------------------------
     def applied(self, item: PlanItem, target_version: str | None = None) -> list[AppliedChange]:
@@ -186,10 +202,9 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
         if changed:
             writer.record([(i, "recorded") for i in changed], [])
         return []
-    material, plant, usage = split_key(header_key)
     if header_changed or len(writes) > writer.client.batch_size:
         return [_new_version_unit(writer, header_key, header, items)]
-    bom = writer.client.read_bom(material, plant, usage)
+    bom = next((b for b in reversed(writer.bom_versions(header_key)) if b.is_released), None)
     if bom is None:  # deleted in the ERP since the plan was made: rebuild it as a new version
         return [_new_version_unit(writer, header_key, header, items)]
     carried = [*item_changes, *([header] if header is not None and header.op != "unchanged" else [])]
@@ -204,10 +219,9 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
 def _new_version_unit(writer: PlanWriter, header_key: str, header: PlanItem | None, items: list[PlanItem]) -> Unit:
     if header is None or header.after is None:
         raise ValueError(f"BOM {header_key}: the plan has item changes but no desired header")
-    material, plant, usage = split_key(header_key)
     desired_header = header.after
     desired_items = [_item_fields(i.after) for i in items if i.entity == "bom_item" and i.op != "delete"]
-    version = writer.client.next_bom_version(material, plant, usage)
+    version = next_version(writer.bom_versions(header_key))
     operation = Operation.create_bom(desired_header, desired_items, draft=False, version=version)
     return Unit([operation], [i for i in items if i.op != "unchanged"])
 

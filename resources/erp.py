@@ -121,6 +121,17 @@ class ErpBom:
         return f"MaterialBOMItem{key_predicate(**self.item(item_number)['_keys'])}"
 
 
+def _current(versions: list[ErpBom], include_drafts: bool) -> ErpBom | None:
+    wanted = (*RELEASED_STATUSES, DRAFT_STATUS) if include_drafts else RELEASED_STATUSES
+    candidates = [b for b in versions if b.status in wanted]
+    return candidates[-1] if candidates else None
+
+
+def next_version(versions: list[ErpBom]) -> str:
+    """The version number a new BOM version gets after these."""
+    return str(max((_version_number(b.header) for b in versions), default=0) + 1)
+
+
 def _bom_from_entity(entity: Mapping[str, Any]) -> ErpBom:
     items = entity.get("to_BillOfMaterialItem", {})
     raw_items = items.get("results", []) if isinstance(items, Mapping) else []
@@ -252,17 +263,31 @@ class ErpClient:
 
     # ---- BOMs --------------------------------------------------------------------------------------------
 
+    def bom_versions_of(self, materials: Iterable[str], plant: str, usage: str = "1") -> dict[str, list[ErpBom]]:
+        """Every MaterialBOM version (drafts, released, superseded) of many materials, with items, oldest
+        first: one `$filter` read per chunk of materials, not one per BOM."""
+        keys = sorted({m.upper() for m in materials})
+        found: dict[str, list[ErpBom]] = {key: [] for key in keys}
+        for chunk in chunks(keys, self.read_chunk_size):  # keeps each URL well under gateway limits
+            flt = odata_filter(Material__in=chunk, Plant=plant, BillOfMaterialVariantUsage=usage)
+            for entity in self.iter_entities(BOM_SERVICE, "MaterialBOM", filter=flt, expand="to_BillOfMaterialItem"):
+                bom = _bom_from_entity(entity)
+                found.setdefault(bom.material, []).append(bom)
+        return {key: sorted(boms, key=lambda b: _version_number(b.header)) for key, boms in found.items()}
+
     def bom_versions(self, material: str, plant: str, usage: str = "1") -> list[ErpBom]:
         """Every MaterialBOM version (drafts, released, superseded) of one material/plant/usage, with items."""
-        flt = odata_filter(Material=material.upper(), Plant=plant, BillOfMaterialVariantUsage=usage)
-        entities = self.iter_entities(BOM_SERVICE, "MaterialBOM", filter=flt, expand="to_BillOfMaterialItem")
-        return sorted((_bom_from_entity(e) for e in entities), key=lambda b: _version_number(b.header))
+        return self.bom_versions_of([material], plant, usage)[material.upper()]
+
+    def read_boms(self, materials: Iterable[str], plant: str, usage: str = "1", *,
+                  include_drafts: bool = False) -> dict[str, ErpBom]:
+        """The released (active) BOM of each material that has one (see `read_bom`), in bulk reads."""
+        versions = self.bom_versions_of(materials, plant, usage)
+        return {m: bom for m, boms in versions.items() if (bom := _current(boms, include_drafts)) is not None}
 
     def read_bom(self, material: str, plant: str, usage: str = "1", *, include_drafts: bool = False) -> ErpBom | None:
         """The released (active) BOM; with `include_drafts`, the newest version that is a draft or released."""
-        wanted = (*RELEASED_STATUSES, DRAFT_STATUS) if include_drafts else RELEASED_STATUSES
-        versions = [b for b in self.bom_versions(material, plant, usage) if b.status in wanted]
-        return versions[-1] if versions else None
+        return _current(self.bom_versions(material, plant, usage), include_drafts)
 
     def read_bom_by_keys(self, bom: ErpBom) -> ErpBom:
         """Re-read one BOM version (header + items) by its keys."""
@@ -271,8 +296,7 @@ class ErpClient:
         return _bom_from_entity(d)
 
     def next_bom_version(self, material: str, plant: str, usage: str = "1") -> str:
-        versions = self.bom_versions(material, plant, usage)
-        return str(max((_version_number(b.header) for b in versions), default=0) + 1)
+        return next_version(self.bom_versions(material, plant, usage))
 
     def create_bom(self, header: Mapping[str, Any], items: list[Mapping[str, Any]], draft: bool = True) -> ErpBom:
         """Deep insert of a new BOM version with its items, as a draft (status 10) unless `draft=False`,
