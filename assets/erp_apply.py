@@ -108,7 +108,7 @@ def _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, run
     spec = load_mapping_spec()
     plan, errors = plan_from_frame(erp_material_plan, spec.version)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec.version, _revisions(plm_parts), context.log)
+        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec, _revisions(plm_parts), context.log)
         writer.record_mapping_errors(errors)
         _record_conflicts(sync_state, run_id, plan)
         writer.send(material_units(writer, plan.items), lambda done, total: context.log.info(f"materials: {done}/{total}"))
@@ -140,7 +140,7 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state
     plan, errors = plan_from_frame(erp_bom_plan, spec.version)
     failed_materials = set(erp_materials.loc[erp_materials["status"] == "failed", "key"])
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec.version, _revisions(plm_parts), context.log,
+        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec, _revisions(plm_parts), context.log,
                             change_number=context.run.run_id.replace("-", "")[:12])
         writer.record_mapping_errors(errors)
         _record_conflicts(sync_state, run_id, plan)

@@ -25,6 +25,7 @@ from sync.keys import KEY_FIELDS, bom_header_key, header_key_of_item, split_key
 from sync.mapping import MappingError
 from sync.plan import PlanItem
 from sync.records import AppliedChange, FailedChange
+from sync.spec import MappingSpec
 
 HEADER_KEY_FIELDS = frozenset(KEY_FIELDS["bom_header"])
 RETRYABLE_STATUSES = frozenset({408, 412, 423, 429, 500, 502, 503, 504})
@@ -70,12 +71,12 @@ class ApplyReport:
 class PlanWriter:
     """Writes units to the ERP in batches and records every outcome in the state store."""
 
-    def __init__(self, client: ErpClient, store: StateStore, run_id: int, flow: str, spec_version: str,
+    def __init__(self, client: ErpClient, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
                  source_versions: Mapping[str, str], log: logging.Logger | None = None,
                  change_number: str | None = None) -> None:
         self.client, self.store, self.run_id, self.flow = client, store, run_id, flow
         self.change_number = change_number  # SAP ECM: item edits of a released BOM are recorded under it
-        self.spec_version, self.source_versions = spec_version, source_versions
+        self.spec, self.spec_version, self.source_versions = spec, spec.version, source_versions
         self.log = log or logging.getLogger(__name__)
         self.report = ApplyReport()
         self._bom_versions: dict[str, list[ErpBom]] = {}
@@ -89,6 +90,13 @@ class PlanWriter:
         for (plant, usage), materials in scopes.items():
             for material, versions in self.client.bom_versions_of(materials, plant, usage).items():
                 self._bom_versions[bom_header_key(material, plant, usage)] = versions
+
+    def agrees(self, entity: str, wanted: Mapping | None, now: Mapping | None) -> bool:
+        """Whether the ERP already holds what a plan item wants (a retried step finds its own writes)."""
+        if wanted is None or now is None:
+            return wanted is None and now is None
+        normalised = self.spec.entities[entity].normalise(now)
+        return all(normalised.get(name) == value for name, value in wanted.items())
 
     def bom_versions(self, header_key: str) -> list[ErpBom]:
         if header_key not in self._bom_versions:
@@ -164,18 +172,23 @@ def _take_batch(units: list[Unit], batch_size: int) -> tuple[list[Unit], list[Un
 
 # --- materials -----------------------------------------------------------------------------------------------
 def material_units(writer: PlanWriter, items: list[PlanItem]) -> list[Unit]:
-    """One change set per material; updates use the etag of a fresh read (optimistic locking)."""
-    updates = [i for i in items if i.op == "update" and i.changed_fields]
-    fresh = writer.client.read_materials([i.key for i in updates]) if updates else {}
+    """One change set per material, checked against a fresh read: what the ERP already holds is only
+    recorded (a retried step, a plan made before another run wrote), updates carry the fresh etag."""
+    changes = [i for i in items if i.op in ("create", "update")]
+    fresh = writer.client.read_materials([i.key for i in changes]) if changes else {}
     units, state_only = [], []
-    for item in items:
-        if item.op == "create":
-            units.append(Unit([Operation.create_material(item.after)], [item]))
-        elif item.op == "update" and not item.changed_fields:
+    for item in changes:
+        now = fresh.get(item.key)
+        # an update writes only the fields the plan decided on (conflict rules may keep ERP-owned ones)
+        wanted = item.after if item.op == "create" else {f: item.after[f] for f in item.changed_fields}
+        if now is not None and writer.agrees("material", wanted, now):
             state_only.append((item, "recorded"))  # the ERP already holds it: remember that, write nothing
-        elif item.op == "update":
-            etag = (fresh.get(item.key) or {}).get("_etag", "*")
-            units.append(Unit([Operation.update_material(item.key, item.patch, etag)], [item]))
+        elif now is None:
+            units.append(Unit([Operation.create_material(item.after)], [item]))
+        else:
+            normalised = writer.spec.entities["material"].normalise(now)
+            patch = {f: v for f, v in wanted.items() if normalised.get(f) != v}
+            units.append(Unit([Operation.update_material(item.key, patch, now.get("_etag", "*"))], [item]))
     if state_only:
         writer.record(state_only, [])
     return units
@@ -202,10 +215,11 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
         if changed:
             writer.record([(i, "recorded") for i in changed], [])
         return []
-    if header_changed or len(writes) > writer.client.batch_size:
-        return [_new_version_unit(writer, header_key, header, items)]
     bom = next((b for b in reversed(writer.bom_versions(header_key)) if b.is_released), None)
-    if bom is None:  # deleted in the ERP since the plan was made: rebuild it as a new version
+    if bom is not None and _bom_agrees(writer, header_key, header, items, bom):
+        writer.record([(i, "recorded") for i in items if i.op != "unchanged"], [])
+        return []
+    if header_changed or bom is None or len(writes) > writer.client.batch_size:
         return [_new_version_unit(writer, header_key, header, items)]
     carried = [*item_changes, *([header] if header is not None and header.op != "unchanged" else [])]
     try:
@@ -214,6 +228,17 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
         writer.fail_units([Unit([], carried)], "ERP_ITEM_VANISHED", f"BOM {header_key}: {exc.args[0]}", True)
         return []
     return [Unit(operations, carried)]
+
+
+def _bom_agrees(writer: PlanWriter, header_key: str, header: PlanItem | None, items: list[PlanItem],
+                bom: ErpBom) -> bool:
+    """Whether the released ERP BOM already is exactly what the plan wants for this level."""
+    address = dict(zip(KEY_FIELDS["bom_header"], split_key(header_key), strict=True))
+    wanted = {split_key(i.key)[-1]: i.after for i in items if i.entity == "bom_item" and i.op != "delete"}
+    held = {str(item["BillOfMaterialItemNumber"]).zfill(4): {**item, **address} for item in bom.items}
+    if header is not None and not writer.agrees("bom_header", header.after, bom.header):
+        return False
+    return set(wanted) == set(held) and all(writer.agrees("bom_item", w, held[n]) for n, w in wanted.items())
 
 
 def _new_version_unit(writer: PlanWriter, header_key: str, header: PlanItem | None, items: list[PlanItem]) -> Unit:

@@ -21,6 +21,8 @@ from orchestration.settings import REPO_ROOT
 APPLY_ASSETS = ("erp_materials", "erp_boms")
 PLAN_ASSETS = ("erp_material_plan", "erp_bom_plan")
 COUNTS = ("created", "updated", "deleted", "unchanged", "failed")
+# The terminal gets one line per assembly; the full event log is in the run, in the UI.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def instance() -> dg.DagsterInstance:
@@ -67,7 +69,7 @@ def run_bom_sync(inst: dg.DagsterInstance, numbers: Iterable[str], dry_run: bool
     for number in numbers:
         started = time.monotonic()
         result = job.execute_in_process(partition_key=number, instance=inst, raise_on_error=False,
-                                        tags={"mfg-sync/trigger": "cli"})
+                                        tags={"mfg-sync/trigger": "cli"}, run_config=QUIET_CONSOLE)
         outcome = _outcome(number, result, time.monotonic() - started, dry_run)
         outcomes.append(outcome)
         if on_done:

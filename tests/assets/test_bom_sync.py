@@ -156,3 +156,19 @@ def test_a_sync_interrupted_by_an_erp_outage_converges_when_run_again(tmp_path):
                 numbers = [i["BillOfMaterialItemNumber"] for i in erp.read_bom(*split_key(header_key)).items]
                 assert len(numbers) == len(set(numbers)), "no duplicate BOM items"
         assert not h.state().store().open_dead_letters(), "the successful re-run resolved the dead letters"
+
+
+def test_applying_a_plan_again_records_what_the_erp_already_holds_instead_of_writing_it(tmp_path):
+    """An op retry, or re-executing the apply step from the UI, meets its own earlier writes."""
+    with sync_harness(tmp_path) as h:
+        plans = h.sync("ASM-10004", selection=EXTRACT_AND_PLANS)
+        assert plans.success
+        assert h.sync("ASM-10004", selection=["erp_materials", "erp_boms"]).success
+        writes = h.stats("erp")["writes"]
+
+        again = h.sync("ASM-10004", selection=["erp_materials", "erp_boms"])  # the same, now stale, plans
+
+        assert again.success
+        assert h.stats("erp")["writes"] == writes
+        with h.erp().client() as erp:
+            assert len(erp.bom_versions("ASM-10004", "1000")) == 1, "no second BOM version"
