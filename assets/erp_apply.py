@@ -14,13 +14,13 @@ import dagster as dg
 import pandas as pd
 
 from assets.erp_plans import FLOW, read_bom_snapshot
-from assets.erp_writer import PlanWriter, bom_units, group_by_bom, material_units
+from resources.erp.sap.writer import PlanWriter, bom_units, group_by_bom, material_units
 from assets.metadata import api_metadata, rows_table
-from assets.plan_frames import plan_from_frame
-from orchestration.partitions import assemblies
+from sync.plan_frames import plan_from_frame
+from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
-from resources.erp import ERPResource
-from resources.sync_state import SyncStateResource
+from resources.erp.sap.client import ERPResource
+from resources.state.resource import SyncStateResource
 from sync.keys import split_key
 from sync.plan import Plan
 from sync.spec import MappingSpec
@@ -188,7 +188,7 @@ def _bom_units_unblocked(writer: PlanWriter, plan: Plan, failed_materials: set[s
 
 
 def _record_conflicts(sync_state: SyncStateResource, run_id: int, plan: Plan) -> None:
-    from resources.state import FieldConflict
+    from resources.state.store import FieldConflict
 
     if plan.conflicts:
         sync_state.store().add_conflicts(run_id, [FieldConflict(c.entity, c.key, c.field, c.source_value, c.target_value)

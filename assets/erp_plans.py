@@ -14,12 +14,12 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import api_metadata, rows_table
-from assets.plan_frames import plan_counts, plan_to_frame
-from orchestration.partitions import assemblies
+from sync.plan_frames import plan_counts, plan_to_frame
+from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
-from resources.erp import ErpClient, ERPResource
-from resources.state import StateStore
-from resources.sync_state import SyncStateResource
+from resources.erp.sap.client import ERPClient, ERPResource
+from resources.state.store import StateStore
+from resources.state.resource import SyncStateResource
 from sync.frames import frame_to_records
 from sync.keys import SEP, bom_header_key, bom_item_key, split_key
 from sync.mapping import MappedBom, map_released_bom
@@ -35,7 +35,7 @@ def map_extract(plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame) -> MappedB
     return map_released_bom(spec, frame_to_records(plm_parts, Part), frame_to_records(plm_bom_lines, BomLine))
 
 
-def read_bom_snapshot(client: ErpClient, header_keys: list[str]) -> dict[str, dict[str, dict]]:
+def read_bom_snapshot(client: ERPClient, header_keys: list[str]) -> dict[str, dict[str, dict]]:
     """The released ERP BOMs of these headers, as the planner's target snapshot (bulk reads)."""
     headers: dict[str, dict] = {}
     items: dict[str, dict] = {}
@@ -73,7 +73,7 @@ def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_ve
 
 def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
           erp: ERPResource, sync_state: SyncStateResource, entities: tuple[str, ...],
-          read_stored: Callable[[StateStore, MappedBom], dict], read_target: Callable[[ErpClient, MappedBom], dict]):
+          read_stored: Callable[[StateStore, MappedBom], dict], read_target: Callable[[ERPClient, MappedBom], dict]):
     """Map the extract, read what we last wrote and what the ERP holds now, and plan these entities."""
     started = time.monotonic()
     spec = load_mapping_spec()

@@ -18,12 +18,12 @@ import pandas as pd
 
 from assets.erp_plans import read_bom_snapshot
 from assets.metadata import api_metadata, rows_table
-from assets.reconcile_diff import COLUMNS, compare, counts_by_assembly, counts_by_kind, differences_frame
-from orchestration.partitions import assemblies as assembly_partitions
+from sync.reconcile import COLUMNS, compare, counts_by_assembly, counts_by_kind, differences_frame
+from assets.partitions import assemblies as assembly_partitions
 from orchestration.reports import write_reconciliation_report
 from orchestration.settings import load_mapping_spec
-from resources.erp import ERPResource
-from resources.plm import PLMResource
+from resources.erp.sap.client import ERPResource
+from resources.plm.resource import PLMResource
 from sync.mapping import map_released_bom
 
 CHECK = "systems_agree"

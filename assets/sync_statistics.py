@@ -13,8 +13,8 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import rows_table
-from resources.state import SyncRun
-from resources.sync_state import SyncStateResource
+from resources.state.store import SyncRun
+from resources.state.resource import SyncStateResource
 
 COLUMNS = ["flow", "partition", "runs", "succeeded", "partial", "failed", "success_rate", "last_status",
            "last_run_at", "last_success_at", "records_processed", "records_written", "errors"]

@@ -17,9 +17,9 @@ from assets.erp_plans import map_extract, read_bom_snapshot
 from expectations import erp_post_sync, erp_pre_apply, plm_bom_pre_sync
 from expectations.gx_results import to_check_result
 from expectations.settings import ValidationSettings
-from orchestration.partitions import assemblies
+from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
-from resources.erp import ERPResource
+from resources.erp.sap.client import ERPResource
 
 # Partitioned asset checks work in Dagster 1.13 but are flagged "preview"; the warning is noise for users.
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)

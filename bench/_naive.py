@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestration.settings import load_mapping_spec
-from resources.erp import ErpClient, ERPResource
-from resources.plm import PLMResource
+from resources.erp.sap.client import ERPClient, ERPResource
+from resources.plm.resource import PLMResource
 from resources.transport.errors import ApiError
 from sync.keys import KEY_FIELDS, header_key_of_item
 from sync.mapping import MappedBom, map_released_bom
@@ -76,7 +76,7 @@ class NaiveSync:
         return counts
 
 
-def write_material(erp: ErpClient, key: str, material: Mapping[str, Any], existing: bool) -> None:
+def write_material(erp: ERPClient, key: str, material: Mapping[str, Any], existing: bool) -> None:
     """Create the material; when it exists (or is known to), overwrite it without comparing first."""
     if not existing:
         try:
@@ -90,7 +90,7 @@ def write_material(erp: ErpClient, key: str, material: Mapping[str, Any], existi
     erp.update_material(key, material, "*")
 
 
-def write_bom(erp: ErpClient, header: Mapping[str, Any], items: list[Mapping[str, Any]]) -> None:
+def write_bom(erp: ERPClient, header: Mapping[str, Any], items: list[Mapping[str, Any]]) -> None:
     """A new draft version, then one call per item, then release (a released version is read-only)."""
     bom = erp.create_bom(header, [], draft=True)
     for item in items:

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.instance_config import ensure_local_instance
-from orchestration.partitions import assemblies
+from assets.partitions import assemblies
 from orchestration.settings import REPO_ROOT
 
 APPLY_ASSETS = ("erp_materials", "erp_boms")

@@ -10,7 +10,7 @@ from orchestration import bom_runs
 
 
 def _released_assemblies() -> list[str]:
-    from resources.plm import PLMResource
+    from resources.plm.resource import PLMResource
 
     with PLMResource.from_env().client() as client:
         return client.released_top_assemblies()
@@ -32,7 +32,7 @@ def register() -> None:
 @assemblies.command("list")
 def list_registered() -> None:
     """The registered partitions."""
-    from orchestration.partitions import assemblies as partitions
+    from assets.partitions import assemblies as partitions
 
     for number in bom_runs.instance().get_dynamic_partitions(partitions.name):
         click.echo(number)
@@ -83,7 +83,7 @@ def plan_text(number: str) -> str:
     """The stored plans of one assembly, as text."""
     import pandas as pd
 
-    from assets.plan_frames import plan_from_frame
+    from sync.plan_frames import plan_from_frame
     from orchestration.settings import storage_dir
 
     texts = []

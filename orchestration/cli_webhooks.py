@@ -43,7 +43,7 @@ def subscribe(plm_url: str, receiver_url: str) -> None:
     PLM credentials come from MFG_SYNC_PLM_EMAIL / _PASSWORD / _WORKSPACE_ID (sandbox defaults).
     """
     from orchestration.webhooks import subscribe_plm
-    from resources.plm import PLMResource
+    from resources.plm.resource import PLMResource
 
     settings = PLMResource.from_env(url=plm_url)
     subscription = subscribe_plm(plm_url, receiver_url, email=settings.email, password=settings.password,

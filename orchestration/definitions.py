@@ -4,12 +4,12 @@ import dagster as dg
 
 from assets import ASSET_CHECKS, ASSETS
 from orchestration.io_manager import ParquetTableIOManager
-from orchestration.jobs import JOBS
+from assets.jobs import JOBS
 from orchestration.settings import storage_dir
 from resources.alerts import AlertResource
-from resources.erp import ERPResource
-from resources.plm import PLMResource
-from resources.sync_state import SyncStateResource
+from resources.erp.sap.client import ERPResource
+from resources.plm.resource import PLMResource
+from resources.state.resource import SyncStateResource
 from schedules import SCHEDULES
 from sensors import SENSORS
 

@@ -39,7 +39,7 @@ def local_stack(ports: dict[str, int] | None = None, receiver_port: int = RECEIV
             os.environ[var] = sandbox.base_url(system)
         with receiving(port=receiver_port) as receiver:
             subscribe_plm(sandbox.base_url("plm"), receiver.plm_url)
-            from resources.plm import PLMResource
+            from resources.plm.resource import PLMResource
 
             with PLMResource.from_env().client() as plm:
                 released = plm.released_top_assemblies()

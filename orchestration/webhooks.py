@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orchestration.triggers_config import WebhookSettings
-from resources.state import StateStore
+from resources.state.store import StateStore
 from sandbox.server import RunningServer, start_in_thread
 
 log = logging.getLogger("orchestration.webhooks")
@@ -229,7 +229,7 @@ def subscribe_plm(plm_base_url: str, receiver_url: str, secret: str | None = Non
     `secret` (whsec_...) defaults to the PLM's own default; `plm_settings` go to `PLMResource`
     (email, password, workspace_id...). An existing subscription for the same URL is returned as is.
     """
-    from resources.plm import PLMResource  # Dagster-backed: only when subscribing, never in the receiver
+    from resources.plm.resource import PLMResource  # Dagster-backed: only when subscribing, never in the receiver
 
     with PLMResource(url=plm_base_url, **plm_settings).client() as client:
         existing = client.api.get("/v1/webhooks/subscriptions", route="/v1/webhooks/subscriptions").json()

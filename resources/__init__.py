@@ -7,10 +7,10 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "PLMResource": "resources.plm",
-    "ERPResource": "resources.erp",
-    "SyncStateResource": "resources.sync_state",
-    "StateStore": "resources.state",
+    "PLMResource": "resources.plm.resource",
+    "ERPResource": "resources.erp.sap.client",
+    "SyncStateResource": "resources.state.resource",
+    "StateStore": "resources.state.store",
 }
 
 __all__ = sorted(_EXPORTS)

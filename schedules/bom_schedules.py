@@ -14,19 +14,19 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from orchestration.jobs import bom_sync
-from orchestration.partitions import assemblies
+from assets.jobs import bom_sync
+from assets.partitions import assemblies
 from orchestration.triggers_config import BOM_FLOW, ScheduleSettings
-from resources.plm import PlmClient, PLMResource
-from resources.state import StateStore
-from resources.sync_state import SyncStateResource
+from resources.plm.resource import PLMClient, PLMResource
+from resources.state.store import StateStore
+from resources.state.resource import SyncStateResource
 from sensors.breaker import breaker_state
 from sensors.plm_changes import tops_by_item
 
 TRIGGER_TAG = "mfg-sync/trigger"
 
 
-def changed_assemblies(client: PlmClient, store: StateStore, registered: Iterable[str],
+def changed_assemblies(client: PLMClient, store: StateStore, registered: Iterable[str],
                        log: dg.DagsterLogManager | None = None) -> list[str]:
     """Registered assemblies with a PLM change effective at or after their last successful sync started."""
     last_ok = {a: store.last_successful_run(BOM_FLOW, a) for a in sorted(set(registered))}

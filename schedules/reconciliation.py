@@ -4,7 +4,7 @@ import os
 
 import dagster as dg
 
-from orchestration.jobs import reconciliation
+from assets.jobs import reconciliation
 from orchestration.triggers_config import ScheduleSettings
 
 CRON_ENV = "MFG_SYNC_RECONCILIATION_CRON"

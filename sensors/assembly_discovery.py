@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from orchestration.partitions import assemblies
-from resources.plm import PLMResource
+from assets.partitions import assemblies
+from resources.plm.resource import PLMResource
 
 
 @dg.sensor(

@@ -15,12 +15,12 @@ from collections.abc import Iterable, Sequence
 
 import dagster as dg
 
-from orchestration.jobs import bom_sync
-from orchestration.partitions import assemblies
+from assets.jobs import bom_sync
+from assets.partitions import assemblies
 from orchestration.triggers_config import BOM_FLOW
-from resources.plm import PlmClient, PLMResource
-from resources.state import WebhookDrop
-from resources.sync_state import SyncStateResource
+from resources.plm.resource import PLMClient, PLMResource
+from resources.state.store import WebhookDrop
+from resources.state.resource import SyncStateResource
 from resources.transport import NotFoundError
 from sensors.breaker import breaker_state
 
@@ -35,7 +35,7 @@ def changed_items(drop: WebhookDrop) -> list[str]:
     return [item["number"] for item in data.get("affectedItems", []) if isinstance(item, dict) and item.get("number")]
 
 
-def tops_by_item(client: PlmClient, numbers: Iterable[str], log: dg.DagsterLogManager | None = None) -> dict[str, set[str]]:
+def tops_by_item(client: PLMClient, numbers: Iterable[str], log: dg.DagsterLogManager | None = None) -> dict[str, set[str]]:
     """Item -> affected top-level assemblies; an item the PLM no longer knows affects nothing (logged)."""
     numbers = sorted(set(numbers))
     if not numbers:

@@ -11,10 +11,10 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.jobs import bom_sync
+from assets.jobs import bom_sync
 from resources.alerts import Alert, AlertResource
-from resources.state import StateStore
-from resources.sync_state import SyncStateResource
+from resources.state.store import StateStore
+from resources.state.resource import SyncStateResource
 from sensors.breaker import RESET_PARTITION, breaker_state
 
 PARTITION_TAG = "dagster/partition"

@@ -18,11 +18,11 @@ import httpx
 
 from assets import ASSET_CHECKS, ASSETS
 from orchestration.io_manager import ParquetTableIOManager
-from orchestration.jobs import BOM_SYNC_SELECTION
-from orchestration.partitions import assemblies
-from resources.erp import ERPResource
-from resources.plm import PLMResource
-from resources.sync_state import SyncStateResource
+from assets.jobs import BOM_SYNC_SELECTION
+from assets.partitions import assemblies
+from resources.erp.sap.client import ERPResource
+from resources.plm.resource import PLMResource
+from resources.state.resource import SyncStateResource
 from sandbox.launcher import RunningSandbox, running_sandbox
 
 # Fast, still-real policies: few attempts and short backoffs so failure tests finish quickly.

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import URL, create_engine, text
 
 from orchestration.instance_config import PRODUCTION_INSTANCE_YAML
-from resources.state import normalise_url
+from resources.state.store import normalise_url
 
 
 @dataclass

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from assets import ASSET_CHECKS, ASSETS
-from orchestration.jobs import BOM_SYNC_SELECTION
-from orchestration.partitions import assemblies
+from assets.jobs import BOM_SYNC_SELECTION
+from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
-from resources.state import normalise_url
-from resources.sync_state import SyncStateResource
+from resources.state.store import normalise_url
+from resources.state.resource import SyncStateResource
 from sync.keys import split_key
 from sync.mapping import map_released_bom
 from tests.deploy.conftest import PostgresDeployment

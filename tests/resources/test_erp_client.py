@@ -1,4 +1,4 @@
-"""ErpClient / ERPResource against the sandbox ERP over real HTTP (SAP OData v2 shapes)."""
+"""ERPClient / ERPResource against the sandbox ERP over real HTTP (SAP OData v2 shapes)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from resources.erp import ERPResource
-from resources.erp_batch import Operation
-from resources.erp_odata import decode_value, odata_filter, parse_odata_date
+from resources.erp.sap.client import ERPResource
+from resources.erp.sap.batch import Operation
+from resources.erp.sap.odata import decode_value, odata_filter, parse_odata_date
 from resources.transport import (
     AuthError,
     PreconditionFailedError,

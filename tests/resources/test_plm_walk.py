@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from resources.plm import PlmDataError
-from resources.plm_walk import FetchedTree, assemble, fetch_tree
+from resources.plm.resource import PLMDataError
+from resources.plm.walk import FetchedTree, assemble, fetch_tree
 from tests.resources.plm_fixtures import demo_catalog, expected_walk, largest_assembly, running_plm
 
 BOM_ROUTE = "GET /v1/items/{guid}/bom"
@@ -112,7 +112,7 @@ def test_walk_result_does_not_depend_on_concurrency(plm, walked, top):
 def test_unreleased_item_is_refused_with_its_number(plm):
     with plm.resource().client() as client:
         unreleased = next(i["number"] for i in client.iter_items(lifecycle_phase="In Design"))
-        with pytest.raises(PlmDataError, match=unreleased):
+        with pytest.raises(PLMDataError, match=unreleased):
             client.released_bom(unreleased)
 
 
@@ -133,7 +133,7 @@ LOOPED = {"TOP": [_line(1, "B")], "B": [_line(1, "C")], "C": [_line(1, "D"), _li
 
 def test_a_bom_loop_is_reported_naming_the_loop():
     tree = FetchedTree("TOP", {n: _item(n) for n in LOOPED}, {n: v for n, v in LOOPED.items() if v})
-    with pytest.raises(PlmDataError, match="B -> C -> B") as info:
+    with pytest.raises(PLMDataError, match="B -> C -> B") as info:
         assemble(tree)
     assert info.value.code == "BOM_CYCLE"
 

@@ -23,7 +23,7 @@ BASIC_AUTH = (SETTINGS.username, SETTINGS.password)
 PRELOADED = "PRT-200069"  # first purchased part of the demo catalog, seed 7
 
 
-class ErpClient(httpx.Client):
+class ERPClient(httpx.Client):
     """httpx client that holds a bearer token, a CSRF token and the session cookie it belongs to."""
 
     def login(self) -> str:
@@ -59,10 +59,10 @@ class ErpClient(httpx.Client):
 
 
 @contextmanager
-def running_erp(**settings: Any) -> Iterator[tuple[Any, ErpClient]]:
+def running_erp(**settings: Any) -> Iterator[tuple[Any, ERPClient]]:
     """Serve an ERP sandbox (in-memory unless db_path is given); yield (app, logged-in client with CSRF)."""
     app = create_app(ErpSettings(**{"rate_limit": None, **settings}))
-    with serving(app) as base_url, ErpClient(base_url=base_url, timeout=10) as client:
+    with serving(app) as base_url, ERPClient(base_url=base_url, timeout=10) as client:
         client.login()
         client.fetch_csrf()
         yield app, client
@@ -77,10 +77,10 @@ def erp_server() -> Iterator[tuple[Any, str]]:
 
 
 @pytest.fixture
-def erp(erp_server) -> Iterator[tuple[Any, ErpClient]]:
+def erp(erp_server) -> Iterator[tuple[Any, ERPClient]]:
     """A freshly reseeded ERP (POST /_sandbox/reset) and a logged-in client holding a CSRF token."""
     app, base_url = erp_server
-    with ErpClient(base_url=base_url, timeout=10) as client:
+    with ERPClient(base_url=base_url, timeout=10) as client:
         client.post("/_sandbox/reset").raise_for_status()
         client.login()
         client.fetch_csrf()

@@ -19,7 +19,7 @@ from sandbox.server import serving
 LOGIN = {"email": "engineer@sandbox.example", "password": "sandbox", "workspaceId": 100001}
 
 
-class PlmClient(httpx.Client):
+class PLMClient(httpx.Client):
     """An httpx client that logs in the Arena way and sends arena_session_id on every call."""
 
     def login(self) -> str:
@@ -35,23 +35,23 @@ class PlmClient(httpx.Client):
 
 
 @contextmanager
-def running_plm(**settings) -> Iterator[tuple[object, PlmClient]]:
+def running_plm(**settings) -> Iterator[tuple[object, PLMClient]]:
     """Serve a PLM sandbox (in-memory unless db_path is given) and yield (app, logged-in client)."""
     app = create_app(PlmSettings(**{"rate_limit": None, **settings}))
-    with serving(app) as base_url, PlmClient(base_url=base_url, timeout=10) as client:
+    with serving(app) as base_url, PLMClient(base_url=base_url, timeout=10) as client:
         client.login()
         yield app, client
 
 
 @pytest.fixture(scope="module")
-def plm_shared() -> Iterator[tuple[object, PlmClient]]:
+def plm_shared() -> Iterator[tuple[object, PLMClient]]:
     """One read-only PLM for the tests of a module (they must not write)."""
     with running_plm() as served:
         yield served
 
 
 @pytest.fixture
-def plm() -> Iterator[tuple[object, PlmClient]]:
+def plm() -> Iterator[tuple[object, PLMClient]]:
     """A fresh PLM per test, for tests that write or change settings."""
     with running_plm(webhook_retry_delays_s=(0.05, 0.1)) as served:
         yield served

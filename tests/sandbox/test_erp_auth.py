@@ -12,7 +12,7 @@ try:
         CLIENT_AUTH,
         PRODUCT_SRV,
         TOKEN_URL,
-        ErpClient,
+        ERPClient,
         erp,
         erp_server,
         error_code,
@@ -23,7 +23,7 @@ except ImportError:  # tests/sandbox is not a package: pytest put its folder on 
         CLIENT_AUTH,
         PRODUCT_SRV,
         TOKEN_URL,
-        ErpClient,
+        ERPClient,
         erp,
         erp_server,
         error_code,
@@ -97,7 +97,7 @@ def test_request_without_credentials_is_401_with_basic_challenge(erp):
 
 def test_write_without_csrf_token_is_refused_then_succeeds_after_fetch(erp):
     _, client = erp
-    with ErpClient(base_url=client.base_url, auth=BASIC_AUTH) as fresh:
+    with ERPClient(base_url=client.base_url, auth=BASIC_AUTH) as fresh:
         refused = fresh.create_product("CSRF-1")
         assert refused.status_code == 403
         assert refused.headers["X-CSRF-Token"] == "Required"
@@ -109,7 +109,7 @@ def test_write_without_csrf_token_is_refused_then_succeeds_after_fetch(erp):
 def test_csrf_token_without_its_session_cookie_is_refused(erp):
     _, client = erp
     token = client.headers["X-CSRF-Token"]
-    with ErpClient(base_url=client.base_url, auth=BASIC_AUTH, headers={"X-CSRF-Token": token}) as other:
+    with ERPClient(base_url=client.base_url, auth=BASIC_AUTH, headers={"X-CSRF-Token": token}) as other:
         assert other.create_product("CSRF-2").status_code == 403
 
 

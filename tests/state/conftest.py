@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from resources.state import StateStore, normalise_url
+from resources.state.store import StateStore, normalise_url
 
 SESSION_PREFIX = f"mfgsync_test_{secrets.token_hex(4)}"
 _counter = itertools.count()

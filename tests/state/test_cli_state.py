@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from orchestration.cli import main
-from resources.state import StateStore, StateStoreError, normalise_url
+from resources.state.store import StateStore, StateStoreError, normalise_url
 from sync.records import AppliedChange, FailedChange
 
 FLOW = "plm_to_erp"

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from resources.state_schema import WebhookDropRow
+from resources.state.schema import WebhookDropRow
 
 THREADS = 25  # each checks out its own pooled connection; stays well under PostgreSQL's max_connections
 EVENTS = 100

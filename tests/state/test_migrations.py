@@ -11,9 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 
 from orchestration.cli_state import state
-from resources import migrations
-from resources.state import StateStore
-from resources.state_schema import TABLE_NAMES, Base
+from resources.state import migrations
+from resources.state.store import StateStore
+from resources.state.schema import TABLE_NAMES, Base
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,7 @@ def test_first_use_migrates_automatically(store: StateStore) -> None:
 def test_two_processes_upgrading_at_once_both_succeed(new_store_args) -> None:
     args = new_store_args()
     code = (
-        "import sys; from resources.state import StateStore;"
+        "import sys; from resources.state.store import StateStore;"
         "print(StateStore(sys.argv[1], schema=sys.argv[2] or None).upgrade())"
     )
     cmd = [sys.executable, "-c", code, args["url"], args["schema"] or ""]

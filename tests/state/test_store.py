@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from resources.state import FieldConflict, StateStore, StateStoreError
-from resources.state_schema import AuditRow, DeadLetterRow, IdMapRow, RecordStateRow
+from resources.state.store import FieldConflict, StateStore, StateStoreError
+from resources.state.schema import AuditRow, DeadLetterRow, IdMapRow, RecordStateRow
 from sync.records import AppliedChange, FailedChange
 
 FLOW = "plm_to_erp"

@@ -22,11 +22,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from assets import ASSET_CHECKS, ASSETS
-from orchestration.jobs import bom_sync
-from orchestration.partitions import assemblies
+from assets.jobs import bom_sync
+from assets.partitions import assemblies
 from orchestration.triggers_config import SANDBOX_PLM_WEBHOOK_SECRET
 from orchestration.webhooks import start_receiver
-from resources.state import StateStore
+from resources.state.store import StateStore
 
 OTHER_SECRET = "whsec_" + base64.b64encode(b"a rotated-in webhook key of 32 bytes").decode()
 

@@ -9,7 +9,7 @@ import dagster as dg
 from click.testing import CliRunner
 
 from orchestration.cli_breaker import breaker
-from orchestration.jobs import bom_sync_retry_policy
+from assets.jobs import bom_sync_retry_policy
 from orchestration.triggers_config import BOM_FLOW, ScheduleSettings, retry_delays
 from resources.alerts import Alert, AlertResource
 from schedules.bom_schedules import build_bom_sync_schedule

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from orchestration.partitions import assemblies
+from assets.partitions import assemblies
 from orchestration.triggers_config import ScheduleSettings, TriggerSettingsError
-from resources.plm import PLMResource
-from resources.sync_state import SyncStateResource
+from resources.plm.resource import PLMResource
+from resources.state.resource import SyncStateResource
 from schedules.bom_schedules import build_bom_sync_schedule, build_weekly_full_sync
 from tests.triggers.support import run_bom_sync_job
 

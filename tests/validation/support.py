@@ -12,7 +12,7 @@ import dagster as dg
 
 from assets.reconciliation import bom_reconciliation
 from assets.sync_statistics import sync_statistics
-from resources.erp_batch import Operation
+from resources.erp.sap.batch import Operation
 from tests.sync_harness import SyncHarness
 
 

@@ -8,7 +8,7 @@ import threading
 import dagster as dg
 from pydantic import PrivateAttr
 
-from resources.state import StateStore
+from resources.state.store import StateStore
 
 
 class SyncStateResource(dg.ConfigurableResource):

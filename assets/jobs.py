@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.partitions import assemblies
+from assets.partitions import assemblies
 from orchestration.triggers_config import retry_delays
 
 EXTRACT = dg.AssetSelection.assets("plm_parts", "plm_bom_lines")

@@ -1,9 +1,9 @@
-"""`ERPResource` and `ErpClient`: the SAP S/4HANA (OData v2) ERP as seen by the assets.
+"""`ERPResource` and `ERPClient`: the SAP S/4HANA (OData v2) ERP as seen by the assets.
 
 Services: API_PRODUCT_SRV (A_Product + to_Description + to_Plant) and API_BILL_OF_MATERIAL_SRV;v=0002
 (MaterialBOM, MaterialBOMItem, ReleaseVersionBOM). Auth: OAuth 2.0 client credentials (default) or Basic;
-CSRF tokens for writes (resources/erp_http.py); typed errors carry SAP's message code. Payloads are the
-flat dicts of resources/erp_payloads.py (read extras under "_" keys are documented there).
+CSRF tokens for writes (resources/erp/sap/http.py); typed errors carry SAP's message code. Payloads are the
+flat dicts of resources/erp/sap/payloads.py (read extras under "_" keys are documented there).
 
 Env vars read by `ERPResource.from_env()` (sandbox defaults when unset): MFG_SYNC_ERP_URL,
 MFG_SYNC_ERP_AUTH_MODE (oauth|basic), MFG_SYNC_ERP_TOKEN_URL, MFG_SYNC_ERP_CLIENT_ID,
@@ -23,7 +23,7 @@ from typing import Any
 import dagster as dg
 
 from resources.env_tuning import resolved, tuning_from_env
-from resources.erp_batch import (
+from resources.erp.sap.batch import (
     BOM_SERVICE,
     PRODUCT_SERVICE,
     ChangesetResult,
@@ -34,9 +34,9 @@ from resources.erp_batch import (
     parse_batch,
     release_path,
 )
-from resources.erp_http import SapCsrf, odata_get, send_write
-from resources.erp_odata import chunks, key_predicate, odata_filter
-from resources.erp_payloads import (
+from resources.erp.sap.http import SapCsrf, odata_get, send_write
+from resources.erp.sap.odata import chunks, key_predicate, odata_filter
+from resources.erp.sap.payloads import (
     BOM_HEADER_FIELDS,
     BOM_ITEM_FIELDS,
     RELEASED_STATUSES,
@@ -60,7 +60,7 @@ from resources.transport import (
     scrub,
 )
 
-log = logging.getLogger("resources.erp")
+log = logging.getLogger("resources.erp.sap.client")
 SANDBOX_URL = "http://127.0.0.1:8102"
 TOKEN_PATH = "/sap/bc/sec/oauth2/token"
 MATERIAL_EXPAND = "to_Description,to_Plant"
@@ -68,7 +68,7 @@ DRAFT_STATUS = "10"
 
 
 @dataclass
-class ErpBom:
+class ERPBom:
     """One MaterialBOM version: flat header (with "_" extras) and its flat items, sorted by item number."""
 
     header: dict[str, Any]
@@ -121,22 +121,22 @@ class ErpBom:
         return f"MaterialBOMItem{key_predicate(**self.item(item_number)['_keys'])}"
 
 
-def _current(versions: list[ErpBom], include_drafts: bool) -> ErpBom | None:
+def _current(versions: list[ERPBom], include_drafts: bool) -> ERPBom | None:
     wanted = (*RELEASED_STATUSES, DRAFT_STATUS) if include_drafts else RELEASED_STATUSES
     candidates = [b for b in versions if b.status in wanted]
     return candidates[-1] if candidates else None
 
 
-def next_version(versions: list[ErpBom]) -> str:
+def next_version(versions: list[ERPBom]) -> str:
     """The version number a new BOM version gets after these."""
     return str(max((_version_number(b.header) for b in versions), default=0) + 1)
 
 
-def _bom_from_entity(entity: Mapping[str, Any]) -> ErpBom:
+def _bom_from_entity(entity: Mapping[str, Any]) -> ERPBom:
     items = entity.get("to_BillOfMaterialItem", {})
     raw_items = items.get("results", []) if isinstance(items, Mapping) else []
     flat = sorted((bom_item_from_sap(i) for i in raw_items), key=lambda i: str(i["BillOfMaterialItemNumber"]))
-    return ErpBom(bom_header_from_sap(entity), flat)
+    return ERPBom(bom_header_from_sap(entity), flat)
 
 
 def _version_number(header: Mapping[str, Any]) -> int:
@@ -144,7 +144,7 @@ def _version_number(header: Mapping[str, Any]) -> int:
     return int(version) if str(version).isdigit() else 0
 
 
-class ErpClient:
+class ERPClient:
     """Thread-safe SAP OData v2 client over the shared transport; use as a context manager."""
 
     def __init__(self, api: ApiClient, *, plant: str, batch_size: int, read_chunk_size: int,
@@ -164,7 +164,7 @@ class ErpClient:
         """Close the connection pool and the token session."""
         self.api.close()
 
-    def __enter__(self) -> ErpClient:
+    def __enter__(self) -> ERPClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -263,11 +263,11 @@ class ErpClient:
 
     # ---- BOMs --------------------------------------------------------------------------------------------
 
-    def bom_versions_of(self, materials: Iterable[str], plant: str, usage: str = "1") -> dict[str, list[ErpBom]]:
+    def bom_versions_of(self, materials: Iterable[str], plant: str, usage: str = "1") -> dict[str, list[ERPBom]]:
         """Every MaterialBOM version (drafts, released, superseded) of many materials, with items, oldest
         first: one `$filter` read per chunk of materials, not one per BOM."""
         keys = sorted({m.upper() for m in materials})
-        found: dict[str, list[ErpBom]] = {key: [] for key in keys}
+        found: dict[str, list[ERPBom]] = {key: [] for key in keys}
         for chunk in chunks(keys, self.read_chunk_size):  # keeps each URL well under gateway limits
             flt = odata_filter(Material__in=chunk, Plant=plant, BillOfMaterialVariantUsage=usage)
             for entity in self.iter_entities(BOM_SERVICE, "MaterialBOM", filter=flt, expand="to_BillOfMaterialItem"):
@@ -275,21 +275,21 @@ class ErpClient:
                 found.setdefault(bom.material, []).append(bom)
         return {key: sorted(boms, key=lambda b: _version_number(b.header)) for key, boms in found.items()}
 
-    def bom_versions(self, material: str, plant: str, usage: str = "1") -> list[ErpBom]:
+    def bom_versions(self, material: str, plant: str, usage: str = "1") -> list[ERPBom]:
         """Every MaterialBOM version (drafts, released, superseded) of one material/plant/usage, with items."""
         return self.bom_versions_of([material], plant, usage)[material.upper()]
 
     def read_boms(self, materials: Iterable[str], plant: str, usage: str = "1", *,
-                  include_drafts: bool = False) -> dict[str, ErpBom]:
+                  include_drafts: bool = False) -> dict[str, ERPBom]:
         """The released (active) BOM of each material that has one (see `read_bom`), in bulk reads."""
         versions = self.bom_versions_of(materials, plant, usage)
         return {m: bom for m, boms in versions.items() if (bom := _current(boms, include_drafts)) is not None}
 
-    def read_bom(self, material: str, plant: str, usage: str = "1", *, include_drafts: bool = False) -> ErpBom | None:
+    def read_bom(self, material: str, plant: str, usage: str = "1", *, include_drafts: bool = False) -> ERPBom | None:
         """The released (active) BOM; with `include_drafts`, the newest version that is a draft or released."""
         return _current(self.bom_versions(material, plant, usage), include_drafts)
 
-    def read_bom_by_keys(self, bom: ErpBom) -> ErpBom:
+    def read_bom_by_keys(self, bom: ERPBom) -> ERPBom:
         """Re-read one BOM version (header + items) by its keys."""
         d = odata_get(self.api, f"{BOM_SERVICE}/MaterialBOM{bom.key_predicate()}",
                       route=f"{BOM_SERVICE}/MaterialBOM(...)", params={"$expand": "to_BillOfMaterialItem"})
@@ -298,7 +298,7 @@ class ErpClient:
     def next_bom_version(self, material: str, plant: str, usage: str = "1") -> str:
         return next_version(self.bom_versions(material, plant, usage))
 
-    def create_bom(self, header: Mapping[str, Any], items: list[Mapping[str, Any]], draft: bool = True) -> ErpBom:
+    def create_bom(self, header: Mapping[str, Any], items: list[Mapping[str, Any]], draft: bool = True) -> ERPBom:
         """Deep insert of a new BOM version with its items, as a draft (status 10) unless `draft=False`,
         in which case it is released right away (superseding the previous released version)."""
         usage = str(header.get("BillOfMaterialVariantUsage") or "1")
@@ -311,7 +311,7 @@ class ErpClient:
 
     def create_draft_version(self, material: str, plant: str, usage: str = "1", *,
                              header: Mapping[str, Any] | None = None,
-                             items: list[Mapping[str, Any]] | None = None) -> ErpBom:
+                             items: list[Mapping[str, Any]] | None = None) -> ERPBom:
         """A new draft version; header/items default to a copy of the released version's."""
         released = self.read_bom(material, plant, usage)
         base_header = {k: v for k, v in (released.header if released else {}).items() if k in BOM_HEADER_FIELDS}
@@ -322,7 +322,7 @@ class ErpClient:
                      for i in (released.items if released else [])]
         return self.create_bom({k: v for k, v in new_header.items() if v is not None}, items, draft=True)
 
-    def create_bom_item(self, bom: ErpBom, item: Mapping[str, Any]) -> dict[str, Any]:
+    def create_bom_item(self, bom: ERPBom, item: Mapping[str, Any]) -> dict[str, Any]:
         path = f"{BOM_SERVICE}/MaterialBOM{bom.key_predicate()}/to_BillOfMaterialItem"
         response = send_write(self.api, "POST", path, route=f"{BOM_SERVICE}/MaterialBOM(...)/to_BillOfMaterialItem",
                               json=bom_item_to_sap(item, bom.name), headers={"Accept": "application/json"})
@@ -330,7 +330,7 @@ class ErpClient:
         bom.items.append(created)
         return created
 
-    def update_bom_item(self, bom: ErpBom, item_number: str, changes: Mapping[str, Any],
+    def update_bom_item(self, bom: ERPBom, item_number: str, changes: Mapping[str, Any],
                         etag: str | None = None) -> dict[str, Any]:
         """PATCH one item (If-Match when an etag is given); returns the item as stored afterwards."""
         path = f"{BOM_SERVICE}/{bom.item_path(item_number)}"
@@ -341,13 +341,13 @@ class ErpClient:
         bom.items[bom.items.index(bom.item(item_number))] = fresh
         return fresh
 
-    def delete_bom_item(self, bom: ErpBom, item_number: str) -> None:
+    def delete_bom_item(self, bom: ERPBom, item_number: str) -> None:
         item = bom.item(item_number)
         send_write(self.api, "DELETE", f"{BOM_SERVICE}/{bom.item_path(item_number)}",
                    route=f"{BOM_SERVICE}/MaterialBOMItem(...)")
         bom.items.remove(item)
 
-    def release_bom_version(self, bom: ErpBom) -> ErpBom:
+    def release_bom_version(self, bom: ERPBom) -> ERPBom:
         """Call ReleaseVersionBOM; returns the version as stored afterwards (status 20)."""
         send_write(self.api, "POST", f"{BOM_SERVICE}/{release_path(bom.material, bom.plant, bom.version, bom.bom_id)}",
                    route=f"{BOM_SERVICE}/ReleaseVersionBOM", headers={"Accept": "application/json"})
@@ -543,14 +543,14 @@ class ERPResource(dg.ConfigurableResource):
         return OAuth2ClientCredentials(self.token_url or f"{self.url.rstrip('/')}{TOKEN_PATH}", self.client_id,
                                        resolved(self.client_secret), leeway_s=self.token_leeway_s)
 
-    def client(self, correlation_id: str | None = None, logger: Any = None) -> ErpClient:
-        """A new thread-safe ErpClient (close it, or use `with`)."""
+    def client(self, correlation_id: str | None = None, logger: Any = None) -> ERPClient:
+        """A new thread-safe ERPClient (close it, or use `with`)."""
         if self.batch_size < 1 or self.read_chunk_size < 1:
             raise ValueError("ERPResource.batch_size and read_chunk_size must be >= 1")
         api = ApiClient("erp", self.url.rstrip("/"), policy=self.policy(), auth=self._auth(),
                         hooks=[SapCsrf(f"{PRODUCT_SERVICE}/")], correlation_id=correlation_id,
                         secrets=[resolved(self.client_secret), resolved(self.password)], headers={"Accept": "application/json"})
-        return ErpClient(api, plant=self.plant, batch_size=self.batch_size, read_chunk_size=self.read_chunk_size,
+        return ERPClient(api, plant=self.plant, batch_size=self.batch_size, read_chunk_size=self.read_chunk_size,
                          logger=logger)
 
     def test_connection(self) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Alembic environment for the sync-state store.
 
-Run only through `resources.state.StateStore.upgrade()`, which hands over an open connection (already in a
+Run only through `resources.state.store.StateStore.upgrade()`, which hands over an open connection (already in a
 transaction and holding the migration lock) as `config.attributes["connection"]`.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from resources.state_schema import Base
+from resources.state.schema import Base
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -1,4 +1,4 @@
-"""`PlmClient`: Arena PLM REST v1 reads over the shared transport, plus the multi-level BOM walk.
+"""`PLMClient`: Arena PLM REST v1 reads over the shared transport, plus the multi-level BOM walk.
 
 Session auth is Arena's: `POST /v1/login` (email, password, workspaceId) returns `arenaSessionId`,
 sent back in the `arena_session_id` header; the transport's `SessionLogin` logs in lazily, again on a
@@ -16,15 +16,15 @@ from typing import Any
 
 import httpx
 
-from resources.plm_records import PlmDataError, change_order_from_arena, format_datetime, parse_datetime
-from resources.plm_walk import ReleasedBom, assemble, fetch_tree
+from resources.plm.records import PLMDataError, change_order_from_arena, format_datetime, parse_datetime
+from resources.plm.walk import ReleasedBom, assemble, fetch_tree
 from resources.transport import ApiClient, AuthError, NotFoundError, TransportMetrics, default_error_parser
 from resources.transport.errors import error_class_for
 from resources.transport.ratelimit import parse_retry_after
 from resources.transport.redact import correlation_id_var
 from sync.records import ChangeOrder
 
-log = logging.getLogger("resources.plm")
+log = logging.getLogger("resources.plm.resource")
 
 SESSION_HEADER = "arena_session_id"
 EFFECTIVE = "EFFECTIVE"
@@ -96,16 +96,16 @@ class ArenaSession:
         http.put("/v1/logout", headers={**headers, self._header: self._cid()})
 
 
-class PlmClient:
+class PLMClient:
     """Arena-shaped PLM reads: items, revisions, BOMs, where-used, changes; and the released BOM walk."""
 
     def __init__(self, api: ApiClient, session: ArenaSession, *, page_size: int = MAX_PAGE_SIZE,
                  max_concurrency: int = 8, assembly_categories: Iterable[str] = ("Assembly",),
                  logger: Any = None) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"PlmClient page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
+            raise ValueError(f"PLMClient page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
         if max_concurrency < 1:
-            raise ValueError(f"PlmClient max_concurrency must be >= 1, got {max_concurrency}")
+            raise ValueError(f"PLMClient max_concurrency must be >= 1, got {max_concurrency}")
         self.api, self.session = api, session
         self.page_size, self.max_concurrency = page_size, max_concurrency
         self.assembly_categories = frozenset(c.lower() for c in assembly_categories)
@@ -121,7 +121,7 @@ class PlmClient:
         """Log out and close the connection pool."""
         self.api.close()
 
-    def __enter__(self) -> PlmClient:
+    def __enter__(self) -> PLMClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -195,7 +195,7 @@ class PlmClient:
         (`max_concurrency` threads, within the client's rate limit)."""
         top = self.item_by_number(assembly_number)
         if top.get("revisionStatus") != EFFECTIVE:
-            raise PlmDataError(f"item {assembly_number} has no effective (released) revision", code="NOT_RELEASED")
+            raise PLMDataError(f"item {assembly_number} has no effective (released) revision", code="NOT_RELEASED")
 
         def has_bom(item: Mapping[str, Any]) -> bool:
             return item.get("number") == assembly_number or self._is_assembly(item)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from resources.erp_odata import key_predicate, odata_literal
-from resources.erp_payloads import (
+from resources.erp.sap.odata import key_predicate, odata_literal
+from resources.erp.sap.payloads import (
     bom_header_from_sap,
     bom_header_to_sap,
     bom_item_from_sap,

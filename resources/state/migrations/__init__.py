@@ -37,7 +37,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def head_revision() -> str:
     """The newest revision shipped with this code."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None, "resources/migrations/versions holds no revision"
+    assert head is not None, "resources/state/migrations/versions holds no revision"
     return head
 
 

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 models of the sync-state store.
 
-The migrations in `resources/migrations/versions/` create exactly these tables; a test compares the two.
+The migrations in `resources/state/migrations/versions/` create exactly these tables; a test compares the two.
 Timestamps are stored in UTC and always come back timezone-aware (SQLite forgets the zone otherwise).
 """
 

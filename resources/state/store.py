@@ -38,8 +38,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 
-from resources import migrations
-from resources.state_schema import (
+from resources.state import migrations
+from resources.state.schema import (
     CONFLICT_STATUSES,
     DEAD_LETTER_STATUSES,
     LIVE_DEAD_LETTER_STATUSES,

@@ -1,6 +1,6 @@
 """Arena REST v1 JSON -> canonical records (Part, BomLine, ChangeOrder).
 
-Pure functions: no HTTP here. Bad input raises `PlmDataError` naming the item/line/change and field.
+Pure functions: no HTTP here. Bad input raises `PLMDataError` naming the item/line/change and field.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sync.records import AffectedItem, BomLine, ChangeOrder, Part
 MAKE_BUY_ATTRIBUTE = "makeBuy"
 
 
-class PlmDataError(FatalError):
+class PLMDataError(FatalError):
     """The PLM answered, but its data cannot become a canonical record (or forms a BOM loop)."""
 
     def __init__(self, message: str, *, code: str = "PLM_DATA") -> None:
@@ -30,7 +30,7 @@ def parse_datetime(value: str | None, *, where: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise PlmDataError(f"{where}: not an ISO date-time: {value!r}") from None
+        raise PLMDataError(f"{where}: not an ISO date-time: {value!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -50,7 +50,7 @@ def _name_of(value: Any) -> str:
 def _required(body: Mapping[str, Any], field: str, where: str) -> Any:
     value = body.get(field)
     if value in (None, ""):
-        raise PlmDataError(f"{where}: field {field!r} is missing")
+        raise PLMDataError(f"{where}: field {field!r} is missing")
     return value
 
 
@@ -89,9 +89,9 @@ def quantity_of(value: Any, where: str) -> Decimal:
     try:
         quantity = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise PlmDataError(f"{where}: quantity is not a number: {value!r}") from None
+        raise PLMDataError(f"{where}: quantity is not a number: {value!r}") from None
     if not quantity.is_finite():
-        raise PlmDataError(f"{where}: quantity is not finite: {value!r}")
+        raise PLMDataError(f"{where}: quantity is not finite: {value!r}")
     return quantity
 
 
@@ -101,7 +101,7 @@ def bom_line_from_arena(parent: Part, line: Mapping[str, Any], component: Part, 
     where = f"BOM line {line.get('lineNumber')!r} of {parent.number}"
     find_number = _required(line, "lineNumber", where)
     if isinstance(find_number, bool) or not isinstance(find_number, int):
-        raise PlmDataError(f"{where}: lineNumber must be an integer, got {find_number!r}")
+        raise PLMDataError(f"{where}: lineNumber must be an integer, got {find_number!r}")
     return BomLine(
         parent_number=parent.number,
         parent_revision=parent.revision,
@@ -124,7 +124,7 @@ def affected_item_from_arena(row: Mapping[str, Any]) -> AffectedItem:
     new = row.get("newItemRevision") or {}
     number = (row.get("item") or {}).get("number") or new.get("number") or old.get("number")
     if not number:
-        raise PlmDataError(f"affected item {row.get('guid')!r}: no item number")
+        raise PLMDataError(f"affected item {row.get('guid')!r}: no item number")
     return AffectedItem(
         number=str(number),
         old_revision=old.get("revisionNumber"),

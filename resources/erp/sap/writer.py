@@ -16,9 +16,9 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from resources.erp import ErpBom, ErpClient, next_version
-from resources.erp_batch import ChangesetResult, Operation
-from resources.state import StateStore
+from resources.erp.sap.client import ERPBom, ERPClient, next_version
+from resources.erp.sap.batch import ChangesetResult, Operation
+from resources.state.store import StateStore
 from resources.transport.errors import ApiError
 from sync.applied import applied_changes
 from sync.keys import KEY_FIELDS, bom_header_key, header_key_of_item, split_key
@@ -71,7 +71,7 @@ class ApplyReport:
 class PlanWriter:
     """Writes units to the ERP in batches and records every outcome in the state store."""
 
-    def __init__(self, client: ErpClient, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
+    def __init__(self, client: ERPClient, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
                  source_versions: Mapping[str, str], log: logging.Logger | None = None,
                  change_number: str | None = None) -> None:
         self.client, self.store, self.run_id, self.flow = client, store, run_id, flow
@@ -79,7 +79,7 @@ class PlanWriter:
         self.spec, self.spec_version, self.source_versions = spec, spec.version, source_versions
         self.log = log or logging.getLogger(__name__)
         self.report = ApplyReport()
-        self._bom_versions: dict[str, list[ErpBom]] = {}
+        self._bom_versions: dict[str, list[ERPBom]] = {}
 
     def prefetch_boms(self, header_keys: Iterable[str]) -> None:
         """Read the ERP's versions of these BOMs in bulk, once, before building their change sets."""
@@ -98,7 +98,7 @@ class PlanWriter:
         normalised = self.spec.entities[entity].normalise(now)
         return all(normalised.get(name) == value for name, value in wanted.items())
 
-    def bom_versions(self, header_key: str) -> list[ErpBom]:
+    def bom_versions(self, header_key: str) -> list[ERPBom]:
         if header_key not in self._bom_versions:
             self.prefetch_boms([header_key])
         return self._bom_versions[header_key]
@@ -231,7 +231,7 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
 
 
 def _bom_agrees(writer: PlanWriter, header_key: str, header: PlanItem | None, items: list[PlanItem],
-                bom: ErpBom) -> bool:
+                bom: ERPBom) -> bool:
     """Whether the released ERP BOM already is exactly what the plan wants for this level."""
     address = dict(zip(KEY_FIELDS["bom_header"], split_key(header_key), strict=True))
     wanted = {split_key(i.key)[-1]: i.after for i in items if i.entity == "bom_item" and i.op != "delete"}
@@ -256,7 +256,7 @@ def _item_fields(payload: Mapping) -> dict:
     return {name: value for name, value in payload.items() if name not in HEADER_KEY_FIELDS}
 
 
-def _item_operation(bom: ErpBom, item: PlanItem, change_number: str | None) -> Operation:
+def _item_operation(bom: ERPBom, item: PlanItem, change_number: str | None) -> Operation:
     number = split_key(item.key)[-1]
     if item.op == "create":
         return Operation.create_bom_item(bom, _item_fields(item.after), change_number)

@@ -4,7 +4,7 @@ Fetching (`fetch_tree`) runs item and BOM requests on a thread pool as they beco
 distinct item is read once and each assembly's BOM is read once, however often it is used, so a cycle
 cannot make it loop. Assembling (`assemble`) then walks the fetched data depth-first from the top in
 find-number order, so the result never depends on thread timing; a loop in the data raises
-`PlmDataError` naming it.
+`PLMDataError` naming it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from resources.plm_records import PlmDataError, bom_line_from_arena, part_from_item
+from resources.plm.records import PLMDataError, bom_line_from_arena, part_from_item
 from sync.records import BomLine, Part
 
 Item = dict[str, Any]
@@ -42,7 +42,7 @@ class FetchedTree:
 def _component_ref(line: Mapping[str, Any], parent: str) -> Mapping[str, Any]:
     ref = line.get("item")
     if not isinstance(ref, Mapping) or not ref.get("number") or not ref.get("guid"):
-        raise PlmDataError(f"BOM line {line.get('lineNumber')!r} of {parent}: item reference needs guid and number")
+        raise PLMDataError(f"BOM line {line.get('lineNumber')!r} of {parent}: item reference needs guid and number")
     return ref
 
 
@@ -100,7 +100,7 @@ def assemble(tree: FetchedTree) -> ReleasedBom:
             child = str(_component_ref(raw, number)["number"])
             if child in path:  # a back edge: the child is one of its own ancestors
                 loop = " -> ".join((*path[path.index(child):], child))
-                raise PlmDataError(f"BOM of {tree.top} contains a loop: {loop}", code="BOM_CYCLE")
+                raise PLMDataError(f"BOM of {tree.top} contains a loop: {loop}", code="BOM_CYCLE")
             lines.append(bom_line_from_arena(parent, raw, parts[child], level=len(path), path=path))
             if child not in seen:
                 seen.add(child)

@@ -20,9 +20,9 @@ import dagster as dg
 from pydantic import Field
 
 from resources.env_tuning import resolved, tuning_from_env
-from resources.plm_client import ArenaSession, PlmClient
-from resources.plm_records import PlmDataError
-from resources.plm_walk import ReleasedBom
+from resources.plm.client import ArenaSession, PLMClient
+from resources.plm.records import PLMDataError
+from resources.plm.walk import ReleasedBom
 from resources.transport import (
     ApiClient,
     ApiError,
@@ -36,7 +36,7 @@ from resources.transport import (
     redact_url,
 )
 
-__all__ = ["PLMResource", "PlmClient", "PlmDataError", "ReleasedBom", "ENV_VARS"]
+__all__ = ["PLMResource", "PLMClient", "PLMDataError", "ReleasedBom", "ENV_VARS"]
 
 ENV_VARS = {"url": "MFG_SYNC_PLM_URL", "email": "MFG_SYNC_PLM_EMAIL", "password": "MFG_SYNC_PLM_PASSWORD",
             "workspace_id": "MFG_SYNC_PLM_WORKSPACE_ID"}
@@ -100,9 +100,9 @@ class PLMResource(dg.ConfigurableResource):
             secret_headers=("arena_session_id",),
         )
 
-    def client(self, correlation_id: str | None = None, logger: Any = None) -> PlmClient:
+    def client(self, correlation_id: str | None = None, logger: Any = None) -> PLMClient:
         """A logged-out client (login happens on the first call); close it (or use `with`) to log out."""
-        install_log_redaction(("resources.plm",))
+        install_log_redaction(("resources.plm.resource",))
         password = resolved(self.password)
         cid = correlation_id or uuid.uuid4().hex
         session = ArenaSession(resolved(self.email), password, resolved(self.workspace_id), self.correlation_header,
@@ -110,7 +110,7 @@ class PLMResource(dg.ConfigurableResource):
         api = ApiClient("plm", resolved(self.url).rstrip("/"), policy=self.policy(),
                         auth=SessionLogin(session.login, session.logout), correlation_id=cid,
                         secrets=self._secrets(password), headers={"Accept": "application/json"})
-        return PlmClient(api, session, page_size=self.page_size, max_concurrency=self.max_concurrency,
+        return PLMClient(api, session, page_size=self.page_size, max_concurrency=self.max_concurrency,
                          assembly_categories=self.assembly_categories, logger=logger)
 
     @staticmethod

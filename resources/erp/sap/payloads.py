@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from resources.erp_odata import decode_entity, encode_value, entity_etag
+from resources.erp.sap.odata import decode_entity, encode_value, entity_etag
 
 LANGUAGE = "EN"
 MATERIAL_FIELDS = ("Product", "ProductDescription", "ProductType", "BaseUnit", "ProductGroup", "Plant",
