@@ -14,16 +14,15 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import api_metadata, rows_table
-from sync.plan_frames import plan_counts, plan_to_frame
 from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
 from resources.erp.sap.client import ERPClient, ERPResource
-from resources.state.store import StateStore
 from resources.state.resource import SyncStateResource
-from sync.frames import frame_to_records
+from resources.state.store import StateStore
+from sync.frames import frame_to_records, plan_counts, plan_to_frame
 from sync.keys import SEP, bom_header_key, bom_item_key, split_key
 from sync.mapping import MappedBom, map_released_bom
-from sync.plan import build_plan
+from sync.planner import build_plan
 from sync.records import BomLine, Part
 
 FLOW = "bom_sync"

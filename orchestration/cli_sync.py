@@ -83,7 +83,7 @@ def plan_text(number: str) -> str:
     """The stored plans of one assembly, as text."""
     import pandas as pd
 
-    from sync.plan_frames import plan_from_frame
+    from sync.frames import plan_from_frame
     from orchestration.settings import storage_dir
 
     texts = []
