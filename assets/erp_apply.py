@@ -17,9 +17,9 @@ from assets.erp_plans import FLOW, read_bom_snapshot
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
-from resources.erp.sap.client import ERPResource
+from resources.erp import ERPResource
 from resources.erp.sap.writer import PlanWriter, bom_units, group_by_bom, material_units
-from resources.state.resource import SyncStateResource
+from resources.state import SyncStateResource
 from sync.frames import plan_from_frame
 from sync.keys import split_key
 from sync.plan import Plan

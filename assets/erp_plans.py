@@ -16,9 +16,8 @@ import pandas as pd
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
-from resources.erp.sap.client import ERPClient, ERPResource
-from resources.state.resource import SyncStateResource
-from resources.state.store import StateStore
+from resources.erp import ERPClient, ERPResource
+from resources.state import StateStore, SyncStateResource
 from sync.frames import frame_to_records, plan_counts, plan_to_frame
 from sync.keys import SEP, bom_header_key, bom_item_key, split_key
 from sync.mapping import MappedBom, map_released_bom

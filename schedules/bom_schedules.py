@@ -17,9 +17,8 @@ import dagster as dg
 from assets.jobs import bom_sync
 from assets.partitions import assemblies
 from orchestration.triggers_config import BOM_FLOW, ScheduleSettings
-from resources.plm.resource import PLMClient, PLMResource
-from resources.state.store import StateStore
-from resources.state.resource import SyncStateResource
+from resources.plm import PLMClient, PLMResource
+from resources.state import StateStore, SyncStateResource
 from sensors.breaker import breaker_state
 from sensors.plm_changes import tops_by_item
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orchestration.triggers_config import breaker_threshold
-from resources.state.store import StateStore, SyncRun
+from resources.state import StateStore, SyncRun
 
 RESET_PARTITION = "@breaker-reset"
 COMPLETED = ("succeeded", "partial")  # statuses that end a failure streak (as StateStore counts them)

@@ -18,9 +18,8 @@ import dagster as dg
 from assets.jobs import bom_sync
 from assets.partitions import assemblies
 from orchestration.triggers_config import BOM_FLOW
-from resources.plm.resource import PLMClient, PLMResource
-from resources.state.store import WebhookDrop
-from resources.state.resource import SyncStateResource
+from resources.plm import PLMClient, PLMResource
+from resources.state import SyncStateResource, WebhookDrop
 from resources.transport import NotFoundError
 from sensors.breaker import breaker_state
 

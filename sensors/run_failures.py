@@ -13,8 +13,7 @@ import dagster as dg
 
 from assets.jobs import bom_sync
 from resources.alerts import Alert, AlertResource
-from resources.state.store import StateStore
-from resources.state.resource import SyncStateResource
+from resources.state import StateStore, SyncStateResource
 from sensors.breaker import RESET_PARTITION, breaker_state
 
 PARTITION_TAG = "dagster/partition"

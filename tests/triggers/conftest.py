@@ -11,7 +11,7 @@ import pytest
 
 from orchestration.triggers_config import WebhookSettings
 from orchestration.webhooks import RunningReceiver, receiving
-from resources.state.store import StateStore
+from resources.state import StateStore
 from tests.sync_harness import SyncHarness, sync_harness
 
 

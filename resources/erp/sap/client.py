@@ -1,28 +1,20 @@
-"""`ERPResource` and `ERPClient`: the SAP S/4HANA (OData v2) ERP as seen by the assets.
+"""`ERPClient`: the SAP S/4HANA (OData v2) ERP as seen by the assets (`ERPResource` builds it).
 
 Services: API_PRODUCT_SRV (A_Product + to_Description + to_Plant) and API_BILL_OF_MATERIAL_SRV;v=0002
 (MaterialBOM, MaterialBOMItem, ReleaseVersionBOM). Auth: OAuth 2.0 client credentials (default) or Basic;
 CSRF tokens for writes (resources/erp/sap/http.py); typed errors carry SAP's message code. Payloads are the
 flat dicts of resources/erp/sap/payloads.py (read extras under "_" keys are documented there).
-
-Env vars read by `ERPResource.from_env()` (sandbox defaults when unset): MFG_SYNC_ERP_URL,
-MFG_SYNC_ERP_AUTH_MODE (oauth|basic), MFG_SYNC_ERP_TOKEN_URL, MFG_SYNC_ERP_CLIENT_ID,
-MFG_SYNC_ERP_CLIENT_SECRET, MFG_SYNC_ERP_USERNAME, MFG_SYNC_ERP_PASSWORD, MFG_SYNC_ERP_PLANT.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import dagster as dg
-
-from resources.env_tuning import resolved, tuning_from_env
 from resources.erp.sap.batch import (
     BOM_SERVICE,
     PRODUCT_SERVICE,
@@ -47,22 +39,9 @@ from resources.erp.sap.payloads import (
     material_to_sap,
     split_material_changes,
 )
-from resources.transport import (
-    ApiClient,
-    ApiError,
-    BasicAuth,
-    NotFoundError,
-    OAuth2ClientCredentials,
-    RateLimit,
-    RetryPolicy,
-    Timeouts,
-    TransportPolicy,
-    scrub,
-)
+from resources.transport import ApiClient, ApiError, NotFoundError, scrub
 
 log = logging.getLogger("resources.erp.sap.client")
-SANDBOX_URL = "http://127.0.0.1:8102"
-TOKEN_PATH = "/sap/bc/sec/oauth2/token"
 MATERIAL_EXPAND = "to_Description,to_Plant"
 DRAFT_STATUS = "10"
 
@@ -472,90 +451,3 @@ def _changeset_result(changeset: list[Operation], answer: list[HttpPart] | HttpP
         etag = parts[0].headers.get("etag") if len(op.parts) == 1 else None
         ops.append(OperationResult(op, ok=True, status=parts[-1].status, body=body, etag=etag))
     return ChangesetResult(True, ops, 200)
-
-
-
-
-class ERPResource(dg.ConfigurableResource):
-    """The SAP S/4HANA ERP (OData v2). Defaults point at the local sandbox ERP."""
-
-    url: str = SANDBOX_URL
-    auth_mode: str = "oauth"  # "oauth" (client credentials) or "basic"
-    token_url: str | None = None  # default: {url}/sap/bc/sec/oauth2/token
-    client_id: str = "MFG_SYNC_COMM_USER"
-    client_secret: str = "sandbox-erp-secret"
-    username: str = "MFG_SYNC_API"
-    password: str = "sandbox-erp-password"
-    token_leeway_s: float = 30.0  # renew this long before the token expires
-    plant: str = "1000"
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 60.0
-    max_attempts: int = 5
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    total_budget_s: float = 120.0
-    retry_after_cap_s: float = 60.0
-    rate_limit_requests: int | None = 15  # per rate_limit_period_s; the gateway allows 1200/min
-    rate_limit_period_s: float = 1.0
-    batch_size: int = 100
-    read_chunk_size: int = 40  # product keys per $filter, so URLs stay short
-    max_connections: int = 10
-    correlation_header: str = "X-Correlation-ID"
-
-    def __repr_args__(self):  # never show a secret in a repr
-        for name, value in super().__repr_args__():
-            yield name, ("***" if name in ("client_secret", "password") else value)
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> ERPResource:
-        """Build from MFG_SYNC_ERP_* env vars (secrets as `dagster.EnvVar` when set), else sandbox defaults."""
-        env = os.environ
-        values: dict[str, Any] = {}
-        for field, var in (("url", "MFG_SYNC_ERP_URL"), ("auth_mode", "MFG_SYNC_ERP_AUTH_MODE"),
-                           ("token_url", "MFG_SYNC_ERP_TOKEN_URL"), ("client_id", "MFG_SYNC_ERP_CLIENT_ID"),
-                           ("username", "MFG_SYNC_ERP_USERNAME"), ("plant", "MFG_SYNC_ERP_PLANT")):
-            if env.get(var):
-                values[field] = env[var]
-        for field, var in (("client_secret", "MFG_SYNC_ERP_CLIENT_SECRET"), ("password", "MFG_SYNC_ERP_PASSWORD")):
-            if env.get(var):
-                values[field] = dg.EnvVar(var)
-        values.update(tuning_from_env("MFG_SYNC_ERP", cls.model_fields))
-        return cls(**{**values, **overrides})
-
-    def policy(self) -> TransportPolicy:
-        rate = RateLimit(self.rate_limit_requests, self.rate_limit_period_s) if self.rate_limit_requests else None
-        return TransportPolicy(
-            timeouts=Timeouts(connect_s=self.connect_timeout_s, read_s=self.read_timeout_s,
-                              write_s=self.read_timeout_s, pool_s=self.read_timeout_s),
-            retry=RetryPolicy(max_attempts=self.max_attempts, backoff_initial_s=self.backoff_initial_s,
-                              backoff_max_s=self.backoff_max_s, total_budget_s=self.total_budget_s,
-                              retry_after_cap_s=self.retry_after_cap_s),
-            rate_limit=rate, max_connections=self.max_connections,
-            max_keepalive_connections=self.max_connections, correlation_header=self.correlation_header,
-            request_id_headers=("sap-request-id", "x-request-id", "x-correlation-id"),
-        )
-
-    def _auth(self):
-        if self.auth_mode == "basic":
-            return BasicAuth(self.username, resolved(self.password))
-        if self.auth_mode != "oauth":
-            raise ValueError(f"ERPResource.auth_mode must be 'oauth' or 'basic', got {self.auth_mode!r}")
-        return OAuth2ClientCredentials(self.token_url or f"{self.url.rstrip('/')}{TOKEN_PATH}", self.client_id,
-                                       resolved(self.client_secret), leeway_s=self.token_leeway_s)
-
-    def client(self, correlation_id: str | None = None, logger: Any = None) -> ERPClient:
-        """A new thread-safe ERPClient (close it, or use `with`)."""
-        if self.batch_size < 1 or self.read_chunk_size < 1:
-            raise ValueError("ERPResource.batch_size and read_chunk_size must be >= 1")
-        api = ApiClient("erp", self.url.rstrip("/"), policy=self.policy(), auth=self._auth(),
-                        hooks=[SapCsrf(f"{PRODUCT_SERVICE}/")], correlation_id=correlation_id,
-                        secrets=[resolved(self.client_secret), resolved(self.password)], headers={"Accept": "application/json"})
-        return ERPClient(api, plant=self.plant, batch_size=self.batch_size, read_chunk_size=self.read_chunk_size,
-                         logger=logger)
-
-    def test_connection(self) -> dict[str, Any]:
-        """Reachability, auth and permission in one call; never returns a secret."""
-        with self.client() as erp:
-            facts = erp.test_connection()
-        facts["auth_mode"] = self.auth_mode
-        return facts
