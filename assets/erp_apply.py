@@ -13,13 +13,14 @@ from dataclasses import asdict
 import dagster as dg
 import pandas as pd
 
-from assets.erp_plans import FLOW, read_bom_snapshot
+from assets.erp_plans import read_bom_snapshot
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
 from resources.erp import ERPResource
 from resources.erp.sap.writer import PlanWriter, bom_units, group_by_bom, material_units
 from resources.state import SyncStateResource
+from sync.flows import BOM_FLOW
 from sync.frames import plan_from_frame
 from sync.keys import split_key
 from sync.plan import Plan
@@ -37,10 +38,10 @@ def _revisions(plm_parts: pd.DataFrame) -> dict[str, str]:
 def _sync_run(context: dg.AssetExecutionContext, sync_state: SyncStateResource) -> int:
     """The state store's run for this Dagster run (one per run, shared by both apply assets)."""
     store = sync_state.store()
-    for run in store.recent_runs(FLOW, context.partition_key, limit=5):
+    for run in store.recent_runs(BOM_FLOW, context.partition_key, limit=5):
         if run.dagster_run_id == context.run.run_id:
             return run.id
-    return store.start_run(FLOW, context.partition_key, context.run.run_id, context.run.run_id)
+    return store.start_run(BOM_FLOW, context.partition_key, context.run.run_id, context.run.run_id)
 
 
 def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], skip: set[str]) -> list[dict]:
@@ -108,7 +109,7 @@ def _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, run
     spec = load_mapping_spec()
     plan, errors = plan_from_frame(erp_material_plan, spec.version)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec, _revisions(plm_parts), context.log)
+        writer = PlanWriter(client, sync_state.store(), run_id, BOM_FLOW, spec, _revisions(plm_parts), context.log)
         writer.record_mapping_errors(errors)
         _record_conflicts(sync_state, run_id, plan)
         writer.send(material_units(writer, plan.items), lambda done, total: context.log.info(f"materials: {done}/{total}"))
@@ -140,7 +141,7 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state
     plan, errors = plan_from_frame(erp_bom_plan, spec.version)
     failed_materials = set(erp_materials.loc[erp_materials["status"] == "failed", "key"])
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec, _revisions(plm_parts), context.log,
+        writer = PlanWriter(client, sync_state.store(), run_id, BOM_FLOW, spec, _revisions(plm_parts), context.log,
                             change_number=context.run.run_id.replace("-", "")[:12])
         writer.record_mapping_errors(errors)
         _record_conflicts(sync_state, run_id, plan)

@@ -18,13 +18,13 @@ from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
 from resources.erp import ERPClient, ERPResource
 from resources.state import StateStore, SyncStateResource
+from sync.flows import BOM_FLOW
 from sync.frames import frame_to_records, plan_counts, plan_to_frame
 from sync.keys import SEP, bom_header_key, bom_item_key, split_key
 from sync.mapping import MappedBom, map_released_bom
 from sync.planner import build_plan
 from sync.records import BomLine, Part
 
-FLOW = "bom_sync"
 CHANGE_COLUMNS = ["op", "entity", "key", "changed_fields", "before", "after"]
 
 
@@ -81,7 +81,7 @@ def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_li
         snapshot = read_target(client, mapped)
         metrics = client.metrics.snapshot()
     desired = {entity: rows for entity, rows in mapped.desired().items() if entity in entities}
-    plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=FLOW,
+    plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=BOM_FLOW,
                       partition=context.partition_key)
     errors = [e for e in mapped.errors if e.entity in entities]
     return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from orchestration.triggers_config import BOM_FLOW
+from sync.flows import BOM_FLOW
 from resources.state import StateStore, StateStoreError
 from sensors.breaker import breaker_state, reset_breaker
 

@@ -16,11 +16,11 @@ import dagster as dg
 
 from assets.jobs import bom_sync
 from assets.partitions import assemblies
-from orchestration.triggers_config import BOM_FLOW, ScheduleSettings
 from resources.plm import PLMClient, PLMResource
 from resources.state import StateStore, SyncStateResource
+from resources.trigger_settings import ScheduleSettings
 from sensors.breaker import breaker_state
-from sensors.plm_changes import tops_by_item
+from sync.flows import BOM_FLOW
 
 TRIGGER_TAG = "mfg-sync/trigger"
 
@@ -34,7 +34,7 @@ def changed_assemblies(client: PLMClient, store: StateStore, registered: Iterabl
     if not synced:
         return sorted(changed)
     changes = client.effective_changes_since(min(synced.values()))
-    tops = tops_by_item(client, (i.number for c in changes for i in c.affected_items), log)
+    tops = client.tops_by_item((i.number for c in changes for i in c.affected_items), log)
     for change in changes:
         for assembly in set().union(*(tops.get(i.number, set()) for i in change.affected_items)):
             since = synced.get(assembly)

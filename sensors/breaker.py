@@ -15,8 +15,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from orchestration.triggers_config import breaker_threshold
 from resources.state import StateStore, SyncRun
+from resources.trigger_settings import breaker_threshold
 
 RESET_PARTITION = "@breaker-reset"
 COMPLETED = ("succeeded", "partial")  # statuses that end a failure streak (as StateStore counts them)

@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from click.testing import CliRunner
 
-from orchestration.cli_breaker import breaker
 from assets.jobs import bom_sync_retry_policy
-from orchestration.triggers_config import BOM_FLOW, ScheduleSettings, retry_delays
+from orchestration.cli_breaker import breaker
 from resources.alerts import Alert, AlertResource
+from resources.trigger_settings import ScheduleSettings, retry_delays
 from schedules.bom_schedules import build_bom_sync_schedule
 from sensors.breaker import breaker_state
 from sensors.plm_changes import plm_change_sensor
 from sensors.run_failures import bom_sync_failure_sensor, record_failure
+from sync.flows import BOM_FLOW
 from tests.triggers.support import AlertInbox, run_bom_sync_job
 
 TUESDAY_0600 = datetime(2025, 3, 11, 6, 0, tzinfo=ZoneInfo("UTC"))
