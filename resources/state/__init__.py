@@ -8,14 +8,14 @@ from typing import Any
 
 _EXPORTS = {
     "StateStore": "resources.state.store",
-    "StateStoreError": "resources.state.store",
+    "StateStoreError": "resources.state.errors",
     "SyncStateResource": "resources.state.resource",
-    "SyncRun": "resources.state.store",
-    "AuditEntry": "resources.state.store",
-    "DeadLetter": "resources.state.store",
-    "WebhookDrop": "resources.state.store",
-    "FieldConflict": "resources.state.store",
-    "Conflict": "resources.state.store",
+    "SyncRun": "resources.state.runs",
+    "AuditEntry": "resources.state.audit",
+    "DeadLetter": "resources.state.dead_letters",
+    "WebhookDrop": "resources.state.drops",
+    "FieldConflict": "resources.state.conflicts",
+    "Conflict": "resources.state.conflicts",
 }
 
 __all__ = sorted(_EXPORTS)
