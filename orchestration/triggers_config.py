@@ -1,7 +1,8 @@
 """Settings of the webhook receiver from the environment (read at call time, never at import).
 
 Env vars (defaults in brackets):
-  MFG_SYNC_PLM_WEBHOOK_SECRET [sandbox]   Standard Webhooks `whsec_...`; several space-separated while rotating
+  MFG_SYNC_PLM_WEBHOOK_SECRET [required; the sandbox PLM's under MFG_SYNC_PROFILE=sandbox]
+                                          Standard Webhooks `whsec_...`; several space-separated while rotating
   MFG_SYNC_WEBHOOK_MAX_BODY [1048576]     bytes accepted per webhook body
   MFG_SYNC_WEBHOOK_TOLERANCE_S [300]      allowed clock skew of `webhook-timestamp`
 """
@@ -12,15 +13,29 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from resources.connection_rules import PUBLISHED_SANDBOX_SECRETS, ConfigurationError, published_secret_problem
+from resources.sandbox_profile import PUBLISHED_DEFAULTS, sandbox_profile_active
 from resources.trigger_settings import TriggerSettingsError, env_number, env_of
 
-# The sandbox PLM's published default key (sandbox/plm/webhooks.py): no secret, only the demo's default.
-SANDBOX_PLM_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"mfg-sync sandbox PLM webhook key").decode()
+# The sandbox PLM's published default key (sandbox/plm/webhooks.py): no secret, only the sandbox profile's.
+SANDBOX_PLM_WEBHOOK_SECRET = PUBLISHED_SANDBOX_SECRETS["MFG_SYNC_PLM_WEBHOOK_SECRET"]
+PLM_URL_ENV = "MFG_SYNC_PLM_URL"
 
 
 def webhook_secrets(env: Mapping[str, str] | None = None, name: str = "MFG_SYNC_PLM_WEBHOOK_SECRET") -> list[bytes]:
-    """HMAC keys of the `whsec_<base64>` secrets in `name` (space-separated during rotation)."""
-    raw = env_of(env).get(name, "").split() or [SANDBOX_PLM_WEBHOOK_SECRET]
+    """HMAC keys of the `whsec_<base64>` secrets in `name` (space-separated during rotation).
+
+    Unset is an error outside the sandbox profile; the sandbox's published key is refused unless the PLM
+    (MFG_SYNC_PLM_URL) is a loopback sandbox."""
+    e = env_of(env)
+    try:
+        profile = sandbox_profile_active(e)
+    except ConfigurationError as exc:
+        raise TriggerSettingsError(str(exc)) from None
+    raw = e.get(name, "").split()
+    if not raw and not profile:
+        raise TriggerSettingsError(f"{name} is not set (needed to verify the PLM's webhooks)")
+    raw = raw or [SANDBOX_PLM_WEBHOOK_SECRET]
     keys = []
     for position, secret in enumerate(raw, start=1):
         if not secret.startswith("whsec_"):
@@ -29,6 +44,10 @@ def webhook_secrets(env: Mapping[str, str] | None = None, name: str = "MFG_SYNC_
             keys.append(base64.b64decode(secret.removeprefix("whsec_"), validate=True))
         except ValueError:
             raise TriggerSettingsError(f"{name}: secret #{position} is not valid base64 after whsec_") from None
+    plm_url = e.get(PLM_URL_ENV, "").strip() or (PUBLISHED_DEFAULTS[PLM_URL_ENV] if profile else None)
+    refused = published_secret_problem("plm", plm_url, name, " ".join(raw))
+    if refused:
+        raise TriggerSettingsError(refused)
     return keys
 
 

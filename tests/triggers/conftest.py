@@ -25,7 +25,7 @@ def store(tmp_path: Path) -> Iterator[StateStore]:
 
 @pytest.fixture
 def receiver(store: StateStore) -> Iterator[RunningReceiver]:
-    with receiving(store, WebhookSettings.from_env({})) as running:
+    with receiving(store, WebhookSettings.from_env({"MFG_SYNC_PROFILE": "sandbox"})) as running:
         yield running
 
 

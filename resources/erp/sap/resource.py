@@ -4,9 +4,12 @@
     with erp.client(correlation_id=context.run_id, logger=context.log) as client:
         boms = client.read_boms(["ASM-10001"], plant=client.plant)
 
-Env vars read by `ERPResource.from_env()` (sandbox defaults when unset): MFG_SYNC_ERP_URL,
-MFG_SYNC_ERP_AUTH_MODE (oauth|basic), MFG_SYNC_ERP_TOKEN_URL, MFG_SYNC_ERP_CLIENT_ID,
-MFG_SYNC_ERP_CLIENT_SECRET, MFG_SYNC_ERP_USERNAME, MFG_SYNC_ERP_PASSWORD, MFG_SYNC_ERP_PLANT.
+Field defaults are the loopback sandbox ERP's. `ERPResource.from_env()` reads MFG_SYNC_ERP_URL,
+MFG_SYNC_ERP_AUTH_MODE (oauth|basic, default oauth), MFG_SYNC_ERP_TOKEN_URL (optional), MFG_SYNC_ERP_CLIENT_ID
+and MFG_SYNC_ERP_CLIENT_SECRET (oauth) or MFG_SYNC_ERP_USERNAME and MFG_SYNC_ERP_PASSWORD (basic), and
+MFG_SYNC_ERP_PLANT; the sandbox profile fills them only under MFG_SYNC_PROFILE=sandbox. Before the first
+request a missing one, or a published sandbox secret sent anywhere but a loopback sandbox, is a
+`ConfigurationError` naming the variable.
 """
 
 from __future__ import annotations
@@ -16,10 +19,17 @@ from typing import Any
 
 import dagster as dg
 
+from resources.connection_rules import (
+    ConfigurationError,
+    field_value,
+    refuse_published_secret,
+    require_connection,
+)
 from resources.env_tuning import resolved, tuning_from_env
 from resources.erp.sap.batch import PRODUCT_SERVICE
 from resources.erp.sap.client import ERPClient
 from resources.erp.sap.http import SapCsrf
+from resources.sandbox_profile import apply_sandbox_profile
 from resources.transport import (
     ApiClient,
     BasicAuth,
@@ -32,6 +42,11 @@ from resources.transport import (
 
 SANDBOX_URL = "http://127.0.0.1:8102"
 TOKEN_PATH = "/sap/bc/sec/oauth2/token"
+# field -> variable, per auth mode: the connection facts and the secret that mode needs
+CONNECTION_VARS = {"url": "MFG_SYNC_ERP_URL", "plant": "MFG_SYNC_ERP_PLANT"}
+AUTH_VARS = {"oauth": {"client_id": "MFG_SYNC_ERP_CLIENT_ID", "client_secret": "MFG_SYNC_ERP_CLIENT_SECRET"},
+             "basic": {"username": "MFG_SYNC_ERP_USERNAME", "password": "MFG_SYNC_ERP_PASSWORD"}}
+SECRET_FIELDS = ("client_secret", "password")
 
 
 class ERPResource(dg.ConfigurableResource):
@@ -66,19 +81,37 @@ class ERPResource(dg.ConfigurableResource):
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ERPResource:
-        """Build from MFG_SYNC_ERP_* env vars (secrets as `dagster.EnvVar` when set), else sandbox defaults."""
+        """Build from the MFG_SYNC_ERP_* variables (the sandbox profile fills unset ones when active); secrets,
+        and any needed variable that is unset, stay `EnvVar`s so `check_configuration` names them."""
+        apply_sandbox_profile()
         env = os.environ
-        values: dict[str, Any] = {}
-        for field, var in (("url", "MFG_SYNC_ERP_URL"), ("auth_mode", "MFG_SYNC_ERP_AUTH_MODE"),
-                           ("token_url", "MFG_SYNC_ERP_TOKEN_URL"), ("client_id", "MFG_SYNC_ERP_CLIENT_ID"),
-                           ("username", "MFG_SYNC_ERP_USERNAME"), ("plant", "MFG_SYNC_ERP_PLANT")):
-            if env.get(var):
-                values[field] = env[var]
-        for field, var in (("client_secret", "MFG_SYNC_ERP_CLIENT_SECRET"), ("password", "MFG_SYNC_ERP_PASSWORD")):
-            if env.get(var):
-                values[field] = dg.EnvVar(var)
+        auth_mode = env.get("MFG_SYNC_ERP_AUTH_MODE", "").strip() or "oauth"
+        values: dict[str, Any] = {"auth_mode": auth_mode}
+        if env.get("MFG_SYNC_ERP_TOKEN_URL", "").strip():
+            values["token_url"] = env["MFG_SYNC_ERP_TOKEN_URL"].strip()
+        wanted = {**CONNECTION_VARS, **AUTH_VARS.get(auth_mode, {})}
+        wanted.update({field: var for mode, fields in AUTH_VARS.items() if mode != auth_mode  # for redaction
+                       for field, var in fields.items() if env.get(var, "").strip()})
+        for field, var in wanted.items():
+            raw = env.get(var, "").strip()
+            values[field] = raw if raw and field not in SECRET_FIELDS else dg.EnvVar(var)
         values.update(tuning_from_env("MFG_SYNC_ERP", cls.model_fields))
         return cls(**{**values, **overrides})
+
+    def check_configuration(self) -> None:
+        """The connection facts and the auth mode's secret set; no published sandbox secret for an ERP (or
+        token endpoint) that is no loopback sandbox."""
+        if self.auth_mode not in AUTH_VARS:
+            raise ConfigurationError(f"MFG_SYNC_ERP_AUTH_MODE={self.auth_mode!r}: expected oauth or basic")
+        wanted = {**CONNECTION_VARS, **AUTH_VARS[self.auth_mode]}
+        values = {var: field_value(getattr(self, field)) for field, var in wanted.items()}
+        url = values["MFG_SYNC_ERP_URL"]
+        require_connection("erp", values, url=url, auth_mode=self.auth_mode)
+        if self.auth_mode == "oauth" and self.token_url:  # the client secret goes to the token endpoint
+            refuse_published_secret("erp", self.token_url, "MFG_SYNC_ERP_CLIENT_SECRET", values["MFG_SYNC_ERP_CLIENT_SECRET"])
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.check_configuration()  # the run fails at its start, before any step sends a request
 
     def policy(self) -> TransportPolicy:
         rate = RateLimit(self.rate_limit_requests, self.rate_limit_period_s) if self.rate_limit_requests else None
@@ -105,6 +138,7 @@ class ERPResource(dg.ConfigurableResource):
         """A new thread-safe ERPClient (close it, or use `with`)."""
         if self.batch_size < 1 or self.read_chunk_size < 1:
             raise ValueError("ERPResource.batch_size and read_chunk_size must be >= 1")
+        self.check_configuration()
         api = ApiClient("erp", self.url.rstrip("/"), policy=self.policy(), auth=self._auth(),
                         hooks=[SapCsrf(f"{PRODUCT_SERVICE}/")], correlation_id=correlation_id,
                         secrets=[resolved(self.client_secret), resolved(self.password)], headers={"Accept": "application/json"})
