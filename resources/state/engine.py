@@ -21,12 +21,13 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from resources.settings import DATA_DIR_ENV, state_db_url
 from resources.state import migrations
 from resources.state.errors import StateStoreError
 
 ENV_URL = "MFG_SYNC_STATE_URL"
 ENV_SCHEMA = "MFG_SYNC_STATE_SCHEMA"
-ENV_DATA_DIR = "MFG_SYNC_DATA_DIR"
+ENV_DATA_DIR = DATA_DIR_ENV
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 READ_ONLY_OPTION = "mfg_sync_read_only"  # execution option: a SQLite read starts a deferred transaction
 
@@ -46,9 +47,8 @@ def _dumps(value: Any) -> str:
 
 
 def default_url() -> str:
-    """SQLite file under `$MFG_SYNC_DATA_DIR` (default `.mfg_sync`)."""
-    data_dir = Path(os.environ.get(ENV_DATA_DIR) or ".mfg_sync")
-    return f"sqlite:///{data_dir / 'state.db'}"
+    """SQLite file `state.db` under the data dir (resources/settings.py resolves `MFG_SYNC_DATA_DIR`)."""
+    return state_db_url()
 
 
 def normalise_url(url: str | URL) -> URL:
