@@ -18,8 +18,8 @@ from assets.jobs import bom_sync
 from assets.partitions import assemblies
 from resources.plm import PLMClient, PLMResource
 from resources.state import StateStore, SyncStateResource
-from resources.trigger_settings import ScheduleSettings
-from sensors.breaker import breaker_state
+from resources.state.breaker import breaker_state
+from resources.trigger_settings import ScheduleSettings, breaker_threshold
 from sync.flows import BOM_FLOW
 
 TRIGGER_TAG = "mfg-sync/trigger"
@@ -75,7 +75,7 @@ def build_bom_sync_schedule(settings: ScheduleSettings | None = None) -> dg.Sche
         if skip:
             return skip
         store = sync_state.store()
-        breaker = breaker_state(store, BOM_FLOW)
+        breaker = breaker_state(store, BOM_FLOW, breaker_threshold())
         if breaker.is_open:
             return dg.SkipReason(breaker.reason())
         registered = context.instance.get_dynamic_partitions(assemblies.name)
@@ -104,7 +104,7 @@ def build_weekly_full_sync(settings: ScheduleSettings | None = None) -> dg.Sched
     )
     def bom_sync_weekly_full(context: dg.ScheduleEvaluationContext,
                              sync_state: SyncStateResource) -> list[dg.RunRequest] | dg.SkipReason:
-        breaker = breaker_state(sync_state.store(), BOM_FLOW)
+        breaker = breaker_state(sync_state.store(), BOM_FLOW, breaker_threshold())
         if breaker.is_open:
             return dg.SkipReason(breaker.reason())
         registered = sorted(context.instance.get_dynamic_partitions(assemblies.name))

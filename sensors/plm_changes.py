@@ -19,7 +19,8 @@ from assets.jobs import bom_sync
 from assets.partitions import assemblies
 from resources.plm import PLMResource
 from resources.state import SyncStateResource, WebhookDrop
-from sensors.breaker import breaker_state
+from resources.state.breaker import breaker_state
+from resources.trigger_settings import breaker_threshold
 from sync.flows import BOM_FLOW
 
 PLM_SOURCE = "plm"
@@ -68,7 +69,7 @@ def _run_request(assembly: str, drops: Sequence[WebhookDrop]) -> dg.RunRequest:
 def plm_change_sensor(context: dg.SensorEvaluationContext, plm: PLMResource,
                       sync_state: SyncStateResource) -> dg.SensorResult | dg.SkipReason:
     store = sync_state.store()
-    breaker = breaker_state(store, BOM_FLOW)
+    breaker = breaker_state(store, BOM_FLOW, breaker_threshold())
     if breaker.is_open:
         return dg.SkipReason(breaker.reason())
     cursor = int(context.cursor or 0)
