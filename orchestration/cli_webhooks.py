@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from orchestration.triggers_config import TriggerSettingsError, WebhookSettings
+from resources.connection_rules import ConfigurationError
 
 
 @click.group()
@@ -47,6 +48,10 @@ def subscribe(plm_url: str, receiver_url: str) -> None:
     from resources.plm.resource import PLMResource
 
     settings = PLMResource.from_env(url=plm_url)
+    try:
+        settings.check_configuration()
+    except ConfigurationError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
     subscription = subscribe_plm(plm_url, receiver_url, email=settings.email, password=settings.password,
                                  workspace_id=settings.workspace_id)
     click.echo(f"PLM subscription {subscription.get('guid')} -> {subscription.get('url')} "
