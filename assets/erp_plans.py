@@ -16,7 +16,8 @@ import pandas as pd
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
-from resources.erp import ERPClient, ERPResource
+from resources.erp import ERPResource
+from resources.erp.interface import ERPConnection
 from resources.state import StateStore, SyncStateResource
 from sync.flows import BOM_FLOW
 from sync.frames import frame_to_records, plan_counts, plan_to_frame
@@ -33,7 +34,7 @@ def map_extract(plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame) -> MappedB
     return map_released_bom(spec, frame_to_records(plm_parts, Part), frame_to_records(plm_bom_lines, BomLine))
 
 
-def read_bom_snapshot(client: ERPClient, header_keys: list[str]) -> dict[str, dict[str, dict]]:
+def read_bom_snapshot(client: ERPConnection, header_keys: list[str]) -> dict[str, dict[str, dict]]:
     """The released ERP BOMs of these headers, as the planner's target snapshot (bulk reads)."""
     headers: dict[str, dict] = {}
     items: dict[str, dict] = {}
@@ -71,7 +72,7 @@ def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_ve
 
 def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
           erp: ERPResource, sync_state: SyncStateResource, entities: tuple[str, ...],
-          read_stored: Callable[[StateStore, MappedBom], dict], read_target: Callable[[ERPClient, MappedBom], dict]):
+          read_stored: Callable[[StateStore, MappedBom], dict], read_target: Callable[[ERPConnection, MappedBom], dict]):
     """Map the extract, read what we last wrote and what the ERP holds now, and plan these entities."""
     started = time.monotonic()
     spec = load_mapping_spec()

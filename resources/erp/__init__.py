@@ -9,7 +9,7 @@ from typing import Any
 _EXPORTS = {
     "ERPResource": "resources.erp.sap.resource",
     "ERPClient": "resources.erp.sap.client",
-    "ERPBom": "resources.erp.sap.client",
+    "ERPBom": "resources.erp.sap.boms",
 }
 
 __all__ = sorted(_EXPORTS)
