@@ -55,7 +55,8 @@ def _sync_run(context: dg.AssetExecutionContext, sync_state: SyncStateResource) 
 
 
 def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], skip: set[str]) -> list[dict]:
-    """Differences between what the plan wanted and what the ERP holds now (records that failed excluded)."""
+    """Differences between what the plan wanted and what the ERP holds now (records that failed excluded;
+    fields a conflict rule kept in the ERP compared with the kept value)."""
     mismatches = []
     for item in plan.items:
         if item.op == "delete" or item.key in skip or item.after is None:
@@ -65,8 +66,11 @@ def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], s
         if got is None:
             mismatches.append({"entity": item.entity, "key": item.key, "field": "*", "expected": "present", "actual": "missing"})
             continue
+        # a field whose conflict rule kept the ERP's value is expected to hold that value, not the PLM's
+        kept = {d.field: d.target_value for d in item.decisions if d.outcome != "source"}
+        expected = {name: kept.get(name, value) for name, value in item.after.items()}
         mismatches += [{"entity": item.entity, "key": item.key, "field": name, "expected": value, "actual": got.get(name)}
-                       for name, value in item.after.items() if got.get(name) != value]
+                       for name, value in expected.items() if got.get(name) != value]
     wanted = {item.key for item in plan.items if item.op != "delete"}
     mismatches += [{"entity": "bom_item", "key": key, "field": "*", "expected": "absent", "actual": "present"}
                    for key in sorted(set(actual.get("bom_item", {})) - wanted)]
