@@ -1,4 +1,6 @@
-"""The ERP sandbox: SAP S/4HANA's API_PRODUCT_SRV and API_BILL_OF_MATERIAL_SRV;v=0002 (OData v2) on loopback.
+"""The ERP sandbox: SAP S/4HANA's OData v2 services on loopback: products and BOMs (API_PRODUCT_SRV,
+API_BILL_OF_MATERIAL_SRV;v=0002) and maintenance (reservations, material documents, stock, equipment,
+maintenance orders).
 
 `create_app(ErpSettings())` returns the ASGI app; `connection_facts` the block `sandbox.json` carries.
 """
@@ -16,7 +18,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.control import Faults, SandboxControl
-from sandbox.erp import boms, products, registry  # noqa: F401  (importing a service module registers it)
+from sandbox.erp import (  # noqa: F401  (importing a service module registers it)
+    boms,
+    equipment,
+    maintenance_orders,
+    material_documents,
+    products,
+    registry,
+    reservations,
+    stock,
+)
 from sandbox.erp.batch import batch_handler
 from sandbox.erp.errors import RATE_LIMITED, UNAVAILABLE, error_body
 from sandbox.erp.http import ALL_METHODS, ServiceRoute, starlette_routes, unknown_segment
@@ -94,7 +105,7 @@ def create_app(settings: ErpSettings) -> Any:
                   "csrf_lifetime_s": lambda v: setattr(security, "csrf_lifetime_s", float(v)),
                   "page_size": set_page_size},
         default_faults=Faults(rate_limit=settings.rate_limit, rate_window_s=settings.rate_window_s),
-        rng_seed=settings.seed)
+        rng_seed=settings.seed, not_writes=(TOKEN_PATH,))
     system.control = control
 
     @contextlib.asynccontextmanager
