@@ -128,7 +128,7 @@ def test_posting_whose_answer_is_lost_is_found_by_reference_and_not_posted_again
         assert stock_of(erp) == Decimal("98.000")
     assert failed_calls == 1  # the client saw the transport error
     assert calls(erp_sandbox, POST_DOCUMENT) == 1
-    assert calls(erp_sandbox, FIND_DOCUMENT) == 4  # look, post (lost), look again; the second call only looks
+    assert calls(erp_sandbox, FIND_DOCUMENT) == 4  # look + look after the loss, the second call's look, find_posting
 
 
 def test_lost_answer_surfaces_as_a_transport_error_without_a_status(erp_sandbox: ErpSandbox) -> None:
@@ -170,6 +170,16 @@ def test_goods_movements_in_one_batch_commit_per_change_set(erp_sandbox: ErpSand
     earlier, ok, refused = results
     assert isinstance(earlier, GoodsIssue) and isinstance(ok, GoodsIssue) and ok.document
     assert isinstance(refused, ValidationError) and refused.code == "M7/021"
+    assert calls(erp_sandbox, f"POST {MATDOC}/$batch") == 1
+
+
+def test_batch_whose_answer_is_lost_is_resolved_by_looking_the_references_up(erp_sandbox: ErpSandbox) -> None:
+    with erp_sandbox.resource().client() as erp:
+        erp.maintenance.read_stock([SPARE_PART])
+        erp_sandbox.faults(drop_after_commit_next=1)
+        results = erp.maintenance.post_goods_movements([issue("MX-1", "1"), issue("MX-2", "2")])
+        assert stock_of(erp) == Decimal("97.000")
+    assert [(r.reference, r.quantity) for r in results] == [("MX-1", Decimal("1.000")), ("MX-2", Decimal("2.000"))]
     assert calls(erp_sandbox, f"POST {MATDOC}/$batch") == 1
 
 

@@ -42,7 +42,8 @@ def _quantity(value: Decimal, what: str) -> str:
 # ---- reservations -------------------------------------------------------------------------------------
 
 def reservation_to_sap(reservation: Reservation) -> dict[str, Any]:
-    """Reservation -> A_ReservationDocumentHeader deep-insert body; the reference goes into each item's text."""
+    """Reservation -> A_ReservationDocumentHeader deep-insert body; the reference (when given) is each item's
+    text, so `find_reservation` can look it up (SAP's header has no free text)."""
     what = f"reservation {reservation.reference or '(new)'}"
     if reservation.movement_type not in ("201", "261"):
         raise ValueError(f"{what}: movement type must be 201 (cost centre) or 261 (order), "
@@ -70,7 +71,7 @@ def reservation_to_sap(reservation: Reservation) -> dict[str, Any]:
 def _reservation_item_to_sap(item: ReservationItem, reference: str, what: str) -> dict[str, Any]:
     out: dict[str, Any] = {"Product": item.material, "Plant": item.plant,
                            "ResvnItmRequiredQtyInBaseUnit": _quantity(item.quantity, f"{what}, {item.material}"),
-                           "ReservationItemText": item.text or reference}
+                           "ReservationItemText": reference or item.text}
     if item.storage_location:
         out["StorageLocation"] = item.storage_location
     if item.unit:

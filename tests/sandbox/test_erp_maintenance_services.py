@@ -196,6 +196,15 @@ def test_commit_then_drop_stores_the_document_but_answers_nothing(erp):
     assert client.get("/_sandbox/faults").json()["drop_after_commit_next"] == 0
 
 
+def test_commit_then_drop_spares_reads_and_counts_only_writes(erp):
+    _, client = erp
+    client.put("/_sandbox/faults", json={"drop_after_commit_next": 1}).raise_for_status()
+    assert _stock(client) == SEEDED_STOCK  # a read passes untouched
+    assert client.post("/sap/bc/sec/oauth2/token", data={"grant_type": "client_credentials"},
+                       auth=("MFG_SYNC_COMM_USER", "sandbox-erp-secret")).status_code == 200
+    assert client.get("/_sandbox/faults").json()["drop_after_commit_next"] == 1
+
+
 def test_stock_service_is_read_only(erp):
     _, client = erp
     response = client.post(f"{STOCK_SRV}/A_MatlStkInAcctMod", json={"Material": PRELOADED})
