@@ -223,13 +223,14 @@ class Reservation(Record):
     requirement_date: datetime | None = None
 
     def to_row(self) -> dict[str, Any]:
-        return {**Record.to_row(self), "items": [i.to_row() for i in self.items]}
+        """Items as a list of rows, so a reservation is one table row with a nested list."""
+        return {**super(Reservation, self).to_row(), "items": [i.to_row() for i in self.items]}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Reservation:
         items = tuple(i if isinstance(i, ReservationItem) else ReservationItem.from_row(i)
                       for i in row.get("items") or ())
-        return dataclasses.replace(Record.from_row.__func__(cls, {**row, "items": ()}), items=items)
+        return dataclasses.replace(super(Reservation, cls).from_row({**row, "items": ()}), items=items)
 
 
 @dataclass(frozen=True, slots=True)
