@@ -181,3 +181,82 @@ class FailedChange:
     error_code: str  # the system's own code, or ours (e.g. "MAPPING_REQUIRED_MISSING")
     message: str
     retryable: bool
+
+
+# --- Maintenance (EAM <-> ERP): reservations of spare parts and the goods movements against them ----------
+
+@dataclass(frozen=True, slots=True)
+class ReservationItem(Record):
+    """One reserved material of a reservation (SAP: A_ReservationDocumentItem)."""
+
+    entity: ClassVar[str] = "reservation_item"
+
+    material: str
+    quantity: Decimal  # required quantity in the material's base unit
+    unit: str = ""  # base unit; filled by the ERP on read
+    plant: str = "1000"
+    storage_location: str = ""
+    requirement_date: datetime | None = None
+    text: str = ""
+    item: str = ""  # the ERP's item number ("0001"); empty until created
+    withdrawn_quantity: Decimal = Decimal(0)
+    finally_issued: bool = False
+    marked_for_deletion: bool = False
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"quantity", "withdrawn_quantity"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation(Record):
+    """Materials reserved for a cost centre (movement type 201) or an order (261)."""
+
+    entity: ClassVar[str] = "reservation"
+
+    movement_type: str  # "201" (cost centre) or "261" (order)
+    items: tuple[ReservationItem, ...]
+    cost_center: str = ""
+    order: str = ""
+    reference: str = ""  # the source's key (e.g. the EAM work order), written to each item's text
+    reservation: str = ""  # the ERP's reservation number; empty until created
+    requirement_date: datetime | None = None
+
+    def to_row(self) -> dict[str, Any]:
+        """Items as a list of rows, so a reservation is one table row with a nested list."""
+        return {**super(Reservation, self).to_row(), "items": [i.to_row() for i in self.items]}
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Reservation:
+        items = tuple(i if isinstance(i, ReservationItem) else ReservationItem.from_row(i)
+                      for i in row.get("items") or ())
+        return dataclasses.replace(super(Reservation, cls).from_row({**row, "items": ()}), items=items)
+
+
+@dataclass(frozen=True, slots=True)
+class GoodsIssue(Record):
+    """One goods movement of one material: an issue (201/261), its reversal (202/262) or a receipt for a
+    production order (101). `reference` is its idempotency key (SAP: MaterialDocumentHeaderText, 25 chars)."""
+
+    entity: ClassVar[str] = "goods_issue"
+
+    reference: str  # e.g. the EAM material transaction id
+    material: str
+    quantity: Decimal  # in the material's base unit, always positive
+    movement_type: str  # "201", "202", "261", "262", "101"
+    plant: str = "1000"
+    storage_location: str = ""
+    unit: str = ""
+    cost_center: str = ""
+    order: str = ""  # maintenance/production order (ManufacturingOrder)
+    reservation: str = ""
+    reservation_item: str = ""
+    final_issue: bool = False
+    posting_date: datetime | None = None
+    document: str = ""  # the ERP's material document number; empty until posted
+    document_year: str = ""
+    cancelled: bool = False  # the document was reversed by Cancel
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"quantity"})
