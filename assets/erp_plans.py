@@ -24,11 +24,12 @@ from sync.flows import BOM_FLOW
 from sync.frames import frame_to_records, plan_counts, plan_to_frame
 from sync.keys import SEP, bom_header_key, bom_item_key, split_key
 from sync.mapping import MappedBom, map_released_bom
+from sync.plan_view import FIELD_CHANGE_COLUMNS, field_changes, plan_items_of, shown_note
 from sync.planner import build_plan
 from sync.records import BomLine, Part
 from sync.spec import MappingSpec
 
-CHANGE_COLUMNS = ["op", "entity", "key", "changed_fields", "before", "after"]
+CHANGES_SHOWN = 200  # rows of the change table in the UI; the stored table has them all
 
 
 def map_extract(spec: MappingSpec, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame) -> MappedBom:
@@ -54,9 +55,10 @@ def read_bom_snapshot(client: ERPConnection, header_keys: list[str]) -> dict[str
 
 
 def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_version: str, started: float,
-                 metrics: dict) -> dg.Output:
+                 metrics: dict, descriptions: dict[str, str]) -> dg.Output:
     counts = plan_counts(frame)
-    changes = frame[~frame["op"].isin(["unchanged"])].to_dict(orient="records")
+    changes = field_changes(plan_items_of(frame), descriptions)
+    shown = min(len(changes), CHANGES_SHOWN)
     context.log.info(f"{context.partition_key}: plan {counts}")
     return dg.Output(
         frame,
@@ -66,7 +68,9 @@ def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_ve
             "correlation_id": context.run.run_id,
             "duration_s": round(time.monotonic() - started, 3),
             **api_metadata("erp", metrics),
-            "changes": rows_table(changes, CHANGE_COLUMNS),
+            "changes": rows_table(changes, FIELD_CHANGE_COLUMNS, limit=CHANGES_SHOWN),
+            "changes_shown": shown_note(shown, len(changes), "changed fields",
+                                        "this asset's stored table (`path`), or `mfg-sync sync bom --dry-run`"),
         },
     )
 
@@ -86,7 +90,8 @@ def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_li
     plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=BOM_FLOW,
                       partition=context.partition_key)
     errors = [e for e in mapped.errors if e.entity in entities]
-    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics)
+    descriptions = dict(zip(plm_parts["number"], plm_parts["name"], strict=True))
+    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics, descriptions)
 
 
 def _stored_materials(store: StateStore, mapped: MappedBom) -> dict:

@@ -25,7 +25,15 @@ from resources.plm import PLMResource
 from resources.settings import reports_dir
 from resources.validation_rules import ValidationRulesResource
 from sync.mapping import map_released_bom
-from sync.reconcile import COLUMNS, compare, counts_by_assembly, counts_by_kind, differences_frame
+from sync.plan_view import markdown_table, shown_note
+from sync.reconcile import (
+    DESCRIBED_COLUMNS,
+    compare,
+    counts_by_assembly,
+    counts_by_kind,
+    differences_frame,
+    with_components,
+)
 from sync.reconcile_report import write_reconciliation_report
 from sync.spec import MappingSpec
 
@@ -48,10 +56,12 @@ def _mapped_plm(context: dg.AssetExecutionContext, config: ReconciliationConfig,
     """Desired ERP records of every assembly in scope, and which assemblies hold each record."""
     desired: dict[str, dict[str, dict]] = {"material": {}, "bom_header": {}, "bom_item": {}}
     owners: dict[str, set[str]] = {}
+    descriptions: dict[str, str] = {}
     with plm.client(correlation_id=context.run.run_id, logger=context.log) as client:
         scope = _scope(context, config, client)
         for assembly in scope:
             released = client.released_bom(assembly)
+            descriptions.update({part.number: part.name for part in released.parts})
             mapped = map_released_bom(spec, released.parts, released.lines)
             for error in mapped.errors:
                 context.log.warning(f"{assembly}: not compared, could not be mapped: {error}")
@@ -60,15 +70,21 @@ def _mapped_plm(context: dg.AssetExecutionContext, config: ReconciliationConfig,
                 for key in records:
                     owners.setdefault(key, set()).add(assembly)
         metrics = client.metrics.snapshot()
-    return spec, scope, desired, {k: ", ".join(sorted(v)) for k, v in owners.items()}, metrics
+    return spec, scope, desired, {k: ", ".join(sorted(v)) for k, v in owners.items()}, descriptions, metrics
+
+
+SUMMARY_ROWS = 50  # rows of the markdown summary; the table metadata and the report have them all
 
 
 def _markdown(by_kind: dict[str, int], frame: pd.DataFrame, scope: list[str]) -> str:
     lines = [f"**{len(frame)} difference(s)** across {len(scope)} assemblies ({', '.join(scope) or '-'})", "",
              "| kind | count |", "|---|---|", *(f"| {k} | {n} |" for k, n in by_kind.items())]
     if len(frame):
-        lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-        lines += ["| " + " | ".join(str(row[c]) for c in COLUMNS) + " |" for row in frame.head(50).to_dict("records")]
+        lines += ["", *markdown_table(frame.head(SUMMARY_ROWS).to_dict("records"), DESCRIBED_COLUMNS), "",
+                  shown_note(min(len(frame), SUMMARY_ROWS), len(frame), "differences",
+                             "`difference_rows` and the HTML report (`report_path`)")]
+    else:
+        lines += ["", "No differences: the ERP holds exactly the mapped PLM BOMs."]
     return "\n".join(lines)
 
 
@@ -83,12 +99,13 @@ def _markdown(by_kind: dict[str, int], frame: pd.DataFrame, scope: list[str]) ->
 def bom_reconciliation(context: dg.AssetExecutionContext, config: ReconciliationConfig, plm: PLMResource,
                        erp: ERPResource, mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource):
     started = time.monotonic()
-    spec, scope, desired, where, plm_metrics = _mapped_plm(context, config, plm, mapping_spec.spec())
+    spec, scope, desired, where, descriptions, plm_metrics = _mapped_plm(context, config, plm, mapping_spec.spec())
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         materials = client.read_materials(sorted(desired["material"]))
         snapshot = read_bom_snapshot(client, sorted(desired["bom_header"]))
         erp_metrics = client.metrics.snapshot()
-    frame = differences_frame(compare(spec, desired, materials, snapshot, where))
+    frame = with_components(differences_frame(compare(spec, desired, materials, snapshot, where)), desired, snapshot,
+                            descriptions)
     by_kind, by_assembly = counts_by_kind(frame), counts_by_assembly(frame)
     report = write_reconciliation_report(frame, by_kind, by_assembly, scope, datetime.now(UTC), context.run.run_id,
                                          reports_dir())
@@ -101,7 +118,7 @@ def bom_reconciliation(context: dg.AssetExecutionContext, config: Reconciliation
         "records_compared": sum(len(records) for records in desired.values()),
         "report_path": dg.MetadataValue.path(str(report)),
         "summary": dg.MetadataValue.md(_markdown(by_kind, frame, scope)),
-        "difference_rows": rows_table(frame.to_dict("records"), COLUMNS),
+        "difference_rows": rows_table(frame.to_dict("records"), DESCRIBED_COLUMNS),
         "duration_s": round(time.monotonic() - started, 3),
         **api_metadata("plm", plm_metrics),
         **api_metadata("erp", erp_metrics),

@@ -42,7 +42,8 @@ def reconciliation_html(frame: pd.DataFrame, by_kind: Mapping[str, int], by_asse
         "<h2>Summary by assembly</h2>",
         _table("by-assembly", ["assembly", *kinds, "total"], per_assembly),
         "<h2>Differences</h2>",
-        _table("differences", columns, frame.astype(str).values.tolist()),
+        (_table("differences", columns, frame.astype(str).values.tolist()) if len(frame) else
+         '<p id="no-differences" class="ok">No differences.</p>'),
         "</body></html>",
     ])
 

@@ -84,7 +84,8 @@ def test_clean_report_parses_with_zero_counts(clean):
     summary = report.tables["summary"]
     assert summary[0] == ["kind", "differences"]
     assert all(row[1] == "0" for row in summary[1:]) and len(summary) > 1
-    assert len(report.tables["differences"]) == 1  # the header row only
+    assert "differences" not in report.tables  # no empty table when the systems agree: it says so
+    assert report.texts["no-differences"] == "No differences."
     assert "agree" in report.texts["verdict"]
 
 
@@ -127,3 +128,17 @@ def test_next_bom_sync_restores_the_erp_and_reconciliation_is_clean(restored):
     assert restored["resync"].success
     assert output(restored["result"]).empty
     assert check(restored["result"], "reconciliation/bom", "systems_agree").passed
+
+
+def test_the_difference_table_names_the_component_and_its_description(drifted):
+    frame = output(drifted["result"])
+    edited = frame[frame["field"] == "BillOfMaterialItemQuantity"].iloc[0]
+    assert edited["component"] == drifted["edited"]["BillOfMaterialComponent"]
+    assert edited["description"]  # the PLM's name of that component
+
+
+def test_the_markdown_summary_escapes_keys_with_pipes(drifted):
+    summary = materialization(drifted["result"])["summary"].value
+    row = next(line for line in summary.splitlines() if HEADER.replace("|", "\\|") in line)
+    cells = [c.strip() for c in row.strip("|").split(" | ")]
+    assert len(cells) == 9  # kind, entity, assembly, key, component, description, field, plm, erp: no key split
