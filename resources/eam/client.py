@@ -57,7 +57,10 @@ def _text(value: Any) -> str | None:
 
 
 def derived_transaction_id(method: str, path: str, body: Any) -> str:
-    """The same request gives the same id, so its retry after a crash is recognised as a repeat."""
+    """The same request gives the same id, so its retry after a crash is recognised as a repeat.
+
+    Two identical writes meant as two (e.g. issuing 1 EA twice) need their own keys: pass `transaction_id`.
+    """
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return "mfgsync-" + hashlib.sha256(f"{method} {path} {canonical}".encode()).hexdigest()[:40]
 
@@ -92,6 +95,7 @@ class BulkItemResult:
     status: int
     location: str | None = None
     error: ApiError | None = None
+    duplicate: bool = False  # the whole BULK's transactionid was already committed
 
     @property
     def ok(self) -> bool:
@@ -288,8 +292,12 @@ class EAMClient:
         """One BULK request (HTTP 200); each item's `_responsemeta.status` becomes a result or a typed error."""
         path = self.collection_path(structure)
         txn = transaction_id or derived_transaction_id("BULK", path, list(items))
-        response = self.api.post(path + "?lean=1", json=list(items), route=path, idempotent=True,
-                                 headers={"x-method-override": "BULK", "transactionid": txn})
+        try:
+            response = self.api.post(path + "?lean=1", json=list(items), route=path, idempotent=True,
+                                     headers={"x-method-override": "BULK", "transactionid": txn})
+        except ConflictError:
+            self.log.info("eam: BULK transactionid %s was already committed; nothing written again", txn)
+            return [BulkItemResult(position, 409, duplicate=True) for position in range(len(items))]
         results = []
         for position, answer in enumerate(response.json()):
             meta = answer.get("_responsemeta") or {}

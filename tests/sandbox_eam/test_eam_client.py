@@ -77,6 +77,16 @@ def test_a_write_repeated_with_its_transaction_id_is_reported_as_already_applied
     assert raw.get("/_sandbox/stats").json()["writes"] == 1
 
 
+def test_a_bulk_repeated_with_its_transaction_id_reports_every_item_as_already_applied(served):
+    _, raw, url = served
+    items = [{"wonum": "G-1", "_action": "Add"}, {"wonum": "G-2", "_action": "Add"}]
+    with EAMResource(url=url).client() as client:
+        assert all(r.ok and not r.duplicate for r in client.bulk(WORK_ORDER, items, transaction_id="bulk-G"))
+        again = client.bulk(WORK_ORDER, items, transaction_id="bulk-G")
+    assert [(r.status, r.duplicate) for r in again] == [(409, True), (409, True)]
+    assert raw.get("/_sandbox/stats").json()["writes"] == 2
+
+
 def test_a_write_without_a_key_gets_a_derived_transaction_id_so_its_repeat_is_a_duplicate(served):
     _, _, url = served
     with EAMResource(url=url).client() as client:
