@@ -128,3 +128,12 @@ def test_seed_holds_storerooms_items_assets_and_sixty_work_orders_in_every_statu
     assert set(summary["workorders_by_status"]) == {"WAPPR", "APPR", "WMATL", "INPRG", "COMP", "CLOSE", "CAN"}
     assert summary["storerooms"] == ["CENTRAL", "MAINT", "LINE1"]
     assert summary["material_transactions"] > 0 and summary["reservations"] > 0 and summary["assets"] == 6
+
+
+def test_oslc_route_answers_the_namespaced_form_unless_lean(eam):
+    _, client = eam
+    auth = {"maxauth": base64.b64encode(b"mxintadm:sandbox").decode()}
+    body = client.get("/maximo/oslc/os/mxapiasset", params={"oslc.select": "assetnum"}, headers=auth).json()
+    assert "rdfs:member" in body and "spi:assetnum" in body["rdfs:member"][0]
+    lean = client.get("/maximo/oslc/os/mxapiasset", params={"oslc.select": "assetnum", "lean": 1}, headers=auth)
+    assert "assetnum" in lean.json()["member"][0]
