@@ -260,3 +260,129 @@ class GoodsIssue(Record):
     @classmethod
     def _decimal_fields(cls) -> frozenset[str]:
         return frozenset({"quantity"})
+
+
+# --- EAM side (Maximo shape): work orders, their materials, material movements, balances, assets ---------
+
+@dataclass(frozen=True, slots=True)
+class WorkOrder(Record):
+    """A maintenance work order; unique per (site, number)."""
+
+    entity: ClassVar[str] = "work_order"
+
+    number: str  # Maximo wonum
+    site: str  # Maximo siteid
+    status: str  # WAPPR, APPR, WMATL, INPRG, COMP, CLOSE, CAN
+    description: str = ""
+    asset: str | None = None  # assetnum
+    location: str | None = None
+    priority: int | None = None
+    work_type: str | None = None  # PM, CM, EM, ...
+    gl_account: str | None = None
+    cost_center: str | None = None
+    reported_at: datetime | None = None
+    status_changed_at: datetime | None = None
+    changed_at: datetime | None = None
+    eam_id: int | None = None  # workorderid
+    rowstamp: int | None = None  # the EAM's change sequence of the work order itself (not of its children)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.site, self.number)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkOrderMaterial(Record):
+    """A planned material line of a work order, with its reservation once the work order is approved."""
+
+    entity: ClassVar[str] = "work_order_material"
+
+    work_order: str
+    site: str
+    line_id: int  # Maximo wpitemid: stable identity of the line
+    item: str  # itemnum (the ERP material number for ERP-known items)
+    quantity: Decimal
+    storeroom: str
+    line_type: str = "ITEM"
+    required_at: datetime | None = None
+    reserved_quantity: Decimal | None = None  # None while not reserved
+    actual_quantity: Decimal | None = None
+    reservation_id: int | None = None
+    rowstamp: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.site, self.work_order, self.line_id)
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"quantity", "reserved_quantity", "actual_quantity"})
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialTransaction(Record):
+    """One issue to (negative quantity) or return from (positive) a work order; keyed by the EAM's id."""
+
+    entity: ClassVar[str] = "material_transaction"
+
+    transaction_id: int  # Maximo matusetransid: the idempotency key of the goods issue it becomes
+    work_order: str
+    site: str
+    item: str
+    storeroom: str
+    quantity: Decimal  # signed as Maximo stores it: issue < 0, return > 0
+    issue_type: str  # ISSUE | RETURN
+    bin: str = ""
+    asset: str | None = None
+    transacted_at: datetime | None = None
+    rowstamp: int | None = None
+
+    @property
+    def key(self) -> int:
+        return self.transaction_id
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"quantity"})
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryBalance(Record):
+    """Stock of an item in a storeroom bin."""
+
+    entity: ClassVar[str] = "inventory_balance"
+
+    item: str
+    storeroom: str
+    site: str
+    current_balance: Decimal
+    bin: str = ""
+    rowstamp: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.site, self.storeroom, self.item, self.bin)
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"current_balance"})
+
+
+@dataclass(frozen=True, slots=True)
+class Asset(Record):
+    """An installed asset (pump, conveyor, cabinet); `erp_equipment` links it to the ERP's equipment."""
+
+    entity: ClassVar[str] = "asset"
+
+    number: str  # assetnum
+    site: str
+    description: str = ""
+    location: str | None = None
+    status: str = "OPERATING"
+    serial_number: str | None = None
+    erp_equipment: str | None = None  # Maximo externalrefid
+    rowstamp: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.site, self.number)
