@@ -19,6 +19,7 @@ from resources.settings import sandbox_dir
 PROFILE_ENV = "MFG_SYNC_PROFILE"
 SANDBOX_PROFILE = "sandbox"
 FACTS_FILE = "sandbox.json"
+ARENA_PACE_PER_S = 10  # the PLM client's default pace (Arena's request limit)
 # variable -> (system block of sandbox.json, key there); the token URL is left out: it follows the ERP URL.
 FACT_KEYS: dict[str, tuple[str, str]] = {
     "MFG_SYNC_PLM_URL": ("plm", "base_url"),
@@ -64,6 +65,9 @@ def sandbox_values(facts: Mapping[str, Mapping[str, Any]] | None = None,
         found = facts.get(system, {}).get(key)
         if found not in (None, ""):
             values[variable] = str(found)
+    allowed = facts.get("plm", {}).get("requests_per_s")
+    if allowed and float(allowed) * 0.8 > ARENA_PACE_PER_S:  # pace just under what the running sandbox allows
+        values["MFG_SYNC_PLM_RATE_LIMIT"] = str(int(float(allowed) * 0.8))
     return values
 
 
