@@ -32,6 +32,11 @@ FACT_KEYS: dict[str, tuple[str, str]] = {
     "MFG_SYNC_ERP_CLIENT_SECRET": ("erp", "client_secret"),
     "MFG_SYNC_ERP_USERNAME": ("erp", "username"),
     "MFG_SYNC_ERP_PASSWORD": ("erp", "password"),
+    "MFG_SYNC_EAM_URL": ("eam", "base_url"),
+    "MFG_SYNC_EAM_APIKEY": ("eam", "apikey"),
+    "MFG_SYNC_EAM_USER": ("eam", "username"),
+    "MFG_SYNC_EAM_PASSWORD": ("eam", "password"),
+    "MFG_SYNC_EAM_SITEID": ("eam", "siteid"),
 }
 PUBLISHED_DEFAULTS: dict[str, str] = {
     "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101",
@@ -41,6 +46,8 @@ PUBLISHED_DEFAULTS: dict[str, str] = {
     "MFG_SYNC_ERP_CLIENT_ID": "MFG_SYNC_COMM_USER",
     "MFG_SYNC_ERP_USERNAME": "MFG_SYNC_API",
     "MFG_SYNC_ERP_PLANT": "1000",
+    "MFG_SYNC_EAM_URL": "http://127.0.0.1:8103",
+    "MFG_SYNC_EAM_USER": "mxintadm",
     **PUBLISHED_SANDBOX_SECRETS,
 }
 
