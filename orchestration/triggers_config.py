@@ -9,6 +9,9 @@ Env vars (defaults in brackets):
   MFG_SYNC_PLM_WEBHOOK_SECRET [sandbox]   Standard Webhooks `whsec_...`; several space-separated while rotating
   MFG_SYNC_WEBHOOK_MAX_BODY [1048576]     bytes accepted per webhook body
   MFG_SYNC_WEBHOOK_TOLERANCE_S [300]      allowed clock skew of `webhook-timestamp`
+  MFG_SYNC_WEBHOOK_READ_TIMEOUT_S [10]    seconds a client gets to send a request's head, and again its body
+  MFG_SYNC_WEBHOOK_MAX_CONNECTIONS [100]  open connections at once; beyond, 503
+  MFG_SYNC_WEBHOOK_KEEP_ALIVE_S [5]       an idle kept-alive connection is closed after this
   MFG_SYNC_ALERT_WEBHOOK_URL [""]         Slack-compatible incoming webhook; empty means Dagster log only
   MFG_SYNC_RETRY_DELAYS_S [300,900,1800]  op retries: count = entries, first = base delay ("none" = off)
   MFG_SYNC_BREAKER_THRESHOLD [3]          consecutive failed runs that open a flow's circuit breaker
@@ -146,6 +149,9 @@ class WebhookSettings:
     plm_secrets: list[bytes]
     max_body_bytes: int = 1024 * 1024
     tolerance_s: int = 300
+    read_timeout_s: float = 10.0
+    max_connections: int = 100
+    keep_alive_s: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
@@ -154,7 +160,18 @@ class WebhookSettings:
             plm_secrets=webhook_secrets(e),
             max_body_bytes=int(_number(e, "MFG_SYNC_WEBHOOK_MAX_BODY", 1024 * 1024)),
             tolerance_s=int(_number(e, "MFG_SYNC_WEBHOOK_TOLERANCE_S", 300)),
+            read_timeout_s=_positive(e, "MFG_SYNC_WEBHOOK_READ_TIMEOUT_S", 10.0),
+            max_connections=int(_positive(e, "MFG_SYNC_WEBHOOK_MAX_CONNECTIONS", 100)),
+            keep_alive_s=_positive(e, "MFG_SYNC_WEBHOOK_KEEP_ALIVE_S", 5.0),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A receiver limit: 0 would mean "no time at all" or "no connection", never what anyone wants."""
+    number = _number(env, name, default)
+    if number == 0:
+        raise TriggerSettingsError(f"{name}: must be > 0")
+    return number
 
 
 def alert_webhook_url(env: Mapping[str, str] | None = None) -> str:
