@@ -127,6 +127,8 @@ class WebhookDrop:
     payload: Any
     received_at: datetime
     processed_at: datetime | None
+    status: str = "received"
+    reason: str | None = None  # why a sensor rejected it
 
 
 @dataclass(frozen=True, slots=True)
@@ -540,10 +542,30 @@ class StateStore:
                 stmt = (
                     update(WebhookDropRow)
                     .where(WebhookDropRow.id.in_(chunk), WebhookDropRow.processed_at.is_(None))
-                    .values(processed_at=utcnow())
+                    .values(processed_at=utcnow(), status="processed")
                 )
                 done += conn.execute(stmt).rowcount
         return done
+
+    def reject_drop(self, drop_id: int, reason: str) -> bool:
+        """Quarantine a drop no sensor can process: status `rejected`, the reason kept, stamped processed
+        so no tick reads it again. False when it was already processed or rejected (a repeated tick)."""
+        _require(reason=reason)
+        stmt = (
+            update(WebhookDropRow)
+            .where(WebhookDropRow.id == drop_id, WebhookDropRow.processed_at.is_(None))
+            .values(processed_at=utcnow(), status="rejected", reason=reason)
+        )
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def rejected_drops(self, source: str | None = None) -> list[WebhookDrop]:
+        """Quarantined drops, oldest first, with the reason each was rejected."""
+        stmt = select(WebhookDropRow.__table__).where(WebhookDropRow.status == "rejected")
+        if source is not None:
+            stmt = stmt.where(WebhookDropRow.source == source)
+        with self._read() as conn:
+            return [WebhookDrop(**row._mapping) for row in conn.execute(stmt.order_by(WebhookDropRow.id))]
 
     # --- conflicts ------------------------------------------------------------------------------------
 
