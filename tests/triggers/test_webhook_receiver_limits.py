@@ -10,10 +10,12 @@ import logging
 import select
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from orchestration.triggers_config import WebhookSettings
@@ -183,3 +185,28 @@ def test_signed_deliveries_keep_getting_202_while_tricklers_hold_connections(str
     assert still_trickling == 20  # the deliveries were served while every trickler held its connection
     assert [t.answer[:12] for t in tricklers] == [b"HTTP/1.1 408"] * 20
     assert len(store.webhook_drops_after(0)) == 20
+
+
+def post_until_accepted(url: str, body: bytes, headers: dict[str, str], tries: int = 50) -> list[int]:
+    """The statuses of posting one delivery, a tenth of a second apart, until it is accepted."""
+    statuses: list[int] = []
+    with httpx.Client(timeout=10) as client:
+        while len(statuses) < tries and 202 not in statuses:
+            statuses.append(client.post(url, content=body, headers=headers).status_code)
+            time.sleep(0 if statuses[-1] == 202 else 0.1)
+    return statuses
+
+
+def test_connections_beyond_the_cap_get_503_until_one_is_freed(store):
+    settings = WebhookSettings.from_env({"MFG_SYNC_WEBHOOK_MAX_CONNECTIONS": "5"})
+    with receiving(store, settings) as running:
+        idle = [open_connection(running) for _ in range(5)]
+        body, headers = signed_delivery(change_event("ECO-CAP", "PRT-200255"))
+        with httpx.Client(timeout=10) as client:
+            refused = client.post(running.plm_url, content=body, headers=headers).status_code
+        for sock in idle:
+            sock.close()
+        statuses = post_until_accepted(running.plm_url, body, headers)  # the server notices the closes
+    assert refused == 503
+    assert statuses[-1] == 202 and set(statuses) <= {503, 202}
+    assert len(store.webhook_drops_after(0)) == 1
