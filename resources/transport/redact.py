@@ -120,13 +120,15 @@ _HEADER_TUPLE = re.compile(
 )
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Digest|Token)(?P<gap>\s+)(?P<value>[A-Za-z0-9._~+/=-]{4,})",
                           re.IGNORECASE)
-_TOKEN_MARKS = re.compile(r"[0-9._~+/=-]|.[A-Z]")
+# digits, base64/JWT punctuation or an inner capital; a hyphen or a full stop alone is ordinary prose
+_TOKEN_MARKS = re.compile(r"[0-9_~+/=]|[^.]\.[^.]|.[A-Z]")
 # A credential after an auth scheme: long and random-looking; "Basic credentials", "token endpoint" are words.
 MIN_TOKEN_LENGTH = 8
 
 
 def looks_like_token(value: str) -> bool:
     """True for a credential-shaped value (digits, token punctuation or inner capitals), not an English word."""
+    value = value.rstrip(".-")  # the end of a sentence is no part of a token
     return len(value) >= MIN_TOKEN_LENGTH and bool(_TOKEN_MARKS.search(value))
 
 

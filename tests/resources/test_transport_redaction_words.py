@@ -15,6 +15,8 @@ from tests.resources.transport_fixtures import Server, fast_policy, server_fixtu
     "provide a bearer token or valid Basic credentials",
     "Token expired; Bearer authentication required",
     "the basic authentication scheme of the Digest standard",
+    "could not reach the token endpoint.",
+    "Basic well-known credentials",
 ])
 def test_ordinary_words_after_an_auth_scheme_stay_readable(words):
     assert scrub(words) == words
