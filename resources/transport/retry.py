@@ -63,8 +63,9 @@ class RetryBudget:
         if rp.max_attempts is not None and self.spent_attempts >= rp.max_attempts:
             self.stopped_because = f"attempt limit of {rp.max_attempts} reached"
             return True
-        if self.elapsed_s() + (state.upcoming_sleep or 0.0) > rp.total_budget_s:
-            self.stopped_because = f"retry budget of {rp.total_budget_s:g} s spent"
+        upcoming = state.upcoming_sleep or 0.0
+        if self.elapsed_s() + upcoming > rp.total_budget_s:
+            self.stopped_because = f"retry budget of {rp.total_budget_s:g} s spent (next wait {upcoming:.2f} s)"
             return True
         return False
 
