@@ -57,7 +57,7 @@ class EAMResource(dg.ConfigurableResource):
     siteid: str = Field(default=SANDBOX_DEFAULTS["siteid"], description="The site the sync works in.")
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0
-    max_attempts: int = Field(default=5, description="Attempts per request, the first included.")
+    max_attempts: int | None = Field(default=None, description="Attempt cap; unset: the retry budget decides.")
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     total_budget_s: float = Field(default=120.0, description="Max seconds one request may spend retrying.")
