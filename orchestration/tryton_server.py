@@ -106,8 +106,11 @@ def template_database(venv: Path, cache_dir: Path) -> Template:
           "--activate-dependencies", "--email", ADMIN_EMAIL], env=env, timeout=INIT_TIMEOUT_S,
          what="initialising the Tryton template database")
     (work / "ready").touch()
-    shutil.rmtree(folder, ignore_errors=True)
-    work.rename(folder)  # a half-initialised template is never visible under its final name
+    if (folder / "ready").exists():  # another process finished first: use its template
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+        work.rename(folder)  # a half-initialised template is never visible under its final name
     return template_database(venv, cache_dir)
 
 

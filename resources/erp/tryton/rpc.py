@@ -97,6 +97,8 @@ def error_for(method: str, error: Any) -> ApiError:
 
 def _post_rpc(http: httpx.Client, path: str, method: str, params: list[Any]) -> Any:
     response = http.post(path, json={"method": method, "params": params, "id": 0})
+    if response.status_code in (401, 403):  # Tryton's answer to a refused login
+        return {"error": ["LoginException", [f"wrong user or password (HTTP {response.status_code})"]]}
     response.raise_for_status()
     return response.json()
 
