@@ -4,8 +4,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from resources.erp.tryton.rpc import chunked, decode, encode, error_for
-from resources.transport import AuthError, ClientError, ConflictError, ValidationError, error_class_for
-from resources.transport.errors import ServiceUnavailableError
+from resources.transport import AuthError, ClientError, ConflictError, ValidationError
+from resources.transport.errors import ServiceUnavailableError, error_class_for
 
 
 def test_decimals_and_dates_travel_as_tagged_objects_and_come_back_equal():
