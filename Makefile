@@ -29,11 +29,11 @@ lint: $(STAMP)
 
 demo: $(STAMP)
 	@mkdir -p $(DAGSTER_HOME)
-	$(BIN)/python -m orchestration.demo
+	MFG_SYNC_PROFILE=sandbox $(BIN)/python -m orchestration.demo
 
 dev: $(STAMP)
 	@mkdir -p $(DAGSTER_HOME)
-	$(BIN)/python -m orchestration.dev
+	MFG_SYNC_PROFILE=sandbox $(BIN)/python -m orchestration.dev
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

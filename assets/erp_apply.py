@@ -13,14 +13,15 @@ from dataclasses import asdict
 import dagster as dg
 import pandas as pd
 
-from assets.erp_plans import FLOW, read_bom_snapshot
-from resources.erp.sap.writer import PlanWriter, bom_units, group_by_bom, material_units
+from assets.erp_plans import read_bom_snapshot
 from assets.metadata import api_metadata, rows_table
-from sync.plan_frames import plan_from_frame
 from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
-from resources.erp.sap.client import ERPResource
-from resources.state.resource import SyncStateResource
+from resources.erp import ERPResource
+from resources.erp.interface import PlanApplier, group_by_bom
+from resources.state import SyncStateResource
+from sync.flows import BOM_FLOW
+from sync.frames import plan_from_frame
 from sync.keys import split_key
 from sync.plan import Plan
 from sync.spec import MappingSpec
@@ -37,10 +38,10 @@ def _revisions(plm_parts: pd.DataFrame) -> dict[str, str]:
 def _sync_run(context: dg.AssetExecutionContext, sync_state: SyncStateResource) -> int:
     """The state store's run for this Dagster run (one per run, shared by both apply assets)."""
     store = sync_state.store()
-    for run in store.recent_runs(FLOW, context.partition_key, limit=5):
+    for run in store.recent_runs(BOM_FLOW, context.partition_key, limit=5):
         if run.dagster_run_id == context.run.run_id:
             return run.id
-    return store.start_run(FLOW, context.partition_key, context.run.run_id, context.run.run_id)
+    return store.start_run(BOM_FLOW, context.partition_key, context.run.run_id, context.run.run_id)
 
 
 def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], skip: set[str]) -> list[dict]:
@@ -62,7 +63,7 @@ def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], s
     return mismatches
 
 
-def _result(context, writer: PlanWriter, plan: Plan, mismatches: list[dict], check: str, asset: str,
+def _result(context, writer: PlanApplier, plan: Plan, mismatches: list[dict], check: str, asset: str,
             started: float, metrics: dict) -> tuple[dg.Output, dg.AssetCheckResult]:
     counts = {**writer.report.counts(), "unchanged": plan.counts()["unchanged"]}
     rows = [asdict(r) for r in writer.report.rows]
@@ -108,10 +109,10 @@ def _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, run
     spec = load_mapping_spec()
     plan, errors = plan_from_frame(erp_material_plan, spec.version)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec, _revisions(plm_parts), context.log)
+        writer = client.plan_writer(sync_state.store(), run_id, BOM_FLOW, spec, _revisions(plm_parts), context.log)
         writer.record_mapping_errors(errors)
         _record_conflicts(sync_state, run_id, plan)
-        writer.send(material_units(writer, plan.items), lambda done, total: context.log.info(f"materials: {done}/{total}"))
+        writer.apply_materials(plan.items, lambda done, total: context.log.info(f"materials: {done}/{total}"))
         keys = [i.key for i in plan.items if i.op != "delete"]
         actual = {"material": client.read_materials(keys)} if keys else {}
         metrics = client.metrics.snapshot()
@@ -140,12 +141,12 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state
     plan, errors = plan_from_frame(erp_bom_plan, spec.version)
     failed_materials = set(erp_materials.loc[erp_materials["status"] == "failed", "key"])
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        writer = PlanWriter(client, sync_state.store(), run_id, FLOW, spec, _revisions(plm_parts), context.log,
-                            change_number=context.run.run_id.replace("-", "")[:12])
+        writer = client.plan_writer(sync_state.store(), run_id, BOM_FLOW, spec, _revisions(plm_parts), context.log,
+                                    change_number=context.run.run_id.replace("-", "")[:12])
         writer.record_mapping_errors(errors)
         _record_conflicts(sync_state, run_id, plan)
-        units = _bom_units_unblocked(writer, plan, failed_materials)
-        writer.send(units, lambda done, total: context.log.info(f"BOM records: {done}/{total}"))
+        levels = _levels_unblocked(writer, plan, failed_materials)
+        writer.apply_boms(levels, lambda done, total: context.log.info(f"BOM records: {done}/{total}"))
         headers = sorted({i.key for i in plan.items if i.entity == "bom_header"})
         actual = read_bom_snapshot(client, headers)
         metrics = client.metrics.snapshot()
@@ -169,26 +170,23 @@ def _failed_run_on_error(sync_state: SyncStateResource, run_id: int) -> Iterator
         raise
 
 
-def _bom_units_unblocked(writer: PlanWriter, plan: Plan, failed_materials: set[str]) -> list:
-    """Units for every BOM level whose materials exist; a level using a failed material is dead-lettered."""
-    units = []
-    groups = group_by_bom(plan.items)
-    writer.prefetch_boms(h for h, items in groups.items() if any(i.op != "unchanged" for i in items))
-    for header_key, items in groups.items():
+def _levels_unblocked(writer: PlanApplier, plan: Plan, failed_materials: set[str]) -> dict[str, list]:
+    """Every BOM level whose materials exist; a level using a failed material is dead-lettered."""
+    levels = {}
+    for header_key, items in group_by_bom(plan.items).items():
         used = {split_key(header_key)[0]} | {i.after["BillOfMaterialComponent"] for i in items
                                              if i.entity == "bom_item" and i.after}
         blocked = sorted(used & failed_materials)
         if blocked:
             changed = [i for i in items if i.op != "unchanged"]
-            writer.record([], [(i, "BLOCKED_BY_MATERIAL", f"material(s) {', '.join(blocked)} failed", True)
-                               for i in changed])
+            writer.record_failed(changed, "BLOCKED_BY_MATERIAL", f"material(s) {', '.join(blocked)} failed", True)
             continue
-        units += bom_units(writer, header_key, items)
-    return units
+        levels[header_key] = items
+    return levels
 
 
 def _record_conflicts(sync_state: SyncStateResource, run_id: int, plan: Plan) -> None:
-    from resources.state.store import FieldConflict
+    from resources.state.conflicts import FieldConflict
 
     if plan.conflicts:
         sync_state.store().add_conflicts(run_id, [FieldConflict(c.entity, c.key, c.field, c.source_value, c.target_value)
@@ -196,7 +194,7 @@ def _record_conflicts(sync_state: SyncStateResource, run_id: int, plan: Plan) ->
 
 
 def _finish(context, sync_state: SyncStateResource, run_id: int, erp_materials: pd.DataFrame,
-            writer: PlanWriter, plan: Plan) -> None:
+            writer: PlanApplier, plan: Plan) -> None:
     """Close the sync run; fail the Dagster run when any record failed (after all else was written)."""
     material_failed = int((erp_materials["status"] == "failed").sum())
     counts = writer.report.counts()

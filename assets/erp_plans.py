@@ -14,19 +14,18 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import api_metadata, rows_table
-from sync.plan_frames import plan_counts, plan_to_frame
 from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
-from resources.erp.sap.client import ERPClient, ERPResource
-from resources.state.store import StateStore
-from resources.state.resource import SyncStateResource
-from sync.frames import frame_to_records
+from resources.erp import ERPResource
+from resources.erp.interface import ERPConnection
+from resources.state import StateStore, SyncStateResource
+from sync.flows import BOM_FLOW
+from sync.frames import frame_to_records, plan_counts, plan_to_frame
 from sync.keys import SEP, bom_header_key, bom_item_key, split_key
 from sync.mapping import MappedBom, map_released_bom
-from sync.plan import build_plan
+from sync.planner import build_plan
 from sync.records import BomLine, Part
 
-FLOW = "bom_sync"
 CHANGE_COLUMNS = ["op", "entity", "key", "changed_fields", "before", "after"]
 
 
@@ -35,7 +34,7 @@ def map_extract(plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame) -> MappedB
     return map_released_bom(spec, frame_to_records(plm_parts, Part), frame_to_records(plm_bom_lines, BomLine))
 
 
-def read_bom_snapshot(client: ERPClient, header_keys: list[str]) -> dict[str, dict[str, dict]]:
+def read_bom_snapshot(client: ERPConnection, header_keys: list[str]) -> dict[str, dict[str, dict]]:
     """The released ERP BOMs of these headers, as the planner's target snapshot (bulk reads)."""
     headers: dict[str, dict] = {}
     items: dict[str, dict] = {}
@@ -73,7 +72,7 @@ def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_ve
 
 def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
           erp: ERPResource, sync_state: SyncStateResource, entities: tuple[str, ...],
-          read_stored: Callable[[StateStore, MappedBom], dict], read_target: Callable[[ERPClient, MappedBom], dict]):
+          read_stored: Callable[[StateStore, MappedBom], dict], read_target: Callable[[ERPConnection, MappedBom], dict]):
     """Map the extract, read what we last wrote and what the ERP holds now, and plan these entities."""
     started = time.monotonic()
     spec = load_mapping_spec()
@@ -83,7 +82,7 @@ def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_li
         snapshot = read_target(client, mapped)
         metrics = client.metrics.snapshot()
     desired = {entity: rows for entity, rows in mapped.desired().items() if entity in entities}
-    plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=FLOW,
+    plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=BOM_FLOW,
                       partition=context.partition_key)
     errors = [e for e in mapped.errors if e.entity in entities]
     return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics)

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.partitions import assemblies
-from orchestration.triggers_config import retry_delays
+from resources.trigger_settings import retry_delays
 
 EXTRACT = dg.AssetSelection.assets("plm_parts", "plm_bom_lines")
 PLANS = dg.AssetSelection.assets("erp_material_plan", "erp_bom_plan")

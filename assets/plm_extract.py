@@ -10,7 +10,7 @@ import pandas as pd
 from assets.metadata import api_metadata, problems_table
 from assets.partitions import assemblies
 from orchestration.settings import SyncSettings, load_mapping_spec
-from resources.plm.resource import PLMResource
+from resources.plm import PLMResource
 from sync.frames import frame_to_records, records_to_frame
 from sync.records import BomLine, Part
 from sync.structure import check_bom_structure

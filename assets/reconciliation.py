@@ -22,8 +22,8 @@ from sync.reconcile import COLUMNS, compare, counts_by_assembly, counts_by_kind,
 from assets.partitions import assemblies as assembly_partitions
 from orchestration.reports import write_reconciliation_report
 from orchestration.settings import load_mapping_spec
-from resources.erp.sap.client import ERPResource
-from resources.plm.resource import PLMResource
+from resources.erp import ERPResource
+from resources.plm import PLMResource
 from sync.mapping import map_released_bom
 
 CHECK = "systems_agree"

@@ -13,8 +13,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import rows_table
-from resources.state.store import SyncRun
-from resources.state.resource import SyncStateResource
+from resources.state import SyncRun, SyncStateResource
 
 COLUMNS = ["flow", "partition", "runs", "succeeded", "partial", "failed", "success_rate", "last_status",
            "last_run_at", "last_success_at", "records_processed", "records_written", "errors"]

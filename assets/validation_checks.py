@@ -19,7 +19,7 @@ from expectations.gx_results import to_check_result
 from expectations.settings import ValidationSettings
 from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
-from resources.erp.sap.client import ERPResource
+from resources.erp import ERPResource
 
 # Partitioned asset checks work in Dagster 1.13 but are flagged "preview"; the warning is noise for users.
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)

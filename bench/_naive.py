@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestration.settings import load_mapping_spec
-from resources.erp.sap.client import ERPClient, ERPResource
-from resources.plm.resource import PLMResource
+from resources.erp import ERPClient, ERPResource
+from resources.plm import PLMResource
 from resources.transport.errors import ApiError
 from sync.keys import KEY_FIELDS, header_key_of_item
 from sync.mapping import MappedBom, map_released_bom

@@ -12,9 +12,9 @@ from assets import ASSET_CHECKS, ASSETS
 from orchestration.io_manager import ParquetTableIOManager
 from assets.jobs import bom_sync
 from assets.partitions import assemblies
-from resources.erp.sap.client import ERPResource
-from resources.plm.resource import PLMResource
-from resources.state.resource import SyncStateResource
+from resources.erp import ERPResource
+from resources.plm import PLMResource
+from resources.state import SyncStateResource
 
 APPLY_ASSETS = ("erp_materials", "erp_boms")
 COUNT_NAMES = ("created", "updated", "deleted", "unchanged", "failed")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sync.applied import applied_changes, fold_applied
 from sync.mapping import map_released_bom
-from sync.plan import build_plan
+from sync.planner import build_plan
 from sync.records import BomLine, Part
-from sync.spec import load_spec
+from sync.spec_builder import load_spec
 
 SPEC = Path(__file__).resolve().parents[1] / "mappings" / "plm_to_erp.yaml"
 

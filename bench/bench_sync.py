@@ -21,7 +21,7 @@ from _naive import NaiveSync
 from _real import RealSyncRunner
 from _systems import BenchSystems, Calls, bench_systems, release_quantity_change
 
-from resources.plm.resource import PLMResource
+from resources.plm import PLMResource
 
 
 @dataclass

@@ -55,7 +55,7 @@ def payload_frame(entity: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFram
 
 
 def plan_writes(plan: pd.DataFrame, entity: str) -> pd.DataFrame:
-    """The creates and updates of one entity in a plan table (see sync/plan_frames.py), as a payload frame."""
+    """The creates and updates of one entity in a plan table (see sync/frames.py), as a payload frame."""
     wanted = plan[(plan["entity"] == entity) & (plan["op"].isin(WRITE_OPS))]
     rows = [{"key": key, "op": op, "payload": json.loads(after) if after else {}}
             for key, op, after in zip(wanted["key"], wanted["op"], wanted["after"], strict=True)]

@@ -6,9 +6,10 @@ import json
 
 import click
 
-from orchestration.triggers_config import BOM_FLOW
-from resources.state.store import StateStore, StateStoreError
-from sensors.breaker import breaker_state, reset_breaker
+from resources.state import StateStore, StateStoreError
+from resources.state.breaker import breaker_state, reset_breaker
+from resources.trigger_settings import breaker_threshold
+from sync.flows import BOM_FLOW
 
 
 def _store() -> StateStore:
@@ -30,7 +31,7 @@ def status(flow: str, as_json: bool) -> None:
     """Open or closed, since when, and the current failure streak."""
     store = _store()
     try:
-        state = breaker_state(store, flow)
+        state = breaker_state(store, flow, breaker_threshold())
     finally:
         store.dispose()
     if as_json:
@@ -51,7 +52,7 @@ def reset(flow: str, by: str | None) -> None:
     """Close the breaker: the next schedule tick and sensor tick request runs again."""
     store = _store()
     try:
-        before = breaker_state(store, flow)
+        before = breaker_state(store, flow, breaker_threshold())
         marker = reset_breaker(store, flow, by)
     finally:
         store.dispose()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from sync.spec import SpecError, load_spec
+from sync.spec import SpecError
+from sync.spec_builder import load_spec
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "mappings"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from resources.state.store import StateStore, StateStoreError
+from resources.state import StateStore, StateStoreError
 
 
 def _store() -> StateStore:

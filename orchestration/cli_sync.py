@@ -7,6 +7,7 @@ import sys
 import click
 
 from orchestration import bom_runs
+from orchestration.configuration import require_environment
 
 
 def _released_assemblies() -> list[str]:
@@ -24,6 +25,7 @@ def assemblies() -> None:
 @assemblies.command("register")
 def register() -> None:
     """Register every released top-level assembly of the PLM as a partition."""
+    require_environment("plm")
     released = _released_assemblies()
     new = bom_runs.register_assemblies(bom_runs.instance(), released)
     click.echo(f"{len(released)} released top-level assemblies; {len(new)} newly registered: {', '.join(new) or '-'}")
@@ -51,6 +53,7 @@ def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool) -> None:
     """Sync released PLM BOMs to the ERP, one Dagster run per assembly; exit 1 if any run failed."""
     if bool(numbers) == all_:
         raise click.UsageError("give --assembly NUMBER (one or more) or --all")
+    require_environment("plm", "erp")
     inst = bom_runs.instance()
     targets = _released_assemblies() if all_ else list(numbers)
     new = bom_runs.register_assemblies(inst, targets)
@@ -83,8 +86,8 @@ def plan_text(number: str) -> str:
     """The stored plans of one assembly, as text."""
     import pandas as pd
 
-    from sync.plan_frames import plan_from_frame
     from orchestration.settings import storage_dir
+    from sync.frames import plan_from_frame
 
     texts = []
     for asset in bom_runs.PLAN_ASSETS:

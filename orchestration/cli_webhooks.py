@@ -1,7 +1,8 @@
 """`mfg-sync webhooks ...`: run the webhook receiver, and point the PLM's subscription at it.
 
-Secrets come from MFG_SYNC_PLM_WEBHOOK_SECRET (whsec_..., several space-separated while rotating; the
-sandbox default when unset); drops go to the state store of MFG_SYNC_STATE_URL / MFG_SYNC_DATA_DIR.
+Secrets come from MFG_SYNC_PLM_WEBHOOK_SECRET (whsec_..., several space-separated while rotating; required,
+the sandbox PLM's only under MFG_SYNC_PROFILE=sandbox); drops go to the state store of MFG_SYNC_STATE_URL /
+MFG_SYNC_DATA_DIR.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import click
 
 from orchestration.triggers_config import TriggerSettingsError, WebhookSettings
+from resources.connection_rules import ConfigurationError
 
 
 @click.group()
@@ -40,12 +42,16 @@ def serve(host: str, port: int) -> None:
 def subscribe(plm_url: str, receiver_url: str) -> None:
     """Register the PLM webhook subscription for change.effective (once per receiver URL).
 
-    PLM credentials come from MFG_SYNC_PLM_EMAIL / _PASSWORD / _WORKSPACE_ID (sandbox defaults).
+    PLM credentials come from MFG_SYNC_PLM_EMAIL / _PASSWORD / _WORKSPACE_ID (the sandbox's under the profile).
     """
     from orchestration.webhooks import subscribe_plm
     from resources.plm.resource import PLMResource
 
     settings = PLMResource.from_env(url=plm_url)
+    try:
+        settings.check_configuration()
+    except ConfigurationError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
     subscription = subscribe_plm(plm_url, receiver_url, email=settings.email, password=settings.password,
                                  workspace_id=settings.workspace_id)
     click.echo(f"PLM subscription {subscription.get('guid')} -> {subscription.get('url')} "

@@ -7,9 +7,9 @@ from orchestration.io_manager import ParquetTableIOManager
 from assets.jobs import JOBS
 from orchestration.settings import storage_dir
 from resources.alerts import AlertResource
-from resources.erp.sap.client import ERPResource
-from resources.plm.resource import PLMResource
-from resources.state.resource import SyncStateResource
+from resources.erp import ERPResource
+from resources.plm import PLMResource
+from resources.state import SyncStateResource
 from schedules import SCHEDULES
 from sensors import SENSORS
 

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from orchestration import bom_runs
-from orchestration.settings import data_dir
 from orchestration.webhooks import RunningReceiver, receiving, subscribe_plm
+from resources.sandbox_profile import PROFILE_ENV, SANDBOX_PROFILE, apply_sandbox_profile
+from resources.settings import sandbox_dir
 from sandbox.launcher import RunningSandbox, running_sandbox
 
-ENV = {"plm": "MFG_SYNC_PLM_URL", "erp": "MFG_SYNC_ERP_URL"}
 # The local PLM allows 100 requests/s (Arena's pace, 10/s, would make the first walk take minutes);
 # the client is paced just under it, so it slows down before the PLM has to say 429.
 LOCAL_PLM_RATE = {"rate_limit": 6000, "rate_window_s": 60.0}
@@ -31,12 +31,13 @@ class LocalStack:
 
 @contextmanager
 def local_stack(ports: dict[str, int] | None = None, receiver_port: int = RECEIVER_PORT) -> Iterator[LocalStack]:
-    """Everything on loopback; sandbox ports default to free ones. Sets the MFG_SYNC_* endpoint variables."""
+    """Everything on loopback; sandbox ports default to free ones. Runs under the sandbox profile, with every
+    connection variable set to this sandbox's values (a real secret in the shell is never sent to it)."""
     for var, value in LOCAL_CLIENT_PACE.items():
         os.environ.setdefault(var, value)
-    with running_sandbox(data_dir() / "sandbox", ports=ports, overrides={"plm": LOCAL_PLM_RATE}) as sandbox:
-        for system, var in ENV.items():
-            os.environ[var] = sandbox.base_url(system)
+    os.environ[PROFILE_ENV] = SANDBOX_PROFILE
+    with running_sandbox(sandbox_dir(), ports=ports, overrides={"plm": LOCAL_PLM_RATE}) as sandbox:
+        apply_sandbox_profile(facts=sandbox.facts, overwrite=True)
         with receiving(port=receiver_port) as receiver:
             subscribe_plm(sandbox.base_url("plm"), receiver.plm_url)
             from resources.plm.resource import PLMResource

@@ -38,6 +38,6 @@ class SyncSettings:
 
 def load_mapping_spec():  # -> sync.spec.MappingSpec
     """The mapping spec in force, parsed and validated (a bad spec raises before any write)."""
-    from sync.spec import load_spec
+    from sync.spec_builder import load_spec
 
     return load_spec(mapping_spec_path())

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orchestration.triggers_config import WebhookSettings
-from resources.state.store import StateStore
+from resources.state import StateStore
 from sandbox.server import RunningServer, start_in_thread
 
 log = logging.getLogger("orchestration.webhooks")

@@ -8,7 +8,7 @@ from typing import Any
 
 _EXPORTS = {
     "PLMResource": "resources.plm.resource",
-    "ERPResource": "resources.erp.sap.client",
+    "ERPResource": "resources.erp.sap.resource",
     "SyncStateResource": "resources.state.resource",
     "StateStore": "resources.state.store",
 }

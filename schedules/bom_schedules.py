@@ -16,12 +16,11 @@ import dagster as dg
 
 from assets.jobs import bom_sync
 from assets.partitions import assemblies
-from orchestration.triggers_config import BOM_FLOW, ScheduleSettings
-from resources.plm.resource import PLMClient, PLMResource
-from resources.state.store import StateStore
-from resources.state.resource import SyncStateResource
-from sensors.breaker import breaker_state
-from sensors.plm_changes import tops_by_item
+from resources.plm import PLMClient, PLMResource
+from resources.state import StateStore, SyncStateResource
+from resources.state.breaker import breaker_state
+from resources.trigger_settings import ScheduleSettings, breaker_threshold
+from sync.flows import BOM_FLOW
 
 TRIGGER_TAG = "mfg-sync/trigger"
 
@@ -35,7 +34,7 @@ def changed_assemblies(client: PLMClient, store: StateStore, registered: Iterabl
     if not synced:
         return sorted(changed)
     changes = client.effective_changes_since(min(synced.values()))
-    tops = tops_by_item(client, (i.number for c in changes for i in c.affected_items), log)
+    tops = client.tops_by_item((i.number for c in changes for i in c.affected_items), log)
     for change in changes:
         for assembly in set().union(*(tops.get(i.number, set()) for i in change.affected_items)):
             since = synced.get(assembly)
@@ -76,7 +75,7 @@ def build_bom_sync_schedule(settings: ScheduleSettings | None = None) -> dg.Sche
         if skip:
             return skip
         store = sync_state.store()
-        breaker = breaker_state(store, BOM_FLOW)
+        breaker = breaker_state(store, BOM_FLOW, breaker_threshold())
         if breaker.is_open:
             return dg.SkipReason(breaker.reason())
         registered = context.instance.get_dynamic_partitions(assemblies.name)
@@ -105,7 +104,7 @@ def build_weekly_full_sync(settings: ScheduleSettings | None = None) -> dg.Sched
     )
     def bom_sync_weekly_full(context: dg.ScheduleEvaluationContext,
                              sync_state: SyncStateResource) -> list[dg.RunRequest] | dg.SkipReason:
-        breaker = breaker_state(sync_state.store(), BOM_FLOW)
+        breaker = breaker_state(sync_state.store(), BOM_FLOW, breaker_threshold())
         if breaker.is_open:
             return dg.SkipReason(breaker.reason())
         registered = sorted(context.instance.get_dynamic_partitions(assemblies.name))

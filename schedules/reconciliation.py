@@ -5,7 +5,7 @@ import os
 import dagster as dg
 
 from assets.jobs import reconciliation
-from orchestration.triggers_config import ScheduleSettings
+from resources.trigger_settings import ScheduleSettings
 
 CRON_ENV = "MFG_SYNC_RECONCILIATION_CRON"
 DEFAULT_CRON = "30 5 * * *"  # 05:30 local: after the night, before the first shift opens the report

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.partitions import assemblies
-from resources.plm.resource import PLMResource
+from resources.plm import PLMResource
 
 
 @dg.sensor(

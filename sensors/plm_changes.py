@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import dagster as dg
 
 from assets.jobs import bom_sync
 from assets.partitions import assemblies
-from orchestration.triggers_config import BOM_FLOW
-from resources.plm.resource import PLMClient, PLMResource
-from resources.state.store import WebhookDrop
-from resources.state.resource import SyncStateResource
-from resources.transport import NotFoundError
-from sensors.breaker import breaker_state
+from resources.plm import PLMResource
+from resources.state import SyncStateResource, WebhookDrop
+from resources.state.breaker import breaker_state
+from resources.trigger_settings import breaker_threshold
+from sync.flows import BOM_FLOW
 
 PLM_SOURCE = "plm"
 DROPS_PER_TICK = 500
@@ -33,26 +32,6 @@ def changed_items(drop: WebhookDrop) -> list[str]:
     """Item numbers a `change.effective` drop names (its affected items)."""
     data = drop.payload.get("data", {}) if isinstance(drop.payload, dict) else {}
     return [item["number"] for item in data.get("affectedItems", []) if isinstance(item, dict) and item.get("number")]
-
-
-def tops_by_item(client: PLMClient, numbers: Iterable[str], log: dg.DagsterLogManager | None = None) -> dict[str, set[str]]:
-    """Item -> affected top-level assemblies; an item the PLM no longer knows affects nothing (logged)."""
-    numbers = sorted(set(numbers))
-    if not numbers:
-        return {}
-    try:
-        return client.affected_top_assemblies(numbers)
-    except NotFoundError:
-        pass  # one unknown number spoils the batch: ask item by item to keep the rest
-    found: dict[str, set[str]] = {}
-    for number in numbers:
-        try:
-            found.update(client.affected_top_assemblies([number]))
-        except NotFoundError:
-            if log:
-                log.warning(f"changed item {number} is unknown to the PLM: no assembly to sync for it")
-            found[number] = set()
-    return found
 
 
 def run_key(assembly: str, drops: Sequence[WebhookDrop]) -> str:
@@ -90,7 +69,7 @@ def _run_request(assembly: str, drops: Sequence[WebhookDrop]) -> dg.RunRequest:
 def plm_change_sensor(context: dg.SensorEvaluationContext, plm: PLMResource,
                       sync_state: SyncStateResource) -> dg.SensorResult | dg.SkipReason:
     store = sync_state.store()
-    breaker = breaker_state(store, BOM_FLOW)
+    breaker = breaker_state(store, BOM_FLOW, breaker_threshold())
     if breaker.is_open:
         return dg.SkipReason(breaker.reason())
     cursor = int(context.cursor or 0)
@@ -98,7 +77,7 @@ def plm_change_sensor(context: dg.SensorEvaluationContext, plm: PLMResource,
     if not drops:
         return dg.SkipReason(f"no PLM webhook drops after drop {cursor}")
     with plm.client(logger=context.log) as client:
-        affected = tops_by_item(client, (n for d in drops for n in changed_items(d)), context.log)
+        affected = client.tops_by_item((n for d in drops for n in changed_items(d)), context.log)
     runs = plan_runs(drops, affected)
     known = set(context.instance.get_dynamic_partitions(assemblies.name))
     new = [a for a in runs if a not in known]

@@ -13,9 +13,9 @@ import dagster as dg
 
 from assets.jobs import bom_sync
 from resources.alerts import Alert, AlertResource
-from resources.state.store import StateStore
-from resources.state.resource import SyncStateResource
-from sensors.breaker import RESET_PARTITION, breaker_state
+from resources.state import StateStore, SyncStateResource
+from resources.state.breaker import RESET_PARTITION, breaker_state
+from resources.trigger_settings import breaker_threshold
 
 PARTITION_TAG = "dagster/partition"
 
@@ -66,7 +66,7 @@ def bom_sync_failure_sensor(context: dg.RunFailureSensorContext, sync_state: Syn
     store = sync_state.store()
     status = record_failure(store, flow, partition, run.run_id)
     error = failure_message(context)
-    breaker = breaker_state(store, flow)
+    breaker = breaker_state(store, flow, breaker_threshold())
     just_opened = status == "failed" and breaker.failures == breaker.threshold
     title = (f"Circuit breaker OPEN for {flow}: {breaker.failures} consecutive failed runs, triggers paused"
              if just_opened else f"{flow} run failed for {partition or 'all partitions'}")

@@ -170,10 +170,3 @@ def resolve(rule: str, desired: Any, base: Any, stamps: tuple[Any, Any] | None) 
     if rule == "newest_wins" and stamps and stamps[0] is not None and stamps[1] is not None:
         return "source" if stamps[0] >= stamps[1] else "target"
     return "manual"
-
-
-def build_plan(*args: Any, **kwargs: Any) -> Plan:
-    """Build a plan; see `sync.planner.build_plan` for the arguments."""
-    from sync.planner import build_plan as _build
-
-    return _build(*args, **kwargs)

@@ -15,10 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from sync.keys import KEY_FIELDS
 from sync.records import BomLine, ChangeOrder, Part
@@ -141,35 +138,11 @@ class MappingSpec:
     def entity(self, name: str) -> EntitySpec:
         return self.entities[name]
 
-    def with_raw(self, raw: Mapping[str, Any]) -> MappingSpec:
-        """A new spec from an edited parsed document (same file name), validated like a loaded one."""
-        return parse_spec(dict(raw), self.file)
-
 
 def spec_version(raw: Mapping[str, Any]) -> str:
     """Stable version hash of a parsed spec: first 16 hex digits of the SHA-256 of its canonical JSON."""
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def load_spec(path: str | Path) -> MappingSpec:
-    """Read, validate and compile one spec file; raises SpecError listing every problem."""
-    path = Path(path)
-    name = str(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SpecError([SpecProblem(name, "", "", f"cannot read spec: {exc.strerror}")]) from None
-    except yaml.YAMLError as exc:
-        raise SpecError([SpecProblem(name, "", "", f"not valid YAML: {exc}")]) from None
-    return parse_spec(raw, name)
-
-
-def parse_spec(raw: Any, file: str) -> MappingSpec:
-    """Validate and compile a parsed spec document."""
-    from sync.spec_check import SpecBuilder
-
-    return SpecBuilder(file).build(raw)
 
 
 def source_getter(source: str, path: str) -> Callable[[Any], Any] | str:
@@ -233,4 +206,4 @@ def enum_lookup(enum_map: Mapping[str, Any], value: Any) -> Any:
 
 
 __all__ = ["CONFLICT_RULES", "DIRECTIONS", "KEY_FIELDS", "TYPES", "EntitySpec", "FieldSpec", "MappingSpec",
-           "SpecError", "SpecProblem", "UnitConversion", "load_spec", "parse_spec", "spec_version"]
+           "SpecError", "SpecProblem", "UnitConversion", "spec_version"]

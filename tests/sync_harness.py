@@ -20,9 +20,9 @@ from assets import ASSET_CHECKS, ASSETS
 from orchestration.io_manager import ParquetTableIOManager
 from assets.jobs import BOM_SYNC_SELECTION
 from assets.partitions import assemblies
-from resources.erp.sap.client import ERPResource
-from resources.plm.resource import PLMResource
-from resources.state.resource import SyncStateResource
+from resources.erp import ERPResource
+from resources.plm import PLMResource
+from resources.state import SyncStateResource
 from sandbox.launcher import RunningSandbox, running_sandbox
 
 # Fast, still-real policies: few attempts and short backoffs so failure tests finish quickly.

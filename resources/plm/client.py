@@ -255,6 +255,25 @@ class PLMClient:
             with_bom = dict(zip(lone, pool.map(lambda n: bool(self.bom(starts[n]["guid"])), lone), strict=True))
         return {n: self._roots(n, parents, released, with_bom) for n in numbers}
 
+    def tops_by_item(self, item_numbers: Iterable[str], logger: Any = None) -> dict[str, set[str]]:
+        """Like `affected_top_assemblies`, but an item the PLM no longer knows affects nothing (a warning on
+        `logger`, e.g. a Dagster log manager) instead of spoiling the lookup of the others."""
+        numbers = sorted(set(item_numbers))
+        if not numbers:
+            return {}
+        try:
+            return self.affected_top_assemblies(numbers)
+        except NotFoundError:
+            pass  # one unknown number spoils the batch: ask item by item to keep the rest
+        found: dict[str, set[str]] = {}
+        for number in numbers:
+            try:
+                found.update(self.affected_top_assemblies([number]))
+            except NotFoundError:
+                (logger or log).warning(f"changed item {number} is unknown to the PLM: no assembly to sync for it")
+                found[number] = set()
+        return found
+
     def _climb(self, pool: ThreadPoolExecutor, frontier: list[tuple[str, str]]) -> dict[str, list[dict]]:
         """Where-used of every item from `frontier` upwards, level by level; each item read once."""
         parents: dict[str, list[dict]] = {}

@@ -5,8 +5,10 @@
         bom = client.released_bom("ASM-10001")
         context.add_output_metadata(client.metrics.flat())
 
-Defaults point at the sandbox PLM (port 8101, sandbox credentials). Env vars read by `from_env()`:
-MFG_SYNC_PLM_URL, MFG_SYNC_PLM_EMAIL, MFG_SYNC_PLM_PASSWORD (secret), MFG_SYNC_PLM_WORKSPACE_ID.
+Field defaults are the loopback sandbox PLM's. `from_env()` reads MFG_SYNC_PLM_URL, MFG_SYNC_PLM_EMAIL,
+MFG_SYNC_PLM_PASSWORD (secret, as `EnvVar`) and MFG_SYNC_PLM_WORKSPACE_ID, filled by the sandbox profile only
+under MFG_SYNC_PROFILE=sandbox. Before the first request a missing value, or the sandbox's published password
+sent anywhere but a loopback sandbox, is a `ConfigurationError` naming the variable.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from resources.connection_rules import field_value, require_connection
 from resources.env_tuning import resolved, tuning_from_env
 from resources.plm.client import ArenaSession, PLMClient
 from resources.plm.records import PLMDataError
 from resources.plm.walk import ReleasedBom
+from resources.sandbox_profile import apply_sandbox_profile
 from resources.transport import (
     ApiClient,
     ApiError,
@@ -72,19 +76,31 @@ class PLMResource(dg.ConfigurableResource):
 
     @classmethod
     def from_env(cls, **overrides: Any) -> PLMResource:
-        """Build from MFG_SYNC_PLM_* env vars (the password as `EnvVar` when set), else sandbox defaults."""
+        """Build from the MFG_SYNC_PLM_* variables (the sandbox profile fills unset ones when active); the
+        password, and any variable that is unset, stay `EnvVar`s so `check_configuration` names them."""
+        apply_sandbox_profile()
         values: dict[str, Any] = {}
         for field, var in ENV_VARS.items():
-            if os.environ.get(var) is None:
-                continue
-            if field == "password":
-                values[field] = dg.EnvVar(var)
+            raw = os.environ.get(var, "").strip()
+            if field == "password" or not raw:
+                values[field] = dg.EnvVar.int(var) if field == "workspace_id" else dg.EnvVar(var)
             elif field == "workspace_id":
-                values[field] = int(os.environ[var])
+                try:
+                    values[field] = int(raw)
+                except ValueError:
+                    raise ValueError(f"{var}={raw!r} is not a workspace id (a whole number)") from None
             else:
-                values[field] = os.environ[var]
+                values[field] = raw
         values.update(tuning_from_env("MFG_SYNC_PLM", cls.model_fields))
         return cls(**{**values, **overrides})
+
+    def check_configuration(self) -> None:
+        """Every connection fact set, and no published sandbox password for a PLM that is no loopback sandbox."""
+        values = {var: field_value(getattr(self, field)) for field, var in ENV_VARS.items()}
+        require_connection("plm", values, url=values[ENV_VARS["url"]])
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.check_configuration()  # the run fails at its start, before any step sends a request
 
     def policy(self) -> TransportPolicy:
         """The transport policy these settings describe."""
@@ -102,6 +118,7 @@ class PLMResource(dg.ConfigurableResource):
 
     def client(self, correlation_id: str | None = None, logger: Any = None) -> PLMClient:
         """A logged-out client (login happens on the first call); close it (or use `with`) to log out."""
+        self.check_configuration()
         install_log_redaction(("resources.plm.resource",))
         password = resolved(self.password)
         cid = correlation_id or uuid.uuid4().hex

@@ -17,8 +17,8 @@ from assets import ASSET_CHECKS, ASSETS
 from assets.jobs import BOM_SYNC_SELECTION
 from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
+from resources.state import SyncStateResource
 from resources.state.store import normalise_url
-from resources.state.resource import SyncStateResource
 from sync.keys import split_key
 from sync.mapping import map_released_bom
 from tests.deploy.conftest import PostgresDeployment

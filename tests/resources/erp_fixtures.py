@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from resources.erp.sap.client import ERPResource
+from resources.erp import ERPResource
 from sandbox.erp import ErpSettings, connection_facts, create_app
 from sandbox.server import serving
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from resources.plm.resource import PLMResource
+from resources.plm import PLMResource
 from sandbox.catalog import Catalog, build_catalog
 from sandbox.plm import PlmSettings, create_app
 from sandbox.server import serving

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from resources.erp.sap.client import ERPResource
+from resources.erp import ERPResource
 from resources.erp.sap.batch import Operation
 from resources.erp.sap.odata import decode_value, odata_filter, parse_odata_date
 from resources.transport import (

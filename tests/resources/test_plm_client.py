@@ -11,7 +11,7 @@ import dagster as dg
 import httpx
 import pytest
 
-from resources.plm.resource import PLMResource
+from resources.plm import PLMResource
 from resources.transport import AuthError, NotFoundError, RetryableError, ServiceUnavailableError
 from tests.resources.plm_fixtures import TEST_PASSWORD, ArenaWriter, demo_catalog, running_plm, tops_above
 

@@ -11,8 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 
 from orchestration.cli_state import state
-from resources.state import migrations
-from resources.state.store import StateStore
+from resources.state import StateStore, migrations
 from resources.state.schema import TABLE_NAMES, Base
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from resources.state.store import FieldConflict, StateStore, StateStoreError
+from resources.state import FieldConflict, StateStore, StateStoreError
 from resources.state.schema import AuditRow, DeadLetterRow, IdMapRow, RecordStateRow
 from sync.records import AppliedChange, FailedChange
 

@@ -8,9 +8,11 @@ from typing import Any
 
 from sync.applied import applied_changes, fold_applied
 from sync.mapping import map_released_bom
-from sync.plan import Plan, build_plan
+from sync.plan import Plan
+from sync.planner import build_plan
 from sync.records import BomLine, Part, StoredRecord
-from sync.spec import MappingSpec, load_spec
+from sync.spec import MappingSpec
+from sync.spec_builder import load_spec
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "mappings" / "plm_to_erp.yaml"
 Target = dict[str, dict[str, dict[str, Any]]]

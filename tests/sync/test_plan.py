@@ -7,7 +7,9 @@ from dataclasses import replace
 
 from sync.applied import applied_changes
 from sync.mapping import map_released_bom
-from sync.plan import Plan, build_plan
+from sync.plan import Plan
+from sync.planner import build_plan
+from sync.spec_builder import parse_spec
 from tests.sync.helpers import default_spec, flat_bom, line, part, sync_once
 
 SPEC = default_spec()
@@ -48,7 +50,7 @@ def test_changing_the_description_transform_replans_every_material_and_nothing_e
     raw = json.loads(json.dumps(SPEC.raw))
     field = next(f for f in raw["entities"]["material"]["fields"] if f["target"] == "ProductDescription")
     field["transforms"] = ["trim", "upper", {"truncate": 40}]
-    spec2 = SPEC.with_raw(raw)
+    spec2 = parse_spec(raw, SPEC.file)
     plan = build_plan(spec2, map_released_bom(spec2, parts, lines).desired(), stored)
     assert {(i.entity, i.op) for i in plan.changes()} == {("material", "update")}
     assert plan.counts()["update"] == 21 and spec2.version != SPEC.version
@@ -76,7 +78,7 @@ def test_renumbered_line_is_an_update_of_the_same_item_not_delete_and_create():
 def _edited_in_target(rule: str, field: str = "ProductDescription", source_name: str | None = None):
     raw = json.loads(json.dumps(SPEC.raw))
     next(f for f in raw["entities"]["material"]["fields"] if f["target"] == field)["conflict"] = rule
-    spec = SPEC.with_raw(raw)
+    spec = parse_spec(raw, SPEC.file)
     parts = [part("P1", name="Bracket")]
     target, stored = {}, {}
     _, stored = sync_once(spec, parts, [], target, stored)

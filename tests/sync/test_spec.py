@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sync.spec import SpecError, load_spec, parse_spec
+from sync.spec import SpecError
+from sync.spec_builder import load_spec, parse_spec
 from tests.sync.helpers import SPEC_PATH, default_spec
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from orchestration.triggers_config import WebhookSettings
 from orchestration.webhooks import RunningReceiver, receiving
-from resources.state.store import StateStore
+from resources.state import StateStore
 from tests.sync_harness import SyncHarness, sync_harness
 
 
@@ -25,7 +25,7 @@ def store(tmp_path: Path) -> Iterator[StateStore]:
 
 @pytest.fixture
 def receiver(store: StateStore) -> Iterator[RunningReceiver]:
-    with receiving(store, WebhookSettings.from_env({})) as running:
+    with receiving(store, WebhookSettings.from_env({"MFG_SYNC_PROFILE": "sandbox"})) as running:
         yield running
 
 

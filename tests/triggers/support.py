@@ -26,7 +26,7 @@ from assets.jobs import bom_sync
 from assets.partitions import assemblies
 from orchestration.triggers_config import SANDBOX_PLM_WEBHOOK_SECRET
 from orchestration.webhooks import start_receiver
-from resources.state.store import StateStore
+from resources.state import StateStore
 
 OTHER_SECRET = "whsec_" + base64.b64encode(b"a rotated-in webhook key of 32 bytes").decode()
 

@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from click.testing import CliRunner
 
-from orchestration.cli_breaker import breaker
 from assets.jobs import bom_sync_retry_policy
-from orchestration.triggers_config import BOM_FLOW, ScheduleSettings, retry_delays
+from orchestration.cli_breaker import breaker
 from resources.alerts import Alert, AlertResource
+from resources.state.breaker import breaker_state
+from resources.trigger_settings import ScheduleSettings, retry_delays
 from schedules.bom_schedules import build_bom_sync_schedule
-from sensors.breaker import breaker_state
 from sensors.plm_changes import plm_change_sensor
 from sensors.run_failures import bom_sync_failure_sensor, record_failure
+from sync.flows import BOM_FLOW
 from tests.triggers.support import AlertInbox, run_bom_sync_job
 
 TUESDAY_0600 = datetime(2025, 3, 11, 6, 0, tzinfo=ZoneInfo("UTC"))
@@ -52,7 +53,7 @@ def test_three_failed_runs_open_the_breaker_alert_once_and_a_success_closes_it(h
             assert not result.success
             report_failure(result, instance, harness, alerts)
 
-        state = breaker_state(store, BOM_FLOW)
+        state = breaker_state(store, BOM_FLOW, threshold=3)
         assert state.is_open and state.failures == 3
         for skipped in (schedule_tick(instance, harness), sensor_tick(instance, harness)):
             assert isinstance(skipped, dg.SkipReason)
@@ -63,7 +64,7 @@ def test_three_failed_runs_open_the_breaker_alert_once_and_a_success_closes_it(h
 
         harness.faults("plm")
         assert run_bom_sync_job(harness.resources(), instance, "ASM-10004").success
-    assert not breaker_state(store, BOM_FLOW).is_open
+    assert not breaker_state(store, BOM_FLOW, threshold=3).is_open
     # closed: the tick is back to deciding by PLM changes (the success left nothing to sync)
     assert schedule_tick(instance, harness).skip_message.startswith("none of 1 assemblies changed")
 

@@ -10,9 +10,9 @@ import dagster as dg
 import pytest
 
 from assets.partitions import assemblies
-from orchestration.triggers_config import ScheduleSettings, TriggerSettingsError
-from resources.plm.resource import PLMResource
-from resources.state.resource import SyncStateResource
+from resources.plm import PLMResource
+from resources.state import SyncStateResource
+from resources.trigger_settings import ScheduleSettings, TriggerSettingsError
 from schedules.bom_schedules import build_bom_sync_schedule, build_weekly_full_sync
 from tests.triggers.support import run_bom_sync_job
 

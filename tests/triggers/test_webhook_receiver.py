@@ -86,7 +86,8 @@ def test_a_chunked_body_over_the_limit_gets_413_without_a_content_length(receive
 
 
 def test_during_rotation_events_signed_with_either_secret_are_accepted(store):
-    settings = WebhookSettings.from_env({"MFG_SYNC_PLM_WEBHOOK_SECRET": f"{OTHER_SECRET} {SANDBOX_PLM_WEBHOOK_SECRET}"})
+    settings = WebhookSettings.from_env({"MFG_SYNC_PLM_WEBHOOK_SECRET": f"{OTHER_SECRET} {SANDBOX_PLM_WEBHOOK_SECRET}",
+                                         "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101"})
     with receiving(store, settings) as running:
         for secret in (OTHER_SECRET, SANDBOX_PLM_WEBHOOK_SECRET):
             body, headers = signed_delivery(change_event("ECO-5", "PRT-200255"), secret=secret)
@@ -114,8 +115,11 @@ def test_a_malformed_secret_setting_names_the_variable():
         webhook_secrets({"MFG_SYNC_PLM_WEBHOOK_SECRET": f"{SANDBOX_PLM_WEBHOOK_SECRET} not-a-secret"})
 
 
-def test_the_default_secret_is_the_sandbox_plms_so_the_demo_verifies_out_of_the_box():
+def test_under_the_sandbox_profile_the_secret_is_the_sandbox_plms_so_the_demo_verifies_out_of_the_box():
     from sandbox.plm import DEFAULT_WEBHOOK_SECRET
 
     assert SANDBOX_PLM_WEBHOOK_SECRET == DEFAULT_WEBHOOK_SECRET
-    assert json.dumps(WebhookSettings.from_env({}).max_body_bytes) == str(1024 * 1024)
+    settings = WebhookSettings.from_env({"MFG_SYNC_PROFILE": "sandbox"})
+    assert settings.plm_secrets == webhook_secrets({"MFG_SYNC_PLM_WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
+                                                    "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101"})
+    assert json.dumps(settings.max_body_bytes) == str(1024 * 1024)

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from orchestration.cli import main
 from orchestration.settings import mapping_spec_path
-from resources.state.store import StateStore
+from resources.state import StateStore
 from tests.sync_harness import sync_harness
 from tests.validation.support import check, drift_erp_bom, sync_statistics_run, table_rows
 

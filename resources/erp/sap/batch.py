@@ -27,6 +27,7 @@ from resources.erp.sap.payloads import (
     material_to_sap,
     split_material_changes,
 )
+from resources.transport import scrub
 
 PRODUCT_SERVICE = "/sap/opu/odata/sap/API_PRODUCT_SRV"
 BOM_SERVICE = "/sap/opu/odata/sap/API_BILL_OF_MATERIAL_SRV;v=0002"
@@ -267,3 +268,60 @@ def parse_batch(content_type: str, body: bytes) -> list[list[HttpPart] | HttpPar
         else:
             out.append(_http_part(headers, payload))
     return out
+
+
+# --- reading a change set's answer ---------------------------------------------------------------------
+
+
+def _part_error(part: HttpPart) -> tuple[str | None, str | None, dict[str, Any]]:
+    body = part.json()
+    error = body.get("error", {}) if isinstance(body, dict) else {}
+    message = error.get("message")
+    if isinstance(message, dict):
+        message = message.get("value")
+    if not error and part.body:
+        message = scrub(part.body.decode("utf-8", "replace")[:300])
+    return error.get("code"), message, error.get("innererror") or {}
+
+
+_CONTENT_ID = re.compile(r"^\d+\.(\d+)\.\d+$")
+
+
+def _failed_index(changeset: list[Operation], part: HttpPart, inner: Mapping[str, Any], message: str) -> int | None:
+    """Which operation failed: the Content-ID the ERP echoes (`cs.op.part`), else the one operation whose
+    key the error message names (SAP messages name the material)."""
+    candidates = [part.headers.get("content-id", "")]
+    candidates += [str(d.get("ContentID") or d.get("contentid") or "") for d in inner.get("errordetails", []) or []
+                   if isinstance(d, Mapping)]
+    for cid in candidates:
+        m = _CONTENT_ID.match(cid.strip())
+        if m and 1 <= int(m.group(1)) <= len(changeset):
+            return int(m.group(1)) - 1
+    named = [i for i, op in enumerate(changeset)
+             if re.search(rf"(?<![\w-]){re.escape(op.label.split(' ', 1)[1].split('/')[0])}(?![\w-])", message or "")]
+    return named[0] if len(named) == 1 else None
+
+
+def changeset_result(changeset: list[Operation], answer: list[HttpPart] | HttpPart) -> ChangesetResult:
+    """The outcome of one change set from its parsed `$batch` answer (a list of parts, or one error part)."""
+    if isinstance(answer, HttpPart):  # the change set failed as a whole: one error for all of it
+        code, message, inner = _part_error(answer)
+        index = _failed_index(changeset, answer, inner, message or "")
+        ops = [OperationResult(op, ok=False) for op in changeset]
+        if index is not None:
+            ops[index] = OperationResult(changeset[index], ok=False, status=answer.status, error_code=code,
+                                         error_message=message)
+        return ChangesetResult(False, ops, answer.status, code, message, index)
+    expected = sum(len(op.parts) for op in changeset)
+    if len(answer) != expected:
+        raise ValueError(f"erp: change set answered {len(answer)} parts for {expected} requests")
+    ops, cursor = [], 0
+    for op in changeset:
+        parts = answer[cursor:cursor + len(op.parts)]
+        cursor += len(op.parts)
+        first = parts[0].json()
+        entity = first.get("d") if isinstance(first, dict) else None
+        body = op.parse(entity) if op.parse and isinstance(entity, dict) else None
+        etag = parts[0].headers.get("etag") if len(op.parts) == 1 else None
+        ops.append(OperationResult(op, ok=True, status=parts[-1].status, body=body, etag=etag))
+    return ChangesetResult(True, ops, 200)

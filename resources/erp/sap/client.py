@@ -1,151 +1,56 @@
-"""`ERPResource` and `ERPClient`: the SAP S/4HANA (OData v2) ERP as seen by the assets.
+"""`ERPClient`: the SAP S/4HANA (OData v2) ERP as seen by the assets (`ERPResource` builds it).
 
 Services: API_PRODUCT_SRV (A_Product + to_Description + to_Plant) and API_BILL_OF_MATERIAL_SRV;v=0002
 (MaterialBOM, MaterialBOMItem, ReleaseVersionBOM). Auth: OAuth 2.0 client credentials (default) or Basic;
 CSRF tokens for writes (resources/erp/sap/http.py); typed errors carry SAP's message code. Payloads are the
 flat dicts of resources/erp/sap/payloads.py (read extras under "_" keys are documented there).
-
-Env vars read by `ERPResource.from_env()` (sandbox defaults when unset): MFG_SYNC_ERP_URL,
-MFG_SYNC_ERP_AUTH_MODE (oauth|basic), MFG_SYNC_ERP_TOKEN_URL, MFG_SYNC_ERP_CLIENT_ID,
-MFG_SYNC_ERP_CLIENT_SECRET, MFG_SYNC_ERP_USERNAME, MFG_SYNC_ERP_PASSWORD, MFG_SYNC_ERP_PLANT.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
-
-from resources.env_tuning import resolved, tuning_from_env
 from resources.erp.sap.batch import (
     BOM_SERVICE,
     PRODUCT_SERVICE,
     ChangesetResult,
-    HttpPart,
     Operation,
-    OperationResult,
     build_batch,
+    changeset_result,
     parse_batch,
     release_path,
 )
+from resources.erp.sap.boms import ERPBom, bom_from_entity, current_version, next_version, version_number
 from resources.erp.sap.http import SapCsrf, odata_get, send_write
 from resources.erp.sap.odata import chunks, key_predicate, odata_filter
 from resources.erp.sap.payloads import (
     BOM_HEADER_FIELDS,
     BOM_ITEM_FIELDS,
-    RELEASED_STATUSES,
-    bom_header_from_sap,
     bom_item_from_sap,
     bom_item_to_sap,
     material_from_sap,
     material_to_sap,
     split_material_changes,
 )
-from resources.transport import (
-    ApiClient,
-    ApiError,
-    BasicAuth,
-    NotFoundError,
-    OAuth2ClientCredentials,
-    RateLimit,
-    RetryPolicy,
-    Timeouts,
-    TransportPolicy,
-    scrub,
-)
+from resources.erp.sap.writer import PlanWriter
+from resources.transport import ApiClient, ApiError, NotFoundError
+
+if TYPE_CHECKING:  # named in type hints only
+    from resources.state.store import StateStore
+    from sync.spec import MappingSpec
 
 log = logging.getLogger("resources.erp.sap.client")
-SANDBOX_URL = "http://127.0.0.1:8102"
-TOKEN_PATH = "/sap/bc/sec/oauth2/token"
 MATERIAL_EXPAND = "to_Description,to_Plant"
-DRAFT_STATUS = "10"
-
-
-@dataclass
-class ERPBom:
-    """One MaterialBOM version: flat header (with "_" extras) and its flat items, sorted by item number."""
-
-    header: dict[str, Any]
-    items: list[dict[str, Any]]
-
-    @property
-    def material(self) -> str:
-        return self.header["Material"]
-
-    @property
-    def plant(self) -> str:
-        return self.header["Plant"]
-
-    @property
-    def usage(self) -> str:
-        return self.header["BillOfMaterialVariantUsage"]
-
-    @property
-    def bom_id(self) -> str:
-        return self.header["_bom_id"]
-
-    @property
-    def version(self) -> str:
-        return self.header["_version"]
-
-    @property
-    def status(self) -> str:
-        return self.header["_version_status"]
-
-    @property
-    def is_released(self) -> bool:
-        return self.status in RELEASED_STATUSES
-
-    @property
-    def name(self) -> str:
-        return f"{self.material}/{self.plant}/{self.usage} v{self.version or '-'}"
-
-    def key_predicate(self) -> str:
-        return key_predicate(**self.header["_keys"])
-
-    def item(self, item_number: str) -> dict[str, Any]:
-        """The item with this number ('10' and '0010' are the same); NotFound-style KeyError if absent."""
-        wanted = str(item_number).zfill(4)
-        for item in self.items:
-            if str(item["BillOfMaterialItemNumber"]).zfill(4) == wanted:
-                return item
-        raise KeyError(f"BOM {self.name} has no item {item_number}")
-
-    def item_path(self, item_number: str) -> str:
-        return f"MaterialBOMItem{key_predicate(**self.item(item_number)['_keys'])}"
-
-
-def _current(versions: list[ERPBom], include_drafts: bool) -> ERPBom | None:
-    wanted = (*RELEASED_STATUSES, DRAFT_STATUS) if include_drafts else RELEASED_STATUSES
-    candidates = [b for b in versions if b.status in wanted]
-    return candidates[-1] if candidates else None
-
-
-def next_version(versions: list[ERPBom]) -> str:
-    """The version number a new BOM version gets after these."""
-    return str(max((_version_number(b.header) for b in versions), default=0) + 1)
-
-
-def _bom_from_entity(entity: Mapping[str, Any]) -> ERPBom:
-    items = entity.get("to_BillOfMaterialItem", {})
-    raw_items = items.get("results", []) if isinstance(items, Mapping) else []
-    flat = sorted((bom_item_from_sap(i) for i in raw_items), key=lambda i: str(i["BillOfMaterialItemNumber"]))
-    return ERPBom(bom_header_from_sap(entity), flat)
-
-
-def _version_number(header: Mapping[str, Any]) -> int:
-    version = header.get("_version") or "0"
-    return int(version) if str(version).isdigit() else 0
 
 
 class ERPClient:
-    """Thread-safe SAP OData v2 client over the shared transport; use as a context manager."""
+    """Thread-safe SAP OData v2 client over the shared transport; use as a context manager.
+
+    The SAP kind of `resources.erp.interface.ERPConnection`: reads, read-back and `plan_writer`.
+    """
 
     def __init__(self, api: ApiClient, *, plant: str, batch_size: int, read_chunk_size: int,
                  logger: logging.Logger | Any | None = None) -> None:
@@ -271,9 +176,9 @@ class ERPClient:
         for chunk in chunks(keys, self.read_chunk_size):  # keeps each URL well under gateway limits
             flt = odata_filter(Material__in=chunk, Plant=plant, BillOfMaterialVariantUsage=usage)
             for entity in self.iter_entities(BOM_SERVICE, "MaterialBOM", filter=flt, expand="to_BillOfMaterialItem"):
-                bom = _bom_from_entity(entity)
+                bom = bom_from_entity(entity)
                 found.setdefault(bom.material, []).append(bom)
-        return {key: sorted(boms, key=lambda b: _version_number(b.header)) for key, boms in found.items()}
+        return {key: sorted(boms, key=lambda b: version_number(b.header)) for key, boms in found.items()}
 
     def bom_versions(self, material: str, plant: str, usage: str = "1") -> list[ERPBom]:
         """Every MaterialBOM version (drafts, released, superseded) of one material/plant/usage, with items."""
@@ -283,17 +188,17 @@ class ERPClient:
                   include_drafts: bool = False) -> dict[str, ERPBom]:
         """The released (active) BOM of each material that has one (see `read_bom`), in bulk reads."""
         versions = self.bom_versions_of(materials, plant, usage)
-        return {m: bom for m, boms in versions.items() if (bom := _current(boms, include_drafts)) is not None}
+        return {m: bom for m, boms in versions.items() if (bom := current_version(boms, include_drafts)) is not None}
 
     def read_bom(self, material: str, plant: str, usage: str = "1", *, include_drafts: bool = False) -> ERPBom | None:
         """The released (active) BOM; with `include_drafts`, the newest version that is a draft or released."""
-        return _current(self.bom_versions(material, plant, usage), include_drafts)
+        return current_version(self.bom_versions(material, plant, usage), include_drafts)
 
     def read_bom_by_keys(self, bom: ERPBom) -> ERPBom:
         """Re-read one BOM version (header + items) by its keys."""
         d = odata_get(self.api, f"{BOM_SERVICE}/MaterialBOM{bom.key_predicate()}",
                       route=f"{BOM_SERVICE}/MaterialBOM(...)", params={"$expand": "to_BillOfMaterialItem"})
-        return _bom_from_entity(d)
+        return bom_from_entity(d)
 
     def next_bom_version(self, material: str, plant: str, usage: str = "1") -> str:
         return next_version(self.bom_versions(material, plant, usage))
@@ -306,7 +211,7 @@ class ERPClient:
         op = Operation.create_bom(header, items, draft=True, version=version)
         response = send_write(self.api, "POST", f"{BOM_SERVICE}/MaterialBOM", route=f"{BOM_SERVICE}/MaterialBOM",
                               json=op.parts[0].body, headers={"Accept": "application/json"})
-        bom = _bom_from_entity(response.json()["d"])
+        bom = bom_from_entity(response.json()["d"])
         return bom if draft else self.release_bom_version(bom)
 
     def create_draft_version(self, material: str, plant: str, usage: str = "1", *,
@@ -353,6 +258,14 @@ class ERPClient:
                    route=f"{BOM_SERVICE}/ReleaseVersionBOM", headers={"Accept": "application/json"})
         return self.read_bom_by_keys(bom)
 
+    # ---- applying plans -------------------------------------------------------------------------------------
+
+    def plan_writer(self, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
+                    source_versions: Mapping[str, str], log: logging.Logger | Any | None = None,
+                    change_number: str | None = None) -> PlanWriter:
+        """A `PlanWriter` over this client for one apply step (see `resources.erp.interface.PlanApplier`)."""
+        return PlanWriter(self, store, run_id, flow, spec, source_versions, log, change_number=change_number)
+
     # ---- $batch --------------------------------------------------------------------------------------------
 
     def batch(self, changesets: list[list[Operation]]) -> list[ChangesetResult]:
@@ -393,7 +306,7 @@ class ERPClient:
         answers = parse_batch(response.headers.get("Content-Type", ""), response.content)
         if len(answers) != len(group):
             raise ValueError(f"erp: $batch answered {len(answers)} parts for {len(group)} change sets")
-        results = [_changeset_result(cs, answer) for cs, answer in zip(group, answers, strict=True)]
+        results = [changeset_result(cs, answer) for cs, answer in zip(group, answers, strict=True)]
         failed = sum(1 for r in results if not r.ok)
         self._log.info("erp: $batch to %s: %d change set(s), %d operation(s), %d failed", service, len(group),
                        sum(len(cs) for cs in group), failed)
@@ -418,144 +331,4 @@ class ERPClient:
             facts["error"] = err.as_dict()
             return facts
         facts["ok"] = True
-        return facts
-
-
-def _part_error(part: HttpPart) -> tuple[str | None, str | None, dict[str, Any]]:
-    body = part.json()
-    error = body.get("error", {}) if isinstance(body, dict) else {}
-    message = error.get("message")
-    if isinstance(message, dict):
-        message = message.get("value")
-    if not error and part.body:
-        message = scrub(part.body.decode("utf-8", "replace")[:300])
-    return error.get("code"), message, error.get("innererror") or {}
-
-
-_CONTENT_ID = re.compile(r"^\d+\.(\d+)\.\d+$")
-
-
-def _failed_index(changeset: list[Operation], part: HttpPart, inner: Mapping[str, Any], message: str) -> int | None:
-    """Which operation failed: the Content-ID the ERP echoes (`cs.op.part`), else the one operation whose
-    key the error message names (SAP messages name the material)."""
-    candidates = [part.headers.get("content-id", "")]
-    candidates += [str(d.get("ContentID") or d.get("contentid") or "") for d in inner.get("errordetails", []) or []
-                   if isinstance(d, Mapping)]
-    for cid in candidates:
-        m = _CONTENT_ID.match(cid.strip())
-        if m and 1 <= int(m.group(1)) <= len(changeset):
-            return int(m.group(1)) - 1
-    named = [i for i, op in enumerate(changeset)
-             if re.search(rf"(?<![\w-]){re.escape(op.label.split(' ', 1)[1].split('/')[0])}(?![\w-])", message or "")]
-    return named[0] if len(named) == 1 else None
-
-
-def _changeset_result(changeset: list[Operation], answer: list[HttpPart] | HttpPart) -> ChangesetResult:
-    if isinstance(answer, HttpPart):  # the change set failed as a whole: one error for all of it
-        code, message, inner = _part_error(answer)
-        index = _failed_index(changeset, answer, inner, message or "")
-        ops = [OperationResult(op, ok=False) for op in changeset]
-        if index is not None:
-            ops[index] = OperationResult(changeset[index], ok=False, status=answer.status, error_code=code,
-                                         error_message=message)
-        return ChangesetResult(False, ops, answer.status, code, message, index)
-    expected = sum(len(op.parts) for op in changeset)
-    if len(answer) != expected:
-        raise ValueError(f"erp: change set answered {len(answer)} parts for {expected} requests")
-    ops, cursor = [], 0
-    for op in changeset:
-        parts = answer[cursor:cursor + len(op.parts)]
-        cursor += len(op.parts)
-        first = parts[0].json()
-        entity = first.get("d") if isinstance(first, dict) else None
-        body = op.parse(entity) if op.parse and isinstance(entity, dict) else None
-        etag = parts[0].headers.get("etag") if len(op.parts) == 1 else None
-        ops.append(OperationResult(op, ok=True, status=parts[-1].status, body=body, etag=etag))
-    return ChangesetResult(True, ops, 200)
-
-
-
-
-class ERPResource(dg.ConfigurableResource):
-    """The SAP S/4HANA ERP (OData v2). Defaults point at the local sandbox ERP."""
-
-    url: str = SANDBOX_URL
-    auth_mode: str = "oauth"  # "oauth" (client credentials) or "basic"
-    token_url: str | None = None  # default: {url}/sap/bc/sec/oauth2/token
-    client_id: str = "MFG_SYNC_COMM_USER"
-    client_secret: str = "sandbox-erp-secret"
-    username: str = "MFG_SYNC_API"
-    password: str = "sandbox-erp-password"
-    token_leeway_s: float = 30.0  # renew this long before the token expires
-    plant: str = "1000"
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 60.0
-    max_attempts: int = 5
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    total_budget_s: float = 120.0
-    retry_after_cap_s: float = 60.0
-    rate_limit_requests: int | None = 15  # per rate_limit_period_s; the gateway allows 1200/min
-    rate_limit_period_s: float = 1.0
-    batch_size: int = 100
-    read_chunk_size: int = 40  # product keys per $filter, so URLs stay short
-    max_connections: int = 10
-    correlation_header: str = "X-Correlation-ID"
-
-    def __repr_args__(self):  # never show a secret in a repr
-        for name, value in super().__repr_args__():
-            yield name, ("***" if name in ("client_secret", "password") else value)
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> ERPResource:
-        """Build from MFG_SYNC_ERP_* env vars (secrets as `dagster.EnvVar` when set), else sandbox defaults."""
-        env = os.environ
-        values: dict[str, Any] = {}
-        for field, var in (("url", "MFG_SYNC_ERP_URL"), ("auth_mode", "MFG_SYNC_ERP_AUTH_MODE"),
-                           ("token_url", "MFG_SYNC_ERP_TOKEN_URL"), ("client_id", "MFG_SYNC_ERP_CLIENT_ID"),
-                           ("username", "MFG_SYNC_ERP_USERNAME"), ("plant", "MFG_SYNC_ERP_PLANT")):
-            if env.get(var):
-                values[field] = env[var]
-        for field, var in (("client_secret", "MFG_SYNC_ERP_CLIENT_SECRET"), ("password", "MFG_SYNC_ERP_PASSWORD")):
-            if env.get(var):
-                values[field] = dg.EnvVar(var)
-        values.update(tuning_from_env("MFG_SYNC_ERP", cls.model_fields))
-        return cls(**{**values, **overrides})
-
-    def policy(self) -> TransportPolicy:
-        rate = RateLimit(self.rate_limit_requests, self.rate_limit_period_s) if self.rate_limit_requests else None
-        return TransportPolicy(
-            timeouts=Timeouts(connect_s=self.connect_timeout_s, read_s=self.read_timeout_s,
-                              write_s=self.read_timeout_s, pool_s=self.read_timeout_s),
-            retry=RetryPolicy(max_attempts=self.max_attempts, backoff_initial_s=self.backoff_initial_s,
-                              backoff_max_s=self.backoff_max_s, total_budget_s=self.total_budget_s,
-                              retry_after_cap_s=self.retry_after_cap_s),
-            rate_limit=rate, max_connections=self.max_connections,
-            max_keepalive_connections=self.max_connections, correlation_header=self.correlation_header,
-            request_id_headers=("sap-request-id", "x-request-id", "x-correlation-id"),
-        )
-
-    def _auth(self):
-        if self.auth_mode == "basic":
-            return BasicAuth(self.username, resolved(self.password))
-        if self.auth_mode != "oauth":
-            raise ValueError(f"ERPResource.auth_mode must be 'oauth' or 'basic', got {self.auth_mode!r}")
-        return OAuth2ClientCredentials(self.token_url or f"{self.url.rstrip('/')}{TOKEN_PATH}", self.client_id,
-                                       resolved(self.client_secret), leeway_s=self.token_leeway_s)
-
-    def client(self, correlation_id: str | None = None, logger: Any = None) -> ERPClient:
-        """A new thread-safe ERPClient (close it, or use `with`)."""
-        if self.batch_size < 1 or self.read_chunk_size < 1:
-            raise ValueError("ERPResource.batch_size and read_chunk_size must be >= 1")
-        api = ApiClient("erp", self.url.rstrip("/"), policy=self.policy(), auth=self._auth(),
-                        hooks=[SapCsrf(f"{PRODUCT_SERVICE}/")], correlation_id=correlation_id,
-                        secrets=[resolved(self.client_secret), resolved(self.password)], headers={"Accept": "application/json"})
-        return ERPClient(api, plant=self.plant, batch_size=self.batch_size, read_chunk_size=self.read_chunk_size,
-                         logger=logger)
-
-    def test_connection(self) -> dict[str, Any]:
-        """Reachability, auth and permission in one call; never returns a secret."""
-        with self.client() as erp:
-            facts = erp.test_connection()
-        facts["auth_mode"] = self.auth_mode
         return facts

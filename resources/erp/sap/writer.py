@@ -13,23 +13,38 @@ and the next run's plan (which reads the ERP itself) converges without duplicate
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
-from resources.erp.sap.client import ERPBom, ERPClient, next_version
+from resources.erp.interface import ApplyReport, Progress, WriteRow
 from resources.erp.sap.batch import ChangesetResult, Operation
-from resources.state.store import StateStore
+from resources.erp.sap.boms import ERPBom, next_version
 from resources.transport.errors import ApiError
 from sync.applied import applied_changes
-from sync.keys import KEY_FIELDS, bom_header_key, header_key_of_item, split_key
+from sync.keys import KEY_FIELDS, bom_header_key, split_key
 from sync.mapping import MappingError
 from sync.plan import PlanItem
 from sync.records import AppliedChange, FailedChange
 from sync.spec import MappingSpec
 
+if TYPE_CHECKING:  # named in type hints only
+    from resources.state.store import StateStore
+
 HEADER_KEY_FIELDS = frozenset(KEY_FIELDS["bom_header"])
 RETRYABLE_STATUSES = frozenset({408, 412, 423, 429, 500, 502, 503, 504})
-OP_COUNTS = {"create": "created", "update": "updated", "delete": "deleted"}
+
+
+class BatchingClient(Protocol):
+    """What the writer needs of the SAP client (`ERPClient`), named here so the client may build writers."""
+
+    batch_size: int
+
+    def read_materials(self, products: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+
+    def bom_versions_of(self, materials: Iterable[str], plant: str, usage: str = "1") -> dict[str, list[ERPBom]]: ...
+
+    def batch(self, changesets: list[list[Operation]]) -> list[ChangesetResult]: ...
 
 
 @dataclass
@@ -40,38 +55,11 @@ class Unit:
     items: list[PlanItem]
 
 
-@dataclass
-class WriteRow:
-    entity: str
-    key: str
-    op: str
-    status: str  # "written", "recorded" (state only, the ERP already agreed), "failed"
-    error_code: str = ""
-    message: str = ""
-
-
-@dataclass
-class ApplyReport:
-    rows: list[WriteRow] = field(default_factory=list)
-    batches: int = 0
-
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(("created", "updated", "deleted", "failed"), 0)
-        for row in self.rows:
-            if row.status == "failed":
-                counts["failed"] += 1
-            elif row.op in OP_COUNTS:
-                counts[OP_COUNTS[row.op]] += 1
-        return counts
-
-    def failed_keys(self, entity: str) -> set[str]:
-        return {r.key for r in self.rows if r.entity == entity and r.status == "failed"}
-
-
 class PlanWriter:
-    """Writes units to the ERP in batches and records every outcome in the state store."""
+    """Writes units to the ERP in batches and records every outcome in the state store (the SAP kind's
+    `resources.erp.interface.PlanApplier`)."""
 
-    def __init__(self, client: ERPClient, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
+    def __init__(self, client: BatchingClient, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
                  source_versions: Mapping[str, str], log: logging.Logger | None = None,
                  change_number: str | None = None) -> None:
         self.client, self.store, self.run_id, self.flow = client, store, run_id, flow
@@ -125,8 +113,19 @@ class PlanWriter:
             self.store.record_batch(self.run_id, self.flow, [], dead)
             self.report.rows += [WriteRow(d.entity, d.key, "map", "failed", d.error_code, d.message) for d in dead]
 
+    def record_failed(self, items: Iterable[PlanItem], code: str, message: str, retryable: bool) -> None:
+        self.record([], [(item, code, message, retryable) for item in items])
+
     # --- writing -------------------------------------------------------------------------------------------
-    def send(self, units: list[Unit], progress: Callable[[int, int], None] | None = None) -> None:
+    def apply_materials(self, items: list[PlanItem], progress: Progress | None = None) -> None:
+        self.send(material_units(self, items), progress)
+
+    def apply_boms(self, levels: Mapping[str, list[PlanItem]], progress: Progress | None = None) -> None:
+        self.prefetch_boms(h for h, items in levels.items() if any(i.op != "unchanged" for i in items))
+        units = [unit for header_key, items in levels.items() for unit in bom_units(self, header_key, items)]
+        self.send(units, progress)
+
+    def send(self, units: list[Unit], progress: Progress | None = None) -> None:
         """Send units in `$batch` calls; after a call that failed as a whole, the rest are dead-lettered."""
         pending = list(units)
         total = sum(len(u.items) for u in units)
@@ -195,15 +194,6 @@ def material_units(writer: PlanWriter, items: list[PlanItem]) -> list[Unit]:
 
 
 # --- BOMs ------------------------------------------------------------------------------------------------------
-def group_by_bom(items: Iterable[PlanItem]) -> dict[str, list[PlanItem]]:
-    """Plan items per BOM header key, keeping the plan's order (children before parents)."""
-    groups: dict[str, list[PlanItem]] = {}
-    for item in items:
-        header = item.key if item.entity == "bom_header" else header_key_of_item(item.key)
-        groups.setdefault(header, []).append(item)
-    return groups
-
-
 def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> list[Unit]:
     """The change set(s) for one BOM level, or none when only state needs recording."""
     header = next((i for i in items if i.entity == "bom_header"), None)

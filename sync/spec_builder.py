@@ -1,8 +1,14 @@
-"""Validate a parsed spec and build the compiled MappingSpec, collecting every problem on the way."""
+"""Read a spec file, validate it and build the compiled MappingSpec, collecting every problem on the way.
+
+The builder owns parsing; `sync/spec.py` holds the compiled spec's data types only.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from sync.keys import KEY_FIELDS
 from sync.spec import (
@@ -204,3 +210,21 @@ class SpecBuilder:
 
 
 __all__ = ["SpecBuilder", "UnitConversion"]
+
+
+def load_spec(path: str | Path) -> MappingSpec:
+    """Read, validate and compile one spec file; raises SpecError listing every problem."""
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpecError([SpecProblem(name, "", "", f"cannot read spec: {exc.strerror}")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([SpecProblem(name, "", "", f"not valid YAML: {exc}")]) from None
+    return parse_spec(raw, name)
+
+
+def parse_spec(raw: Any, file: str) -> MappingSpec:
+    """Validate and compile a parsed spec document."""
+    return SpecBuilder(file).build(raw)

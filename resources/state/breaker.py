@@ -1,5 +1,6 @@
-"""The circuit breaker per flow: after N consecutive failed runs (default 3) schedules and sensors stop
-asking for runs of that flow until one run succeeds or a person resets it.
+"""The circuit breaker per flow: after `threshold` consecutive failed runs schedules and sensors stop
+asking for runs of that flow until one run succeeds or a person resets it. Free of Dagster; callers pass
+the threshold from their settings (`resources.trigger_settings.breaker_threshold()`).
 
 The state lives in the state store's `sync_runs` table, no table of its own:
 - open    = the flow's last N runs that finished are failures (`StateStore.consecutive_failures`);
@@ -15,8 +16,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from orchestration.triggers_config import breaker_threshold
-from resources.state.store import StateStore, SyncRun
+from resources.state.runs import SyncRun
+from resources.state.store import StateStore
 
 RESET_PARTITION = "@breaker-reset"
 COMPLETED = ("succeeded", "partial")  # statuses that end a failure streak (as StateStore counts them)
@@ -55,9 +56,10 @@ def _failure_streak(store: StateStore, flow: str, failures: int) -> list[SyncRun
     return list(reversed(streak))
 
 
-def breaker_state(store: StateStore, flow: str, threshold: int | None = None) -> BreakerState:
-    """The breaker of `flow` as the state store's runs say it is now."""
-    threshold = threshold or breaker_threshold()
+def breaker_state(store: StateStore, flow: str, threshold: int) -> BreakerState:
+    """The breaker of `flow` as the state store's runs say it is now; open at `threshold` failures in a row."""
+    if threshold < 1:
+        raise ValueError(f"flow {flow!r}: the breaker threshold must be >= 1, got {threshold}")
     failures = store.consecutive_failures(flow)
     if failures == 0:
         return BreakerState(flow, threshold, 0, None, None)

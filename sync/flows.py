@@ -1,0 +1,3 @@
+"""Names of the flows: what runs, sensors, schedules and the state store call each one."""
+
+BOM_FLOW = "bom_sync"  # PLM -> ERP materials and BOMs (= the job's name)
