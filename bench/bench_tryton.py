@@ -31,7 +31,7 @@ from sandbox.plm import PlmSettings, create_app  # noqa: E402
 from sandbox.server import serving  # noqa: E402
 from sync.mapping import MappedBom, map_released_bom  # noqa: E402
 from sync.records import BomLine, Part  # noqa: E402
-from sync.spec import load_spec  # noqa: E402
+from sync.spec_builder import load_spec  # noqa: E402
 
 SPEC = Path(__file__).resolve().parents[1] / "mappings" / "plm_to_tryton.yaml"
 

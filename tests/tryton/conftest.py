@@ -22,7 +22,8 @@ from orchestration.tryton_server import (
 )
 from sandbox.plm import PlmSettings, create_app
 from sandbox.server import serving
-from sync.spec import MappingSpec, load_spec
+from sync.spec import MappingSpec
+from sync.spec_builder import load_spec
 
 SPEC_FILE = REPO_ROOT / "mappings" / "plm_to_tryton.yaml"
 

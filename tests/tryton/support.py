@@ -13,9 +13,10 @@ from orchestration.tryton_server import TrytonServer
 from resources.erp.tryton.resource import TrytonResource
 from resources.plm.resource import PLMResource
 from resources.plm.walk import ReleasedBom
-from tests.sync_harness import FAST_RETRY
 
 WRITE_SUFFIXES = (".create", ".write", ".delete")
+# Fast, still-real policies: few attempts and short backoffs so failure tests finish quickly.
+FAST_RETRY = {"max_attempts": 3, "backoff_initial_s": 0.05, "backoff_max_s": 0.2, "total_budget_s": 5.0}
 
 
 def resource(server: TrytonServer, **overrides: Any) -> TrytonResource:

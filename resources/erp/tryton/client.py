@@ -14,21 +14,30 @@ kept (deactivated once the link is switched), so one active BOM per product rema
 Idempotency across "committed but no answer": a product is looked up by code before it is created, and a
 BOM version by its code `MATERIAL/vN/DIGEST` (DIGEST = checksum of its content): a retry finds what the
 lost call committed and only switches the link. Creates go in calls of at most `batch_size` records.
+The write steps and the state-store recording are in `resources.erp.tryton.writer`.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from resources.erp.tryton.rpc import TrytonRPC, chunked
+from resources.erp.tryton.writer import TrytonPlanWriter
+from resources.transport import ApiError
 from sync.checksum import checksum
-from sync.keys import SEP, header_key_of_item, split_key
+from sync.flows import BOM_FLOW
+from sync.keys import SEP, split_key
 from sync.plan import PlanItem
+from sync.spec import MappingSpec
+
+if TYPE_CHECKING:  # named in type hints only
+    from resources.state.store import StateStore
 
 log = logging.getLogger("resources.erp.tryton")
 TEMPLATE_FIELDS = ("name", "type", "default_uom", "producible")
@@ -113,9 +122,10 @@ class TrytonERPClient:
             }
         return out
 
-    def read_boms(self, materials: Iterable[str], plant: str | None = None,
-                  usage: str | None = None) -> dict[str, TrytonBom]:
-        """The current BOM (the first `boms` link) of each material that has one: 3 reads in all."""
+    def read_boms(self, materials: Iterable[str], plant: str | None = None, usage: str | None = None, *,
+                  include_drafts: bool = False) -> dict[str, TrytonBom]:
+        """The current BOM (the first `boms` link) of each material that has one, in 5 reads. Tryton has no
+        draft BOMs (a version is complete when created), so `include_drafts` changes nothing."""
         plant, usage = plant or self.plant, usage or self.usage
         products = self.read_materials(materials)
         link_ids = [p["_link_ids"][0] for p in products.values() if p["_link_ids"]]
@@ -155,157 +165,144 @@ class TrytonERPClient:
             items.update({f"{key}{SEP}{i['BillOfMaterialItemNumber']}": i for i in bom.items})
         return {"bom_header": headers, "bom_item": items}
 
-    # ---- writes --------------------------------------------------------------------------------------
+    # ---- writes (building blocks of `TrytonPlanWriter`) -------------------------------------------------
+
+    def plan_writer(self, store: StateStore | None, run_id: int, flow: str, spec: MappingSpec | None,
+                    source_versions: Mapping[str, str], log: logging.Logger | Any | None = None,
+                    change_number: str | None = None) -> TrytonPlanWriter:
+        """A writer for one apply step (see `resources.erp.interface.PlanApplier`)."""
+        return TrytonPlanWriter(self, store, run_id, flow, spec, source_versions, log, change_number)
 
     def apply(self, plan_items: Iterable[PlanItem]) -> dict[str, int]:
-        """Write a plan's material creates/updates, then a new BOM version for each BOM with any change.
-        Returns counts: materials created/updated, BOM versions created, links switched."""
-        items = list(plan_items)
-        counts = self._apply_materials([i for i in items if i.entity == "material"])
-        counts.update(self._apply_boms(items))
-        return counts
+        """Apply a whole plan without a state store (CLI runs, tests, benchmarks); raises the first typed
+        error. Counts: materials created/updated, BOM versions created, links switched."""
+        return self.plan_writer(None, 0, BOM_FLOW, None, {}, self._log).apply_plan(plan_items)
 
-    def _template_values(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+    def _unit_id(self, symbol: Any, what: str) -> int:
+        if symbol not in self.uom_ids():
+            raise ValueError(f"tryton: {what}: unit {symbol!r} is not a Tryton unit")
+        return self.uom_ids()[symbol]
+
+    def template_create_values(self, number: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """`product.template.create` values for one material: its variant nested, the code on the template."""
         values = {f: payload[f] for f in TEMPLATE_FIELDS if f in payload}
-        if "default_uom" in values:
-            symbol = values["default_uom"]
-            if symbol not in self.uom_ids():
-                raise ValueError(f"tryton: material {payload.get('Product')}: unit {symbol!r} is not a Tryton unit")
-            values["default_uom"] = self.uom_ids()[symbol]
-        return values
+        values["default_uom"] = self._unit_id(values.get("default_uom"), f"material {number}")
+        return {**values, "code": number, "products": [["create", [{}]]]}
 
-    def _apply_materials(self, items: list[PlanItem]) -> dict[str, int]:
-        wanted = {i.key: i for i in items if i.op in ("create", "update") and (i.op == "create" or i.changed_fields)}
-        existing = self.read_materials(wanted) if wanted else {}
-        creates, updates = [], []
-        for key, item in sorted(wanted.items()):
-            now = existing.get(key)
-            if now is None:
-                creates.append({**self._template_values(item.after or {}), "code": key, "products": [["create", [{}]]]})
-                continue
-            fields = item.changed_fields if item.op == "update" else tuple(TEMPLATE_FIELDS)
-            change = {f: (item.after or {})[f] for f in fields if f in TEMPLATE_FIELDS and now.get(f) != (item.after or {}).get(f)}
-            if change:  # a create whose product a lost answer already committed is only brought up to date
-                updates.append(([now["_template_id"]], self._template_values(change)))
-        for run in chunked(creates, self.batch_size, weight=lambda _: 2):
-            self.rpc.model("product.template", "create", run)
-        for run in chunked(updates, self.batch_size):
-            self.rpc.model("product.template", "write", *[x for pair in run for x in pair])
-        return {"materials_created": len(creates), "materials_updated": len(updates)}
+    def template_changes(self, now: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The template fields that differ from what Tryton holds, as `write` values."""
+        change = {f: payload[f] for f in TEMPLATE_FIELDS if f in payload and now.get(f) != payload[f]}
+        if "default_uom" in change:
+            change["default_uom"] = self._unit_id(change["default_uom"], f"material {now.get('Product')}")
+        return change
 
-    def _apply_boms(self, items: list[PlanItem]) -> dict[str, int]:
-        headers = {i.key: i for i in items if i.entity == "bom_header" and i.after is not None}
-        lines: dict[str, list[PlanItem]] = defaultdict(list)
-        changed: set[str] = set()
-        for item in items:
-            if item.entity not in ("bom_header", "bom_item"):
-                continue
-            header = item.key if item.entity == "bom_header" else header_key_of_item(item.key)
-            if item.entity == "bom_item" and item.after is not None:
-                lines[header].append(item)
-            if item.op in ("create", "delete") or (item.op == "update" and item.changed_fields):
-                changed.add(header)
-        if not headers:
-            return {"bom_versions_created": 0, "bom_links_switched": 0}
-        materials = sorted({split_key(k)[0] for k in headers} | {str(i.after["BillOfMaterialComponent"])
-                                                                for ls in lines.values() for i in ls})
-        products = self.read_materials(materials)
-        desired = {k: self._bom_values(h.after or {}, [i.after or {} for i in lines[k]], products)
-                   for k, h in headers.items() if k in changed}
-        versions = self._find_or_create_versions(desired, products)
-        switched = self._switch_links(versions, products)
-        self._retire_stale_versions([products[split_key(k)[0]]["_product_id"] for k in headers])
-        return {"bom_versions_created": sum(1 for _, new in versions.values() if new), "bom_links_switched": switched}
+    @staticmethod
+    def materials_of(levels: Mapping[str, list[PlanItem]]) -> list[str]:
+        """Parents and components named by these BOM levels."""
+        numbers = {split_key(k)[0] for k in levels}
+        numbers |= {str(i.after["BillOfMaterialComponent"]) for items in levels.values() for i in items
+                    if i.entity == "bom_item" and i.after}
+        return sorted(numbers)
 
-    def _bom_values(self, header: Mapping[str, Any], lines: list[Mapping[str, Any]],
-                    products: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    def bom_values(self, items: list[PlanItem], products: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """The complete desired BOM of one level (inputs sorted by component, one output) and its digest."""
+        header = next((i.after for i in items if i.entity == "bom_header" and i.after), None)
+        if header is None:
+            raise ValueError(f"tryton: BOM {items[0].key}: the plan has item changes but no desired header")
         material = str(header["Material"])
-        uoms = self.uom_ids()
 
-        def line(product: str, quantity: Any, unit: str, what: str) -> dict[str, Any]:
+        def line(product: str, quantity: Any, unit: Any, what: str) -> dict[str, Any]:
             if product not in products:
                 raise ValueError(f"tryton: BOM {material}: {what} {product!r} is not a Tryton product")
-            if unit not in uoms:
-                raise ValueError(f"tryton: BOM {material}: {what} {product!r}: unit {unit!r} is not a Tryton unit")
-            return {"product": products[product]["_product_id"], "unit": uoms[unit], "quantity": float(Decimal(str(quantity)))}
+            return {"product": products[product]["_product_id"], "quantity": float(Decimal(str(quantity))),
+                    "unit": self._unit_id(unit, f"BOM {material}: {what} {product}")}
 
-        inputs = [line(str(x["BillOfMaterialComponent"]), x["quantity"], str(x["unit"]), "component")
-                  for x in sorted(lines, key=lambda x: str(x["BillOfMaterialItemNumber"]))]
-        output = line(material, header.get("output_quantity", 1), str(header["output_unit"]), "parent")
-        digest = checksum({"inputs": inputs, "output": output})[:12]
-        return {"material": material, "digest": digest, "inputs": inputs, "output": output}
+        lines = sorted((i.after for i in items if i.entity == "bom_item" and i.after),
+                       key=lambda x: str(x["BillOfMaterialItemNumber"]))
+        inputs = [line(str(x["BillOfMaterialComponent"]), x["quantity"], x["unit"], "component") for x in lines]
+        output = line(material, header.get("output_quantity") or 1, header["output_unit"], "parent")
+        return {"material": material, "digest": checksum({"inputs": inputs, "output": output})[:12],
+                "inputs": inputs, "output": output}
 
-    def _find_or_create_versions(self, desired: dict[str, dict], products: Mapping[str, Mapping]) -> dict[str, tuple[int, bool]]:
-        """header key -> (bom id, created now); an existing version with the same content is reused."""
-        if not desired:
+    def current_versions(self, products: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[int, str]]:
+        """material -> (bom id, bom code) of the version its first `boms` link names."""
+        first = {p["_link_ids"][0]: n for n, p in products.items() if p["_link_ids"]}
+        if not first:
             return {}
-        materials = [d["material"] for d in desired.values()]
-        found = self.rpc.model("production.bom", "search_read",
-                               ["OR", *[[("code", "like", f"{m}/v%")] for m in materials]], 0, None,
-                               [["id", "ASC"]], ["code", "active"], context={"active_test": False})
-        by_material: dict[str, list[dict]] = defaultdict(list)
-        for row in found:
-            by_material[str(row["code"]).rsplit("/", 2)[0]].append(row)
-        current = {p["_product_id"]: p["_link_ids"][0] for p in products.values() if p["_link_ids"]}
-        linked = self._linked_boms(list(current.values()))
+        rows = self.rpc.model("product.product-production.bom", "read", list(first), ["bom", "bom.code"])
+        return {first[r["id"]]: (r["bom"], (r.get("bom.") or {}).get("code") or "") for r in rows}
+
+    def versions_of(self, materials: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every BOM version (active or not) of these materials, by material, oldest first."""
+        if not materials:
+            return {}
+        domain = ["OR", *[[("code", "like", f"{m}/v%")] for m in materials]]
+        rows = self.rpc.model("production.bom", "search_read", domain, 0, None, [["id", "ASC"]], ["code"],
+                              context={"active_test": False})
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            out[str(row["code"]).rsplit("/", 2)[0]].append(row)
+        return out
+
+    def create_versions(self, boms: Mapping[str, dict], existing: Mapping[str, list[dict]],
+                        current: Mapping[str, tuple[int, str]]) -> tuple[dict[str, tuple[int, bool]], int]:
+        """header key -> (bom id, created now), in one `create` call; a version with the same content that
+        is newer than the linked one (a lost answer's commit) is reused. Returns the calls made too."""
         result, creates = {}, []
-        for key, bom in desired.items():
-            versions = by_material.get(bom["material"], [])
-            product_id = products[bom["material"]]["_product_id"]
-            now = linked.get(current.get(product_id))
-            same = [r for r in versions if str(r["code"]).endswith(f"/{bom['digest']}")]
-            if same and (now is None or same[-1]["id"] >= now):
-                result[key] = (same[-1]["id"], False)  # committed by a call whose answer was lost, or current
+        for key, bom in boms.items():
+            versions = existing.get(bom["material"], [])
+            linked = current.get(bom["material"], (0, ""))[0]
+            same = [r for r in versions if str(r["code"]).endswith(f"/{bom['digest']}") and r["id"] > linked]
+            if same:
+                result[key] = (same[-1]["id"], False)
                 continue
-            code = f"{bom['material']}/v{len(versions) + 1}/{bom['digest']}"
-            creates.append((key, {"name": f"{bom['material']} v{len(versions) + 1}", "code": code,
+            number = len(versions) + 1
+            creates.append((key, {"name": f"{bom['material']} v{number}", "code": f"{bom['material']}/v{number}/{bom['digest']}",
                                   "inputs": [["create", bom["inputs"]]], "outputs": [["create", [bom["output"]]]]}))
-        for run in chunked(creates, self.batch_size, weight=lambda kv: 1 + len(kv[1]["inputs"][0][1]) + 1):
-            ids = self.rpc.model("production.bom", "create", [values for _, values in run])
-            result.update({key: (bom_id, True) for (key, _), bom_id in zip(run, ids, strict=True)})
-        return result
+        if not creates:
+            return result, 0
+        ids = self.rpc.model("production.bom", "create", [values for _, values in creates])
+        result.update({key: (bom_id, True) for (key, _), bom_id in zip(creates, ids, strict=True)})
+        return result, 1
 
-    def _linked_boms(self, link_ids: list[int]) -> dict[int, int]:
-        if not link_ids:
-            return {}
-        rows = self.rpc.model("product.product-production.bom", "read", link_ids, ["bom"])
-        return {r["id"]: r["bom"] for r in rows}
-
-    def _switch_links(self, versions: dict[str, tuple[int, bool]], products: Mapping[str, Mapping]) -> int:
-        """Point each product's first `boms` link at its new version (create the link the first time)."""
-        linked = self._linked_boms([p["_link_ids"][0] for p in products.values() if p["_link_ids"]])
+    def switch_links(self, versions: Mapping[str, tuple[int, bool]],
+                     products: Mapping[str, Mapping[str, Any]]) -> tuple[int, int]:
+        """Point each product's first `boms` link at its new version (created the first time); returns
+        (links switched, calls made)."""
         writes, creates = [], []
         for key, (bom_id, _) in sorted(versions.items()):
             product = products[split_key(key)[0]]
-            if not product["_link_ids"]:
-                creates.append({"product": product["_product_id"], "bom": bom_id})
-            elif linked.get(product["_link_ids"][0]) != bom_id:
+            if product["_link_ids"]:
                 writes.append(([product["_link_ids"][0]], {"bom": bom_id}))
+            else:
+                creates.append({"product": product["_product_id"], "bom": bom_id})
+        calls = 0
         for run in chunked(creates, self.batch_size):
             self.rpc.model("product.product-production.bom", "create", run)
+            calls += 1
         for run in chunked(writes, self.batch_size):
             self.rpc.model("product.product-production.bom", "write", *[x for pair in run for x in pair])
-        return len(creates) + len(writes)
+            calls += 1
+        return len(creates) + len(writes), calls
 
-    def _retire_stale_versions(self, product_ids: list[int]) -> None:
-        """Deactivate active BOMs of these products that no link names any more (kept, not deleted)."""
+    def retire_stale_versions(self, product_ids: list[int]) -> int:
+        """Deactivate active BOMs of these products that no link names any more (kept, not deleted);
+        returns the write calls made (0 when nothing is stale)."""
         if not product_ids:
-            return
+            return 0
         links = self.rpc.search_read("product.product-production.bom", [("product", "in", product_ids)], ["bom"])
-        keep = [link["bom"] for link in links]
+        keep = [link["bom"] for link in links] or [0]
         stale = self.rpc.model("production.bom", "search",
-                               [("output_products", "in", product_ids), ("id", "not in", keep or [0])], 0, None, None)
-        if stale:
-            self.rpc.model("production.bom", "write", stale, {"active": False})
+                               [("output_products", "in", product_ids), ("id", "not in", keep)], 0, None, None)
+        if not stale:
+            return 0
+        self.rpc.model("production.bom", "write", stale, {"active": False})
+        return 1
 
     # ---- connection check ----------------------------------------------------------------------------
 
     def test_connection(self) -> dict[str, Any]:
         """Login + a read + the server version; never raises for a Tryton-side failure (ok=False + error)."""
-        import time
-
-        from resources.transport import ApiError
-
         facts: dict[str, Any] = {"ok": False, "system": "tryton", "base_url": str(self.rpc.api.http.base_url),
                                  "database": self.rpc.database}
         started = time.monotonic()

@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from resources.erp.tryton.client import TrytonERPClient
+from sync.flows import BOM_FLOW
 from sync.mapping import MappedBom, MappingError, map_released_bom
-from sync.plan import Plan, build_plan
+from sync.plan import Plan
+from sync.planner import build_plan
 from sync.records import BomLine, Part
 from sync.spec import MappingSpec
 
-FLOW = "bom_sync"
+FLOW = BOM_FLOW
 
 
 class TrytonMappingError(ValueError):
