@@ -1,13 +1,24 @@
-"""Software-defined assets of mfg-sync, one module per flow or system. Definitions collects these lists."""
+"""Software-defined assets of mfg-sync, one module per flow or system, with their checks and jobs.
 
-from assets.erp_apply import erp_boms, erp_materials
-from assets.erp_plans import erp_bom_plan, erp_material_plan
-from assets.plm_extract import bom_structure, plm_released_bom
-from assets.reconciliation import bom_reconciliation
-from assets.sync_statistics import sync_statistics
-from assets.validation_checks import VALIDATION_CHECKS
+Nothing is listed by hand: `definitions()` collects what the modules define, so a new asset, check or job
+cannot be left out of the code location.
+"""
 
-ASSETS = [plm_released_bom, erp_material_plan, erp_bom_plan, erp_materials, erp_boms, bom_reconciliation,
-          sync_statistics]
-# standalone @asset_check definitions (checks yielded by the assets above are declared on them)
-ASSET_CHECKS: list = [bom_structure, *VALIDATION_CHECKS]
+import sys
+import warnings
+
+import dagster as dg
+
+
+def definitions() -> dg.Definitions:
+    """Every asset, asset check and job defined in this package's modules."""
+    with warnings.catch_warnings():  # the loader is "preview" in 1.13; it only walks our modules
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        found = dg.load_definitions_from_package_module(sys.modules[__name__])
+    return dg.Definitions(assets=found.assets, asset_checks=found.asset_checks, jobs=found.jobs)
+
+
+def assets_and_checks() -> list:
+    """The assets and standalone checks, as `dg.materialize` takes them (tests, benchmarks)."""
+    found = definitions()
+    return [*found.assets, *found.asset_checks]

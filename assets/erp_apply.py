@@ -14,11 +14,21 @@ import dagster as dg
 import pandas as pd
 
 from assets.erp_plans import read_bom_snapshot
+from assets.keys import (
+    ERP_BOM_PLAN,
+    ERP_BOMS,
+    ERP_MATERIAL_PLAN,
+    ERP_MATERIALS,
+    OWNERS,
+    PLM_PARTS,
+    bom_tags,
+    ins,
+)
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies
-from orchestration.settings import load_mapping_spec
 from resources.erp import ERPResource
 from resources.erp.interface import PlanApplier, group_by_bom
+from resources.mapping_spec import MappingSpecResource
 from resources.state import SyncStateResource
 from sync.flows import BOM_FLOW
 from sync.frames import plan_from_frame
@@ -45,7 +55,8 @@ def _sync_run(context: dg.AssetExecutionContext, sync_state: SyncStateResource) 
 
 
 def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], skip: set[str]) -> list[dict]:
-    """Differences between what the plan wanted and what the ERP holds now (records that failed excluded)."""
+    """Differences between what the plan wanted and what the ERP holds now (records that failed excluded;
+    fields a conflict rule kept in the ERP compared with the kept value)."""
     mismatches = []
     for item in plan.items:
         if item.op == "delete" or item.key in skip or item.after is None:
@@ -55,8 +66,11 @@ def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], s
         if got is None:
             mismatches.append({"entity": item.entity, "key": item.key, "field": "*", "expected": "present", "actual": "missing"})
             continue
+        # a field whose conflict rule kept the ERP's value is expected to hold that value, not the PLM's
+        kept = {d.field: d.target_value for d in item.decisions if d.outcome != "source"}
+        expected = {name: kept.get(name, value) for name, value in item.after.items()}
         mismatches += [{"entity": item.entity, "key": item.key, "field": name, "expected": value, "actual": got.get(name)}
-                       for name, value in item.after.items() if got.get(name) != value]
+                       for name, value in expected.items() if got.get(name) != value]
     wanted = {item.key for item in plan.items if item.op != "delete"}
     mismatches += [{"entity": "bom_item", "key": key, "field": "*", "expected": "absent", "actual": "present"}
                    for key in sorted(set(actual.get("bom_item", {})) - wanted)]
@@ -64,7 +78,7 @@ def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], s
 
 
 def _result(context, writer: PlanApplier, plan: Plan, mismatches: list[dict], check: str, asset: str,
-            started: float, metrics: dict) -> tuple[dg.Output, dg.AssetCheckResult]:
+            key: dg.AssetKey, started: float, metrics: dict) -> tuple[dg.Output, dg.AssetCheckResult]:
     counts = {**writer.report.counts(), "unchanged": plan.counts()["unchanged"]}
     rows = [asdict(r) for r in writer.report.rows]
     failures = [r for r in rows if r["status"] == "failed"]
@@ -80,7 +94,7 @@ def _result(context, writer: PlanApplier, plan: Plan, mismatches: list[dict], ch
     output = dg.Output(pd.DataFrame(rows, columns=RESULT_COLUMNS), output_name=asset, metadata=metadata)
     verdict = dg.AssetCheckResult(
         check_name=check,
-        asset_key=asset,
+        asset_key=key,
         passed=not mismatches,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"mismatches": len(mismatches), **({"differences": rows_table(
@@ -90,23 +104,25 @@ def _result(context, writer: PlanApplier, plan: Plan, mismatches: list[dict], ch
 
 
 @dg.multi_asset(
-    outs={"erp_materials": dg.AssetOut(group_name="erp", kinds={"pandas", "parquet"},
+    outs={"erp_materials": dg.AssetOut(key=ERP_MATERIALS, group_name=BOM_FLOW, kinds={"sap", "pandas", "parquet"},
+                                       owners=OWNERS, tags=bom_tags("apply"),
                                        description="Materials written to the ERP for this assembly, with each outcome.")},
-    check_specs=[dg.AssetCheckSpec(VERIFY_MATERIALS, asset="erp_materials",
+    ins=ins(erp_material_plan=ERP_MATERIAL_PLAN, plm_parts=PLM_PARTS),
+    check_specs=[dg.AssetCheckSpec(VERIFY_MATERIALS, asset=ERP_MATERIALS,
                                    description="Reading the ERP back gives exactly what the plan wanted.")],
     partitions_def=assemblies,
     pool="erp_api",
 )
 def erp_materials(context: dg.AssetExecutionContext, erp_material_plan: pd.DataFrame, plm_parts: pd.DataFrame,
-                  erp: ERPResource, sync_state: SyncStateResource):
+                  erp: ERPResource, sync_state: SyncStateResource, mapping_spec: MappingSpecResource):
     run_id = _sync_run(context, sync_state)
     with _failed_run_on_error(sync_state, run_id):
-        yield from _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, run_id)
+        yield from _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, mapping_spec.spec(),
+                                    run_id)
 
 
-def _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, run_id):
+def _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, spec: MappingSpec, run_id):
     started = time.monotonic()
-    spec = load_mapping_spec()
     plan, errors = plan_from_frame(erp_material_plan, spec.version)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         writer = client.plan_writer(sync_state.store(), run_id, BOM_FLOW, spec, _revisions(plm_parts), context.log)
@@ -117,27 +133,31 @@ def _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, run
         actual = {"material": client.read_materials(keys)} if keys else {}
         metrics = client.metrics.snapshot()
     mismatches = _verify(spec, plan, actual, writer.report.failed_keys("material"))
-    yield from _result(context, writer, plan, mismatches, VERIFY_MATERIALS, "erp_materials", started, metrics)
+    yield from _result(context, writer, plan, mismatches, VERIFY_MATERIALS, "erp_materials", ERP_MATERIALS, started,
+                       metrics)
 
 
 @dg.multi_asset(
-    outs={"erp_boms": dg.AssetOut(group_name="erp", kinds={"pandas", "parquet"},
+    outs={"erp_boms": dg.AssetOut(key=ERP_BOMS, group_name=BOM_FLOW, kinds={"sap", "pandas", "parquet"},
+                                  owners=OWNERS, tags=bom_tags("apply"),
                                   description="BOM levels written to the ERP for this assembly, with each outcome.")},
-    check_specs=[dg.AssetCheckSpec(VERIFY_BOMS, asset="erp_boms",
+    ins=ins(erp_bom_plan=ERP_BOM_PLAN, erp_materials=ERP_MATERIALS, plm_parts=PLM_PARTS),
+    check_specs=[dg.AssetCheckSpec(VERIFY_BOMS, asset=ERP_BOMS,
                                    description="Reading the released ERP BOMs back gives exactly what the plan wanted.")],
     partitions_def=assemblies,
     pool="erp_api",
 )
 def erp_boms(context: dg.AssetExecutionContext, erp_bom_plan: pd.DataFrame, erp_materials: pd.DataFrame,
-             plm_parts: pd.DataFrame, erp: ERPResource, sync_state: SyncStateResource):
+             plm_parts: pd.DataFrame, erp: ERPResource, sync_state: SyncStateResource,
+             mapping_spec: MappingSpecResource):
     run_id = _sync_run(context, sync_state)
     with _failed_run_on_error(sync_state, run_id):
-        yield from _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, run_id)
+        yield from _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, mapping_spec.spec(),
+                               run_id)
 
 
-def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, run_id):
+def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, spec: MappingSpec, run_id):
     started = time.monotonic()
-    spec = load_mapping_spec()
     plan, errors = plan_from_frame(erp_bom_plan, spec.version)
     failed_materials = set(erp_materials.loc[erp_materials["status"] == "failed", "key"])
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
@@ -152,7 +172,7 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state
         metrics = client.metrics.snapshot()
     failed = writer.report.failed_keys("bom_item") | writer.report.failed_keys("bom_header")
     mismatches = _verify(spec, plan, actual, failed)
-    output, verdict = _result(context, writer, plan, mismatches, VERIFY_BOMS, "erp_boms", started, metrics)
+    output, verdict = _result(context, writer, plan, mismatches, VERIFY_BOMS, "erp_boms", ERP_BOMS, started, metrics)
     yield output
     yield verdict
     _finish(context, sync_state, run_id, erp_materials, writer, plan)

@@ -13,24 +13,26 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
+from assets.keys import ERP_BOM_PLAN, ERP_MATERIAL_PLAN, OWNERS, PLM_BOM_LINES, PLM_PARTS, bom_tags, ins
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies
-from orchestration.settings import load_mapping_spec
 from resources.erp import ERPResource
 from resources.erp.interface import ERPConnection
+from resources.mapping_spec import MappingSpecResource
 from resources.state import StateStore, SyncStateResource
 from sync.flows import BOM_FLOW
 from sync.frames import frame_to_records, plan_counts, plan_to_frame
 from sync.keys import SEP, bom_header_key, bom_item_key, split_key
 from sync.mapping import MappedBom, map_released_bom
+from sync.plan_view import FIELD_CHANGE_COLUMNS, field_changes, plan_items_of, shown_note
 from sync.planner import build_plan
 from sync.records import BomLine, Part
+from sync.spec import MappingSpec
 
-CHANGE_COLUMNS = ["op", "entity", "key", "changed_fields", "before", "after"]
+CHANGES_SHOWN = 200  # rows of the change table in the UI; the stored table has them all
 
 
-def map_extract(plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame) -> MappedBom:
-    spec = load_mapping_spec()
+def map_extract(spec: MappingSpec, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame) -> MappedBom:
     return map_released_bom(spec, frame_to_records(plm_parts, Part), frame_to_records(plm_bom_lines, BomLine))
 
 
@@ -53,9 +55,10 @@ def read_bom_snapshot(client: ERPConnection, header_keys: list[str]) -> dict[str
 
 
 def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_version: str, started: float,
-                 metrics: dict) -> dg.Output:
+                 metrics: dict, descriptions: dict[str, str]) -> dg.Output:
     counts = plan_counts(frame)
-    changes = frame[~frame["op"].isin(["unchanged"])].to_dict(orient="records")
+    changes = field_changes(plan_items_of(frame), descriptions)
+    shown = min(len(changes), CHANGES_SHOWN)
     context.log.info(f"{context.partition_key}: plan {counts}")
     return dg.Output(
         frame,
@@ -65,18 +68,20 @@ def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_ve
             "correlation_id": context.run.run_id,
             "duration_s": round(time.monotonic() - started, 3),
             **api_metadata("erp", metrics),
-            "changes": rows_table(changes, CHANGE_COLUMNS),
+            "changes": rows_table(changes, FIELD_CHANGE_COLUMNS, limit=CHANGES_SHOWN),
+            "changes_shown": shown_note(shown, len(changes), "changed fields",
+                                        "this asset's stored table (`path`), or `mfg-sync sync bom --dry-run`"),
         },
     )
 
 
 def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
-          erp: ERPResource, sync_state: SyncStateResource, entities: tuple[str, ...],
+          erp: ERPResource, sync_state: SyncStateResource, mapping_spec: MappingSpecResource, entities: tuple[str, ...],
           read_stored: Callable[[StateStore, MappedBom], dict], read_target: Callable[[ERPConnection, MappedBom], dict]):
     """Map the extract, read what we last wrote and what the ERP holds now, and plan these entities."""
     started = time.monotonic()
-    spec = load_mapping_spec()
-    mapped = map_extract(plm_parts, plm_bom_lines)
+    spec = mapping_spec.spec()
+    mapped = map_extract(spec, plm_parts, plm_bom_lines)
     stored = read_stored(sync_state.store(), mapped)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         snapshot = read_target(client, mapped)
@@ -85,7 +90,8 @@ def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_li
     plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=BOM_FLOW,
                       partition=context.partition_key)
     errors = [e for e in mapped.errors if e.entity in entities]
-    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics)
+    descriptions = dict(zip(plm_parts["number"], plm_parts["name"], strict=True))
+    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics, descriptions)
 
 
 def _stored_materials(store: StateStore, mapped: MappedBom) -> dict:
@@ -101,26 +107,29 @@ def _stored_boms(store: StateStore, mapped: MappedBom) -> dict:
 
 
 @dg.asset(
+    key=ERP_MATERIAL_PLAN,
+    ins=ins(plm_parts=PLM_PARTS, plm_bom_lines=PLM_BOM_LINES),
     partitions_def=assemblies,
-    group_name="erp_plan",
+    group_name=BOM_FLOW, kinds={"sap", "pandas", "parquet"}, owners=OWNERS, tags=bom_tags("plan"),
     pool="erp_api",
-    kinds={"pandas", "parquet"},
     description="Materials to create or update in the ERP for this assembly (a dry run: nothing is written).",
 )
 def erp_material_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
-                      erp: ERPResource, sync_state: SyncStateResource) -> dg.Output:
-    return _plan(context, plm_parts, plm_bom_lines, erp, sync_state, ("material",), _stored_materials,
+                      erp: ERPResource, sync_state: SyncStateResource, mapping_spec: MappingSpecResource) -> dg.Output:
+    return _plan(context, plm_parts, plm_bom_lines, erp, sync_state, mapping_spec, ("material",), _stored_materials,
                  lambda client, mapped: {"material": client.read_materials(sorted(mapped.materials))})
 
 
 @dg.asset(
+    key=ERP_BOM_PLAN,
+    ins=ins(plm_parts=PLM_PARTS, plm_bom_lines=PLM_BOM_LINES),
     partitions_def=assemblies,
-    group_name="erp_plan",
+    group_name=BOM_FLOW, kinds={"sap", "pandas", "parquet"}, owners=OWNERS, tags=bom_tags("plan"),
     pool="erp_api",
-    kinds={"pandas", "parquet"},
     description="BOM headers and items to create, update or delete in the ERP, children before parents (dry run).",
 )
 def erp_bom_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
-                 erp: ERPResource, sync_state: SyncStateResource) -> dg.Output:
-    return _plan(context, plm_parts, plm_bom_lines, erp, sync_state, ("bom_header", "bom_item"), _stored_boms,
+                 erp: ERPResource, sync_state: SyncStateResource, mapping_spec: MappingSpecResource) -> dg.Output:
+    return _plan(context, plm_parts, plm_bom_lines, erp, sync_state, mapping_spec, ("bom_header", "bom_item"),
+                 _stored_boms,
                  lambda client, mapped: read_bom_snapshot(client, sorted(mapped.bom_headers)))

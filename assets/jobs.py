@@ -2,12 +2,15 @@
 
 import dagster as dg
 
+from assets.keys import STAGE_TAG
 from assets.partitions import assemblies
 from resources.trigger_settings import retry_delays
+from sync.flows import BOM_FLOW
 
-EXTRACT = dg.AssetSelection.assets("plm_parts", "plm_bom_lines")
-PLANS = dg.AssetSelection.assets("erp_material_plan", "erp_bom_plan")
-APPLY = dg.AssetSelection.assets("erp_materials", "erp_boms")
+BOM_FLOW_ASSETS = dg.AssetSelection.groups(BOM_FLOW)
+EXTRACT = BOM_FLOW_ASSETS & dg.AssetSelection.tag(STAGE_TAG, "extract")
+PLANS = BOM_FLOW_ASSETS & dg.AssetSelection.tag(STAGE_TAG, "plan")
+APPLY = BOM_FLOW_ASSETS & dg.AssetSelection.tag(STAGE_TAG, "apply")
 
 
 def bom_sync_retry_policy(delays: tuple[float, ...] | None = None) -> dg.RetryPolicy | None:
@@ -24,7 +27,7 @@ def bom_sync_retry_policy(delays: tuple[float, ...] | None = None) -> dg.RetryPo
 BOM_SYNC_SELECTION = EXTRACT | PLANS | APPLY
 
 bom_sync = dg.define_asset_job(
-    "bom_sync",
+    BOM_FLOW,
     selection=BOM_SYNC_SELECTION,
     partitions_def=assemblies,
     description="Released PLM BOM of one top-level assembly -> ERP materials and BOMs (deltas only).",
@@ -40,7 +43,7 @@ bom_plan = dg.define_asset_job(
 
 reconciliation = dg.define_asset_job(
     "reconciliation",
-    selection=dg.AssetSelection.assets("bom_reconciliation", "sync_statistics"),
+    selection=dg.AssetSelection.groups("reconciliation", "monitoring"),
     description="PLM vs ERP field by field for all assemblies, and the sync statistics; writes neither system.",
 )
 

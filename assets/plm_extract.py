@@ -7,10 +7,13 @@ import warnings
 import dagster as dg
 import pandas as pd
 
+from assets.keys import OWNERS, PLM_BOM_LINES, PLM_PARTS, bom_tags, ins
 from assets.metadata import api_metadata, problems_table
 from assets.partitions import assemblies
-from orchestration.settings import SyncSettings, load_mapping_spec
+from resources.mapping_spec import MappingSpecResource
 from resources.plm import PLMResource
+from resources.validation_rules import ValidationRulesResource
+from sync.flows import BOM_FLOW
 from sync.frames import frame_to_records, records_to_frame
 from sync.records import BomLine, Part
 from sync.structure import check_bom_structure
@@ -22,14 +25,14 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)  # partitioned che
 @dg.multi_asset(
     outs={
         "plm_parts": dg.AssetOut(
+            key=PLM_PARTS,
             description="Every part in the assembly's released BOM at its effective revision (the assembly first).",
-            group_name="plm",
-            kinds={"pandas", "parquet"},
+            group_name=BOM_FLOW, kinds={"arena", "pandas", "parquet"}, owners=OWNERS, tags=bom_tags("extract"),
         ),
         "plm_bom_lines": dg.AssetOut(
+            key=PLM_BOM_LINES,
             description="Single-level BOM lines of every (sub)assembly in the released BOM, with level and path.",
-            group_name="plm",
-            kinds={"pandas", "parquet"},
+            group_name=BOM_FLOW, kinds={"arena", "pandas", "parquet"}, owners=OWNERS, tags=bom_tags("extract"),
         ),
     },
     partitions_def=assemblies,
@@ -57,18 +60,18 @@ def plm_released_bom(context: dg.AssetExecutionContext, plm: PLMResource):
 
 
 @dg.asset_check(
-    asset="plm_bom_lines",
+    asset=PLM_BOM_LINES,
     name=STRUCTURE_CHECK,
     blocking=True,
     partitions_def=assemblies,
-    additional_ins={"plm_parts": dg.AssetIn("plm_parts")},
+    additional_ins=ins(plm_parts=PLM_PARTS),
     description="No cycles, unique find numbers, quantities > 0, known units and components, depth within bounds "
                 "(blocks the sync).",
 )
-def bom_structure(context: dg.AssetCheckExecutionContext, plm_bom_lines: pd.DataFrame,
-                  plm_parts: pd.DataFrame) -> dg.AssetCheckResult:
+def bom_structure(context: dg.AssetCheckExecutionContext, plm_bom_lines: pd.DataFrame, plm_parts: pd.DataFrame,
+                  mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
     problems = check_bom_structure(frame_to_records(plm_parts, Part), frame_to_records(plm_bom_lines, BomLine),
-                                   load_mapping_spec().units.keys(), SyncSettings.from_env().max_bom_depth)
+                                   mapping_spec.spec().units.keys(), validation_rules.max_bom_depth)
     context.log.info(f"{context.partition_key} BOM structure: {len(problems)} problem(s)")
     return dg.AssetCheckResult(
         passed=not problems,

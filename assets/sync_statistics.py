@@ -12,6 +12,7 @@ from datetime import datetime
 import dagster as dg
 import pandas as pd
 
+from assets.keys import OWNERS, SYNC_STATISTICS
 from assets.metadata import rows_table
 from resources.state import SyncRun, SyncStateResource
 
@@ -78,7 +79,7 @@ def plot_metadata(frame: pd.DataFrame) -> dict[str, float | int]:
     return out
 
 
-@dg.asset(group_name="monitoring", kinds={"pandas", "parquet"},
+@dg.asset(key=SYNC_STATISTICS, group_name="monitoring", kinds={"pandas", "parquet"}, owners=OWNERS,
           description="Per flow and assembly: last successful sync, success rate over the last N runs, records "
                       "processed and errors (from the sync-state store).")
 def sync_statistics(context: dg.AssetExecutionContext, config: SyncStatisticsConfig,

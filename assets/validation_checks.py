@@ -14,12 +14,22 @@ import dagster as dg
 import pandas as pd
 
 from assets.erp_plans import map_extract, read_bom_snapshot
+from assets.keys import (
+    ERP_BOM_PLAN,
+    ERP_BOMS,
+    ERP_MATERIAL_PLAN,
+    ERP_MATERIALS,
+    PLM_BOM_LINES,
+    PLM_PARTS,
+    ins,
+)
+from assets.partitions import assemblies
 from expectations import erp_post_sync, erp_pre_apply, plm_bom_pre_sync
 from expectations.gx_results import to_check_result
 from expectations.settings import ValidationSettings
-from assets.partitions import assemblies
-from orchestration.settings import load_mapping_spec
 from resources.erp import ERPResource
+from resources.mapping_spec import MappingSpecResource
+from resources.validation_rules import ValidationRulesResource
 
 # Partitioned asset checks work in Dagster 1.13 but are flagged "preview"; the warning is noise for users.
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
@@ -33,81 +43,86 @@ def _log(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult, wh
     return result
 
 
-@dg.asset_check(asset="plm_parts", name=PRE_SYNC, blocking=True, partitions_def=assemblies,
+def _settings(rules: ValidationRulesResource) -> ValidationSettings:
+    """The suites' settings: the ERP's limits as they are, the PLM's schemes from the configured rules."""
+    return ValidationSettings(part_number_pattern=rules.part_number_pattern, revision_pattern=rules.revision_pattern,
+                              sample_rows=rules.sample_rows)
+
+
+@dg.asset_check(asset=PLM_PARTS, name=PRE_SYNC, blocking=True, partitions_def=assemblies,
                 description="Part numbers and revisions follow the configured schemes, units are in the spec, "
                             "descriptions present (blocks the sync).")
-def plm_parts_pre_sync(context: dg.AssetCheckExecutionContext, plm_parts: pd.DataFrame) -> dg.AssetCheckResult:
-    settings = ValidationSettings.from_env()
-    validation = plm_bom_pre_sync.validate_parts(plm_parts, load_mapping_spec().units.keys(), settings)
+def plm_parts_pre_sync(context: dg.AssetCheckExecutionContext, plm_parts: pd.DataFrame,
+                       mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource
+                       ) -> dg.AssetCheckResult:
+    settings = _settings(validation_rules)
+    validation = plm_bom_pre_sync.validate_parts(plm_parts, mapping_spec.spec().units.keys(), settings)
     return _log(context, to_check_result([validation], sample=settings.sample_rows), "PLM parts")
 
 
-@dg.asset_check(asset="plm_bom_lines", name=PRE_SYNC, blocking=True, partitions_def=assemblies,
-                additional_ins={"plm_parts": dg.AssetIn("plm_parts")},
+@dg.asset_check(asset=PLM_BOM_LINES, name=PRE_SYNC, blocking=True, partitions_def=assemblies,
+                additional_ins=ins(plm_parts=PLM_PARTS),
                 description="Find numbers unique per parent, quantities > 0, units in the spec, components known "
                             "and well numbered (blocks the sync).")
 def plm_bom_lines_pre_sync(context: dg.AssetCheckExecutionContext, plm_bom_lines: pd.DataFrame,
-                           plm_parts: pd.DataFrame) -> dg.AssetCheckResult:
-    settings = ValidationSettings.from_env()
-    units = load_mapping_spec().units.keys()
+                           plm_parts: pd.DataFrame, mapping_spec: MappingSpecResource,
+                           validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
+    settings = _settings(validation_rules)
+    units = mapping_spec.spec().units.keys()
     validation = plm_bom_pre_sync.validate_bom_lines(plm_bom_lines, plm_parts, units, settings)
     return _log(context, to_check_result([validation], sample=settings.sample_rows), "PLM BOM lines")
 
 
-@dg.asset_check(asset="erp_material_plan", name=PRE_APPLY, blocking=True, partitions_def=assemblies,
+@dg.asset_check(asset=ERP_MATERIAL_PLAN, name=PRE_APPLY, blocking=True, partitions_def=assemblies,
                 description="Materials to write carry SAP's required fields within its lengths (blocks the apply).")
 def erp_material_plan_pre_apply(context: dg.AssetCheckExecutionContext,
-                                erp_material_plan: pd.DataFrame) -> dg.AssetCheckResult:
-    settings = ValidationSettings.from_env()
+                                erp_material_plan: pd.DataFrame,
+                                validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
+    settings = _settings(validation_rules)
     validations = erp_pre_apply.validate_material_plan(erp_material_plan, settings)
     return _log(context, to_check_result(validations, sample=settings.sample_rows), "material plan")
 
 
-@dg.asset_check(asset="erp_bom_plan", name=PRE_APPLY, blocking=True, partitions_def=assemblies,
+@dg.asset_check(asset=ERP_BOM_PLAN, name=PRE_APPLY, blocking=True, partitions_def=assemblies,
                 description="BOM headers and items to write fit SAP's fields, lengths and quantity precision "
                             "(blocks the apply).")
 def erp_bom_plan_pre_apply(context: dg.AssetCheckExecutionContext,
-                           erp_bom_plan: pd.DataFrame) -> dg.AssetCheckResult:
-    settings = ValidationSettings.from_env()
+                           erp_bom_plan: pd.DataFrame,
+                           validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
+    settings = _settings(validation_rules)
     validations = erp_pre_apply.validate_bom_plan(erp_bom_plan, settings)
     return _log(context, to_check_result(validations, sample=settings.sample_rows), "BOM plan")
 
 
-def _erp_units() -> list[str]:
-    return sorted({conversion.to for conversion in load_mapping_spec().units.values()})
-
-
-@dg.asset_check(asset="erp_materials", name=POST_SYNC, partitions_def=assemblies,
-                additional_ins={"plm_parts": dg.AssetIn("plm_parts"), "plm_bom_lines": dg.AssetIn("plm_bom_lines")},
+@dg.asset_check(asset=ERP_MATERIALS, name=POST_SYNC, partitions_def=assemblies,
+                additional_ins=ins(plm_parts=PLM_PARTS, plm_bom_lines=PLM_BOM_LINES),
                 description="Read back from the ERP: every material of the BOM exists, has plant data and a "
                             "mapped unit, and is not flagged for deletion.")
 def erp_materials_post_sync(context: dg.AssetCheckExecutionContext, erp_materials: pd.DataFrame,
                             plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
-                            erp: ERPResource) -> dg.AssetCheckResult:
-    settings = ValidationSettings.from_env()
-    keys = sorted(map_extract(plm_parts, plm_bom_lines).materials)
+                            erp: ERPResource, mapping_spec: MappingSpecResource,
+                            validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
+    settings = _settings(validation_rules)
+    keys = sorted(map_extract(mapping_spec.spec(), plm_parts, plm_bom_lines).materials)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         actual = client.read_materials(keys)
-    validations = erp_post_sync.validate_materials(keys, actual, _erp_units(), settings)
+    validations = erp_post_sync.validate_materials(keys, actual, mapping_spec.erp_units(), settings)
     return _log(context, to_check_result(validations, sample=settings.sample_rows), "ERP materials")
 
 
-@dg.asset_check(asset="erp_boms", name=POST_SYNC, partitions_def=assemblies,
-                additional_ins={"plm_parts": dg.AssetIn("plm_parts"), "plm_bom_lines": dg.AssetIn("plm_bom_lines")},
+@dg.asset_check(asset=ERP_BOMS, name=POST_SYNC, partitions_def=assemblies,
+                additional_ins=ins(plm_parts=PLM_PARTS, plm_bom_lines=PLM_BOM_LINES),
                 description="Read back from the ERP: every BOM released, items unique, positive, in mapped units, "
                             "with existing components.")
 def erp_boms_post_sync(context: dg.AssetCheckExecutionContext, erp_boms: pd.DataFrame, plm_parts: pd.DataFrame,
-                       plm_bom_lines: pd.DataFrame, erp: ERPResource) -> dg.AssetCheckResult:
-    settings = ValidationSettings.from_env()
-    mapped = map_extract(plm_parts, plm_bom_lines)
+                       plm_bom_lines: pd.DataFrame, erp: ERPResource, mapping_spec: MappingSpecResource,
+                       validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
+    settings = _settings(validation_rules)
+    mapped = map_extract(mapping_spec.spec(), plm_parts, plm_bom_lines)
     headers = sorted(mapped.bom_headers)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         snapshot = read_bom_snapshot(client, headers)
         components = {item.get("BillOfMaterialComponent") for item in snapshot["bom_item"].values()}
         materials = client.read_materials(sorted(c for c in components if c))
-    validations = erp_post_sync.validate_boms(headers, snapshot, materials, _erp_units(), settings)
+    validations = erp_post_sync.validate_boms(headers, snapshot, materials, mapping_spec.erp_units(), settings)
     return _log(context, to_check_result(validations, sample=settings.sample_rows), "ERP BOMs")
-
-
-VALIDATION_CHECKS = [plm_parts_pre_sync, plm_bom_lines_pre_sync, erp_material_plan_pre_apply,
-                     erp_bom_plan_pre_apply, erp_materials_post_sync, erp_boms_post_sync]

@@ -8,15 +8,19 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import ASSET_CHECKS, ASSETS
-from orchestration.io_manager import ParquetTableIOManager
+from assets import assets_and_checks
 from assets.jobs import bom_sync
+from assets.keys import ERP_BOMS, ERP_MATERIALS
 from assets.partitions import assemblies
+from orchestration.io_manager import ParquetTableIOManager
 from resources.erp import ERPResource
+from resources.mapping_spec import MappingSpecResource
 from resources.plm import PLMResource
+from resources.settings import mapping_spec_path
 from resources.state import SyncStateResource
+from resources.validation_rules import ValidationRulesResource
 
-APPLY_ASSETS = ("erp_materials", "erp_boms")
+APPLY_ASSETS = (ERP_MATERIALS.to_user_string(), ERP_BOMS.to_user_string())
 COUNT_NAMES = ("created", "updated", "deleted", "unchanged", "failed")
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # a bench prints figures, not events
 
@@ -37,6 +41,8 @@ class RealSyncRunner:
             "plm": PLMResource(url=self.plm_url, rate_limit_requests=self.plm_requests_per_s),
             "erp": ERPResource(url=self.erp_url, rate_limit_requests=self.erp_requests_per_s),
             "sync_state": SyncStateResource(url=f"sqlite:///{self.work_dir / 'state.db'}"),
+            "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
+            "validation_rules": ValidationRulesResource(),
             "io_manager": ParquetTableIOManager(base_dir=str(self.work_dir / "tables")),
         }
 
@@ -45,7 +51,7 @@ class RealSyncRunner:
         self.instance.add_dynamic_partitions(assemblies.name, numbers)
         totals = dict.fromkeys(COUNT_NAMES, 0)
         for number in numbers:
-            result = dg.materialize([*ASSETS, *ASSET_CHECKS], selection=bom_sync.selection, partition_key=number, instance=self.instance,
+            result = dg.materialize(assets_and_checks(), selection=bom_sync.selection, partition_key=number, instance=self.instance,
                                     resources=self.resources(), run_config=QUIET, raise_on_error=False)
             if not result.success:
                 raise RuntimeError(f"the real sync of {number} failed (run {result.run_id})")

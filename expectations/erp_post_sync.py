@@ -90,7 +90,7 @@ def _item_expectations(erp_units: list[str], materials: list[str], s: Validation
 def validate_materials(expected_keys: Iterable[str], actual: Records, erp_units: Iterable[str],
                        settings: ValidationSettings | None = None) -> list[TableValidation]:
     """Materials read back from the ERP (`actual`, by Product) for the expected material keys."""
-    s = settings or ValidationSettings.from_env()
+    s = settings or ValidationSettings()
     frame = material_frame(expected_keys, actual)
     return [validate_table(SUITE, "erp_materials", frame, lambda: _material_expectations(sorted(erp_units), s),
                            KEYS)]
@@ -99,7 +99,7 @@ def validate_materials(expected_keys: Iterable[str], actual: Records, erp_units:
 def validate_boms(expected_headers: Iterable[str], snapshot: Mapping[str, Records], materials: Iterable[str],
                   erp_units: Iterable[str], settings: ValidationSettings | None = None) -> list[TableValidation]:
     """Released BOMs read back (`snapshot` as `assets.erp_plans.read_bom_snapshot` returns it)."""
-    s = settings or ValidationSettings.from_env()
+    s = settings or ValidationSettings()
     known = sorted({m.upper() for m in materials})
     return [
         validate_table(SUITE, "erp_bom_headers", header_frame(expected_headers, snapshot.get("bom_header", {})),

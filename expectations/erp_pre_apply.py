@@ -104,7 +104,7 @@ def ops_expectations() -> list:
 def validate_material_plan(plan: pd.DataFrame, settings: ValidationSettings | None = None
                            ) -> list[TableValidation]:
     """The material plan's writes, and its rows that will not be written."""
-    s = settings or ValidationSettings.from_env()
+    s = settings or ValidationSettings()
     return [validate_table(SUITE, "material_writes", plan_writes(plan, "material"),
                            lambda: material_expectations(s), KEYS),
             validate_table(SUITE, "material_plan", plan_ops(plan), ops_expectations, ("entity", "key"))]
@@ -112,7 +112,7 @@ def validate_material_plan(plan: pd.DataFrame, settings: ValidationSettings | No
 
 def validate_bom_plan(plan: pd.DataFrame, settings: ValidationSettings | None = None) -> list[TableValidation]:
     """The BOM plan's header and item writes, and its rows that will not be written."""
-    s = settings or ValidationSettings.from_env()
+    s = settings or ValidationSettings()
     return [validate_table(SUITE, "bom_header_writes", plan_writes(plan, "bom_header"),
                            lambda: header_expectations(s), KEYS),
             validate_table(SUITE, "bom_item_writes", plan_writes(plan, "bom_item"), lambda: item_expectations(s),

@@ -98,7 +98,7 @@ def _columns(frame: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
 def validate_parts(parts: pd.DataFrame, units: Iterable[str], settings: ValidationSettings | None = None
                    ) -> TableValidation:
     """The parts table (`plm_parts`) against the suite; `units` are the mapping spec's PLM units."""
-    s = settings or ValidationSettings.from_env()
+    s = settings or ValidationSettings()
     frame = _columns(parts, ("number", "name", "revision", "uom", "category", "make_buy", "lifecycle_phase"))
     return validate_table(SUITE, "plm_parts", frame, lambda: _part_expectations(sorted(units), s), PART_KEYS)
 
@@ -106,7 +106,7 @@ def validate_parts(parts: pd.DataFrame, units: Iterable[str], settings: Validati
 def validate_bom_lines(lines: pd.DataFrame, parts: pd.DataFrame, units: Iterable[str],
                        settings: ValidationSettings | None = None) -> TableValidation:
     """The BOM lines table (`plm_bom_lines`) against the suite; components must be among `parts`."""
-    s = settings or ValidationSettings.from_env()
+    s = settings or ValidationSettings()
     frame = _columns(lines, ("parent_number", "find_number", "component_number", "component_revision",
                              "quantity", "uom", "notes", "ref_des"))
     numbers = sorted(str(n) for n in parts["number"].dropna())

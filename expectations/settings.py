@@ -1,8 +1,10 @@
-"""What the suites expect of the data, from the environment: number and revision schemes, the ERP's limits."""
+"""What the suites expect of the data: number and revision schemes, the ERP's limits.
+
+The assets fill the schemes from the `validation_rules` resource; nothing here reads the environment.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 CRITICAL, WARNING = "critical", "warning"
@@ -19,12 +21,3 @@ class ValidationSettings:
     unit_length: int = 3  # SAP MEINS
     quantity_decimals: int = 3  # SAP BOM item quantity scale
     sample_rows: int = 20  # offending rows shown per failed expectation
-
-    @classmethod
-    def from_env(cls) -> ValidationSettings:
-        env = os.environ
-        return cls(
-            part_number_pattern=env.get("MFG_SYNC_PART_NUMBER_PATTERN", cls.part_number_pattern),
-            revision_pattern=env.get("MFG_SYNC_REVISION_PATTERN", cls.revision_pattern),
-            sample_rows=int(env.get("MFG_SYNC_VALIDATION_SAMPLE_ROWS", cls.sample_rows)),
-        )

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.instance_config import ensure_local_instance
+from assets.keys import ERP_BOM_PLAN, ERP_BOMS, ERP_MATERIAL_PLAN, ERP_MATERIALS
 from assets.partitions import assemblies
+from orchestration.instance_config import ensure_local_instance
 from orchestration.settings import REPO_ROOT
 
-APPLY_ASSETS = ("erp_materials", "erp_boms")
-PLAN_ASSETS = ("erp_material_plan", "erp_bom_plan")
+APPLY_ASSETS = (ERP_MATERIALS.to_user_string(), ERP_BOMS.to_user_string())
+PLAN_ASSETS = (ERP_MATERIAL_PLAN.to_user_string(), ERP_BOM_PLAN.to_user_string())
 COUNTS = ("created", "updated", "deleted", "unchanged", "failed")
 # The terminal gets one line per assembly; the full event log is in the run, in the UI.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import click
 
+from assets.keys import BOM_RECONCILIATION
 from orchestration import bom_runs
-
-ASSET = "bom_reconciliation"
+from orchestration.configuration import require_environment
 
 
 @dataclass
@@ -24,18 +24,17 @@ class ReconciliationOutcome:
 
 def run_reconciliation(assemblies: list[str]) -> ReconciliationOutcome:
     """One `reconciliation` job run in this process, recorded in the DAGSTER_HOME instance."""
-    import dagster as dg
 
     from orchestration.definitions import defs  # imports every asset: only when a run is wanted
 
     job = defs.resolve_job_def("reconciliation")
-    run_config = {"ops": {ASSET: {"config": {"assemblies": list(assemblies)}}}}
+    run_config = {"ops": {BOM_RECONCILIATION.to_python_identifier(): {"config": {"assemblies": list(assemblies)}}}}
     result = job.execute_in_process(instance=bom_runs.instance(), run_config=run_config, raise_on_error=False,
                                     tags={"mfg-sync/trigger": "cli"})
     outcome = ReconciliationOutcome(result.success, result.run_id)
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
-        if materialization.asset_key != dg.AssetKey(ASSET):
+        if materialization.asset_key != BOM_RECONCILIATION:
             continue
         metadata = {k: v.value for k, v in materialization.metadata.items()}
         outcome.counts = {k.removeprefix("diff_"): int(v) for k, v in metadata.items() if k.startswith("diff_")}
@@ -53,6 +52,7 @@ def run_reconciliation(assemblies: list[str]) -> ReconciliationOutcome:
               help="A top-level assembly (repeatable); default: every registered assembly.")
 def reconcile(numbers: tuple[str, ...]) -> None:
     """Compare PLM and ERP field by field; print counts by kind and the HTML report; exit 1 on any difference."""
+    require_environment("plm", "erp")
     outcome = run_reconciliation(list(numbers))
     if not outcome.success or not outcome.report_path:
         click.echo(f"reconciliation FAILED (run {outcome.run_id[:8]}): {outcome.error or 'no report produced'}",

@@ -9,6 +9,7 @@ import time
 
 import httpx
 
+from assets.keys import ERP_BOMS, ERP_MATERIALS
 from orchestration import bom_runs
 from orchestration.local_stack import local_stack
 from orchestration.settings import data_dir
@@ -41,7 +42,7 @@ def report(outcomes: list[bom_runs.AssemblyOutcome], stats: dict[str, dict], sec
     def written(asset: str) -> int:
         return sum(sum(o.by_asset.get(asset, {}).get(n, 0) for n in ("created", "updated", "deleted")) for o in outcomes)
 
-    materials, bom_records = written("erp_materials"), written("erp_boms")
+    materials, bom_records = written(ERP_MATERIALS.to_user_string()), written(ERP_BOMS.to_user_string())
     erp_writes = stats["erp"]["writes"]
     lines = ["", "Report"]
     if erp_writes == 0:

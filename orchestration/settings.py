@@ -1,42 +1,19 @@
-"""Settings read from the environment, in one place, with the embedded defaults documented in the README."""
+"""Paths and the mapping spec for the command line, launchers and tests outside a run.
+
+`resources/settings.py` resolves the paths (the one place that reads MFG_SYNC_DATA_DIR); inside a run the
+assets get the spec from the `mapping_spec` resource, parsed once per run.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from pathlib import Path
+from resources.settings import REPO_ROOT, data_dir, mapping_spec_path, reports_dir, sandbox_dir, storage_dir
+from sync.spec import MappingSpec
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def data_dir() -> Path:
-    """Everything mfg-sync keeps locally by default: sandbox state, state store, Parquet tables, reports."""
-    return Path(os.environ.get("MFG_SYNC_DATA_DIR", REPO_ROOT / ".mfg_sync")).resolve()
+__all__ = ["REPO_ROOT", "data_dir", "load_mapping_spec", "mapping_spec_path", "reports_dir", "sandbox_dir",
+           "storage_dir"]
 
 
-def storage_dir() -> Path:
-    """Where each asset's table is persisted as Parquet (one file per asset and partition)."""
-    return Path(os.environ.get("MFG_SYNC_STORAGE_DIR", data_dir() / "tables")).resolve()
-
-
-def mapping_spec_path() -> Path:
-    return Path(os.environ.get("MFG_SYNC_MAPPING_SPEC", REPO_ROOT / "mappings" / "plm_to_erp.yaml")).resolve()
-
-
-@dataclass(frozen=True)
-class SyncSettings:
-    """Knobs of the BOM sync that are not a system's connection settings."""
-
-    max_bom_depth: int = 20  # the structural check fails deeper trees: a sign of bad PLM data
-
-    @classmethod
-    def from_env(cls) -> SyncSettings:
-        return cls(
-            max_bom_depth=int(os.environ.get("MFG_SYNC_MAX_BOM_DEPTH", cls.max_bom_depth)),
-        )
-
-
-def load_mapping_spec():  # -> sync.spec.MappingSpec
+def load_mapping_spec() -> MappingSpec:
     """The mapping spec in force, parsed and validated (a bad spec raises before any write)."""
     from sync.spec_builder import load_spec
 

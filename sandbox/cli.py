@@ -1,4 +1,4 @@
-"""`mfg-sync sandbox ...`: run the local stand-ins for the PLM and ERP, and look inside them."""
+"""`mfg-sync sandbox ...`: run the local stand-ins for the PLM, ERP and EAM, and look inside them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sandbox import launcher
 
 @click.group()
 def sandbox() -> None:
-    """Local, protocol-faithful PLM and ERP systems for demos and tests."""
+    """Local, protocol-faithful PLM, ERP and EAM systems for demos and tests."""
 
 
 @sandbox.command("up")
@@ -29,8 +29,10 @@ def sandbox() -> None:
 @click.option("--host", default=launcher.HOST, show_default=True)
 @click.option("--plm-port", type=int, default=8101, show_default=True)
 @click.option("--erp-port", type=int, default=8102, show_default=True)
+@click.option("--eam-port", type=int, default=8103, show_default=True)
 @click.option("--fresh", is_flag=True, help="Delete the data dir first, so the systems start from their seed.")
-def up(profile: str, seed: int, data_dir: Path | None, host: str, plm_port: int, erp_port: int, fresh: bool) -> None:
+def up(profile: str, seed: int, data_dir: Path | None, host: str, plm_port: int, erp_port: int, eam_port: int,
+       fresh: bool) -> None:
     """Start the sandbox systems on loopback until Ctrl-C. State persists in the data dir."""
     data_dir = data_dir or launcher.default_data_dir()
     if fresh and data_dir.exists():
@@ -41,7 +43,7 @@ def up(profile: str, seed: int, data_dir: Path | None, host: str, plm_port: int,
             click.echo(f"{name.upper():4} {system['base_url']}")
         click.echo(f"connection facts: {data_dir / launcher.FACTS_FILE}   (Ctrl-C stops)")
 
-    launcher.up(data_dir, profile, seed, {"plm": plm_port, "erp": erp_port}, host, on_ready=ready)
+    launcher.up(data_dir, profile, seed, {"plm": plm_port, "erp": erp_port, "eam": eam_port}, host, on_ready=ready)
 
 
 @sandbox.command("status")

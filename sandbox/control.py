@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/_sandbox"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "MERGE", "DELETE"})
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Faults:
     fail_next_status: int = 503
     rate_limit: int | None = None  # max requests per window, then 429
     rate_window_s: float = 60.0
+    drop_after_commit_next: int = 0  # the next N writes run and commit, then the connection drops unanswered
 
     def update(self, changes: dict[str, Any]) -> None:
         names = {f.name: f for f in dataclasses.fields(self)}
@@ -80,6 +82,7 @@ class SandboxControl:
         settings: dict[str, Callable[[Any], None]] | None = None,
         default_faults: Faults | None = None,
         rng_seed: int = 0,
+        not_writes: tuple[str, ...] = (),
     ) -> None:
         self.system = system
         self._error_response = error_response
@@ -90,6 +93,7 @@ class SandboxControl:
         self._default_faults = default_faults or Faults()
         self.faults = dataclasses.replace(self._default_faults)
         self._rng = random.Random(rng_seed)
+        self._not_writes = frozenset(not_writes)  # POST paths that change nothing (token, login endpoints)
         self._lock = threading.Lock()  # sync endpoints run in a thread pool and call count_write
         self._rate = _RateWindow()
         self._calls: Counter[str] = Counter()
@@ -149,6 +153,16 @@ class SandboxControl:
             if f.error_rate and self._rng.random() < f.error_rate:
                 return f.error_status, f"{self.system} failed this request (sandbox error_rate)", {}
         return None
+
+    def _drop_after_commit(self, method: str, path: str) -> bool:
+        """Whether this write's answer is lost after the system committed it (counts one of the N)."""
+        if method not in WRITE_METHODS or path in self._not_writes:
+            return False
+        with self._lock:
+            if self.faults.drop_after_commit_next > 0:
+                self.faults.drop_after_commit_next -= 1
+                return True
+        return False
 
     def _quota_headers(self) -> dict[str, str]:
         f = self.faults
@@ -251,6 +265,9 @@ class ControlledApp:
             control._count_call(route_key, status)
             await response(scope, receive, send)
             return
+        if control._drop_after_commit(scope["method"], scope["path"]):
+            await self._run_then_drop(scope, receive, send, route_key)
+            return
         quota = control._quota_headers()
         status_seen = 500
 
@@ -267,6 +284,24 @@ class ControlledApp:
             await self.app(scope, receive, send_with_headers)
         finally:
             control._count_call(route_key, status_seen)
+
+    async def _run_then_drop(self, scope: Scope, receive: Receive, send: Send, route_key: str) -> None:
+        """The system runs the request to the end (its transaction commits); its answer is thrown away and
+        the connection closes after a status line that promises a body never sent, so the client reads no
+        answer (a TCP reset between commit and reply, as far as the client can tell)."""
+        status_seen = 500
+
+        async def discard(message: Message) -> None:
+            nonlocal status_seen
+            if message["type"] == "http.response.start":
+                status_seen = message["status"]
+
+        try:
+            await self.app(scope, receive, discard)
+        finally:
+            self.control._count_call(route_key, status_seen)
+        # uvicorn closes the connection when an app returns with its response incomplete
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
 
     def _route_template(self, scope: Scope) -> str:
         """The matched route's path template, so stats group `/v1/items/{guid}` rather than each guid."""

@@ -28,6 +28,7 @@ class SystemSpec:
 SYSTEMS: tuple[SystemSpec, ...] = (
     SystemSpec("plm", "sandbox.plm", "PlmSettings", 8101),
     SystemSpec("erp", "sandbox.erp", "ErpSettings", 8102),
+    SystemSpec("eam", "sandbox.eam", "EamSettings", 8103),
 )
 FACTS_FILE = "sandbox.json"
 HOST = "127.0.0.1"

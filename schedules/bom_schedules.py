@@ -119,4 +119,4 @@ def build_weekly_full_sync(settings: ScheduleSettings | None = None) -> dg.Sched
 
 bom_sync_business_hours = build_bom_sync_schedule()
 bom_sync_weekly_full = build_weekly_full_sync()
-BOM_SCHEDULES = [bom_sync_business_hours, bom_sync_weekly_full]
+

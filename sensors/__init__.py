@@ -1,7 +1,13 @@
 """Triggers that decide WHEN and WHICH partitions: they never do sync work themselves."""
 
-from sensors.assembly_discovery import released_assemblies_sensor
-from sensors.plm_changes import plm_change_sensor
-from sensors.run_failures import bom_sync_failure_sensor
+import sys
+import warnings
 
-SENSORS = [released_assemblies_sensor, plm_change_sensor, bom_sync_failure_sensor]
+import dagster as dg
+
+
+def definitions() -> dg.Definitions:
+    """Every sensor defined in this package's modules (jobs they target come from `assets/`)."""
+    with warnings.catch_warnings():  # the loader is "preview" in 1.13; it only walks our modules
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.Definitions(sensors=dg.load_definitions_from_package_module(sys.modules[__name__]).sensors)

@@ -26,6 +26,7 @@ FIELD_KINDS = {
     "BillOfMaterialComponent": "component",
 }
 COLUMNS = ["kind", "entity", "assembly", "key", "field", "plm_value", "erp_value"]
+DESCRIBED_COLUMNS = [*COLUMNS[:4], "component", "description", *COLUMNS[4:]]
 Records = Mapping[str, Mapping[str, Any]]
 
 
@@ -151,3 +152,21 @@ def counts_by_assembly(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
             row = out.setdefault(assembly, dict.fromkeys(KINDS, 0))
             row[kind] += 1
     return dict(sorted(out.items()))
+
+
+def with_components(frame: pd.DataFrame, desired: Mapping[str, Records], snapshot: Mapping[str, Records],
+                    descriptions: Mapping[str, str]) -> pd.DataFrame:
+    """The table with the material each difference is about (a BOM item: its component) and its description,
+    so a person sees "PRT-200345 Bearing housing" rather than only a key."""
+    def component(entity: str, key: str) -> str:
+        if entity == "material":
+            return key
+        if entity == "bom_header":
+            return key.split("|")[0]
+        record = desired.get(entity, {}).get(key) or snapshot.get(entity, {}).get(key) or {}
+        return str(record.get("BillOfMaterialComponent") or "")
+
+    out = frame.copy()
+    out["component"] = [component(e, k) for e, k in zip(out["entity"], out["key"], strict=True)]
+    out["description"] = [descriptions.get(c, descriptions.get(c.upper(), "")) for c in out["component"]]
+    return out.reindex(columns=DESCRIBED_COLUMNS).astype(str)

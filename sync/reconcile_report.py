@@ -9,16 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.settings import data_dir
-
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}.ok{color:#17692b}
 .drift{color:#a4161a}td.num{text-align:right}"""
-
-
-def reports_dir() -> Path:
-    """`$MFG_SYNC_DATA_DIR/reports`: where report files are written."""
-    return data_dir() / "reports"
 
 
 def _table(table_id: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -49,16 +42,17 @@ def reconciliation_html(frame: pd.DataFrame, by_kind: Mapping[str, int], by_asse
         "<h2>Summary by assembly</h2>",
         _table("by-assembly", ["assembly", *kinds, "total"], per_assembly),
         "<h2>Differences</h2>",
-        _table("differences", columns, frame.astype(str).values.tolist()),
+        (_table("differences", columns, frame.astype(str).values.tolist()) if len(frame) else
+         '<p id="no-differences" class="ok">No differences.</p>'),
         "</body></html>",
     ])
 
 
 def write_reconciliation_report(frame: pd.DataFrame, by_kind: Mapping[str, int],
                                 by_assembly: Mapping[str, Mapping[str, int]], scope: Sequence[str],
-                                generated_at: datetime, run_id: str, directory: Path | None = None) -> Path:
+                                generated_at: datetime, run_id: str, directory: Path) -> Path:
     """Write the report as `reconciliation-<UTC time>-<run>.html` (and `reconciliation-latest.html`)."""
-    target = directory or reports_dir()
+    target = directory
     target.mkdir(parents=True, exist_ok=True)
     text = reconciliation_html(frame, by_kind, by_assembly, scope, generated_at, run_id)
     path = target / f"reconciliation-{generated_at.strftime('%Y%m%dT%H%M%SZ')}-{run_id[:8]}.html"

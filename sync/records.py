@@ -181,3 +181,208 @@ class FailedChange:
     error_code: str  # the system's own code, or ours (e.g. "MAPPING_REQUIRED_MISSING")
     message: str
     retryable: bool
+
+
+# --- Maintenance (EAM <-> ERP): reservations of spare parts and the goods movements against them ----------
+
+@dataclass(frozen=True, slots=True)
+class ReservationItem(Record):
+    """One reserved material of a reservation (SAP: A_ReservationDocumentItem)."""
+
+    entity: ClassVar[str] = "reservation_item"
+
+    material: str
+    quantity: Decimal  # required quantity in the material's base unit
+    unit: str = ""  # base unit; filled by the ERP on read
+    plant: str = "1000"
+    storage_location: str = ""
+    requirement_date: datetime | None = None
+    text: str = ""
+    item: str = ""  # the ERP's item number ("0001"); empty until created
+    withdrawn_quantity: Decimal = Decimal(0)
+    finally_issued: bool = False
+    marked_for_deletion: bool = False
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"quantity", "withdrawn_quantity"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation(Record):
+    """Materials reserved for a cost centre (movement type 201) or an order (261)."""
+
+    entity: ClassVar[str] = "reservation"
+
+    movement_type: str  # "201" (cost centre) or "261" (order)
+    items: tuple[ReservationItem, ...]
+    cost_center: str = ""
+    order: str = ""
+    reference: str = ""  # the source's key (e.g. the EAM work order), written to each item's text
+    reservation: str = ""  # the ERP's reservation number; empty until created
+    requirement_date: datetime | None = None
+
+    def to_row(self) -> dict[str, Any]:
+        """Items as a list of rows, so a reservation is one table row with a nested list."""
+        return {**super(Reservation, self).to_row(), "items": [i.to_row() for i in self.items]}
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Reservation:
+        items = tuple(i if isinstance(i, ReservationItem) else ReservationItem.from_row(i)
+                      for i in row.get("items") or ())
+        return dataclasses.replace(super(Reservation, cls).from_row({**row, "items": ()}), items=items)
+
+
+@dataclass(frozen=True, slots=True)
+class GoodsIssue(Record):
+    """One goods movement of one material: an issue (201/261), its reversal (202/262) or a receipt for a
+    production order (101). `reference` is its idempotency key (SAP: MaterialDocumentHeaderText, 25 chars)."""
+
+    entity: ClassVar[str] = "goods_issue"
+
+    reference: str  # e.g. the EAM material transaction id
+    material: str
+    quantity: Decimal  # in the material's base unit, always positive
+    movement_type: str  # "201", "202", "261", "262", "101"
+    plant: str = "1000"
+    storage_location: str = ""
+    unit: str = ""
+    cost_center: str = ""
+    order: str = ""  # maintenance/production order (ManufacturingOrder)
+    reservation: str = ""
+    reservation_item: str = ""
+    final_issue: bool = False
+    posting_date: datetime | None = None
+    document: str = ""  # the ERP's material document number; empty until posted
+    document_year: str = ""
+    cancelled: bool = False  # the document was reversed by Cancel
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"quantity"})
+
+
+# --- EAM side (Maximo shape): work orders, their materials, material movements, balances, assets ---------
+
+@dataclass(frozen=True, slots=True)
+class WorkOrder(Record):
+    """A maintenance work order; unique per (site, number)."""
+
+    entity: ClassVar[str] = "work_order"
+
+    number: str  # Maximo wonum
+    site: str  # Maximo siteid
+    status: str  # WAPPR, APPR, WMATL, INPRG, COMP, CLOSE, CAN
+    description: str = ""
+    asset: str | None = None  # assetnum
+    location: str | None = None
+    priority: int | None = None
+    work_type: str | None = None  # PM, CM, EM, ...
+    gl_account: str | None = None
+    cost_center: str | None = None
+    reported_at: datetime | None = None
+    status_changed_at: datetime | None = None
+    changed_at: datetime | None = None
+    eam_id: int | None = None  # workorderid
+    rowstamp: int | None = None  # the EAM's change sequence of the work order itself (not of its children)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.site, self.number)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkOrderMaterial(Record):
+    """A planned material line of a work order, with its reservation once the work order is approved."""
+
+    entity: ClassVar[str] = "work_order_material"
+
+    work_order: str
+    site: str
+    line_id: int  # Maximo wpitemid: stable identity of the line
+    item: str  # itemnum (the ERP material number for ERP-known items)
+    quantity: Decimal
+    storeroom: str
+    line_type: str = "ITEM"
+    required_at: datetime | None = None
+    reserved_quantity: Decimal | None = None  # None while not reserved
+    actual_quantity: Decimal | None = None
+    reservation_id: int | None = None
+    rowstamp: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.site, self.work_order, self.line_id)
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"quantity", "reserved_quantity", "actual_quantity"})
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialTransaction(Record):
+    """One issue to (negative quantity) or return from (positive) a work order; keyed by the EAM's id."""
+
+    entity: ClassVar[str] = "material_transaction"
+
+    transaction_id: int  # Maximo matusetransid: the idempotency key of the goods issue it becomes
+    work_order: str
+    site: str
+    item: str
+    storeroom: str
+    quantity: Decimal  # signed as Maximo stores it: issue < 0, return > 0
+    issue_type: str  # ISSUE | RETURN
+    bin: str = ""
+    asset: str | None = None
+    transacted_at: datetime | None = None
+    rowstamp: int | None = None
+
+    @property
+    def key(self) -> int:
+        return self.transaction_id
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"quantity"})
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryBalance(Record):
+    """Stock of an item in a storeroom bin."""
+
+    entity: ClassVar[str] = "inventory_balance"
+
+    item: str
+    storeroom: str
+    site: str
+    current_balance: Decimal
+    bin: str = ""
+    rowstamp: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.site, self.storeroom, self.item, self.bin)
+
+    @classmethod
+    def _decimal_fields(cls) -> frozenset[str]:
+        return frozenset({"current_balance"})
+
+
+@dataclass(frozen=True, slots=True)
+class Asset(Record):
+    """An installed asset (pump, conveyor, cabinet); `erp_equipment` links it to the ERP's equipment."""
+
+    entity: ClassVar[str] = "asset"
+
+    number: str  # assetnum
+    site: str
+    description: str = ""
+    location: str | None = None
+    status: str = "OPERATING"
+    serial_number: str | None = None
+    erp_equipment: str | None = None  # Maximo externalrefid
+    rowstamp: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.site, self.number)

@@ -16,13 +16,16 @@ from typing import Any
 import dagster as dg
 import httpx
 
-from assets import ASSET_CHECKS, ASSETS
-from orchestration.io_manager import ParquetTableIOManager
+from assets import assets_and_checks
 from assets.jobs import BOM_SYNC_SELECTION
 from assets.partitions import assemblies
+from orchestration.io_manager import ParquetTableIOManager
 from resources.erp import ERPResource
+from resources.mapping_spec import MappingSpecResource
 from resources.plm import PLMResource
+from resources.settings import mapping_spec_path
 from resources.state import SyncStateResource
+from resources.validation_rules import ValidationRulesResource
 from sandbox.launcher import RunningSandbox, running_sandbox
 
 # Fast, still-real policies: few attempts and short backoffs so failure tests finish quickly.
@@ -66,6 +69,8 @@ class SyncHarness:
             "plm": self.plm(),
             "erp": self.erp(**erp_overrides),
             "sync_state": self.state(),
+            "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
+            "validation_rules": ValidationRulesResource(),
             "io_manager": ParquetTableIOManager(base_dir=str(self.tmp / "tables")),
         }
 
@@ -74,7 +79,7 @@ class SyncHarness:
         """Materialize the `bom_sync` job's assets and checks (or `selection`) for one assembly partition."""
         self.instance.add_dynamic_partitions(assemblies.name, [number])
         return dg.materialize(
-            [*ASSETS, *ASSET_CHECKS],
+            assets_and_checks(),
             selection=selection or BOM_SYNC_SELECTION,
             partition_key=number,
             instance=self.instance,

@@ -1,4 +1,6 @@
-"""The ERP sandbox: SAP S/4HANA's API_PRODUCT_SRV and API_BILL_OF_MATERIAL_SRV;v=0002 (OData v2) on loopback.
+"""The ERP sandbox: SAP S/4HANA's OData v2 services on loopback: products and BOMs (API_PRODUCT_SRV,
+API_BILL_OF_MATERIAL_SRV;v=0002) and maintenance (reservations, material documents, stock, equipment,
+maintenance orders).
 
 `create_app(ErpSettings())` returns the ASGI app; `connection_facts` the block `sandbox.json` carries.
 """
@@ -7,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,36 +18,28 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.control import Faults, SandboxControl
-from sandbox.erp import boms, products
+from sandbox.erp import (  # noqa: F401  (importing a service module registers it)
+    boms,
+    equipment,
+    maintenance_orders,
+    material_documents,
+    products,
+    registry,
+    reservations,
+    stock,
+)
 from sandbox.erp.batch import batch_handler
 from sandbox.erp.errors import RATE_LIMITED, UNAVAILABLE, error_body
 from sandbox.erp.http import ALL_METHODS, ServiceRoute, starlette_routes, unknown_segment
 from sandbox.erp.security import Credentials, Security, decode_basic
 from sandbox.erp.seeding import seed
+from sandbox.erp.settings import ErpSettings
 from sandbox.erp.store import ErpStore
-from sandbox.erp.system import ErpSystem
+from sandbox.erp.system import PLANT_SET, UNIT_SET, ErpSystem
+
+__all__ = ["ErpSettings", "connection_facts", "create_app"]
 
 TOKEN_PATH = "/sap/bc/sec/oauth2/token"
-
-
-@dataclass
-class ErpSettings:
-    db_path: str | None = None  # SQLite file; None = in-memory. A restart on the same file keeps all state.
-    profile: str = "demo"  # "demo" or "large"
-    seed: int = 7  # same profile + seed => identical data
-    client_id: str = "MFG_SYNC_COMM_USER"
-    client_secret: str = "sandbox-erp-secret"
-    username: str = "MFG_SYNC_API"
-    password: str = "sandbox-erp-password"
-    token_lifetime_s: float = 3600.0  # SAP's default access token lifetime is 12 h; an hour keeps refresh paths honest
-    csrf_lifetime_s: float = 1800.0  # SAP ties the token to the session (30 min idle timeout)
-    page_size: int = 100  # server-driven paging: entries per response before __next
-    rate_limit: int | None = 1200  # requests per window, as an API gateway in front of S/4HANA enforces
-    rate_window_s: float = 60.0
-    large_params: dict[str, int] = field(default_factory=dict)  # assemblies/depth/breadth for profile "large"
-
-    def catalog_params(self) -> dict[str, int]:
-        return dict(self.large_params) if self.profile == "large" else {}
 
 
 def _error_response(status: int, message: str) -> Response:
@@ -91,6 +84,8 @@ def create_app(settings: ErpSettings) -> Any:
     security = Security(Credentials(settings.client_id, settings.client_secret, settings.username,
                                     settings.password), settings.token_lifetime_s, settings.csrf_lifetime_s)
     system = ErpSystem(settings, store, security)
+    system.summary_counts = {**registry.summary_counts(), "plants": lambda s: s.count(PLANT_SET),
+                             "units": lambda s: s.count(UNIT_SET)}
     if store.is_empty():
         seed(system, settings.profile, settings.seed)
 
@@ -110,7 +105,7 @@ def create_app(settings: ErpSettings) -> Any:
                   "csrf_lifetime_s": lambda v: setattr(security, "csrf_lifetime_s", float(v)),
                   "page_size": set_page_size},
         default_faults=Faults(rate_limit=settings.rate_limit, rate_window_s=settings.rate_window_s),
-        rng_seed=settings.seed)
+        rng_seed=settings.seed, not_writes=(TOKEN_PATH,))
     system.control = control
 
     @contextlib.asynccontextmanager
@@ -120,8 +115,8 @@ def create_app(settings: ErpSettings) -> Any:
 
     app = Starlette(routes=[
         Route(TOKEN_PATH, _token_endpoint(security), methods=["POST"]),
-        *_service_routes(system, products.SERVICE_PATH, products.ROUTES),
-        *_service_routes(system, boms.SERVICE_PATH, boms.ROUTES),
+        *(route for service in registry.services()
+          for route in _service_routes(system, service.path, list(service.routes))),
         *control.routes(),
     ], lifespan=lifespan)
     wrapped = control.wrap(app)

@@ -33,8 +33,10 @@ from sandbox.erp.filter import literal_value, tokenize
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
 from sandbox.erp.metadata import metadata_document
 from sandbox.erp.query import format_with_expand, parse_options, prefilter_values, read_collection
+from sandbox.erp.registry import register_service
 
 if TYPE_CHECKING:
+    from sandbox.erp.store import ErpStore
     from sandbox.erp.system import ErpSystem
 
 SERVICE_PATH = "/sap/opu/odata/sap/API_BILL_OF_MATERIAL_SRV;v=0002"
@@ -362,6 +364,10 @@ def release_version_bom(system: ErpSystem, call: Call) -> Reply:
     return entity_reply(BOM, header, call, writes=1)
 
 
+def _released_boms(store: ErpStore) -> int:
+    return sum(1 for b in store.all(BOM.set_name) if b.get("BOMVersionStatus") in ("", RELEASED))
+
+
 def metadata(system: ErpSystem, call: Call) -> Reply:
     return Reply(200, text=metadata_document(NS, [BOM, ITEM]), content_type="application/xml")
 
@@ -377,3 +383,6 @@ ROUTES = [
     ServiceRoute("/MaterialBOMItem({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), bom_item),
     ServiceRoute("/ReleaseVersionBOM", ("POST",), release_version_bom),
 ]
+
+register_service(SERVICE_PATH, ROUTES, {
+    "boms": BOM.set_name, "released_boms": _released_boms, "bom_items": ITEM.set_name})

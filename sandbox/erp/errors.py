@@ -1,8 +1,8 @@
 """OData v2 errors in SAP Gateway's shape: `{"error": {"code", "message": {"lang", "value"}, "innererror"}}`.
 
-Codes follow SAP's `<message class>/<number>` style. `/IWBEP/CM_MGW_RT/020` (resource not found) and
-`M3/305` (material does not exist) mirror real SAP messages; the rest are sandbox-assigned and listed in
-sandbox/README.md.
+Codes follow SAP's `<message class>/<number>` style. `/IWBEP/CM_MGW_RT/020` (resource not found),
+`M3/305` (material does not exist) and `M7/021` (stock deficit) mirror real SAP messages; the rest are
+sandbox-assigned and listed in sandbox/README.md.
 """
 
 from __future__ import annotations
@@ -31,6 +31,16 @@ DUPLICATE_ITEM = "29/031"
 BOM_EXISTS = "29/054"
 VERSION_RELEASED = "29/160"
 VERSION_NOT_RELEASABLE = "29/161"
+STOCK_DEFICIT = "M7/021"
+UNKNOWN_STORAGE_LOCATION = "M7/053"
+MOVEMENT_NOT_ALLOWED = "M7/338"
+ACCOUNT_ASSIGNMENT_MISSING = "M7/146"
+UNKNOWN_RESERVATION = "M7/134"
+RESERVATION_CLOSED = "M7/135"
+RESERVATION_NOT_CHANGEABLE = "M7/137"
+ALREADY_CANCELLED = "M7/136"
+UNKNOWN_ORDER = "KO/002"
+UNKNOWN_EQUIPMENT = "IE/001"
 
 
 class ODataError(Exception):

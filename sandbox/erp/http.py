@@ -84,6 +84,15 @@ def render(reply: Reply) -> Response:
     return JSONResponse(reply.body, reply.status, headers=headers)
 
 
+def execute(system: ErpSystem, handler: Handler, call: Call) -> Reply:
+    """Run one handler in one transaction and count its writes once they are committed."""
+    with system.store.transaction():
+        reply = handler(system, call)
+    if reply.writes and system.control is not None:
+        system.control.count_write(reply.writes)
+    return reply
+
+
 def make_endpoint(system: ErpSystem, service_path: str, route: ServiceRoute) -> Callable:
     """An async Starlette endpoint: authenticate, check CSRF, run the handler in one transaction."""
 
@@ -111,7 +120,7 @@ def make_endpoint(system: ErpSystem, service_path: str, route: ServiceRoute) -> 
                 call.method = "GET"  # the body is dropped on the way out; clients HEAD to fetch a CSRF token
             elif method not in route.methods:
                 raise method_not_allowed(call)
-            reply = system.execute(route.handler, call)
+            reply = execute(system, route.handler, call)
         except ODataError as exc:
             reply = error_reply(exc)
         reply.headers.update(extra)

@@ -33,6 +33,7 @@ from sandbox.erp.query import (
     prefilter_values,
     read_collection,
 )
+from sandbox.erp.registry import register_service
 
 if TYPE_CHECKING:
     from sandbox.erp.system import ErpSystem
@@ -306,3 +307,6 @@ ROUTES = [
     ServiceRoute("/A_ProductPlant", ("GET", "POST"), child_collection(PLANT)),
     ServiceRoute("/A_ProductPlant({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), child_entity(PLANT)),
 ]
+
+register_service(SERVICE_PATH, ROUTES, {
+    "products": PRODUCT.set_name, "product_descriptions": DESCRIPTION.set_name, "product_plants": PLANT.set_name})

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 from sandbox.erp.edm import EntityType, format_entity
 from sandbox.erp.errors import bad_request
-from sandbox.erp.filter import Node, compile_filter, parse_filter
+from sandbox.erp.filter import Node, compile_filter, equality_candidates, parse_filter
 
 KNOWN_OPTIONS = {"$filter", "$orderby", "$top", "$skip", "$inlinecount", "$select", "$expand", "$skiptoken",
                  "$format", "sap-client", "sap-language"}
@@ -79,8 +79,6 @@ def parse_options(query: dict[str, str], etype: EntityType) -> QueryOptions:
 
 def prefilter_values(query: dict[str, str], etype: EntityType, prop: str) -> set[str] | None:
     """The values of `prop` a collection request's $filter pins down (see equality_candidates)."""
-    from sandbox.erp.filter import equality_candidates
-
     if not query.get("$filter"):
         return None
     return equality_candidates(parse_filter(query["$filter"], etype), prop)

@@ -14,6 +14,8 @@ from sandbox.erp.errors import UNAUTHORIZED, ODataError
 
 SESSION_COOKIE = "SAP_SESSIONID_S4H_100"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "MERGE", "DELETE"}
+SCOPE = ("API_PRODUCT_SRV_0001 API_BILL_OF_MATERIAL_SRV_0002 API_RESERVATION_DOCUMENT_SRV_0001 "
+         "API_MATERIAL_DOCUMENT_SRV_0001 API_MATERIAL_STOCK_SRV_0001 API_EQUIPMENT_0001 API_MAINTENANCEORDER_0002")
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Security:
         with self._lock:
             self._tokens[token] = time.monotonic() + lifetime
         return {"access_token": token, "token_type": "bearer", "expires_in": max(1, round(lifetime)),
-                "scope": "API_PRODUCT_SRV_0001 API_BILL_OF_MATERIAL_SRV_0002"}
+                "scope": SCOPE}
 
     def authenticate(self, authorization: str) -> str:
         """The caller's name, or a 401 for a missing, wrong or expired credential."""

@@ -1,19 +1,29 @@
-"""What the ERP holds on day one: plant 1000, the units of measure, and a few purchased materials."""
+"""What the ERP holds on day one: plant 1000 with its storage locations, the units of measure, a few
+purchased materials with spare-part stock, and the plant's equipment with one open maintenance order."""
 
 from __future__ import annotations
 
 import functools
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sandbox.catalog import CatalogPart, build_catalog
+from sandbox.erp.equipment import create_equipment
+from sandbox.erp.maintenance_orders import create_order
 from sandbox.erp.products import create_product
+from sandbox.erp.stock import STORAGE_LOCATION_SET, move_stock
 from sandbox.erp.system import PLANT_SET, UNIT_SET
 
 if TYPE_CHECKING:
     from sandbox.erp.system import ErpSystem
 
 PLANTS = {"1000": "Main Plant"}
+STORAGE_LOCATIONS = {("1000", "0001"): "Spare parts store", ("1000", "0002"): "Production store"}
+# (name, technical object type, manufacturer, serial number) of the plant's equipment, numbered 10000001...
+EQUIPMENT = (("Centrifugal pump P-101", "PUMP", "KSB", "KSB-7731-01"),
+             ("Conveyor drive CV-201", "DRIVE", "SEW-Eurodrive", "SEW-4410-22"),
+             ("Control cabinet CC-301", "CABINET", "Rittal", "RIT-9902-03"))
 # SAP's commercial unit codes (T006): piece, lengths, masses, volumes, areas
 UNITS = {"EA": "each", "PC": "piece", "M": "meter", "MM": "millimeter", "CM": "centimeter", "KM": "kilometer",
          "KG": "kilogram", "G": "gram", "TO": "ton", "L": "liter", "ML": "milliliter", "M2": "square meter",
@@ -59,3 +69,22 @@ def seed(system: ErpSystem, profile: str, seed_value: int) -> None:
                 "to_Description": [{"Language": "EN", "ProductDescription": part.name[:40]}],
                 "to_Plant": [{"Plant": "1000", "ProcurementType": "F", "MRPType": "PD"}],
             }, SEED_USER)
+        _seed_maintenance(system, preloaded_parts(profile, seed_value, params))
+
+
+def _seed_maintenance(system: ErpSystem, parts: tuple[CatalogPart, ...]) -> None:
+    """Spare-part stock in both storage locations, the equipment, and a corrective order on the pump."""
+    for (plant, location), name in STORAGE_LOCATIONS.items():
+        system.store.put(STORAGE_LOCATION_SET, f"{plant}\x1f{location}",
+                         {"Plant": plant, "StorageLocation": location, "StorageLocationName": name})
+    for index, part in enumerate(parts):
+        unit = SEED_UNIT[part.uom]
+        move_stock(system, part.number, "1000", "0001", Decimal(100 + 10 * index), unit)
+        if index % 2 == 0:
+            move_stock(system, part.number, "1000", "0002", Decimal(20), unit)
+    for name, object_type, manufacturer, serial in EQUIPMENT:
+        create_equipment(system, {"EquipmentName": name, "TechnicalObjectType": object_type,
+                                  "AssetManufacturerName": manufacturer, "ManufacturerSerialNumber": serial,
+                                  "MaintenancePlant": "1000", "MaintenancePlanningPlant": "1000"}, SEED_USER)
+    create_order(system, {"MaintenanceOrderType": "PM01", "MaintenanceOrderDesc": "Replace pump seal P-101",
+                          "Equipment": "10000001"}, SEED_USER)

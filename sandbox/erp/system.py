@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sandbox.erp.edm import now_us
 from sandbox.erp.security import Security
+from sandbox.erp.settings import ErpSettings
 from sandbox.erp.store import ErpStore
 
 if TYPE_CHECKING:
     from sandbox.control import SandboxControl
-    from sandbox.erp import ErpSettings
-    from sandbox.erp.http import Call, Handler, Reply
 
 UNIT_SET = "_Unit"
 PLANT_SET = "_Plant"
 
 
 class ErpSystem:
-    """What the handlers share. `execute` runs one handler in one transaction and counts its writes."""
+    """What the handlers share; `summary_counts` (set by the app from the registry) feeds `summary()`."""
 
     def __init__(self, settings: ErpSettings, store: ErpStore, security: Security) -> None:
         self.settings = settings
@@ -27,15 +27,9 @@ class ErpSystem:
         self.security = security
         self.page_size = settings.page_size
         self.control: SandboxControl | None = None
+        self.summary_counts: dict[str, Callable[[ErpStore], int]] = {}
         self._last_us = 0
         self._clock_lock = threading.Lock()
-
-    def execute(self, handler: Handler, call: Call) -> Reply:
-        with self.store.transaction():
-            reply = handler(self, call)
-        if reply.writes and self.control is not None:
-            self.control.count_write(reply.writes)
-        return reply
 
     def now(self) -> int:
         """Strictly increasing microseconds, so every change gets a new LastChangeDateTime and etag."""
@@ -50,17 +44,4 @@ class ErpSystem:
         return self.store.get(PLANT_SET, plant) is not None
 
     def summary(self) -> dict[str, Any]:
-        from sandbox.erp.boms import BOM, ITEM
-        from sandbox.erp.products import DESCRIPTION, PLANT, PRODUCT
-
-        boms = self.store.all(BOM.set_name)
-        return {
-            "products": self.store.count(PRODUCT.set_name),
-            "product_descriptions": self.store.count(DESCRIPTION.set_name),
-            "product_plants": self.store.count(PLANT.set_name),
-            "boms": len(boms),
-            "released_boms": sum(1 for b in boms if b.get("BOMVersionStatus") in ("", "20")),
-            "bom_items": self.store.count(ITEM.set_name),
-            "plants": self.store.count(PLANT_SET),
-            "units": self.store.count(UNIT_SET),
-        }
+        return {name: count(self.store) for name, count in self.summary_counts.items()}

@@ -16,7 +16,7 @@ from sync.mapping import map_released_bom
 from tests.sync_harness import SyncHarness, sync_harness
 
 DEMO_ASSEMBLIES = ("ASM-10001", "ASM-10002", "ASM-10004")
-EXTRACT_AND_PLANS = ["plm_parts", "plm_bom_lines", "erp_material_plan", "erp_bom_plan"]
+EXTRACT_AND_PLANS = ["plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan"]
 
 
 def mapped_plm(h: SyncHarness, numbers) -> dict[str, dict[str, dict]]:
@@ -91,7 +91,7 @@ def test_a_dry_run_plans_without_writing_to_the_erp(tmp_path):
     with sync_harness(tmp_path) as h:
         result = h.sync("ASM-10004", selection=EXTRACT_AND_PLANS)
         assert result.success
-        plan = result.asset_materializations_for_node("erp_bom_plan")[0].metadata
+        plan = result.asset_materializations_for_node("erp__bom_plan")[0].metadata
         assert plan["to_create"].value > 0
         assert h.stats("erp")["writes"] == 0
 
@@ -163,10 +163,10 @@ def test_applying_a_plan_again_records_what_the_erp_already_holds_instead_of_wri
     with sync_harness(tmp_path) as h:
         plans = h.sync("ASM-10004", selection=EXTRACT_AND_PLANS)
         assert plans.success
-        assert h.sync("ASM-10004", selection=["erp_materials", "erp_boms"]).success
+        assert h.sync("ASM-10004", selection=["erp/materials", "erp/boms"]).success
         writes = h.stats("erp")["writes"]
 
-        again = h.sync("ASM-10004", selection=["erp_materials", "erp_boms"])  # the same, now stale, plans
+        again = h.sync("ASM-10004", selection=["erp/materials", "erp/boms"])  # the same, now stale, plans
 
         assert again.success
         assert h.stats("erp")["writes"] == writes

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import create_engine, text
 
-from assets import ASSET_CHECKS, ASSETS
+from assets import assets_and_checks
 from assets.jobs import BOM_SYNC_SELECTION
 from assets.partitions import assemblies
 from orchestration.settings import load_mapping_spec
@@ -27,7 +27,7 @@ from tests.sync_harness import SyncHarness, sync_harness
 pytestmark = pytest.mark.postgres
 
 ASSEMBLY = "ASM-10004"  # the control cabinet: a small BOM, a few seconds to sync
-SYNC_ASSETS = {"plm_parts", "plm_bom_lines", "erp_material_plan", "erp_bom_plan", "erp_materials", "erp_boms"}
+SYNC_ASSETS = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
 
 
 @dataclass
@@ -61,7 +61,7 @@ def synced(pg_deployment: PostgresDeployment, tmp_path_factory) -> Iterator[Sync
         instance.add_dynamic_partitions(assemblies.name, [ASSEMBLY])
         resources = {**h.resources(), "sync_state": SyncStateResource(url=pg_deployment.state_url,
                                                                       db_schema=pg_deployment.state_schema)}
-        result = dg.materialize([*ASSETS, *ASSET_CHECKS], selection=BOM_SYNC_SELECTION, partition_key=ASSEMBLY, instance=instance,
+        result = dg.materialize(assets_and_checks(), selection=BOM_SYNC_SELECTION, partition_key=ASSEMBLY, instance=instance,
                                 resources=resources, raise_on_error=False)
         yield SyncedOnPostgres(pg_deployment, h, result)
 
@@ -121,7 +121,7 @@ def test_a_second_instance_over_the_same_database_sees_the_run_and_its_materiali
     try:
         run = other.get_run_by_id(synced.result.run_id)
         assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
-        latest = other.get_latest_materialization_event(dg.AssetKey("erp_boms"))
+        latest = other.get_latest_materialization_event(dg.AssetKey.from_user_string("erp/boms"))
         assert latest is not None and latest.run_id == synced.result.run_id
     finally:
         other.dispose()

@@ -1,19 +1,108 @@
-"""The one Definitions object loads with every job, asset and resource wired."""
+"""The code location as a snapshot: every asset key, check, job selection, sensor and cron string.
+
+A change to any of them shows here as a diff a reviewer reads; update the snapshot with the change.
+"""
+
+import ast
+from pathlib import Path
 
 import dagster as dg
 
 from orchestration.definitions import defs
 
+ROOT = Path(__file__).resolve().parents[2]
+GRAPH = defs.resolve_asset_graph()
 
-def test_definitions_hold_the_bom_sync_job_and_its_dry_run():
-    assert defs.resolve_job_def("bom_sync").partitions_def.name == "assemblies"
-    assert defs.resolve_job_def("bom_plan") is not None
+ASSETS = {  # key -> (group, partitions, kinds)
+    "plm/parts": ("bom_sync", "assemblies", {"arena", "pandas", "parquet"}),
+    "plm/bom_lines": ("bom_sync", "assemblies", {"arena", "pandas", "parquet"}),
+    "erp/material_plan": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
+    "erp/bom_plan": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
+    "erp/materials": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
+    "erp/boms": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
+    "reconciliation/bom": ("reconciliation", None, {"arena", "sap", "html"}),
+    "monitoring/sync_statistics": ("monitoring", None, {"pandas", "parquet"}),
+}
+CHECKS = {
+    ("plm/parts", "plm_bom_pre_sync"), ("plm/bom_lines", "plm_bom_pre_sync"), ("plm/bom_lines", "bom_structure"),
+    ("erp/material_plan", "erp_pre_apply"), ("erp/bom_plan", "erp_pre_apply"),
+    ("erp/materials", "erp_post_sync"), ("erp/materials", "materials_match_plan"),
+    ("erp/boms", "erp_post_sync"), ("erp/boms", "boms_match_plan"),
+    ("reconciliation/bom", "systems_agree"),
+}
+BOM_SYNC = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
+JOBS = {
+    "bom_sync": BOM_SYNC,
+    "bom_plan": {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan"},
+    "reconciliation": {"reconciliation/bom", "monitoring/sync_statistics"},
+}
+SCHEDULES = {  # name -> (cron, job)
+    "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
+    "bom_sync_weekly_full": ("0 22 * * 0", "bom_sync"),
+    "reconciliation_daily": ("30 5 * * *", "reconciliation"),
+}
+SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor"}
 
 
-def test_every_bom_sync_asset_is_partitioned_by_assembly():
-    graph = defs.resolve_asset_graph()
-    names = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    bom_assets = {"plm_parts", "plm_bom_lines", "erp_material_plan", "erp_bom_plan", "erp_materials", "erp_boms"}
-    assert bom_assets <= names
-    for name in bom_assets:
-        assert graph.get(dg.AssetKey(name)).partitions_def.name == "assemblies"
+def test_asset_keys_groups_partitions_and_kinds():
+    found = {}
+    for key in GRAPH.get_all_asset_keys():
+        node = GRAPH.get(key)
+        found[key.to_user_string()] = (node.group_name, node.partitions_def.name if node.partitions_def else None,
+                                       set(node.kinds))
+    assert found == ASSETS
+
+
+def test_asset_checks():
+    found = {(k.asset_key.to_user_string(), k.name) for k in GRAPH.asset_check_keys}
+    assert found == CHECKS
+
+
+def test_job_selections():
+    found = {job.name: {k.to_user_string() for k in defs.resolve_job_def(job.name).asset_layer.selected_asset_keys}
+             for job in defs.jobs}
+    assert found == JOBS
+
+
+def test_schedules_and_their_cron_strings():
+    found = {s.name: (s.cron_schedule, s.job_name) for s in defs.schedules}
+    assert found == SCHEDULES
+
+
+def test_sensors():
+    assert {s.name for s in defs.sensors} == SENSORS
+
+
+def test_bom_sync_assets_name_their_flow_stage_and_owner():
+    for key in BOM_SYNC:
+        node = GRAPH.get(dg.AssetKey.from_user_string(key))
+        assert node.tags["mfg-sync/flow"] == "bom_sync"
+        assert node.tags["mfg-sync/stage"] in ("extract", "plan", "apply")
+        assert node.owners
+
+
+def _defined_in_modules() -> dict[str, set[str]]:
+    """Names of the assets, checks, jobs, sensors and schedules the rooms' modules define (by decorator/call)."""
+    kinds = {"asset": "assets", "multi_asset": "assets", "asset_check": "checks", "define_asset_job": "jobs",
+             "sensor": "sensors", "run_failure_sensor": "sensors", "schedule": "schedules"}
+    found: dict[str, set[str]] = {k: set() for k in set(kinds.values())}
+    for room in ("assets", "sensors", "schedules"):
+        for path in (ROOT / room).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.FunctionDef):
+                    for deco in node.decorator_list:
+                        target = deco.func if isinstance(deco, ast.Call) else deco
+                        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+                        if name in kinds:
+                            found[kinds[name]].add(node.name)
+    return found
+
+
+def test_every_decorated_definition_in_the_rooms_is_registered():
+    import assets as assets_room
+
+    defined = _defined_in_modules()
+    registered = assets_room.definitions()
+    assert len(defined["assets"]) == len(list(registered.assets))
+    assert len(defined["checks"]) == len(list(registered.asset_checks))
+    assert defined["sensors"] <= {s.name for s in defs.sensors}

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from assets import ASSET_CHECKS, ASSETS
+import assets
 from assets.jobs import bom_sync
 from assets.partitions import assemblies
 from orchestration.triggers_config import SANDBOX_PLM_WEBHOOK_SECRET
@@ -96,7 +96,8 @@ def run_bom_sync_job(resources: dict[str, Any], instance: dg.DagsterInstance, as
     """Execute the real `bom_sync` job (same name and selection) for one partition, retries as given."""
     job = dg.define_asset_job(bom_sync.name, selection=bom_sync.selection, partitions_def=assemblies,
                               op_retry_policy=retry_policy)
-    defs = dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=[job], resources=resources)
+    found = assets.definitions()
+    defs = dg.Definitions(assets=found.assets, asset_checks=found.asset_checks, jobs=[job], resources=resources)
     instance.add_dynamic_partitions(assemblies.name, [assembly])
     return defs.resolve_job_def(bom_sync.name).execute_in_process(
         partition_key=assembly, instance=instance, raise_on_error=False, tags=tags)

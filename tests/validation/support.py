@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.keys import BOM_RECONCILIATION
 from assets.reconciliation import bom_reconciliation
 from assets.sync_statistics import sync_statistics
 from resources.erp.sap.batch import Operation
@@ -57,7 +58,7 @@ def drift_erp_bom(h: SyncHarness, material: str, quantity_item: str, new_quantit
 
 
 def reconcile(h: SyncHarness, *assemblies: str) -> dg.ExecuteInProcessResult:
-    config = {"ops": {"bom_reconciliation": {"config": {"assemblies": list(assemblies)}}}}
+    config = {"ops": {BOM_RECONCILIATION.to_python_identifier(): {"config": {"assemblies": list(assemblies)}}}}
     return dg.materialize([bom_reconciliation], instance=h.instance, resources=h.resources(), run_config=config)
 
 

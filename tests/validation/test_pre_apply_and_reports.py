@@ -34,17 +34,17 @@ def test_description_longer_than_the_erp_allows_fails_pre_apply_and_nothing_is_w
     before = harness.stats("erp")["writes"]
     result = harness.sync(ASSEMBLY)
     assert harness.stats("erp")["writes"] == before
-    verdict = check(result, "erp_material_plan", "erp_pre_apply")
+    verdict = check(result, "erp/material_plan", "erp_pre_apply")
     assert not verdict.passed and verdict.severity.value == "ERROR"
     long_names = [r for r in table_rows(verdict, "offending_rows") if r["column"] == "ProductDescription"]
     assert long_names and all(len(r["value"]) > 40 and r["row_key"].startswith("key=") for r in long_names)
-    assert "erp_materials" not in {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "erp/materials" not in {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
 
 
 def test_sync_statistics_per_flow_and_assembly(harness):
     assert harness.sync(ASSEMBLY).success
     result = sync_statistics_run(harness)
-    frame = result.output_for_node("sync_statistics")
+    frame = result.output_for_node("monitoring__sync_statistics")
     row = frame[(frame["flow"] == "bom_sync") & (frame["partition"] == ASSEMBLY)].iloc[0]
     assert row["runs"] == 1 and row["success_rate"] == 1.0 and row["errors"] == 0
     assert row["records_processed"] > 0 and row["last_success_at"]

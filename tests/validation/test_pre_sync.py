@@ -14,7 +14,7 @@ from tests.sync_harness import sync_harness
 from tests.validation.support import check, effective_lines, plm_row_changed, table_rows
 
 ASSEMBLY = "ASM-10004"
-WRITES_AFTER = ("erp_material_plan", "erp_bom_plan", "erp_materials", "erp_boms")
+WRITES_AFTER = ("erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms")
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +36,10 @@ def suite_on_stored_extract(h) -> Verdicts:
     """The suite run by the checks' own code on the extract tables the failed run stored."""
     units = load_mapping_spec().units.keys()
     tables = h.tmp / "tables"
-    parts = pd.read_parquet(tables / "plm_parts" / f"{ASSEMBLY}.parquet")
-    lines = pd.read_parquet(tables / "plm_bom_lines" / f"{ASSEMBLY}.parquet")
-    return Verdicts({"plm_parts": to_check_result([plm_bom_pre_sync.validate_parts(parts, units)]),
-                     "plm_bom_lines": to_check_result([plm_bom_pre_sync.validate_bom_lines(lines, parts, units)])})
+    parts = pd.read_parquet(tables / "plm/parts" / f"{ASSEMBLY}.parquet")
+    lines = pd.read_parquet(tables / "plm/bom_lines" / f"{ASSEMBLY}.parquet")
+    return Verdicts({"plm/parts": to_check_result([plm_bom_pre_sync.validate_parts(parts, units)]),
+                     "plm/bom_lines": to_check_result([plm_bom_pre_sync.validate_bom_lines(lines, parts, units)])})
 
 
 def attempt(h):
@@ -73,7 +73,7 @@ def test_negative_quantity_fails_pre_sync_and_nothing_is_written(plm):
     line = effective_lines(plm, ASSEMBLY)[0]
     with plm_row_changed(plm, "bom_lines", "quantity", "-2", "guid", line["guid"]):
         result, writes, verdicts = attempt(plm)
-    verdict = check(verdicts, "plm_bom_lines", "plm_bom_pre_sync")
+    verdict = check(verdicts, "plm/bom_lines", "plm_bom_pre_sync")
     assert not verdict.passed and verdict.severity.value == "ERROR"
     failed = [r for r in table_rows(verdict, "failed_expectations") if r["column"] == "quantity"]
     assert failed and failed[0]["severity"] == "critical" and failed[0]["unexpected_count"] == "1"
@@ -86,7 +86,7 @@ def test_unknown_unit_fails_pre_sync_and_nothing_is_written(plm):
     line = effective_lines(plm, ASSEMBLY)[0]
     with plm_row_changed(plm, "items", "uom", "furlong", "id", line["component_id"]):
         result, writes, verdicts = attempt(plm)
-    parts = check(verdicts, "plm_parts", "plm_bom_pre_sync")
+    parts = check(verdicts, "plm/parts", "plm_bom_pre_sync")
     assert not parts.passed
     assert f"number={line['component']}" in offending(parts)
     assert any(r["column"] == "uom" and r["value"] == "furlong" for r in table_rows(parts, "offending_rows"))
@@ -98,7 +98,7 @@ def test_duplicated_find_number_fails_pre_sync_and_nothing_is_written(plm):
     first, second = effective_lines(plm, ASSEMBLY)[:2]
     with plm_row_changed(plm, "bom_lines", "line_number", first["line_number"], "guid", second["guid"]):
         result, writes, verdicts = attempt(plm)
-    verdict = check(verdicts, "plm_bom_lines", "plm_bom_pre_sync")
+    verdict = check(verdicts, "plm/bom_lines", "plm_bom_pre_sync")
     assert not verdict.passed
     duplicates = [r["row_key"] for r in table_rows(verdict, "offending_rows") if r["column"] == "parent_number,find_number"]
     prefix = f"parent_number={ASSEMBLY} / find_number={first['line_number']} / component_number="
@@ -110,7 +110,7 @@ def test_malformed_part_number_fails_pre_sync_and_nothing_is_written(plm):
     line = effective_lines(plm, ASSEMBLY)[0]
     with plm_row_changed(plm, "items", "number", "prt 12/x", "id", line["component_id"]):
         result, writes, verdicts = attempt(plm)
-    parts = check(verdicts, "plm_parts", "plm_bom_pre_sync")
+    parts = check(verdicts, "plm/parts", "plm_bom_pre_sync")
     assert not parts.passed
     assert "number=prt 12/x" in offending(parts)
     assert "part numbers follow the configured pattern" in parts.metadata["summary"].value

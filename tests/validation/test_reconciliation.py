@@ -47,25 +47,25 @@ def restored(world, drifted):
 
 
 def output(result) -> pd.DataFrame:
-    return result.output_for_node("bom_reconciliation")
+    return result.output_for_node("reconciliation__bom")
 
 
 def materialization(result):
     [event] = [e for e in result.get_asset_materialization_events()
-               if e.asset_key.to_user_string() == "bom_reconciliation"]
+               if e.asset_key.to_user_string() == "reconciliation/bom"]
     return event.event_specific_data.materialization.metadata
 
 
 def test_sync_runs_every_validation_suite_and_they_pass(world):
     verdicts = {(e.asset_key.to_user_string(), e.check_name): e for e in world["first_sync"].get_asset_check_evaluations()}
-    for asset, suite in [("plm_parts", "plm_bom_pre_sync"), ("plm_bom_lines", "plm_bom_pre_sync"),
-                         ("erp_material_plan", "erp_pre_apply"), ("erp_bom_plan", "erp_pre_apply"),
-                         ("erp_materials", "erp_post_sync"), ("erp_boms", "erp_post_sync")]:
+    for asset, suite in [("plm/parts", "plm_bom_pre_sync"), ("plm/bom_lines", "plm_bom_pre_sync"),
+                         ("erp/material_plan", "erp_pre_apply"), ("erp/bom_plan", "erp_pre_apply"),
+                         ("erp/materials", "erp_post_sync"), ("erp/boms", "erp_post_sync")]:
         assert verdicts[(asset, suite)].passed, (asset, suite)
 
 
 def test_warnings_pass_with_warn_severity_and_name_the_row(world):
-    parts = check(world["first_sync"], "plm_parts", "plm_bom_pre_sync")
+    parts = check(world["first_sync"], "plm/parts", "plm_bom_pre_sync")
     assert parts.passed and parts.severity.value == "WARN"
     assert parts.metadata["warnings"].value >= 1
     rows = table_rows(parts, "offending_rows")
@@ -75,7 +75,7 @@ def test_warnings_pass_with_warn_severity_and_name_the_row(world):
 def test_after_a_clean_sync_reconciliation_finds_no_difference(clean):
     assert output(clean).empty
     assert materialization(clean)["differences"].value == 0
-    verdict = check(clean, "bom_reconciliation", "systems_agree")
+    verdict = check(clean, "reconciliation/bom", "systems_agree")
     assert verdict.passed
 
 
@@ -84,7 +84,8 @@ def test_clean_report_parses_with_zero_counts(clean):
     summary = report.tables["summary"]
     assert summary[0] == ["kind", "differences"]
     assert all(row[1] == "0" for row in summary[1:]) and len(summary) > 1
-    assert len(report.tables["differences"]) == 1  # the header row only
+    assert "differences" not in report.tables  # no empty table when the systems agree: it says so
+    assert report.texts["no-differences"] == "No differences."
     assert "agree" in report.texts["verdict"]
 
 
@@ -105,7 +106,7 @@ def test_erp_drift_shows_in_the_metadata_and_fails_the_check(drifted):
     assert metadata["diff_quantity"].value == 1 and metadata["diff_missing_in_erp"].value == 1
     assert metadata["diff_extra_in_erp"].value == 0
     assert drifted["deleted"]["BillOfMaterialItemNumber"] in metadata["summary"].value
-    verdict = check(drifted["result"], "bom_reconciliation", "systems_agree")
+    verdict = check(drifted["result"], "reconciliation/bom", "systems_agree")
     assert not verdict.passed and verdict.severity.value == "ERROR"
 
 
@@ -126,4 +127,18 @@ def test_erp_drift_shows_in_the_html_report(drifted):
 def test_next_bom_sync_restores_the_erp_and_reconciliation_is_clean(restored):
     assert restored["resync"].success
     assert output(restored["result"]).empty
-    assert check(restored["result"], "bom_reconciliation", "systems_agree").passed
+    assert check(restored["result"], "reconciliation/bom", "systems_agree").passed
+
+
+def test_the_difference_table_names_the_component_and_its_description(drifted):
+    frame = output(drifted["result"])
+    edited = frame[frame["field"] == "BillOfMaterialItemQuantity"].iloc[0]
+    assert edited["component"] == drifted["edited"]["BillOfMaterialComponent"]
+    assert edited["description"]  # the PLM's name of that component
+
+
+def test_the_markdown_summary_escapes_keys_with_pipes(drifted):
+    summary = materialization(drifted["result"])["summary"].value
+    row = next(line for line in summary.splitlines() if HEADER.replace("|", "\\|") in line)
+    cells = [c.strip() for c in row.strip("|").split(" | ")]
+    assert len(cells) == 9  # kind, entity, assembly, key, component, description, field, plm, erp: no key split

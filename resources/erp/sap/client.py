@@ -1,9 +1,11 @@
 """`ERPClient`: the SAP S/4HANA (OData v2) ERP as seen by the assets (`ERPResource` builds it).
 
 Services: API_PRODUCT_SRV (A_Product + to_Description + to_Plant) and API_BILL_OF_MATERIAL_SRV;v=0002
-(MaterialBOM, MaterialBOMItem, ReleaseVersionBOM). Auth: OAuth 2.0 client credentials (default) or Basic;
-CSRF tokens for writes (resources/erp/sap/http.py); typed errors carry SAP's message code. Payloads are the
-flat dicts of resources/erp/sap/payloads.py (read extras under "_" keys are documented there).
+(MaterialBOM, MaterialBOMItem, ReleaseVersionBOM); the maintenance services (reservations, goods movements,
+stock, equipment, maintenance orders) are `ERPClient.maintenance` (resources/erp/sap/maintenance.py).
+Auth: OAuth 2.0 client credentials (default) or Basic; CSRF tokens for writes (resources/erp/sap/http.py);
+typed errors carry SAP's message code. Payloads are the flat dicts of resources/erp/sap/payloads.py (read
+extras under "_" keys are documented there).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from resources.erp.sap.batch import (
 )
 from resources.erp.sap.boms import ERPBom, bom_from_entity, current_version, next_version, version_number
 from resources.erp.sap.http import SapCsrf, odata_get, send_write
+from resources.erp.sap.maintenance import MaintenanceServices
 from resources.erp.sap.odata import chunks, key_predicate, odata_filter
 from resources.erp.sap.payloads import (
     BOM_HEADER_FIELDS,
@@ -59,6 +62,7 @@ class ERPClient:
         self.batch_size = batch_size
         self.read_chunk_size = read_chunk_size
         self._log = logger or log
+        self.maintenance = MaintenanceServices(api, self.batch, plant=plant, read_chunk_size=read_chunk_size)
 
     @property
     def metrics(self):

@@ -1,0 +1,32 @@
+"""Asset keys of the flows, each prefixed by the system whose data it holds, and what tags them.
+
+Jobs, checks and tests name assets through these constants, never through bare strings.
+"""
+
+import dagster as dg
+
+from sync.flows import BOM_FLOW
+
+PLM_PARTS = dg.AssetKey(["plm", "parts"])
+PLM_BOM_LINES = dg.AssetKey(["plm", "bom_lines"])
+ERP_MATERIAL_PLAN = dg.AssetKey(["erp", "material_plan"])
+ERP_BOM_PLAN = dg.AssetKey(["erp", "bom_plan"])
+ERP_MATERIALS = dg.AssetKey(["erp", "materials"])
+ERP_BOMS = dg.AssetKey(["erp", "boms"])
+BOM_RECONCILIATION = dg.AssetKey(["reconciliation", "bom"])
+SYNC_STATISTICS = dg.AssetKey(["monitoring", "sync_statistics"])
+
+STAGE_TAG = "mfg-sync/stage"  # extract | plan | apply: what a job selects
+FLOW_TAG = "mfg-sync/flow"
+SYSTEM_OF_RECORD_TAG = "mfg-sync/system-of-record"
+OWNERS = ["team:manufacturing-it"]  # who answers for the integration's data in the catalog
+
+
+def bom_tags(stage: str, system_of_record: str = "plm") -> dict[str, str]:
+    """Tags of a BOM-sync asset: its flow, stage, and the system that owns the data (PLM for BOMs)."""
+    return {FLOW_TAG: BOM_FLOW, STAGE_TAG: stage, SYSTEM_OF_RECORD_TAG: system_of_record}
+
+
+def ins(**keys: dg.AssetKey) -> dict[str, dg.AssetIn]:
+    """Function parameter -> the asset it loads (parameter names stay short, keys carry the system)."""
+    return {name: dg.AssetIn(key) for name, key in keys.items()}
