@@ -69,6 +69,7 @@ def free_port() -> int:
 
 
 def write_config(path: Path, db_dir: Path, port: int) -> Path:
+    # session.max_attempt: tests log in with a wrong password on purpose; Tryton's default (5) would then 429
     path.write_text(f"[database]\nuri = sqlite://\npath = {db_dir}\n\n[web]\nlisten = 127.0.0.1:{port}\n"
                     "\n[session]\nmax_attempt = 50\n", encoding="utf-8")
     return path

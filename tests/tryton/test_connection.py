@@ -2,7 +2,7 @@
 
 import pytest
 
-from resources.transport import AuthError
+from resources.transport import AuthError, ClientError
 
 from .support import resource
 
@@ -30,3 +30,16 @@ def test_the_password_never_appears_in_the_connection_facts(tryton_server):
 
     assert tryton_server.password not in repr(facts)
     assert tryton_server.password not in repr(resource(tryton_server))
+
+
+def test_a_call_too_large_for_sqlite_fails_whole_with_trytons_message_and_commits_nothing(tryton_server):
+    too_many = [{"name": f"P{n}", "type": "goods", "default_uom": 1, "code": f"OVERFLOW-{n}",
+                 "products": [["create", [{}]]]} for n in range(400)]
+
+    with resource(tryton_server).client() as tryton:
+        with pytest.raises(ClientError) as caught:
+            tryton.rpc.model("product.template", "create", too_many)
+        assert tryton.read_materials(["OVERFLOW-0"]) == {}
+
+    assert caught.value.retryable is False and caught.value.code == "ServerException"
+    assert caught.value.route == "model.product.template.create" and "recursion" in caught.value.message

@@ -27,7 +27,8 @@ def test_a_user_error_is_a_fatal_validation_error_with_trytons_message():
 def test_other_error_answers_have_their_own_kinds():
     assert isinstance(error_for("m", ["ConcurrencyException", ["changed meanwhile"]]), ConflictError)
     assert isinstance(error_for("m", ["LoginException", ["bad password"]]), AuthError)
-    assert isinstance(error_for("model.nosuch.read", ["'nosuch'", ""]), ClientError)
+    unknown = error_for("model.nosuch.read", ["'nosuch'", ""])
+    assert isinstance(unknown, ClientError) and unknown.code == "ServerException" and unknown.message == "nosuch"
 
 
 def test_a_busy_server_answering_503_is_retryable():

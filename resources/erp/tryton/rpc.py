@@ -72,27 +72,28 @@ def decode(value: Any) -> Any:
     return value
 
 
+KNOWN_KINDS: dict[str, type[ApiError]] = {
+    **dict.fromkeys(("UserError", "UserWarning", "DomainValidationError", "RequiredValidationError",
+                     "DigitsValidationError", "AccessError"), ValidationError),
+    "ConcurrencyException": ConflictError,
+    "LoginException": AuthError, "NotLogged": AuthError,
+    "RateLimitException": RateLimitedError,
+    "DatabaseOperationalError": TransientError, "TimeoutException": TransientError,
+}
+
+
 def error_for(method: str, error: Any) -> ApiError:
-    """A Tryton error answer -> a typed error with Tryton's own kind (code) and message."""
-    kind, detail = (error[0], error[1] if len(error) > 1 else None) if isinstance(error, list) and error else (
-        str(error), None)
-    message = detail[0] if isinstance(detail, list) and detail else (detail or kind)
-    kind = str(kind).strip("'")
-    cls: type[ApiError]
-    if kind in ("UserError", "UserWarning", "DomainValidationError", "RequiredValidationError",
-                "DigitsValidationError", "AccessError"):
-        cls = ValidationError
-    elif kind == "ConcurrencyException":
-        cls = ConflictError
-    elif kind in ("LoginException", "NotLogged"):
-        cls = AuthError
-    elif kind == "RateLimitException":
-        cls = RateLimitedError
-    elif kind in ("DatabaseOperationalError", "TimeoutException"):
-        cls = TransientError
-    else:  # an unknown model/method or a server-side bug: resending the same call cannot help
-        cls = ClientError
-    return cls(SYSTEM, str(message), status=200, code=kind, method="POST", route=method)
+    """A Tryton error answer `[kind, detail]` -> a typed error with Tryton's own kind (code) and message.
+    Tryton's own exceptions name their kind; any other server exception answers its text instead."""
+    parts = error if isinstance(error, list) and error else [error]
+    kind = str(parts[0]).strip("'")
+    detail = parts[1] if len(parts) > 1 else None
+    text = str(detail[0]) if isinstance(detail, list) and detail else str(detail or "")
+    if kind in KNOWN_KINDS:
+        return KNOWN_KINDS[kind](SYSTEM, text or kind, status=200, code=kind, method="POST", route=method)
+    # an unknown model/method, or a server-side exception: resending the same call cannot help
+    return ClientError(SYSTEM, f"{kind}: {text}" if text else kind, status=200, code="ServerException",
+                       method="POST", route=method)
 
 
 def _post_rpc(http: httpx.Client, path: str, method: str, params: list[Any]) -> Any:
