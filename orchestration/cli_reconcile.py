@@ -22,13 +22,15 @@ class ReconciliationOutcome:
     error: str = ""
 
 
-def run_reconciliation(assemblies: list[str]) -> ReconciliationOutcome:
-    """One `reconciliation` job run in this process, recorded in the DAGSTER_HOME instance."""
+def run_reconciliation(assemblies: list[str], verbose: bool = False) -> ReconciliationOutcome:
+    """One `reconciliation` job run in this process, recorded in the DAGSTER_HOME instance; the event log
+    reaches the terminal only when `verbose` (it is always in the run, in the UI)."""
 
     from orchestration.definitions import defs  # imports every asset: only when a run is wanted
 
     job = defs.resolve_job_def("reconciliation")
-    run_config = {"ops": {BOM_RECONCILIATION.to_python_identifier(): {"config": {"assemblies": list(assemblies)}}}}
+    run_config = {"ops": {BOM_RECONCILIATION.to_python_identifier(): {"config": {"assemblies": list(assemblies)}}},
+                  **({} if verbose else bom_runs.QUIET_CONSOLE)}
     result = job.execute_in_process(instance=bom_runs.instance(), run_config=run_config, raise_on_error=False,
                                     tags={"mfg-sync/trigger": "cli"})
     outcome = ReconciliationOutcome(result.success, result.run_id)
@@ -50,10 +52,11 @@ def run_reconciliation(assemblies: list[str]) -> ReconciliationOutcome:
 @click.command()
 @click.option("--assembly", "numbers", multiple=True, metavar="NUMBER",
               help="A top-level assembly (repeatable); default: every registered assembly.")
-def reconcile(numbers: tuple[str, ...]) -> None:
+@click.option("--verbose", is_flag=True, help="Print Dagster's event log of the run too.")
+def reconcile(numbers: tuple[str, ...], verbose: bool) -> None:
     """Compare PLM and ERP field by field; print counts by kind and the HTML report; exit 1 on any difference."""
     require_environment("plm", "erp")
-    outcome = run_reconciliation(list(numbers))
+    outcome = run_reconciliation(list(numbers), verbose)
     if not outcome.success or not outcome.report_path:
         click.echo(f"reconciliation FAILED (run {outcome.run_id[:8]}): {outcome.error or 'no report produced'}",
                    err=True)

@@ -1,18 +1,28 @@
 """`mfg-sync state ...`: migrate the sync-state store and look into it.
 
 The store comes from `MFG_SYNC_STATE_URL` (and `MFG_SYNC_STATE_SCHEMA`), else the SQLite file under
-`MFG_SYNC_DATA_DIR`. URLs are shown with the password masked.
+`MFG_SYNC_DATA_DIR`. URLs are shown with the password masked. A store that cannot be reached is one line
+naming the URL and the cause, exit code 2 (not a traceback).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
 import click
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from resources.state import StateStore, StateStoreError
+
+
+class StateStoreUnreachable(click.ClickException):
+    """The store's database did not answer (refused, unknown host, bad credentials, unopenable file)."""
+
+    exit_code = 2
 
 
 def _store() -> StateStore:
@@ -20,6 +30,26 @@ def _store() -> StateStore:
         return StateStore.from_env()
     except StateStoreError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _cause(exc: OperationalError | InterfaceError, store: StateStore) -> str:
+    """The driver's own first line, with the password masked should the driver ever echo it."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    password = store.engine.url.password
+    return first.replace(password, "***") if password else first
+
+
+@contextmanager
+def _opened() -> Iterator[StateStore]:
+    """The environment's store, disposed afterwards; an unreachable database becomes `StateStoreUnreachable`."""
+    store = _store()
+    try:
+        yield store
+    except (OperationalError, InterfaceError) as exc:
+        raise StateStoreUnreachable(f"state store {store.safe_url} is unreachable: {_cause(exc, store)}") from None
+    finally:
+        store.dispose()
 
 
 def _emit(rows: list[Any], as_json: bool, line: Any) -> None:
@@ -38,12 +68,9 @@ def state() -> None:
 @state.command()
 def upgrade() -> None:
     """Apply pending schema migrations (safe to repeat, safe from two processes at once)."""
-    store = _store()
-    try:
+    with _opened() as store:
         before = store.current_revision()
         after = store.upgrade()
-    finally:
-        store.dispose()
     change = "already at" if before == after else f"upgraded from {before or 'empty'} to"
     click.echo(f"state store {store.safe_url}: {change} revision {after}")
 
@@ -53,11 +80,8 @@ def upgrade() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def dead_letters(flow: str | None, as_json: bool) -> None:
     """Open (and retrying) dead letters, oldest first."""
-    store = _store()
-    try:
+    with _opened() as store:
         rows = store.open_dead_letters(flow=flow)
-    finally:
-        store.dispose()
     _emit(
         rows,
         as_json,
@@ -77,11 +101,8 @@ def dead_letters(flow: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def history(entity: str, key: str, as_json: bool) -> None:
     """The audit trail of one record (ENTITY KEY), oldest first."""
-    store = _store()
-    try:
+    with _opened() as store:
         rows = store.record_history(entity, key)
-    finally:
-        store.dispose()
     _emit(
         rows,
         as_json,
@@ -101,11 +122,8 @@ def history(entity: str, key: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def runs(flow: str | None, partition: str | None, limit: int, as_json: bool) -> None:
     """Recent sync runs, newest first."""
-    store = _store()
-    try:
+    with _opened() as store:
         rows = store.recent_runs(flow=flow, partition=partition, limit=limit)
-    finally:
-        store.dispose()
     _emit(
         rows,
         as_json,

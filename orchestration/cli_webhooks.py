@@ -3,6 +3,7 @@
 Secrets come from MFG_SYNC_PLM_WEBHOOK_SECRET (whsec_..., several space-separated while rotating; required,
 the sandbox PLM's only under MFG_SYNC_PROFILE=sandbox); drops go to the state store of MFG_SYNC_STATE_URL /
 MFG_SYNC_DATA_DIR.
+Limits: MFG_SYNC_WEBHOOK_READ_TIMEOUT_S, _MAX_CONNECTIONS, _KEEP_ALIVE_S, _MAX_BODY (triggers_config.py).
 """
 
 from __future__ import annotations
@@ -23,16 +24,18 @@ def webhooks() -> None:
 @click.option("--port", default=8090, show_default=True, type=int, help="Port to listen on.")
 def serve(host: str, port: int) -> None:
     """Serve POST /webhooks/plm and GET /healthz until interrupted."""
-    import uvicorn
-
-    from orchestration.webhooks import create_app
+    from orchestration.webhook_server import serve_forever
+    from orchestration.webhooks import create_app, receiver_limits
 
     try:
-        app = create_app(settings=WebhookSettings.from_env())
+        settings = WebhookSettings.from_env()
+        app = create_app(settings=settings)
     except TriggerSettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"webhook receiver on http://{host}:{port}/webhooks/plm")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    limits = receiver_limits(settings)
+    click.echo(f"webhook receiver on http://{host}:{port}/webhooks/plm (read timeout {limits.read_timeout_s:g} s, "
+               f"at most {limits.max_connections} connections)")
+    serve_forever(app, limits, host, port)
 
 
 @webhooks.command()

@@ -2,8 +2,9 @@
 
 The sandbox keeps its state in the data dir (the same one `make demo` uses), the webhook receiver listens
 on 8090 with the sandbox PLM subscribed (so releasing a change order in the PLM triggers `plm_change_sensor`),
-the released assemblies are registered as partitions, and `dagster dev` serves the UI at
-http://127.0.0.1:3000 until Ctrl-C.
+the released assemblies are registered as partitions, and the Dagster webserver (UI at
+http://127.0.0.1:3000) and daemon (schedules, sensors, run queue) run until Ctrl-C. They are started as the
+two processes a deployment runs, rather than through `dagster dev`, which now only points at `dg dev`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from orchestration.local_stack import local_stack
 from orchestration.settings import REPO_ROOT
 
-DEFAULT_PORTS = {"plm": 8101, "erp": 8102}
+DEFAULT_PORTS = {"plm": 8101, "erp": 8102, "eam": 8103}
 
 
 def main() -> int:
@@ -24,12 +25,25 @@ def main() -> int:
             print(f"{system.upper()} sandbox: {stack.sandbox.base_url(system)}")
         print(f"webhook receiver: {stack.receiver.plm_url} (the sandbox PLM posts change.effective here)")
         print(f"partitions: {len(stack.released)} released assemblies registered")
-        dagster = Path(sys.executable).with_name("dagster")
+        workspace = str(REPO_ROOT / "workspace.yaml")
         print("Dagster UI: http://127.0.0.1:3000   (Ctrl-C stops everything)")
+        daemon = subprocess.Popen([_tool("dagster-daemon"), "run", "-w", workspace], cwd=REPO_ROOT)
         try:
-            return subprocess.call([str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml")], cwd=REPO_ROOT)
+            return subprocess.call([_tool("dagster-webserver"), "-w", workspace, "-h", "127.0.0.1", "-p", "3000"],
+                                   cwd=REPO_ROOT)
         except KeyboardInterrupt:
             return 0
+        finally:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+
+
+def _tool(name: str) -> str:
+    """A console script of this venv (the one running us), so `make dev` needs nothing on PATH."""
+    return str(Path(sys.executable).with_name(name))
 
 
 if __name__ == "__main__":

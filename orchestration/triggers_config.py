@@ -5,6 +5,9 @@ Env vars (defaults in brackets):
                                           Standard Webhooks `whsec_...`; several space-separated while rotating
   MFG_SYNC_WEBHOOK_MAX_BODY [1048576]     bytes accepted per webhook body
   MFG_SYNC_WEBHOOK_TOLERANCE_S [300]      allowed clock skew of `webhook-timestamp`
+  MFG_SYNC_WEBHOOK_READ_TIMEOUT_S [10]    seconds a client gets to send a request's head, and again its body
+  MFG_SYNC_WEBHOOK_MAX_CONNECTIONS [100]  open connections at once; beyond, 503
+  MFG_SYNC_WEBHOOK_KEEP_ALIVE_S [5]       an idle kept-alive connection is closed after this
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ class WebhookSettings:
     plm_secrets: list[bytes]
     max_body_bytes: int = 1024 * 1024
     tolerance_s: int = 300
+    read_timeout_s: float = 10.0
+    max_connections: int = 100
+    keep_alive_s: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
@@ -66,6 +72,17 @@ class WebhookSettings:
             plm_secrets=webhook_secrets(e),
             max_body_bytes=int(env_number(e, "MFG_SYNC_WEBHOOK_MAX_BODY", 1024 * 1024)),
             tolerance_s=int(env_number(e, "MFG_SYNC_WEBHOOK_TOLERANCE_S", 300)),
+            read_timeout_s=_positive(e, "MFG_SYNC_WEBHOOK_READ_TIMEOUT_S", 10.0),
+            max_connections=int(_positive(e, "MFG_SYNC_WEBHOOK_MAX_CONNECTIONS", 100)),
+            keep_alive_s=_positive(e, "MFG_SYNC_WEBHOOK_KEEP_ALIVE_S", 5.0),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A receiver limit: 0 would mean "no time at all" or "no connection", never what anyone wants."""
+    number = env_number(env, name, default)
+    if number == 0:
+        raise TriggerSettingsError(f"{name}: must be > 0")
+    return number
 
 

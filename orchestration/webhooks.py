@@ -4,13 +4,17 @@
     GET  /healthz
 
 Answers: 202 stored; 200 duplicate (already stored, not stored again); 401 missing or bad signature;
-400 stale timestamp, malformed JSON or unknown event shape; 413 body over the limit; 415 not JSON.
-A drop is committed BEFORE the 202, so an accepted event survives a crash. Sensors turn drops into runs.
-No Dagster import here: the receiver starts fast and stays up when a code location is broken.
+400 stale timestamp, malformed JSON, JSON nested over 64 deep, an oversized webhook header, an unknown event
+shape or an item number no PLM issues; 408 request not received in time; 413 body over the limit; 415 not
+JSON; 431 headers over the limit; 503 too many connections (webhook_server.py). Every refusal is logged with
+its reason and stores nothing. A drop is committed BEFORE the 202, so an accepted event survives a crash.
+Sensors turn drops into runs. No Dagster import here: the receiver starts fast and stays up when a code
+location is broken.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -29,8 +33,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orchestration.triggers_config import WebhookSettings
+from orchestration.webhook_limits import LimitExceeded, check_headers, check_json_depth
+from orchestration.webhook_server import ReceiverLimits, RunningServer, start_in_thread
 from resources.state import StateStore
-from sandbox.server import RunningServer, start_in_thread
+from sync.item_numbers import item_number_problem
 
 log = logging.getLogger("orchestration.webhooks")
 
@@ -99,11 +105,19 @@ def check_plm_event(event: Any) -> str:
     data = event.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("number"), str):
         raise Rejected(400, f"{event_type}: field 'data.number' (the change number) is missing")
+    change_problem = item_number_problem(data["number"])
+    if change_problem:
+        raise Rejected(400, f"{event_type}: field 'data.number' {ascii(data['number'])[:80]} {change_problem}")
     items = data.get("affectedItems")
     if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("number"), str)
                                               for i in items):
         raise Rejected(400, f"{event_type} {data['number']}: field 'data.affectedItems' must be a list of "
                             "objects with a 'number'")
+    for position, item in enumerate(items):
+        problem = item_number_problem(item["number"])
+        if problem:  # ascii(): a lone surrogate or control character must not reach the log as itself
+            raise Rejected(400, f"{event_type} {data['number']}: item number data.affectedItems[{position}]."
+                                f"number {ascii(item['number'])[:80]} {problem}")
     return event_type
 
 
@@ -136,24 +150,47 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _receive(source: Source, store: StateStore, limit: int) -> Callable[[Request], Any]:
+async def _read_body_in_time(request: Request, limit: int, timeout_s: float) -> bytes:
+    """`_read_body` within `timeout_s`: a body trickled in slower than that is refused with 408."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise Rejected(408, f"body not received within {timeout_s:g} s") from None
+
+
+def _parse(body: bytes, event_id: str) -> Any:
+    """The JSON of a verified body, its nesting bounded before the parser sees it."""
+    try:
+        check_json_depth(body)
+        return json.loads(body)
+    except LimitExceeded as exc:
+        raise Rejected(exc.status, f"{exc.reason} (webhook-id {event_id})") from None
+    except (ValueError, RecursionError) as exc:
+        raise Rejected(400, f"malformed JSON (webhook-id {event_id}): {exc}") from None
+
+
+def _receive(source: Source, store: StateStore, limit: int, read_timeout_s: float) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         client = request.client.host if request.client else "-"
         try:
+            try:
+                check_headers(request.scope["headers"])
+            except LimitExceeded as exc:
+                raise Rejected(exc.status, exc.reason) from None
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type != "application/json":
                 raise Rejected(415, f"content type {content_type or '(none)'!r} is not application/json")
-            body = await _read_body(request, limit)
+            body = await _read_body_in_time(request, limit, read_timeout_s)
             event_id = source.verify(request.headers, body)
-            try:
-                event = json.loads(body)
-            except ValueError as exc:
-                raise Rejected(400, f"malformed JSON (webhook-id {event_id}): {exc}") from None
+            event = await run_in_threadpool(_parse, body, event_id)  # a 1 MiB scan must not stall the loop
             event_type = source.check_event(event)
         except Rejected as rejection:
             log.warning("webhook %s rejected %d from %s: %s", source.name, rejection.status, client,
                         rejection.reason)
-            return JSONResponse({"error": rejection.reason}, status_code=rejection.status)
+            # a refused body may be unread: close rather than parse what follows as the next request
+            return JSONResponse({"error": rejection.reason}, status_code=rejection.status,
+                                headers={"connection": "close"} if rejection.status in (408, 413, 431) else None)
         stored = await run_in_threadpool(store.add_webhook_drop, source.name, event_id, event_type, event)
         if not stored:
             log.info("webhook %s duplicate %s (%s) from %s: already dropped", source.name, event_id, event_type,
@@ -182,7 +219,8 @@ def create_app(store: StateStore | None = None, settings: WebhookSettings | None
         await run_in_threadpool(store.upgrade)  # migrate before the first delivery, not during it
         yield
 
-    routes = [Route(f"/webhooks/{plm.name}", _receive(plm, store, settings.max_body_bytes), methods=["POST"]),
+    receive_plm = _receive(plm, store, settings.max_body_bytes, settings.read_timeout_s)
+    routes = [Route(f"/webhooks/{plm.name}", receive_plm, methods=["POST"]),
               Route("/healthz", healthz, methods=["GET"])]
     return Starlette(routes=routes, lifespan=lifespan)
 
@@ -206,16 +244,24 @@ class RunningReceiver:
         self.server.stop(timeout)
 
 
-def start_receiver(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> RunningReceiver:
+def receiver_limits(settings: WebhookSettings) -> ReceiverLimits:
+    """The serving limits (head deadline, connections, keep-alive) of these settings."""
+    return ReceiverLimits(read_timeout_s=settings.read_timeout_s, max_connections=settings.max_connections,
+                          keep_alive_s=settings.keep_alive_s)
+
+
+def start_receiver(app: Starlette, host: str = "127.0.0.1", port: int = 0,
+                   limits: ReceiverLimits | None = None) -> RunningReceiver:
     """Serve `app` from a daemon thread (port 0 = a free one); returns once it accepts connections."""
-    return RunningReceiver(start_in_thread(app, host, port))
+    return RunningReceiver(start_in_thread(app, limits or ReceiverLimits(), host, port))
 
 
 @contextmanager
 def receiving(store: StateStore | None = None, settings: WebhookSettings | None = None,
               host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningReceiver]:
     """`with receiving(store) as receiver:` - the receiver answers real HTTP inside the block."""
-    running = start_receiver(create_app(store, settings), host, port)
+    settings = settings or WebhookSettings.from_env()
+    running = start_receiver(create_app(store, settings), host, port, receiver_limits(settings))
     try:
         yield running
     finally:
@@ -229,7 +275,8 @@ def subscribe_plm(plm_base_url: str, receiver_url: str, secret: str | None = Non
     `secret` (whsec_...) defaults to the PLM's own default; `plm_settings` go to `PLMResource`
     (email, password, workspace_id...). An existing subscription for the same URL is returned as is.
     """
-    from resources.plm.resource import PLMResource  # Dagster-backed: only when subscribing, never in the receiver
+    # Dagster-backed: imported only when subscribing, never in the receiver
+    from resources.plm.resource import PLMResource
 
     with PLMResource(url=plm_base_url, **plm_settings).client() as client:
         existing = client.api.get("/v1/webhooks/subscriptions", route="/v1/webhooks/subscriptions").json()

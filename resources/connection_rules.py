@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
-
-import dagster as dg
 
 # The sandboxes' published credentials (sandbox/plm, sandbox/erp): anyone can read them, so they only
 # ever authenticate against a sandbox on loopback.
@@ -22,8 +21,10 @@ PUBLISHED_SANDBOX_SECRETS: dict[str, str] = {
     "MFG_SYNC_ERP_CLIENT_SECRET": "sandbox-erp-secret",
     "MFG_SYNC_ERP_PASSWORD": "sandbox-erp-password",
     "MFG_SYNC_PLM_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"mfg-sync sandbox PLM webhook key").decode(),
+    "MFG_SYNC_EAM_APIKEY": "sandbox-eam-apikey",
+    "MFG_SYNC_EAM_PASSWORD": "sandbox",
 }
-SYSTEM_NAMES = {"plm": "PLM", "erp": "ERP"}
+SYSTEM_NAMES = {"plm": "PLM", "erp": "ERP", "eam": "EAM"}
 
 
 class ConfigurationError(ValueError):
@@ -32,9 +33,10 @@ class ConfigurationError(ValueError):
 
 
 def field_value(value: Any) -> Any:
-    """A resource field's value; an `EnvVar` field (outside a run it is still the variable's name) is read
-    from the environment, None when unset."""
-    return value.get_value() if isinstance(value, dg.EnvVar) else value
+    """A resource field's value; an `EnvVar`/`EnvVar.int` field (outside a run it is still the variable's
+    name) is read from the environment, None when unset."""
+    name = getattr(value, "env_var_name", None)  # both kinds carry it; IntEnvVar is no EnvVar subclass
+    return os.environ.get(name) if isinstance(name, str) else value
 
 
 def is_loopback(url: str | None) -> bool:

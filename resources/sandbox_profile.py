@@ -19,6 +19,7 @@ from resources.settings import sandbox_dir
 PROFILE_ENV = "MFG_SYNC_PROFILE"
 SANDBOX_PROFILE = "sandbox"
 FACTS_FILE = "sandbox.json"
+ARENA_PACE_PER_S = 10  # the PLM client's default pace (Arena's request limit)
 # variable -> (system block of sandbox.json, key there); the token URL is left out: it follows the ERP URL.
 FACT_KEYS: dict[str, tuple[str, str]] = {
     "MFG_SYNC_PLM_URL": ("plm", "base_url"),
@@ -31,6 +32,11 @@ FACT_KEYS: dict[str, tuple[str, str]] = {
     "MFG_SYNC_ERP_CLIENT_SECRET": ("erp", "client_secret"),
     "MFG_SYNC_ERP_USERNAME": ("erp", "username"),
     "MFG_SYNC_ERP_PASSWORD": ("erp", "password"),
+    "MFG_SYNC_EAM_URL": ("eam", "base_url"),
+    "MFG_SYNC_EAM_APIKEY": ("eam", "apikey"),
+    "MFG_SYNC_EAM_USER": ("eam", "username"),
+    "MFG_SYNC_EAM_PASSWORD": ("eam", "password"),
+    "MFG_SYNC_EAM_SITEID": ("eam", "siteid"),
 }
 PUBLISHED_DEFAULTS: dict[str, str] = {
     "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101",
@@ -40,6 +46,8 @@ PUBLISHED_DEFAULTS: dict[str, str] = {
     "MFG_SYNC_ERP_CLIENT_ID": "MFG_SYNC_COMM_USER",
     "MFG_SYNC_ERP_USERNAME": "MFG_SYNC_API",
     "MFG_SYNC_ERP_PLANT": "1000",
+    "MFG_SYNC_EAM_URL": "http://127.0.0.1:8103",
+    "MFG_SYNC_EAM_USER": "mxintadm",
     **PUBLISHED_SANDBOX_SECRETS,
 }
 
@@ -64,6 +72,9 @@ def sandbox_values(facts: Mapping[str, Mapping[str, Any]] | None = None,
         found = facts.get(system, {}).get(key)
         if found not in (None, ""):
             values[variable] = str(found)
+    allowed = facts.get("plm", {}).get("requests_per_s")
+    if allowed and float(allowed) * 0.8 > ARENA_PACE_PER_S:  # pace just under what the running sandbox allows
+        values["MFG_SYNC_PLM_RATE_LIMIT"] = str(int(float(allowed) * 0.8))
     return values
 
 

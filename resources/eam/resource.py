@@ -19,9 +19,11 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from resources.connection_rules import field_value, require_connection
 from resources.eam.client import EAMClient, MaxauthSession, maximo_error_parser
 from resources.eam.records import EAMDataError
 from resources.env_tuning import resolved, tuning_from_env
+from resources.sandbox_profile import apply_sandbox_profile
 from resources.transport import (
     ApiClient,
     ApiError,
@@ -55,7 +57,7 @@ class EAMResource(dg.ConfigurableResource):
     siteid: str = Field(default=SANDBOX_DEFAULTS["siteid"], description="The site the sync works in.")
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0
-    max_attempts: int = Field(default=5, description="Attempts per request, the first included.")
+    max_attempts: int | None = Field(default=None, description="Attempt cap; unset: the retry budget decides.")
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     total_budget_s: float = Field(default=120.0, description="Max seconds one request may spend retrying.")
@@ -66,14 +68,27 @@ class EAMResource(dg.ConfigurableResource):
 
     @classmethod
     def from_env(cls, **overrides: Any) -> EAMResource:
-        """Build from MFG_SYNC_EAM_* env vars (secrets as `EnvVar`), else sandbox defaults."""
+        """Build from the MFG_SYNC_EAM_* variables (the sandbox profile fills unset ones when active); secrets
+        and unset variables stay `EnvVar`s so `check_configuration` names what is missing."""
+        apply_sandbox_profile()
         values: dict[str, Any] = {}
         for name, var in ENV_VARS.items():
-            if os.environ.get(var) is None:
-                continue
-            values[name] = dg.EnvVar(var) if name in SECRET_FIELDS else os.environ[var]
+            raw = os.environ.get(var, "").strip()
+            if name in ("auth", "siteid") and not raw:
+                continue  # apikey auth and the sandbox plant's site are sound defaults anywhere
+            values[name] = dg.EnvVar(var) if name in SECRET_FIELDS or not raw else raw
         values.update(tuning_from_env("MFG_SYNC_EAM", cls.model_fields))
         return cls(**{**values, **overrides})
+
+    def check_configuration(self) -> None:
+        """The URL and the secret of the auth mode set; no published sandbox secret sent beyond loopback."""
+        mode = resolved(self.auth)
+        needed = ("url", "apikey") if mode == "apikey" else ("url", "username", "password")
+        values = {ENV_VARS[name]: field_value(getattr(self, name)) for name in needed}
+        require_connection("eam", values, url=values[ENV_VARS["url"]], auth_mode=mode)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.check_configuration()  # the run fails at its start, before any step sends a request
 
     def policy(self) -> TransportPolicy:
         return TransportPolicy(
@@ -87,6 +102,7 @@ class EAMResource(dg.ConfigurableResource):
 
     def client(self, correlation_id: str | None = None, logger: Any = None) -> EAMClient:
         """An EAM client; close it (or use `with`) to end a maxauth session."""
+        self.check_configuration()
         install_log_redaction(("resources.eam",))
         mode = resolved(self.auth)
         if mode not in ("apikey", "maxauth"):

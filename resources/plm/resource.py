@@ -61,7 +61,7 @@ class PLMResource(dg.ConfigurableResource):
     workspace_id: int = Field(default=SANDBOX_DEFAULTS["workspace_id"], description="Arena workspace id.")
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0
-    max_attempts: int = Field(default=5, description="Attempts per request, the first included.")
+    max_attempts: int | None = Field(default=None, description="Attempt cap; unset: the retry budget decides.")
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     total_budget_s: float = Field(default=120.0, description="Max seconds one request may spend retrying.")

@@ -24,10 +24,12 @@ class WebhookDrop:
     payload: Any
     received_at: datetime
     processed_at: datetime | None
+    status: str = "received"  # received | processed | rejected
+    reason: str | None = None  # why a sensor rejected it
 
 
 class WebhookDrops:
-    """Adds drops once, pages through them by id, stamps them processed."""
+    """Adds drops once, pages through them by id, stamps them processed or rejected."""
 
     def __init__(self, db: StateDatabase) -> None:
         self._db = db
@@ -67,7 +69,27 @@ class WebhookDrops:
                 stmt = (
                     update(WebhookDropRow)
                     .where(WebhookDropRow.id.in_(chunk), WebhookDropRow.processed_at.is_(None))
-                    .values(processed_at=utcnow())
+                    .values(processed_at=utcnow(), status="processed")
                 )
                 done += conn.execute(stmt).rowcount
         return done
+
+    def reject(self, drop_id: int, reason: str) -> bool:
+        """Quarantine a drop no sensor can process: status `rejected`, the reason kept, stamped processed
+        so no tick reads it again. False when it was already processed or rejected (a repeated tick)."""
+        require(reason=reason)
+        stmt = (
+            update(WebhookDropRow)
+            .where(WebhookDropRow.id == drop_id, WebhookDropRow.processed_at.is_(None))
+            .values(processed_at=utcnow(), status="rejected", reason=reason)
+        )
+        with self._db.write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def rejected(self, source: str | None = None) -> list[WebhookDrop]:
+        """Quarantined drops, oldest first, with the reason each was rejected."""
+        stmt = select(WebhookDropRow.__table__).where(WebhookDropRow.status == "rejected")
+        if source is not None:
+            stmt = stmt.where(WebhookDropRow.source == source)
+        with self._db.read() as conn:
+            return [WebhookDrop(**row._mapping) for row in conn.execute(stmt.order_by(WebhookDropRow.id))]

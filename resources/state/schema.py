@@ -33,6 +33,8 @@ DEAD_LETTER_STATUSES = ("open", "retrying", "resolved", "discarded")
 # a dead letter in one of these states is "live": a repeat failure updates it instead of adding a row
 LIVE_DEAD_LETTER_STATUSES = ("open", "retrying")
 CONFLICT_STATUSES = ("open", "resolved")
+# a drop is "received" until a sensor turns it into runs ("processed") or quarantines it ("rejected")
+DROP_STATUSES = ("received", "processed", "rejected")
 LIVE_DEAD_LETTER_WHERE = text("status IN ('open', 'retrying')")
 OPEN_CONFLICT_WHERE = text("status = 'open'")
 
@@ -169,6 +171,8 @@ class WebhookDropRow(Base):
     payload: Mapped[Any] = mapped_column(JSONType, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), server_default="received")
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ConflictRow(Base):

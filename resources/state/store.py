@@ -166,6 +166,12 @@ class StateStore:
     def mark_drops_processed(self, ids: Iterable[int]) -> int:
         return self.drops.mark_processed(ids)
 
+    def reject_drop(self, drop_id: int, reason: str) -> bool:
+        return self.drops.reject(drop_id, reason)
+
+    def rejected_drops(self, source: str | None = None) -> list[WebhookDrop]:
+        return self.drops.rejected(source)
+
     # --- conflicts ------------------------------------------------------------------------------------
 
     def add_conflicts(self, run_id: int | None, conflicts: Sequence[FieldConflict]) -> None:

@@ -3,11 +3,9 @@
 from .auth import (
     ApiKeyHeader,
     BasicAuth,
-    HookBase,
     NoAuth,
     OAuth2ClientCredentials,
     OAuth2RefreshToken,
-    RequestHook,
     SessionLogin,
 )
 from .client import ApiClient
@@ -26,6 +24,7 @@ from .errors import (
     ValidationError,
     default_error_parser,
 )
+from .hooks import HookBase, HookClient, RequestHook
 from .metrics import TransportMetrics
 from .policy import QuotaHeaders, RateLimit, RetryPolicy, Timeouts, TransportPolicy
 from .redact import (
@@ -40,7 +39,7 @@ from .redact import (
 
 __all__ = [
     "ApiClient", "ApiError", "ApiKeyHeader", "AuthError", "BasicAuth", "ClientError", "ConflictError",
-    "FatalError", "HookBase", "NoAuth", "NotFoundError", "OAuth2ClientCredentials", "OAuth2RefreshToken",
+    "FatalError", "HookBase", "HookClient", "NoAuth", "NotFoundError", "OAuth2ClientCredentials", "OAuth2RefreshToken",
     "PreconditionFailedError", "QuotaHeaders", "RateLimit", "RateLimitedError", "RequestHook",
     "RetryPolicy", "RetryableError", "SecretFilter", "ServiceUnavailableError", "SessionLogin",
     "Timeouts", "TransientError", "TransportMetrics", "TransportPolicy", "ValidationError",

@@ -1,18 +1,12 @@
-"""Pluggable auth strategies, built on one generic `RequestHook` protocol.
+"""Pluggable auth strategies, each a `RequestHook` (hooks.py) written against the `HookClient` view.
 
-A hook sees every request twice: `before_send(client, request)` may add headers (the auth strategy runs
-first, then the client's extra hooks in order); `after_response(client, request, response) -> bool` may
-renew something and ask for ONE resend of the same request (the client allows each hook one resend per
-call, so a second 401 becomes an `AuthError`). `close(client)` runs when the client closes (logout).
-Hooks are shared by all threads of a client and must be thread-safe.
-
-Example - SAP's CSRF dance, written by the ERP client on top of this protocol::
+Example - SAP's CSRF dance, written by the ERP client on top of the same protocol::
 
     class SapCsrf(HookBase):
         def __init__(self, fetch_path: str) -> None:
             self._lock, self._token, self._fetch_path = threading.Lock(), None, fetch_path
 
-        def _fetch(self, client: ApiClient) -> str:
+        def _fetch(self, client: HookClient) -> str:
             # one plain exchange: rate limit + auth, no retries; the session cookie lands in client.http
             resp = client.send_once("GET", self._fetch_path, headers={"X-CSRF-Token": "Fetch"})
             token = resp.headers["X-CSRF-Token"]
@@ -43,43 +37,20 @@ import base64
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any
 
 import httpx
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
 from .errors import ApiError, AuthError, TransientError
+from .hooks import HookBase, HookClient, RequestHook
 from .redact import register_secret, scrub
 
-if TYPE_CHECKING:
-    from .client import ApiClient
+__all__ = ["ApiKeyHeader", "BasicAuth", "HookBase", "NoAuth", "OAuth2ClientCredentials", "OAuth2RefreshToken",
+           "RequestHook", "SessionLogin"]
 
 log = logging.getLogger("resources.transport")
-
-
-@runtime_checkable
-class RequestHook(Protocol):
-    """Sees each request before it is sent and each response before the client judges it."""
-
-    def before_send(self, client: ApiClient, request: httpx.Request) -> None: ...
-
-    def after_response(self, client: ApiClient, request: httpx.Request, response: httpx.Response) -> bool: ...
-
-    def close(self, client: ApiClient) -> None: ...
-
-
-class HookBase:
-    """No-op implementation of `RequestHook` to subclass."""
-
-    def before_send(self, client: ApiClient, request: httpx.Request) -> None:
-        return None
-
-    def after_response(self, client: ApiClient, request: httpx.Request, response: httpx.Response) -> bool:
-        return False
-
-    def close(self, client: ApiClient) -> None:
-        return None
 
 
 class NoAuth(HookBase):
@@ -94,7 +65,7 @@ class BasicAuth(HookBase):
         register_secret(password)
         register_secret(self._value.split(" ", 1)[1])
 
-    def before_send(self, client: ApiClient, request: httpx.Request) -> None:
+    def before_send(self, client: HookClient, request: httpx.Request) -> None:
         request.headers["Authorization"] = self._value
 
     def __repr__(self) -> str:
@@ -108,14 +79,14 @@ class ApiKeyHeader(HookBase):
         self.header, self._key = header, key
         register_secret(key)
 
-    def before_send(self, client: ApiClient, request: httpx.Request) -> None:
+    def before_send(self, client: HookClient, request: httpx.Request) -> None:
         request.headers[self.header] = self._key
 
     def __repr__(self) -> str:
         return f"ApiKeyHeader({self.header!r}, ***)"
 
 
-def _auth_failure(client: ApiClient, what: str, exc: Exception) -> ApiError:
+def _auth_failure(client: HookClient, what: str, exc: Exception) -> ApiError:
     """Turn a token/login failure into a typed error: unreachable or 429/5xx -> transient, refused -> auth."""
     if isinstance(exc, httpx.TransportError):
         err: ApiError = TransientError(client.system, f"{what} unreachable: {type(exc).__name__}: {scrub(str(exc))}",
@@ -147,7 +118,7 @@ class _OAuth2Base(HookBase):
         self._lock = threading.Lock()
         self._oauth: OAuth2Client | None = None
 
-    def _session(self, client: ApiClient) -> OAuth2Client:
+    def _session(self, client: HookClient) -> OAuth2Client:
         if self._oauth is None:
             t = client.policy.timeouts
             self._oauth = OAuth2Client(
@@ -166,10 +137,10 @@ class _OAuth2Base(HookBase):
         register_secret(token.get("access_token"))
         register_secret(token.get("refresh_token"))
 
-    def _renew(self, client: ApiClient, oauth: OAuth2Client) -> None:
+    def _renew(self, client: HookClient, oauth: OAuth2Client) -> None:
         raise NotImplementedError
 
-    def _renew_logged(self, client: ApiClient, oauth: OAuth2Client, why: str) -> None:
+    def _renew_logged(self, client: HookClient, oauth: OAuth2Client, why: str) -> None:
         try:
             self._renew(client, oauth)
         except (OAuthError, httpx.HTTPError, ValueError) as exc:
@@ -179,7 +150,7 @@ class _OAuth2Base(HookBase):
         log.info("%s: OAuth2 %s token obtained (%s), expires_in=%s", client.system, self.grant_type, why,
                  (oauth.token or {}).get("expires_in"))
 
-    def before_send(self, client: ApiClient, request: httpx.Request) -> None:
+    def before_send(self, client: HookClient, request: httpx.Request) -> None:
         with self._lock:
             oauth = self._session(client)
             token = oauth.token
@@ -190,7 +161,7 @@ class _OAuth2Base(HookBase):
             access = oauth.token["access_token"]
         request.headers["Authorization"] = f"Bearer {access}"
 
-    def after_response(self, client: ApiClient, request: httpx.Request, response: httpx.Response) -> bool:
+    def after_response(self, client: HookClient, request: httpx.Request, response: httpx.Response) -> bool:
         if response.status_code != 401:
             return False
         with self._lock:
@@ -201,7 +172,7 @@ class _OAuth2Base(HookBase):
                 self._renew_logged(client, oauth, "rejected with 401")
         return True
 
-    def close(self, client: ApiClient) -> None:
+    def close(self, client: HookClient) -> None:
         with self._lock:
             if self._oauth is not None:
                 self._oauth.close()
@@ -216,7 +187,7 @@ class OAuth2ClientCredentials(_OAuth2Base):
 
     grant_type = "client_credentials"
 
-    def _renew(self, client: ApiClient, oauth: OAuth2Client) -> None:
+    def _renew(self, client: HookClient, oauth: OAuth2Client) -> None:
         oauth.fetch_token(self.token_url, grant_type="client_credentials",
                           headers={"Accept": "application/json", client.policy.correlation_header:
                                    client.current_correlation_id()})
@@ -236,7 +207,7 @@ class OAuth2RefreshToken(_OAuth2Base):
     def _initial_token(self) -> dict[str, Any] | None:
         return {"access_token": "", "refresh_token": self._refresh_token, "token_type": "Bearer", "expires_at": 0}
 
-    def _renew(self, client: ApiClient, oauth: OAuth2Client) -> None:
+    def _renew(self, client: HookClient, oauth: OAuth2Client) -> None:
         refresh = (oauth.token or {}).get("refresh_token") or self._refresh_token
         oauth.refresh_token(self.token_url, refresh_token=refresh)
 
@@ -254,7 +225,7 @@ class SessionLogin(HookBase):
         self._lock = threading.Lock()
         self._session: tuple[str, str] | None = None
 
-    def _do_login(self, client: ApiClient, why: str) -> tuple[str, str]:
+    def _do_login(self, client: HookClient, why: str) -> tuple[str, str]:
         try:
             header, value = self._login(client.http)
         except httpx.HTTPError as exc:
@@ -264,14 +235,14 @@ class SessionLogin(HookBase):
         log.info("%s: session login (%s)", client.system, why)
         return header, value
 
-    def before_send(self, client: ApiClient, request: httpx.Request) -> None:
+    def before_send(self, client: HookClient, request: httpx.Request) -> None:
         with self._lock:
             if self._session is None:
                 self._session = self._do_login(client, "first use")
             header, value = self._session
         request.headers[header] = value
 
-    def after_response(self, client: ApiClient, request: httpx.Request, response: httpx.Response) -> bool:
+    def after_response(self, client: HookClient, request: httpx.Request, response: httpx.Response) -> bool:
         if response.status_code != 401:
             return False
         with self._lock:
@@ -279,7 +250,7 @@ class SessionLogin(HookBase):
                 self._session = self._do_login(client, "session expired")
         return True
 
-    def close(self, client: ApiClient) -> None:
+    def close(self, client: HookClient) -> None:
         with self._lock:
             session, self._session = self._session, None
         if session is not None and self._logout is not None:

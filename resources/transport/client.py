@@ -1,8 +1,8 @@
 """`ApiClient`: the one way any asset talks HTTP to an outside system.
 
 A sync `httpx.Client` with explicit timeouts and pool limits, behind: a client-side token bucket and the
-system's quota headers; auth and other `RequestHook`s; retries (tenacity) only where safe, exponential
-backoff with full jitter honouring Retry-After, bounded by attempts and a total time budget; typed errors;
+system's quota headers; auth and other `RequestHook`s; retries only where safe, until the time budget is
+spent (retry.py: capped exponential backoff with full jitter, Retry-After honoured); typed errors;
 a correlation id on every request and log line; thread-safe metrics; secret-free logging.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
-import random
 import time
 import uuid
 from collections.abc import Collection, Mapping, Sequence
@@ -18,10 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_before_delay
+from tenacity import RetryCallState
 
-from .auth import NoAuth, RequestHook
+from .auth import NoAuth
 from .errors import ApiError, ErrorParser, TransientError, default_error_parser, error_class_for
+from .hooks import RequestHook
 from .metrics import TransportMetrics
 from .policy import TransportPolicy
 from .ratelimit import QuotaGate, TokenBucket, parse_retry_after
@@ -34,6 +34,7 @@ from .redact import (
     register_secret,
     scrub,
 )
+from .retry import RetryBudget
 
 log = logging.getLogger("resources.transport")
 
@@ -41,6 +42,10 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRAC
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The request never left this machine, so resending cannot duplicate a write.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _may_retry(exc: BaseException) -> bool:
+    return isinstance(exc, ApiError) and exc.may_retry
 
 
 @dataclass
@@ -145,13 +150,15 @@ class ApiClient:
         )
         token = correlation_id_var.set(call.correlation_id)
         started, failed = time.monotonic(), True
+        budget = RetryBudget(self.policy.retry)
         try:
-            response = self._retrying()(self._attempt, call)
+            response = budget.retrying(_may_retry, self._before_sleep)(self._attempt, call)
             failed = False
             return response
         except ApiError as err:
-            log.warning("%s: %s %s gave up after %d attempt(s): %s correlation_id=%s", self.system, method,
-                        call.route, call.attempt, err, call.correlation_id)
+            budget.annotate(err, call.attempt)
+            log.warning("%s: %s %s gave up after %d attempt(s) in %.1f s: %s correlation_id=%s", self.system,
+                        method, call.route, call.attempt, budget.elapsed_s(), err, call.correlation_id)
             raise
         finally:
             self.metrics.record_call(method, call.route, time.monotonic() - started, failed)
@@ -217,33 +224,13 @@ class ApiClient:
 
     # ---- retry loop -------------------------------------------------------------------------------
 
-    def _retrying(self) -> Retrying:
-        rp = self.policy.retry
-        return Retrying(
-            stop=stop_after_attempt(rp.max_attempts) | stop_before_delay(rp.total_budget_s),
-            wait=self._wait,
-            retry=retry_if_exception(lambda e: isinstance(e, ApiError) and e.may_retry),
-            before_sleep=self._before_sleep,
-            reraise=True,
-        )
-
-    def _wait(self, state: RetryCallState) -> float:
-        """Full-jitter exponential backoff; a Retry-After (capped) is honoured as a minimum."""
-        rp = self.policy.retry
-        ceiling = min(rp.backoff_max_s, rp.backoff_initial_s * (2 ** (state.attempt_number - 1)))
-        wait = random.uniform(0, ceiling)
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, ApiError) and exc.retry_after_s is not None:
-            wait = max(wait, min(exc.retry_after_s, rp.retry_after_cap_s))
-        return wait
-
     def _before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         self.metrics.add("retries")
         self.metrics.add("retry_wait_s", state.upcoming_sleep)
-        log.warning("%s: %s; retry %d/%d in %.3fs correlation_id=%s", self.system, exc,
-                    state.attempt_number, self.policy.retry.max_attempts - 1, state.upcoming_sleep,
-                    correlation_id_var.get())
+        log.warning("%s: %s; retry %d in %.3fs (%.1f s of the %g s budget spent) correlation_id=%s",
+                    self.system, exc, state.attempt_number, state.upcoming_sleep, state.seconds_since_start,
+                    self.policy.retry.total_budget_s, correlation_id_var.get())
 
     # ---- one attempt ------------------------------------------------------------------------------
 

@@ -21,6 +21,10 @@ class ApiError(Exception):
     retryable: bool = False
     # Set by the client: whether THIS request may be retried now (depends on method/idempotency too).
     may_retry: bool = False
+    # Set by the client once it gives up: attempts sent, seconds spent, why retrying stopped.
+    attempts: int | None = None
+    elapsed_s: float | None = None
+    gave_up_because: str | None = None
 
     def __init__(
         self,
@@ -56,14 +60,18 @@ class ApiError(Exception):
             parts.append(f"code={self.code}")
         if self.request_id:
             parts.append(f"request_id={self.request_id}")
-        return ", ".join(parts) + f": {self.message}"
+        text = ", ".join(parts) + f": {self.message}"
+        if self.gave_up_because:
+            text += f" (gave up after {self.attempts} attempt(s) in {self.elapsed_s:.1f} s: {self.gave_up_because})"
+        return text
 
     def as_dict(self) -> dict[str, object]:
         """Plain fields for a dead letter or asset metadata."""
         return {
             "type": type(self).__name__, "system": self.system, "status": self.status, "code": self.code,
             "message": self.message, "request_id": self.request_id, "method": self.method,
-            "route": self.route, "retryable": self.retryable,
+            "route": self.route, "retryable": self.retryable, "attempts": self.attempts,
+            "elapsed_s": self.elapsed_s,
         }
 
 

@@ -35,9 +35,11 @@ class Timeouts:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """When and how long to retry. Backoff is exponential with full jitter: uniform(0, min(max, initial*2^n))."""
+    """When and how long to retry (see retry.py): transient failures are retried until `total_budget_s` is
+    spent, with full-jitter exponential backoff capped at `backoff_max_s`; `max_attempts` (None: no limit,
+    the budget decides) bounds the attempts only when set, and a Retry-After answer does not spend one."""
 
-    max_attempts: int = 5
+    max_attempts: int | None = None
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     total_budget_s: float = 120.0

@@ -118,7 +118,24 @@ _HEADER_TUPLE = re.compile(
     r"x-csrf-token|x-api-key|api-key|apikey|x-auth-token|x-session-id)['\"],\s*b?)(?P<q>['\"])[^'\"]*(?P=q)",
     re.IGNORECASE,
 )
-_AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Digest|Token)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE)
+_AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Digest|Token)(?P<gap>\s+)(?P<value>[A-Za-z0-9._~+/=-]{4,})",
+                          re.IGNORECASE)
+# digits, base64/JWT punctuation or an inner capital; a hyphen or a full stop alone is ordinary prose
+_TOKEN_MARKS = re.compile(r"[0-9_~+/=]|[^.]\.[^.]|.[A-Z]")
+# A credential after an auth scheme: long and random-looking; "Basic credentials", "token endpoint" are words.
+MIN_TOKEN_LENGTH = 8
+
+
+def looks_like_token(value: str) -> bool:
+    """True for a credential-shaped value (digits, token punctuation or inner capitals), not an English word."""
+    value = value.rstrip(".-")  # the end of a sentence is no part of a token
+    return len(value) >= MIN_TOKEN_LENGTH and bool(_TOKEN_MARKS.search(value))
+
+
+def _mask_auth_value(match: re.Match[str]) -> str:
+    if not looks_like_token(match["value"]):
+        return match[0]
+    return f"{match['scheme']}{match['gap']}{MASK}"
 
 
 def register_secret(value: str | None) -> None:
@@ -127,12 +144,13 @@ def register_secret(value: str | None) -> None:
 
 
 def scrub(text: str) -> str:
-    """Mask registered secrets, URL userinfo, secret query params, secret header tuples, auth schemes."""
+    """Mask registered secrets, URL userinfo, secret query params, secret header tuples and credentials after
+    an auth scheme; ordinary words stay as they are."""
     text = _registry.scrub(text)
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
     text = _SECRET_QUERY.sub(lambda m: f"{m['key']}{MASK}", text)
     text = _HEADER_TUPLE.sub(lambda m: f"{m['name']}{m['q']}{MASK}{m['q']}", text)
-    return _AUTH_SCHEME.sub(lambda m: f"{m['scheme']} {MASK}", text)
+    return _AUTH_SCHEME.sub(_mask_auth_value, text)
 
 
 class SecretFilter(logging.Filter):

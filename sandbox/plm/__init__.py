@@ -113,5 +113,7 @@ def create_app(settings: PlmSettings) -> ControlledApp:
 
 def connection_facts(settings: PlmSettings, base_url: str) -> dict[str, Any]:
     """The PLM block of sandbox.json: where it answers and the sandbox credentials."""
+    per_second = settings.rate_limit / settings.rate_window_s if settings.rate_limit else None
     return {"base_url": base_url, "email": settings.email, "password": settings.password,
-            "workspace_id": settings.workspace_id, "webhook_secret": settings.webhook_secret}
+            "workspace_id": settings.workspace_id, "webhook_secret": settings.webhook_secret,
+            "requests_per_s": per_second}

@@ -88,6 +88,15 @@ def test_sync_bom_against_a_real_plm_without_its_password_fails_before_any_reque
     assert calls(sandbox.base_url("erp")) == before
 
 
+def test_sync_bom_with_nothing_configured_names_every_missing_variable_and_the_profile(tmp_path):
+    result = run(clean_env(tmp_path), "sync", "bom", "--assembly", "ASM-10004")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    for variable in ("MFG_SYNC_PLM_URL", "MFG_SYNC_PLM_PASSWORD", "MFG_SYNC_PLM_WORKSPACE_ID", "MFG_SYNC_ERP_URL",
+                     "MFG_SYNC_ERP_CLIENT_SECRET", "MFG_SYNC_ERP_PLANT"):
+        assert f"{variable} is not set" in result.stderr
+    assert "MFG_SYNC_PROFILE=sandbox" in result.stderr
+
+
 def test_the_webhook_receiver_refuses_to_start_without_its_secret(tmp_path):
     result = run(clean_env(tmp_path, MFG_SYNC_PLM_URL=REAL_PLM), "webhooks", "serve", "--port", str(free_port()))
     assert result.returncode != 0

@@ -60,8 +60,8 @@ def balance(client: httpx.Client, itemnum: str, location: str) -> float:
     return sum(m["curbal"] for m in members["member"])
 
 
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    """Poll until predicate() holds (deliveries run in the background)."""
+def wait_for(predicate, timeout: float = 30.0) -> None:
+    """Poll until predicate() holds (deliveries run in the background; the bound leaves room for a loaded machine)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"

@@ -39,7 +39,8 @@ def schedule_tick(instance, harness):
 
 def sensor_tick(instance, harness):
     with dg.build_sensor_context(instance=instance,
-                                 resources={"plm": harness.plm(), "sync_state": harness.state()}) as context:
+                                 resources={"plm": harness.plm(), "sync_state": harness.state(),
+                                            "alerts": AlertResource()}) as context:
         return plm_change_sensor(context)
 
 

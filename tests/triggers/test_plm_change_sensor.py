@@ -8,13 +8,15 @@ from decimal import Decimal
 import dagster as dg
 
 from orchestration.webhooks import receiving, subscribe_plm
+from resources.alerts import AlertResource
 from sensors.plm_changes import plm_change_sensor
 from tests.triggers.support import change_event, post, run_bom_sync_job, signed_delivery, wait_for_drops
 
 
 def tick(instance, harness, cursor=None):
     with dg.build_sensor_context(instance=instance, cursor=cursor,
-                                 resources={"plm": harness.plm(), "sync_state": harness.state()}) as context:
+                                 resources={"plm": harness.plm(), "sync_state": harness.state(),
+                                            "alerts": AlertResource()}) as context:
         return plm_change_sensor(context)
 
 

@@ -15,20 +15,22 @@ been applied.
 
 from __future__ import annotations
 
-import random
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_before_delay
+from tenacity import RetryCallState
 
-from resources.transport import ApiClient, ApiError, HookBase, register_secret
+from resources.transport import ApiClient, ApiError, HookBase, HookClient, register_secret
 from resources.transport.errors import error_class_for
 from resources.transport.ratelimit import parse_retry_after
+from resources.transport.retry import RetryBudget
 
 NOT_PROCESSED = (429, 503)
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+# The token fetch is a GET that changes nothing: any gateway or server hiccup may be retried.
+CSRF_FETCH_RETRY_STATUSES = (*NOT_PROCESSED, 500, 502, 504)
 
 
 class SapCsrf(HookBase):
@@ -39,9 +41,9 @@ class SapCsrf(HookBase):
         self._lock = threading.Lock()
         self._token: str | None = None
 
-    def _fetch(self, client: ApiClient) -> str:
-        """GET with `X-CSRF-Token: Fetch`; one renewal of expired auth; 503/429 become retryable errors
-        (nothing was written yet, so the transport may retry the whole call)."""
+    def _fetch(self, client: HookClient) -> str:
+        """GET with `X-CSRF-Token: Fetch`; one renewal of expired auth; 429/500/502/503/504 become retryable
+        errors (nothing was written yet, so the transport may retry the whole call)."""
         for _ in range(2):
             response = client.send_once("GET", self._fetch_path, headers={"X-CSRF-Token": "Fetch"},
                                         route=f"{self._fetch_path} (csrf fetch)")
@@ -55,7 +57,7 @@ class SapCsrf(HookBase):
                 client.system, f"could not obtain a CSRF token: {message or response.reason_phrase}",
                 status=response.status_code, code=code, method="GET", route=self._fetch_path,
                 retry_after_s=parse_retry_after(response.headers.get("Retry-After")))
-            err.may_retry = response.status_code in (*NOT_PROCESSED, 502, 504)
+            err.may_retry = response.status_code in CSRF_FETCH_RETRY_STATUSES
             raise err
         register_secret(token)
         for cookie in client.http.cookies.jar:
@@ -63,7 +65,7 @@ class SapCsrf(HookBase):
         client.metrics.event("csrf_fetch")
         return token
 
-    def before_send(self, client: ApiClient, request: httpx.Request) -> None:
+    def before_send(self, client: HookClient, request: httpx.Request) -> None:
         if request.method in READ_METHODS:
             return
         with self._lock:
@@ -76,7 +78,7 @@ class SapCsrf(HookBase):
             del request.headers["Cookie"]
         client.http.cookies.set_cookie_header(request)
 
-    def after_response(self, client: ApiClient, request: httpx.Request, response: httpx.Response) -> bool:
+    def after_response(self, client: HookClient, request: httpx.Request, response: httpx.Response) -> bool:
         if response.status_code == 403 and response.headers.get("X-CSRF-Token", "").lower() == "required":
             with self._lock:
                 if self._token == request.headers.get("X-CSRF-Token"):
@@ -103,7 +105,7 @@ def _gateway_error(client: ApiClient, method: str, route: str, response: httpx.R
 def send_write(client: ApiClient, method: str, path: str, *, route: str, correlation_id: str | None = None,
                **kwargs: Any) -> httpx.Response:
     """Send a write; resend it only on 503/429 (not processed), with the client's backoff and budget."""
-    rp = client.policy.retry
+    budget = RetryBudget(client.policy.retry)
 
     def once() -> httpx.Response:
         response = client.request(method, path, route=route, idempotent=False, correlation_id=correlation_id,
@@ -112,24 +114,23 @@ def send_write(client: ApiClient, method: str, path: str, *, route: str, correla
             raise _gateway_error(client, method, route, response)
         return response
 
-    def wait(state: RetryCallState) -> float:
-        ceiling = min(rp.backoff_max_s, rp.backoff_initial_s * (2 ** (state.attempt_number - 1)))
-        delay = random.uniform(0, ceiling)
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, ApiError) and exc.retry_after_s is not None:
-            delay = max(delay, min(exc.retry_after_s, rp.retry_after_cap_s))
-        return delay
-
     def before_sleep(state: RetryCallState) -> None:
         client.metrics.add("retries")
         client.metrics.add("retry_wait_s", state.upcoming_sleep)
 
-    retrying = Retrying(
-        stop=stop_after_attempt(rp.max_attempts) | stop_before_delay(rp.total_budget_s),
-        wait=wait, before_sleep=before_sleep, reraise=True,
-        retry=retry_if_exception(lambda e: getattr(e, "not_processed", False)),
-    )
-    return retrying(once)
+    attempts = 0
+
+    def counted() -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        return once()
+
+    try:
+        return budget.retrying(lambda e: getattr(e, "not_processed", False), before_sleep)(counted)
+    except ApiError as err:
+        if getattr(err, "not_processed", False):
+            budget.annotate(err, attempts)
+        raise
 
 
 def odata_get(client: ApiClient, url: str, *, route: str, params: Mapping[str, Any] | None = None,
