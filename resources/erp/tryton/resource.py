@@ -39,7 +39,7 @@ class TrytonResource(dg.ConfigurableResource):
     plant: str = "WH"  # fills the canonical BOM key; Tryton BOMs have no plant
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0
-    max_attempts: int = 5
+    max_attempts: int | None = None  # attempt cap; unset: the retry budget decides
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     total_budget_s: float = 120.0
