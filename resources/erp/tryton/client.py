@@ -64,8 +64,7 @@ class TrytonBom:
 
 def _number(value: Any) -> str:
     """Tryton floats (2.0) as plain decimal text ("2")."""
-    text = format(Decimal(str(value)).normalize(), "f")
-    return text
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 class TrytonERPClient:
@@ -132,7 +131,7 @@ class TrytonERPClient:
         if not link_ids:
             return {}
         links = self.rpc.model("product.product-production.bom", "read", link_ids,
-                               ["product", "bom", "bom.code", "bom.outputs"])
+                               ["product", "bom", "bom.code"])
         bom_ids = [link["bom"] for link in links]
         lines = self.rpc.search_read("production.bom.input", [("bom", "in", bom_ids)], LINE_READ, order=[["id", "ASC"]])
         outputs = self.rpc.search_read("production.bom.output", [("bom", "in", bom_ids)], LINE_READ)
