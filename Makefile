@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export MFG_SYNC_DATA_DIR ?= $(CURDIR)/.mfg_sync
 
-.PHONY: setup test demo dev lint bench clean
+.PHONY: setup test demo dev lint bench clean tryton
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11) on PATH"; exit 1; }
@@ -17,7 +17,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-test: $(STAMP)
+# The Tryton server's own venv for the real-ERP tests and `mfg-sync tryton up` (idempotent: a stamp).
+tryton:
+	PYTHON=$(PYTHON) deploy/tryton/install.sh .venv-tryton
+
+test: $(STAMP) tryton
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -35,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mfg_sync
+	rm -rf $(VENV) .venv-tryton .pytest_cache .mfg_sync
