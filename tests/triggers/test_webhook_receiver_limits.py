@@ -27,7 +27,7 @@ READ_TIMEOUT_S = 2.0  # the default is 10 s; short here so the slow clients are 
 
 @pytest.fixture
 def strict_receiver(store) -> Iterator[RunningReceiver]:
-    settings = WebhookSettings.from_env({"MFG_SYNC_WEBHOOK_READ_TIMEOUT_S": str(READ_TIMEOUT_S)})
+    settings = WebhookSettings.from_env({"MFG_SYNC_PROFILE": "sandbox", "MFG_SYNC_WEBHOOK_READ_TIMEOUT_S": str(READ_TIMEOUT_S)})
     with receiving(store, settings) as running:
         yield running
 
@@ -198,7 +198,7 @@ def post_until_accepted(url: str, body: bytes, headers: dict[str, str], tries: i
 
 
 def test_connections_beyond_the_cap_get_503_until_one_is_freed(store):
-    settings = WebhookSettings.from_env({"MFG_SYNC_WEBHOOK_MAX_CONNECTIONS": "5"})
+    settings = WebhookSettings.from_env({"MFG_SYNC_PROFILE": "sandbox", "MFG_SYNC_WEBHOOK_MAX_CONNECTIONS": "5"})
     with receiving(store, settings) as running:
         idle = [open_connection(running) for _ in range(5)]
         body, headers = signed_delivery(change_event("ECO-CAP", "PRT-200255"))
