@@ -54,8 +54,8 @@ def report(outcomes: list[bom_runs.AssemblyOutcome], stats: dict[str, dict], sec
     failed = [o.assembly for o in outcomes if not o.success]
     lines.append(f"  Runs: {len(outcomes) - len(failed)} succeeded" + (f", FAILED: {', '.join(failed)}" if failed else ""))
     lines.append(f"  Time taken: {seconds:.1f} s")
-    lines.append("  Look at it: `make dev`, then open http://127.0.0.1:3000 -> Runs (these runs), Assets -> "
-                 "erp_bom_plan / erp_boms (plans, counts, checks per assembly).")
+    lines.append("  Look at it: `make dev`, then open http://127.0.0.1:3000 -> Runs (these runs), Lineage -> "
+                 "erp/bom_plan, erp/boms (plans, counts, checks per assembly).")
     return "\n".join(lines)
 
 
