@@ -1,12 +1,16 @@
-"""Running Great Expectations 1.x on an in-memory pandas frame: an ephemeral context per validation.
+"""Running Great Expectations 1.x on an in-memory pandas frame, with one ephemeral context per process.
 
-GX is imported inside the functions: importing it takes seconds, and most processes that import the
-suites (the CLI, the UI's code server) never validate anything.
+Building a context takes seconds, so it is built once and each validation adds (and then removes) its own
+uniquely named data source and suite. GX is imported inside the functions: importing it takes seconds too,
+and most processes that import the suites (the CLI, the UI's code server) never validate anything.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +18,8 @@ from typing import Any
 import pandas as pd
 
 ExpectationFactory = Callable[[], Sequence[Any]]  # -> GX Expectation objects (built after GX is imported)
+_context_lock = threading.Lock()  # one context per process, used by one validation at a time
+_names = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class TableValidation:
     result: Any  # great_expectations ExpectationSuiteValidationResult
 
 
+@functools.cache
 def _context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
@@ -52,19 +59,25 @@ def validate_table(suite: str, table: str, frame: pd.DataFrame, expectations: Ex
     """Validate `frame` against the expectations of one table of `suite`; offending rows are named by keys."""
     import great_expectations as gx
 
-    context = _context()
-    asset = context.data_sources.add_pandas(_safe(suite)).add_dataframe_asset(_safe(table))
-    batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
-    gx_suite = gx.ExpectationSuite(name=f"{suite}.{table}")
-    for expectation in expectations():
-        gx_suite.add_expectation(expectation)
-    gx_suite = context.suites.add(gx_suite)
     keys = [c for c in key_columns if c in frame.columns]
     result_format: dict[str, Any] = {"result_format": "COMPLETE"}
     if keys and len(frame):
         result_format["unexpected_index_column_names"] = keys
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame.reset_index(drop=True)})
-    result = batch.validate(gx_suite, result_format=result_format)
+    with _context_lock:
+        context = _context()
+        source_name = f"{_safe(suite)}_{_safe(table)}_{next(_names)}"
+        asset = context.data_sources.add_pandas(source_name).add_dataframe_asset(_safe(table))
+        batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
+        gx_suite = gx.ExpectationSuite(name=f"{suite}.{table}.{source_name}")
+        for expectation in expectations():
+            gx_suite.add_expectation(expectation)
+        gx_suite = context.suites.add(gx_suite)
+        try:
+            batch = batch_definition.get_batch(batch_parameters={"dataframe": frame.reset_index(drop=True)})
+            result = batch.validate(gx_suite, result_format=result_format)
+        finally:  # the context lives on: leave nothing of this validation in it
+            context.suites.delete(gx_suite.name)
+            context.data_sources.delete(source_name)
     return TableValidation(suite, table, tuple(keys), len(frame), result)
 
 

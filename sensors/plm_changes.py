@@ -115,7 +115,7 @@ def _run_request(assembly: str, drops: Sequence[WebhookDrop]) -> dg.RunRequest:
 @dg.sensor(
     name="plm_change_sensor",
     job=bom_sync,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=5,  # change order released -> run requested within seconds, not half a minute
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Released PLM change orders (signed webhook drops) -> bom_sync of every affected assembly.",
 )

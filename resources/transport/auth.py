@@ -34,8 +34,10 @@ Example - SAP's CSRF dance, written by the ERP client on top of the same protoco
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -182,10 +184,37 @@ class _OAuth2Base(HookBase):
         return f"{type(self).__name__}(token_url={self.token_url!r}, client_id={self.client_id!r}, ***)"
 
 
+# Client-credentials tokens per (token URL, client, secret digest, scope), shared by every client of the
+# process: the steps of one run (and runs in one process) reuse a live token instead of fetching their own.
+_TOKENS: dict[tuple[str, str, str, str | None], dict[str, Any]] = {}
+_TOKENS_LOCK = threading.Lock()
+
+
 class OAuth2ClientCredentials(_OAuth2Base):
-    """Client-credentials grant through authlib; the token is reused until `leeway_s` before expiry."""
+    """Client-credentials grant through authlib; the token is reused until `leeway_s` before expiry, by
+    every client of the process with the same endpoint and credentials (a 401 still renews it)."""
 
     grant_type = "client_credentials"
+
+    def _cache_key(self) -> tuple[str, str, str, str | None]:
+        digest = hashlib.sha256(self._client_secret.encode()).hexdigest()
+        return (self.token_url, self.client_id, digest, self.scope)
+
+    def _initial_token(self) -> dict[str, Any] | None:
+        with _TOKENS_LOCK:
+            token = _TOKENS.get(self._cache_key())
+        if token is None:
+            return None
+        expires_at = token.get("expires_at")
+        if expires_at is not None and float(expires_at) - self.leeway_s <= time.time():
+            return None  # about to expire: fetch a fresh one rather than start with it
+        return dict(token)
+
+    def _on_token(self, token: dict[str, Any], **kwargs: Any) -> None:
+        super()._on_token(token, **kwargs)
+        if token.get("access_token"):
+            with _TOKENS_LOCK:
+                _TOKENS[self._cache_key()] = dict(token)
 
     def _renew(self, client: HookClient, oauth: OAuth2Client) -> None:
         oauth.fetch_token(self.token_url, grant_type="client_credentials",

@@ -106,3 +106,12 @@ def test_every_decorated_definition_in_the_rooms_is_registered():
     assert len(defined["assets"]) == len(list(registered.assets))
     assert len(defined["checks"]) == len(list(registered.asset_checks))
     assert defined["sensors"] <= {s.name for s in defs.sensors}
+
+
+def test_runs_execute_their_steps_in_one_process():
+    for job in defs.jobs:
+        assert defs.resolve_job_def(job.name).executor_def.name == "in_process", job.name
+
+
+def test_the_change_sensor_ticks_every_five_seconds():
+    assert {s.name: s.minimum_interval_seconds for s in defs.sensors}["plm_change_sensor"] == 5
