@@ -54,8 +54,21 @@ def read_bom_snapshot(client: ERPConnection, header_keys: list[str]) -> dict[str
     return {"bom_header": headers, "bom_item": items}
 
 
+def change_orders(plm_parts: pd.DataFrame) -> dict[str, str]:
+    """Part number -> the PLM change order that made its revision effective (where the PLM names one)."""
+    if "change_number" not in plm_parts:
+        return {}
+    return {n: c for n, c in zip(plm_parts["number"], plm_parts["change_number"], strict=True) if c}
+
+
+def _change_orders_text(plan, orders: dict[str, str]) -> str:
+    """Which change number each changed BOM's item edits go under (the run id where the PLM names none)."""
+    boms = sorted({split_key(i.key)[0] for i in plan.changes() if i.entity in ("bom_header", "bom_item")})
+    return "\n".join(f"{bom}: {orders.get(bom) or '(no PLM change order: the run id)'}" for bom in boms)
+
+
 def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_version: str, started: float,
-                 metrics: dict, descriptions: dict[str, str]) -> dg.Output:
+                 metrics: dict, descriptions: dict[str, str], notes: dict | None = None) -> dg.Output:
     counts = plan_counts(frame)
     changes = field_changes(plan_items_of(frame), descriptions)
     shown = min(len(changes), CHANGES_SHOWN)
@@ -71,6 +84,7 @@ def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_ve
             "changes": rows_table(changes, FIELD_CHANGE_COLUMNS, limit=CHANGES_SHOWN),
             "changes_shown": shown_note(shown, len(changes), "changed fields",
                                         "this asset's stored table (`path`), or `mfg-sync sync bom --dry-run`"),
+            **(notes or {}),
         },
     )
 
@@ -91,7 +105,9 @@ def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_li
                       partition=context.partition_key)
     errors = [e for e in mapped.errors if e.entity in entities]
     descriptions = dict(zip(plm_parts["number"], plm_parts["name"], strict=True))
-    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics, descriptions)
+    orders = _change_orders_text(plan, change_orders(plm_parts)) if "bom_item" in entities else ""
+    notes = {"change_orders": dg.MetadataValue.text(orders)} if orders else {}
+    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics, descriptions, notes)
 
 
 def _stored_materials(store: StateStore, mapped: MappedBom) -> dict:

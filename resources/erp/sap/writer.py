@@ -61,9 +61,10 @@ class PlanWriter:
 
     def __init__(self, client: BatchingClient, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
                  source_versions: Mapping[str, str], log: logging.Logger | None = None,
-                 change_number: str | None = None) -> None:
+                 change_number: str | None = None, change_numbers: Mapping[str, str] | None = None) -> None:
         self.client, self.store, self.run_id, self.flow = client, store, run_id, flow
         self.change_number = change_number  # SAP ECM: item edits of a released BOM are recorded under it
+        self.change_numbers = {m.upper(): n for m, n in (change_numbers or {}).items() if n}  # per BOM material
         self.spec, self.spec_version, self.source_versions = spec, spec.version, source_versions
         self.log = log or logging.getLogger(__name__)
         self.report = ApplyReport()
@@ -85,6 +86,10 @@ class PlanWriter:
             return wanted is None and now is None
         normalised = self.spec.entities[entity].normalise(now)
         return all(normalised.get(name) == value for name, value in wanted.items())
+
+    def change_number_of(self, header_key: str) -> str | None:
+        """The change number for item edits of this BOM: its own (the PLM's change order), else the run's."""
+        return self.change_numbers.get(split_key(header_key)[0].upper()) or self.change_number
 
     def bom_versions(self, header_key: str) -> list[ERPBom]:
         if header_key not in self._bom_versions:
@@ -213,7 +218,7 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
         return [_new_version_unit(writer, header_key, header, items)]
     carried = [*item_changes, *([header] if header is not None and header.op != "unchanged" else [])]
     try:
-        operations = [_item_operation(bom, i, writer.change_number) for i in writes]
+        operations = [_item_operation(bom, i, writer.change_number_of(header_key)) for i in writes]
     except KeyError as exc:  # an item the plan saw is gone from the ERP: re-plan on the next run
         writer.fail_units([Unit([], carried)], "ERP_ITEM_VANISHED", f"BOM {header_key}: {exc.args[0]}", True)
         return []
