@@ -101,7 +101,9 @@ def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_li
         snapshot = read_target(client, mapped)
         metrics = client.metrics.snapshot()
     desired = {entity: rows for entity, rows in mapped.desired().items() if entity in entities}
-    plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=BOM_FLOW,
+    # an ERP BOM of a part the PLM gives no BOM any more is retired (read with the others, by bulk)
+    retired = sorted(mapped.headers_without_bom & set(snapshot.get("bom_header", {}))) if "bom_header" in entities else []
+    plan = build_plan(spec, desired, stored, snapshot, retired_boms=retired, held=mapped.held_keys(), flow=BOM_FLOW,
                       partition=context.partition_key)
     errors = [e for e in mapped.errors if e.entity in entities]
     descriptions = dict(zip(plm_parts["number"], plm_parts["name"], strict=True))
@@ -148,4 +150,4 @@ def erp_bom_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm
                  erp: ERPResource, sync_state: SyncStateResource, mapping_spec: MappingSpecResource) -> dg.Output:
     return _plan(context, plm_parts, plm_bom_lines, erp, sync_state, mapping_spec, ("bom_header", "bom_item"),
                  _stored_boms,
-                 lambda client, mapped: read_bom_snapshot(client, sorted(mapped.bom_headers)))
+                 lambda client, mapped: read_bom_snapshot(client, sorted(set(mapped.bom_headers) | mapped.headers_without_bom)))

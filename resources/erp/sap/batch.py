@@ -126,6 +126,15 @@ class Operation:
         return cls(BOM_SERVICE, f"delete_bom_item {bom.name} {item_number}", (Part("DELETE", path),))
 
     @classmethod
+    def retire_bom(cls, bom: Any, change_number: str) -> Operation:
+        """SAP's "delete BOM" under engineering change management: the released version gets the deletion
+        flag, recorded under `change_number` (the version and its items stay as history)."""
+        _with_change_number({}, change_number)  # the same length rule as on items
+        path = f"MaterialBOM{bom.key_predicate()}?EngineeringChangeDocument={odata_literal(change_number)}"
+        return cls(BOM_SERVICE, f"retire_bom {bom.name}",
+                   (Part("PATCH", path, {"IsMarkedForDeletion": True}, bom.header.get("_etag") or "*"),))
+
+    @classmethod
     def release_bom_version(cls, bom: Any) -> Operation:
         return cls(BOM_SERVICE, f"release_bom_version {bom.name}",
                    (Part("POST", release_path(bom.material, bom.plant, bom.version, bom.bom_id)),), bom_header_from_sap)

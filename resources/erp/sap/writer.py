@@ -202,6 +202,8 @@ def material_units(writer: PlanWriter, items: list[PlanItem]) -> list[Unit]:
 def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> list[Unit]:
     """The change set(s) for one BOM level, or none when only state needs recording."""
     header = next((i for i in items if i.entity == "bom_header"), None)
+    if header is not None and header.op == "delete":
+        return _retire_units(writer, header_key, items)
     item_changes = [i for i in items if i.entity == "bom_item" and i.op != "unchanged"]
     writes = [i for i in item_changes if i.op != "update" or i.changed_fields]
     header_changed = header is not None and (header.op == "create" or (header.op == "update" and header.changed_fields))
@@ -210,7 +212,7 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
         if changed:
             writer.record([(i, "recorded") for i in changed], [])
         return []
-    bom = next((b for b in reversed(writer.bom_versions(header_key)) if b.is_released), None)
+    bom = next((b for b in reversed(writer.bom_versions(header_key)) if b.is_active), None)
     if bom is not None and _bom_agrees(writer, header_key, header, items, bom):
         writer.record([(i, "recorded") for i in items if i.op != "unchanged"], [])
         return []
@@ -223,6 +225,17 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
         writer.fail_units([Unit([], carried)], "ERP_ITEM_VANISHED", f"BOM {header_key}: {exc.args[0]}", True)
         return []
     return [Unit(operations, carried)]
+
+
+def _retire_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> list[Unit]:
+    """A BOM the PLM no longer has: its released version is flagged for deletion under the change number;
+    when no active version is left (a retried step), only state is recorded."""
+    carried = [i for i in items if i.op != "unchanged"]
+    bom = next((b for b in reversed(writer.bom_versions(header_key)) if b.is_active), None)
+    if bom is None:
+        writer.record([(i, "recorded") for i in carried], [])
+        return []
+    return [Unit([Operation.retire_bom(bom, writer.change_number_of(header_key) or "")], carried)]
 
 
 def _bom_agrees(writer: PlanWriter, header_key: str, header: PlanItem | None, items: list[PlanItem],
