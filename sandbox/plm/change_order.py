@@ -58,13 +58,20 @@ def _working_guid(http: httpx.Client, item_guid: str, number: str) -> str:
     return working[0]["guid"] if working else item_guid
 
 
+def _check_edits(http: httpx.Client, number: str, item_guid: str, edits: BomEdits) -> None:
+    """Refuse unknown lines and components before a change order exists (a refused one would stay open)."""
+    lines = _checked(http.get(f"/items/{item_guid}/bom"), f"BOM of {number}")["results"]
+    unknown = sorted((set(edits.quantities) | set(edits.remove)) - {line["lineNumber"] for line in lines})
+    if unknown:
+        raise ChangeOrderError(f"item {number} has no BOM line {', '.join(map(str, unknown))}")
+    for new in edits.add:
+        _item(http, new.component)
+
+
 def _edit_bom(http: httpx.Client, number: str, owner: str, item_guid: str, edits: BomEdits) -> None:
     lines = _checked(http.get(f"/items/{item_guid}/bom", params={"revisionStatus": "WORKING"}),
                      f"working BOM of {number}")["results"]
     by_number = {line["lineNumber"]: line for line in lines}
-    unknown = sorted((set(edits.quantities) | set(edits.remove)) - set(by_number))
-    if unknown:
-        raise ChangeOrderError(f"item {number} has no BOM line {', '.join(map(str, unknown))}")
     for line_number, quantity in sorted(edits.quantities.items()):
         line = by_number[line_number]
         body = {"item": {"guid": line["item"]["guid"]}, "quantity": float(quantity), "lineNumber": line_number}
@@ -85,6 +92,7 @@ def release_change(plm_url: str, number: str, edits: BomEdits, *, email: str, pa
                          "login")
         http.headers["arena_session_id"] = login["arenaSessionId"]
         item = _item(http, number)
+        _check_edits(http, number, item["guid"], edits)
         change = _checked(http.post("/changes", json={"title": title or f"BOM change of {number}",
                                                       "items": [{"affectedItemRevision": {"guid": item["guid"]}}]}),
                           f"change order for {number}")
