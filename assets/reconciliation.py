@@ -73,7 +73,7 @@ def _mapped_plm(context: dg.AssetExecutionContext, config: ReconciliationConfig,
             without_bom |= mapped.headers_without_bom
             for key in mapped.headers_without_bom:
                 owners.setdefault(key, set()).add(assembly)
-        metrics = client.metrics.snapshot()
+    metrics = client.metrics.snapshot()  # after closing: the logout is a request too
     where = {k: ", ".join(sorted(v)) for k, v in owners.items()}
     return spec, scope, desired, without_bom - set(desired["bom_header"]), where, descriptions, metrics
 
