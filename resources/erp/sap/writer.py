@@ -4,7 +4,8 @@ and per BOM level, and the state store kept in step batch by batch.
 A BOM level is all-or-nothing. A new BOM, a BOM whose header changed, or one with more item changes than
 fit one `$batch` becomes a new BOM version created, filled and released inside ONE change set; smaller
 changes to a released BOM go as one change set of item creates/updates/deletes under a change number
-(SAP engineering change management), so only the changed lines are written. Either way production
+(SAP engineering change management), so only the changed lines are written; a BOM the PLM no longer
+has (a retired header in the plan) gets the deletion flag under the change number. Either way production
 never sees half a BOM. After each `$batch` call, its successes (ID map, record state, audit) and its
 failures (dead letters) are stored in one transaction, so a crash loses at most the batch in flight,
 and the next run's plan (which reads the ERP itself) converges without duplicates.
