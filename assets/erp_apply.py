@@ -13,7 +13,7 @@ from dataclasses import asdict
 import dagster as dg
 import pandas as pd
 
-from assets.erp_plans import read_bom_snapshot
+from assets.erp_plans import change_orders, read_bom_snapshot
 from assets.keys import (
     ERP_BOM_PLAN,
     ERP_BOMS,
@@ -162,7 +162,8 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state
     failed_materials = set(erp_materials.loc[erp_materials["status"] == "failed", "key"])
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         writer = client.plan_writer(sync_state.store(), run_id, BOM_FLOW, spec, _revisions(plm_parts), context.log,
-                                    change_number=context.run.run_id.replace("-", "")[:12])
+                                    change_number=context.run.run_id.replace("-", "")[:12],
+                                    change_numbers=change_orders(plm_parts))
         writer.record_mapping_errors(errors)
         _record_conflicts(sync_state, run_id, plan)
         levels = _levels_unblocked(writer, plan, failed_materials)

@@ -54,8 +54,21 @@ def read_bom_snapshot(client: ERPConnection, header_keys: list[str]) -> dict[str
     return {"bom_header": headers, "bom_item": items}
 
 
+def change_orders(plm_parts: pd.DataFrame) -> dict[str, str]:
+    """Part number -> the PLM change order that made its revision effective (where the PLM names one)."""
+    if "change_number" not in plm_parts:
+        return {}
+    return {n: c for n, c in zip(plm_parts["number"], plm_parts["change_number"], strict=True) if c}
+
+
+def _change_orders_text(plan, orders: dict[str, str]) -> str:
+    """Which change number each changed BOM's item edits go under (the run id where the PLM names none)."""
+    boms = sorted({split_key(i.key)[0] for i in plan.changes() if i.entity in ("bom_header", "bom_item")})
+    return "\n".join(f"{bom}: {orders.get(bom) or '(no PLM change order: the run id)'}" for bom in boms)
+
+
 def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_version: str, started: float,
-                 metrics: dict, descriptions: dict[str, str]) -> dg.Output:
+                 metrics: dict, descriptions: dict[str, str], notes: dict | None = None) -> dg.Output:
     counts = plan_counts(frame)
     changes = field_changes(plan_items_of(frame), descriptions)
     shown = min(len(changes), CHANGES_SHOWN)
@@ -71,6 +84,7 @@ def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_ve
             "changes": rows_table(changes, FIELD_CHANGE_COLUMNS, limit=CHANGES_SHOWN),
             "changes_shown": shown_note(shown, len(changes), "changed fields",
                                         "this asset's stored table (`path`), or `mfg-sync sync bom --dry-run`"),
+            **(notes or {}),
         },
     )
 
@@ -87,11 +101,15 @@ def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_li
         snapshot = read_target(client, mapped)
         metrics = client.metrics.snapshot()
     desired = {entity: rows for entity, rows in mapped.desired().items() if entity in entities}
-    plan = build_plan(spec, desired, stored, snapshot, held=mapped.held_keys(), flow=BOM_FLOW,
+    # an ERP BOM of a part the PLM gives no BOM any more is retired (read with the others, by bulk)
+    retired = sorted(mapped.headers_without_bom & set(snapshot.get("bom_header", {}))) if "bom_header" in entities else []
+    plan = build_plan(spec, desired, stored, snapshot, retired_boms=retired, held=mapped.held_keys(), flow=BOM_FLOW,
                       partition=context.partition_key)
     errors = [e for e in mapped.errors if e.entity in entities]
     descriptions = dict(zip(plm_parts["number"], plm_parts["name"], strict=True))
-    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics, descriptions)
+    orders = _change_orders_text(plan, change_orders(plm_parts)) if "bom_item" in entities else ""
+    notes = {"change_orders": dg.MetadataValue.text(orders)} if orders else {}
+    return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics, descriptions, notes)
 
 
 def _stored_materials(store: StateStore, mapped: MappedBom) -> dict:
@@ -132,4 +150,4 @@ def erp_bom_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm
                  erp: ERPResource, sync_state: SyncStateResource, mapping_spec: MappingSpecResource) -> dg.Output:
     return _plan(context, plm_parts, plm_bom_lines, erp, sync_state, mapping_spec, ("bom_header", "bom_item"),
                  _stored_boms,
-                 lambda client, mapped: read_bom_snapshot(client, sorted(mapped.bom_headers)))
+                 lambda client, mapped: read_bom_snapshot(client, sorted(set(mapped.bom_headers) | mapped.headers_without_bom)))

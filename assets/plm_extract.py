@@ -44,7 +44,7 @@ def plm_released_bom(context: dg.AssetExecutionContext, plm: PLMResource):
     started = time.monotonic()
     with plm.client(correlation_id=context.run.run_id, logger=context.log) as client:
         released = client.released_bom(assembly)
-        metrics = client.metrics.snapshot()
+    metrics = client.metrics.snapshot()  # after closing: the logout is a request too
     elapsed = time.monotonic() - started
     context.log.info(f"{assembly}: {len(released.parts)} parts, {len(released.lines)} BOM lines in {elapsed:.1f} s")
     common = {"correlation_id": context.run.run_id, "duration_s": round(elapsed, 3), **api_metadata("plm", metrics)}

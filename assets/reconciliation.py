@@ -57,6 +57,7 @@ def _mapped_plm(context: dg.AssetExecutionContext, config: ReconciliationConfig,
     desired: dict[str, dict[str, dict]] = {"material": {}, "bom_header": {}, "bom_item": {}}
     owners: dict[str, set[str]] = {}
     descriptions: dict[str, str] = {}
+    without_bom: set[str] = set()
     with plm.client(correlation_id=context.run.run_id, logger=context.log) as client:
         scope = _scope(context, config, client)
         for assembly in scope:
@@ -69,8 +70,12 @@ def _mapped_plm(context: dg.AssetExecutionContext, config: ReconciliationConfig,
                 desired[entity].update(records)
                 for key in records:
                     owners.setdefault(key, set()).add(assembly)
-        metrics = client.metrics.snapshot()
-    return spec, scope, desired, {k: ", ".join(sorted(v)) for k, v in owners.items()}, descriptions, metrics
+            without_bom |= mapped.headers_without_bom
+            for key in mapped.headers_without_bom:
+                owners.setdefault(key, set()).add(assembly)
+    metrics = client.metrics.snapshot()  # after closing: the logout is a request too
+    where = {k: ", ".join(sorted(v)) for k, v in owners.items()}
+    return spec, scope, desired, without_bom - set(desired["bom_header"]), where, descriptions, metrics
 
 
 SUMMARY_ROWS = 50  # rows of the markdown summary; the table metadata and the report have them all
@@ -99,10 +104,12 @@ def _markdown(by_kind: dict[str, int], frame: pd.DataFrame, scope: list[str]) ->
 def bom_reconciliation(context: dg.AssetExecutionContext, config: ReconciliationConfig, plm: PLMResource,
                        erp: ERPResource, mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource):
     started = time.monotonic()
-    spec, scope, desired, where, descriptions, plm_metrics = _mapped_plm(context, config, plm, mapping_spec.spec())
+    spec, scope, desired, without_bom, where, descriptions, plm_metrics = _mapped_plm(context, config, plm,
+                                                                                      mapping_spec.spec())
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         materials = client.read_materials(sorted(desired["material"]))
-        snapshot = read_bom_snapshot(client, sorted(desired["bom_header"]))
+        # BOMs of managed parts the PLM gives none are read too: the ERP must not hold one
+        snapshot = read_bom_snapshot(client, sorted(set(desired["bom_header"]) | without_bom))
         erp_metrics = client.metrics.snapshot()
     frame = with_components(differences_frame(compare(spec, desired, materials, snapshot, where)), desired, snapshot,
                             descriptions)

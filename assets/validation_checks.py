@@ -23,6 +23,7 @@ from assets.keys import (
     PLM_PARTS,
     ins,
 )
+from assets.metadata import api_metadata
 from assets.partitions import assemblies
 from expectations import erp_post_sync, erp_pre_apply, plm_bom_pre_sync
 from expectations.gx_results import to_check_result
@@ -41,6 +42,11 @@ def _log(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult, wh
     counts = {k: result.metadata[k].value for k in ("critical_failures", "warnings") if k in result.metadata}
     context.log.info(f"{context.partition_key} {what}: {'passed' if result.passed else 'FAILED'} {counts}")
     return result
+
+
+def _with_calls(result: dg.AssetCheckResult, client) -> dg.AssetCheckResult:
+    """The check's own ERP reads in its metadata (`erp_calls`, `erp_attempts`, ...), so a run's counts add up."""
+    return result.with_metadata({**result.metadata, **api_metadata("erp", client.metrics.snapshot())})
 
 
 def _settings(rules: ValidationRulesResource) -> ValidationSettings:
@@ -107,7 +113,7 @@ def erp_materials_post_sync(context: dg.AssetCheckExecutionContext, erp_material
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         actual = client.read_materials(keys)
     validations = erp_post_sync.validate_materials(keys, actual, mapping_spec.erp_units(), settings)
-    return _log(context, to_check_result(validations, sample=settings.sample_rows), "ERP materials")
+    return _log(context, _with_calls(to_check_result(validations, sample=settings.sample_rows), client), "ERP materials")
 
 
 @dg.asset_check(asset=ERP_BOMS, name=POST_SYNC, partitions_def=assemblies,
@@ -125,4 +131,4 @@ def erp_boms_post_sync(context: dg.AssetCheckExecutionContext, erp_boms: pd.Data
         components = {item.get("BillOfMaterialComponent") for item in snapshot["bom_item"].values()}
         materials = client.read_materials(sorted(c for c in components if c))
     validations = erp_post_sync.validate_boms(headers, snapshot, materials, mapping_spec.erp_units(), settings)
-    return _log(context, to_check_result(validations, sample=settings.sample_rows), "ERP BOMs")
+    return _log(context, _with_calls(to_check_result(validations, sample=settings.sample_rows), client), "ERP BOMs")

@@ -50,7 +50,7 @@ class AssemblyOutcome:
     duration_s: float
     counts: dict[str, int] = field(default_factory=dict)  # created/updated/... (apply) or to_create/... (plan)
     by_asset: dict[str, dict[str, int]] = field(default_factory=dict)  # the same counts per asset
-    api_calls: dict[str, int] = field(default_factory=dict)  # per system
+    api_calls: dict[str, int] = field(default_factory=dict)  # HTTP requests per system: steps, checks and auth
     checks_failed: list[str] = field(default_factory=list)
     error: str = ""
 
@@ -78,6 +78,15 @@ def run_bom_sync(inst: dg.DagsterInstance, numbers: Iterable[str], dry_run: bool
     return outcomes
 
 
+def _add_requests(outcome: AssemblyOutcome, metadata: dict) -> None:
+    """Every HTTP request a step or check sent (`<system>_attempts`: retries, CSRF and token fetches, logins
+    included), as the systems themselves count them."""
+    for system in ("plm", "erp"):
+        sent = metadata.get(f"{system}_attempts")
+        if isinstance(sent, (int, float)):
+            outcome.api_calls[system] = outcome.api_calls.get(system, 0) + int(sent)
+
+
 def _outcome(number: str, result: dg.ExecuteInProcessResult, duration: float, dry_run: bool) -> AssemblyOutcome:
     outcome = AssemblyOutcome(number, result.success, result.run_id, round(duration, 2))
     wanted = PLAN_ASSETS if dry_run else APPLY_ASSETS
@@ -87,10 +96,7 @@ def _outcome(number: str, result: dg.ExecuteInProcessResult, duration: float, dr
         metadata = {k: v.value for k, v in materialization.metadata.items()}
         if event.step_key not in counted_steps:
             counted_steps.add(event.step_key)
-            for system in ("plm", "erp"):
-                calls = metadata.get(f"{system}_calls")
-                if isinstance(calls, (int, float)):
-                    outcome.api_calls[system] = outcome.api_calls.get(system, 0) + int(calls)
+            _add_requests(outcome, metadata)
         asset = materialization.asset_key.to_user_string()
         if asset in wanted:
             counts = {n: v for n, v in metadata.items() if isinstance(v, int) and (n in COUNTS or n.startswith("to_"))}
@@ -98,6 +104,8 @@ def _outcome(number: str, result: dg.ExecuteInProcessResult, duration: float, dr
             for name, value in counts.items():
                 outcome.counts[name] = outcome.counts.get(name, 0) + value
     for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":  # checks that read a system report it too
+            _add_requests(outcome, {k: v.value for k, v in event.event_specific_data.metadata.items()})
         if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
             outcome.checks_failed.append(event.event_specific_data.check_name)
         if event.event_type_value == "STEP_FAILURE":

@@ -72,7 +72,7 @@ def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool) -> None:
 def format_outcome(outcome: bom_runs.AssemblyOutcome, dry_run: bool) -> str:
     names = ("to_create", "to_update", "to_delete", "to_unchanged", "to_error") if dry_run else bom_runs.COUNTS
     counts = "  ".join(f"{name} {outcome.counts.get(name, 0)}" for name in names)
-    calls = "  ".join(f"{system.upper()} calls {n}" for system, n in sorted(outcome.api_calls.items()))
+    calls = "  ".join(f"{system.upper()} requests {n}" for system, n in sorted(outcome.api_calls.items()))
     status = "ok" if outcome.success else "FAILED"
     line = f"{outcome.assembly:<12} {status:<6} {counts}  {calls}  {outcome.duration_s:.1f} s  run {outcome.run_id[:8]}"
     if outcome.checks_failed:

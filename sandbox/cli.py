@@ -1,15 +1,18 @@
-"""`mfg-sync sandbox ...`: run the local stand-ins for the PLM, ERP and EAM, and look inside them."""
+"""`mfg-sync sandbox ...`: run the local stand-ins for the PLM, ERP and EAM, look inside them, and release a
+change order in the sandbox PLM."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 import httpx
 
 from sandbox import launcher
+from sandbox.plm.change_order import BomEdits, ChangeOrderError, NewLine, release_change
 
 
 @click.group()
@@ -65,6 +68,39 @@ def status(data_dir: Path | None, as_json: bool) -> None:
         click.echo(json.dumps(summaries, indent=2))
     else:
         click.echo(format_summaries(summaries))
+
+
+def _new_line(text: str) -> NewLine:
+    try:
+        line, component, quantity = text.split(":")
+        return NewLine(int(line), component, Decimal(quantity))
+    except (ValueError, InvalidOperation):
+        raise click.BadParameter(f"{text!r}: expected LINE:COMPONENT:QUANTITY, e.g. 90:PRT-200125:2") from None
+
+
+@sandbox.command("change")
+@click.option("--item", "number", required=True, help="The item whose BOM the change order edits, e.g. ASM-10207.")
+@click.option("--line", "lines", type=int, multiple=True, help="Find number of a line to re-quantify (with --quantity).")
+@click.option("--quantity", "quantities", type=Decimal, multiple=True, help="The new quantity of each --line, in order.")
+@click.option("--add", "added", multiple=True, help="A line to add as LINE:COMPONENT:QUANTITY (repeatable).")
+@click.option("--remove", "removed", type=int, multiple=True, help="Find number of a line to remove (repeatable).")
+@click.option("--title", default=None, help="The change order's title [default: BOM change of ITEM].")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def change(number: str, lines: tuple[int, ...], quantities: tuple[Decimal, ...], added: tuple[str, ...],
+           removed: tuple[int, ...], title: str | None, data_dir: Path | None) -> None:
+    """Create, fill and release (EFFECTIVE) a change order in the sandbox PLM; prints its number."""
+    if len(lines) != len(quantities):
+        raise click.UsageError("give one --quantity for each --line")
+    edits = BomEdits(dict(zip(lines, quantities, strict=True)), [_new_line(a) for a in added], list(removed))
+    if not (edits.quantities or edits.add or edits.remove):
+        raise click.UsageError("nothing to change: give --line/--quantity, --add or --remove")
+    try:
+        plm = launcher.read_facts(data_dir)["plm"]
+        number_released = release_change(plm["base_url"], number, edits, email=plm["email"], password=plm["password"],
+                                          workspace_id=plm["workspace_id"], title=title)
+    except (FileNotFoundError, ChangeOrderError, httpx.HTTPError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{number_released} released: {number} has a new effective revision (the next sync picks it up)")
 
 
 def format_summaries(summaries: dict[str, dict]) -> str:

@@ -6,7 +6,7 @@ field) and the rest of the batch maps on. `map_released_bom` is the one call the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -95,6 +95,9 @@ class MappedBom:
     bom_headers: dict[str, Payload] = field(default_factory=dict)
     bom_items: dict[str, Payload] = field(default_factory=dict)
     errors: list[MappingError] = field(default_factory=list)
+    # header keys of mapped parts the PLM gives no BOM (emptied, or no longer an assembly): an ERP BOM
+    # of one of them has no PLM counterpart and is retired
+    headers_without_bom: set[str] = field(default_factory=set)
 
     def desired(self) -> dict[str, dict[str, Payload]]:
         """The plan's input: entity -> key -> payload."""
@@ -156,9 +159,23 @@ def map_released_bom(spec: MappingSpec, parts: Iterable[Part], lines: Iterable[B
                 mapped.bom_headers, mapped.errors)
     map_records(spec, "bom_item", lines, mapped.bom_items, mapped.errors)
     _check_references(spec, mapped)
+    mapped.headers_without_bom = _headers_without_bom(spec, [p for p in parts if p.number not in set(parents)],
+                                                      mapped.materials)
     for key in [k for k in mapped.bom_items if k.rsplit(SEP, 1)[0] not in mapped.bom_headers]:
         header = key.rsplit(SEP, 1)[0]
         mapped.errors.append(MappingError("bom_item", key, "Material", "MAPPING_HEADER_UNMAPPED",
                                           f"BOM header {header!r} could not be mapped"))
         del mapped.bom_items[key]
     return mapped
+
+
+def _headers_without_bom(spec: MappingSpec, parts: list[Part], materials: Mapping[str, Payload]) -> set[str]:
+    """The BOM header key each of these parts would have (those that map, as mapped materials)."""
+    if "bom_header" not in spec.entities:
+        return set()
+    keys = set()
+    for part in parts:
+        key, payload, errors = map_record(spec, spec.entities["bom_header"], part)
+        if not errors and payload.get("Material") in materials:
+            keys.add(key)
+    return keys

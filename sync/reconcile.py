@@ -115,7 +115,8 @@ def _item_text(item: Mapping[str, Any]) -> str:
 def compare(spec: MappingSpec, desired: Mapping[str, Records], materials: Records,
             snapshot: Mapping[str, Records], where: Mapping[str, str]) -> list[Difference]:
     """All differences; `desired` as `MappedBom.desired()`, `materials` by Product, `snapshot` as
-    `read_bom_snapshot` returns it, `where` maps each key to its assemblies' label."""
+    `read_bom_snapshot` returns it (a header in it that is not desired is an ERP BOM without a PLM one),
+    `where` maps each key to its assemblies' label."""
     out: list[Difference] = []
     for key, want in sorted(desired.get("material", {}).items()):
         now = materials.get(key.upper())
@@ -130,6 +131,10 @@ def compare(spec: MappingSpec, desired: Mapping[str, Records], materials: Record
                                   "(no released BOM)"))
         else:
             out += _field_differences(spec, "bom_header", key, want, headers[key], where[key])
+    for key in sorted(set(headers) - set(desired.get("bom_header", {}))):  # a managed part the PLM gives no BOM
+        count = sum(1 for item in snapshot.get("bom_item", {}) if header_key_of_item(item) == key)
+        out.append(Difference("extra_in_erp", "bom_header", where.get(key, ""), key, "*", "(no BOM in the PLM)",
+                              f"released BOM with {count} item(s)"))
     out += _item_differences(spec, desired.get("bom_item", {}), snapshot.get("bom_item", {}), set(headers), where)
     return out
 

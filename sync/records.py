@@ -72,6 +72,7 @@ class Part(Record):
     guid: str = ""  # the PLM's own id for the item
     attributes: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
     effective_at: datetime | None = None  # when the current revision became effective
+    change_number: str = ""  # the PLM change order (ECO) that made the current revision effective
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,9 +145,10 @@ class ERPConnection(Protocol):
 
     def plan_writer(self, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
                     source_versions: Mapping[str, str], log: logging.Logger | Any | None = None,
-                    change_number: str | None = None) -> PlanApplier:
+                    change_number: str | None = None, change_numbers: Mapping[str, str] | None = None) -> PlanApplier:
         """A writer for one apply step of sync run `run_id`; `change_number` names the change under which
-        edits of released BOMs are recorded (where the ERP keeps such a history)."""
+        edits of released BOMs are recorded (where the ERP keeps such a history); `change_numbers` (BOM
+        material -> the PLM's change order number) overrides it per BOM."""
         ...
 
     def test_connection(self) -> dict[str, Any]:

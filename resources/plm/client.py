@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from resources.plm.records import PLMDataError, change_order_from_arena, format_datetime, parse_datetime
-from resources.plm.walk import ReleasedBom, assemble, fetch_tree
+from resources.plm.walk import ReleasedBom, assemble, fetch_tree, with_change_numbers
 from resources.transport import ApiClient, AuthError, NotFoundError, TransportMetrics, default_error_parser
 from resources.transport.errors import error_class_for
 from resources.transport.ratelimit import parse_retry_after
@@ -28,6 +28,7 @@ log = logging.getLogger("resources.plm.resource")
 
 SESSION_HEADER = "arena_session_id"
 EFFECTIVE = "EFFECTIVE"
+EFFECTIVE_REVISION = 1  # Arena revision status codes: 0 working, 1 effective, 2 superseded
 MAX_PAGE_SIZE = 400  # Arena's maximum `limit`
 
 # Friendly filter names -> Arena query parameters (anything else passes through unchanged).
@@ -201,10 +202,24 @@ class PLMClient:
             return item.get("number") == assembly_number or self._is_assembly(item)
 
         tree = fetch_tree(top, self.get_item, self.bom, has_bom, self.max_concurrency)
-        result = assemble(tree)
+        result = with_change_numbers(assemble(tree), self._effective_change_numbers(tree.items, tree.boms))
         self.log.info("PLM released BOM of %s rev %s: %d parts, %d lines, %d BOMs read", assembly_number,
                       result.assembly.revision, len(result.parts), len(result.lines), len(tree.boms))
         return result
+
+    def _effective_change_numbers(self, items: Mapping[str, Mapping[str, Any]], assemblies: Iterable[str]
+                                  ) -> dict[str, str]:
+        """Item number -> number of the change that made its effective revision effective (Arena keeps the
+        change on the revision, not on the item), for each assembly; one revisions read each."""
+        numbers = sorted(assemblies)
+
+        def change_of(number: str) -> str:
+            effective = [r for r in self.revisions(str(items[number]["guid"])) if r.get("status") == EFFECTIVE_REVISION]
+            change = (effective[-1].get("change") or {}) if effective else {}
+            return str(change.get("number") or "")
+
+        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="plm-revisions") as pool:
+            return dict(zip(numbers, pool.map(change_of, numbers), strict=True))
 
     def released_top_assemblies(self) -> list[str]:
         """Numbers of released assemblies that have a BOM and are used by no other item, sorted."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from resources.plm.records import PLMDataError, bom_line_from_arena, part_from_item
@@ -110,3 +110,10 @@ def assemble(tree: FetchedTree) -> ReleasedBom:
 
     visit(tree.top, (tree.top,))
     return ReleasedBom(assembly=parts[tree.top], parts=[parts[n] for n in order], lines=lines)
+
+
+def with_change_numbers(released: ReleasedBom, change_numbers: Mapping[str, str]) -> ReleasedBom:
+    """The same BOM with each part's effective change order number set (where the PLM names one)."""
+    parts = [replace(p, change_number=change_numbers[p.number]) if change_numbers.get(p.number) else p
+             for p in released.parts]
+    return ReleasedBom(assembly=parts[0], parts=parts, lines=released.lines)

@@ -143,10 +143,13 @@ class _OAuth2Base(HookBase):
         raise NotImplementedError
 
     def _renew_logged(self, client: HookClient, oauth: OAuth2Client, why: str) -> None:
+        started = time.monotonic()
         try:
             self._renew(client, oauth)
         except (OAuthError, httpx.HTTPError, ValueError) as exc:
+            _count_exchange(client, "POST", "(token endpoint)", started)
             raise _auth_failure(client, "token endpoint", exc) from None
+        _count_exchange(client, "POST", "(token endpoint)", started)
         self._on_token(dict(oauth.token or {}))
         client.metrics.event("token_fetch")
         log.info("%s: OAuth2 %s token obtained (%s), expires_in=%s", client.system, self.grant_type, why,
@@ -255,10 +258,13 @@ class SessionLogin(HookBase):
         self._session: tuple[str, str] | None = None
 
     def _do_login(self, client: HookClient, why: str) -> tuple[str, str]:
+        started = time.monotonic()
         try:
             header, value = self._login(client.http)
         except httpx.HTTPError as exc:
+            _count_exchange(client, "POST", "(login)", started)
             raise _auth_failure(client, "login", exc) from None
+        _count_exchange(client, "POST", "(login)", started)
         register_secret(value)
         client.metrics.event("login")
         log.info("%s: session login (%s)", client.system, why)
@@ -283,11 +289,19 @@ class SessionLogin(HookBase):
         with self._lock:
             session, self._session = self._session, None
         if session is not None and self._logout is not None:
+            started = time.monotonic()
             try:
                 self._logout(client.http, {session[0]: session[1]})
+                _count_exchange(client, "PUT", "(logout)", started)
                 client.metrics.event("logout")
             except httpx.HTTPError as exc:  # a failed logout must not mask the caller's own outcome
+                _count_exchange(client, "PUT", "(logout)", started)
                 log.warning("%s: logout failed: %s", client.system, scrub(str(exc)))
 
     def __repr__(self) -> str:
         return "SessionLogin(***)"
+
+
+def _count_exchange(client: HookClient, method: str, route: str, started: float) -> None:
+    """An auth exchange made outside the transport's calls is still a request the system receives."""
+    client.metrics.record_auth_exchange(method, route, time.monotonic() - started)

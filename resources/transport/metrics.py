@@ -43,6 +43,14 @@ class TransportMetrics:
         with self._lock:
             self._events[name] += 1
 
+    def record_auth_exchange(self, method: str, route: str, elapsed_s: float) -> None:
+        """A request of the auth flow (token endpoint, login, logout): sent, so counted in `attempts`, but
+        kept out of the API calls' status counts."""
+        with self._lock:
+            self._routes[f"{method} {route}"]["attempts"] += 1
+            self._totals["attempts"] += 1
+            self._totals["request_time_s"] += elapsed_s
+
     def record_call(self, method: str, route: str, elapsed_s: float, failed: bool) -> None:
         """One logical call (all its attempts) finished."""
         with self._lock:

@@ -257,7 +257,7 @@ def bom(system: ErpSystem, call: Call) -> Reply:
         return entity_reply(BOM, doc, call, body=body)
     if call.method in UPDATE_METHODS:
         check_if_match(call, doc, BOM)
-        bom_rules.editable(doc)
+        bom_rules.editable(doc, _change_number_option(call))  # e.g. the deletion flag under a change number
         payload = call.json()
         if "to_BillOfMaterialItem" in payload:
             raise bad_request("Deep update is not supported; change items on MaterialBOMItem")
@@ -301,9 +301,13 @@ def _change_number(call: Call) -> str | None:
     """The change number of an item write: in the body, or for a DELETE the query option
     `EngineeringChangeDocument='...'` (a DELETE has no body)."""
     if call.method == "DELETE":
-        raw = call.query.get("EngineeringChangeDocument", "")
-        return raw.strip("'") or None
+        return _change_number_option(call)
     return call.json().get("EngineeringChangeDocument") or None
+
+
+def _change_number_option(call: Call) -> str | None:
+    """The query option `EngineeringChangeDocument='...'` (on a header, the body's field is part of its key)."""
+    return call.query.get("EngineeringChangeDocument", "").strip("'") or None
 
 
 def _header_of_item_payload(system: ErpSystem, payload: dict[str, Any]) -> dict[str, Any]:

@@ -273,6 +273,8 @@ def child_entity(etype: EntityType):
         if call.method == "GET":
             return entity_reply(etype, doc, call)
         if call.method in UPDATE_METHODS:
+            if call.headers.get("if-match"):  # a lock given on a child is the product's etag, read with it
+                check_if_match(call, parent, PRODUCT)
             new = apply_payload(etype, doc, call.json(), creating=False, replace=call.method == "PUT")
             if etype is PLANT and new["ProcurementType"] not in PROCUREMENT_TYPES:
                 raise bad_request(f"Procurement type '{new['ProcurementType']}' is not allowed",

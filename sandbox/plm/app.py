@@ -119,7 +119,12 @@ class PlmRoutes:
 
     async def item(self, request: Request) -> Response:
         await self.auth(request)
-        rev = await asyncio.to_thread(service.get_revision, self.store, request.path_params["guid"])
+        if request.method == "PUT":
+            body = await self.body(request)
+            rev = await asyncio.to_thread(service.update_item, self.store, request.path_params["guid"], body)
+            self.wrote()
+        else:
+            rev = await asyncio.to_thread(service.get_revision, self.store, request.path_params["guid"])
         return JSONResponse(item_view(rev, self.base_url(request)))
 
     async def revisions(self, request: Request) -> Response:
@@ -323,7 +328,7 @@ class PlmRoutes:
             Route("/v1/logout", self.logout, methods=["PUT"]),
             Route("/v1/items", self.items, methods=["GET"]),
             Route("/v1/items", self.create_item, methods=["POST"]),
-            Route("/v1/items/{guid}", self.item, methods=["GET"]),
+            Route("/v1/items/{guid}", self.item, methods=["GET", "PUT"]),
             Route("/v1/items/{guid}/revisions", self.revisions, methods=["GET"]),
             Route("/v1/items/{guid}/bom", self.bom, methods=["GET"]),
             Route("/v1/items/{guid}/bom", self.add_bom_line, methods=["POST"]),

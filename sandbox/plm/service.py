@@ -228,6 +228,20 @@ def create_item(store: PlmStore, body: dict, base_url: str) -> dict[str, Any]:
     return item_view(store.revision(guid), base_url)
 
 
+def update_item(store: PlmStore, guid: str, body: dict) -> Any:
+    """PUT /v1/items/{guid}: item-level fields (name, description, category); Arena keeps them unrevisioned."""
+    rev = get_revision(store, guid)
+    changes = {"name": body.get("name"), "description": body.get("description"),
+               "category": (body.get("category") or {}).get("name")}
+    changes = {column: value for column, value in changes.items() if value is not None}
+    if any(not isinstance(v, str) or not v.strip() for v in changes.values()):
+        raise ApiError(400, "item name, description and category name must be non-empty text")
+    with store.tx() as c:
+        for column, value in changes.items():  # column names come from the fixed dict above
+            c.execute(f"UPDATE items SET {column} = ? WHERE id = ?", (value, rev["item_id"]))
+    return store.revision(guid)
+
+
 # --- sessions -----------------------------------------------------------------------------------------
 
 def touch_session(store: PlmStore, session_id: str | None, lifetime_s: float) -> None:

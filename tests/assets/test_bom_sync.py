@@ -172,3 +172,18 @@ def test_applying_a_plan_again_records_what_the_erp_already_holds_instead_of_wri
         assert h.stats("erp")["writes"] == writes
         with h.erp().client() as erp:
             assert len(erp.bom_versions("ASM-10004", "1000")) == 1, "no second BOM version"
+
+
+def test_item_changes_of_a_released_bom_go_under_the_plm_change_order_number(tmp_path):
+    with sync_harness(tmp_path) as h:
+        assert h.sync("ASM-10004").success
+        change_number = h.release_bom_change("ASM-10004", {20: Decimal("4")})
+
+        result = h.sync("ASM-10004")
+
+        assert result.success
+        plan = result.asset_materializations_for_node("erp__bom_plan")[0].metadata
+        assert plan["change_orders"].value == f"ASM-10004: {change_number}"
+        with h.erp().client() as erp:
+            [item] = [i for i in erp.read_bom("ASM-10004", "1000").items if int(i["BillOfMaterialItemNumber"]) == 20]
+        assert item["_change_number"] == change_number

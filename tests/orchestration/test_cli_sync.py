@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sandbox.launcher import running_sandbox
@@ -45,3 +46,26 @@ def test_sync_bom_needs_an_assembly_or_all(cli_env):
     result = run(cli_env, "sync", "bom")
     assert result.returncode == 2
     assert "--assembly" in result.stderr
+
+
+def printed_requests(stdout: str, system: str) -> int:
+    words = stdout.split()
+    return int(words[words.index(system) + 2])  # "... ERP requests 17 ..."
+
+
+def sandbox_requests(env, system: str) -> int:
+    return httpx.get(f"{env[f'MFG_SYNC_{system}_URL']}/_sandbox/stats", timeout=10).json()["calls_total"]
+
+
+def reset_sandbox_stats(env) -> None:
+    for system in ("PLM", "ERP"):
+        httpx.post(f"{env[f'MFG_SYNC_{system}_URL']}/_sandbox/stats/reset", timeout=10).raise_for_status()
+
+
+def test_sync_bom_prints_every_request_each_system_received(cli_env):
+    for _ in ("first sync", "no-op sync"):
+        reset_sandbox_stats(cli_env)
+        result = run(cli_env, "sync", "bom", "--assembly", "ASM-10004")
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert printed_requests(result.stdout, "ERP") == sandbox_requests(cli_env, "ERP")
+        assert printed_requests(result.stdout, "PLM") == sandbox_requests(cli_env, "PLM")

@@ -101,6 +101,29 @@ def test_stale_etag_surfaces_as_precondition_failed(erp_sandbox: ErpSandbox) -> 
         assert erp.read_materials(["PRT-1"])["PRT-1"]["ProductGroup"] == "NEW"
 
 
+def test_a_description_change_is_one_write_locked_by_the_etag_read_with_the_material(erp_sandbox: ErpSandbox) -> None:
+    with erp_sandbox.resource().client() as erp:
+        created = erp.create_material(material("PRT-1"))
+        erp_sandbox.control("POST", "stats/reset")
+        [result] = erp.batch([[Operation.update_material("PRT-1", {"ProductDescription": "Hex bolt M8"},
+                                                         created["_etag"])]])
+        assert result.ok, result
+        assert erp_sandbox.stats()["writes"] == 1
+        assert erp.read_materials(["PRT-1"])["PRT-1"]["ProductDescription"] == "Hex bolt M8"
+
+
+def test_a_description_change_with_a_stale_etag_is_refused(erp_sandbox: ErpSandbox) -> None:
+    with erp_sandbox.resource().client() as erp:
+        created = erp.create_material(material("PRT-1"))
+        erp.update_material("PRT-1", {"ProductGroup": "NEW"}, created["_etag"])
+        [result] = erp.batch([[Operation.update_material("PRT-1", {"ProductDescription": "Hex bolt M8"},
+                                                         created["_etag"])]])
+        assert not result.ok and result.status == 412
+        with pytest.raises(PreconditionFailedError):
+            erp.update_material("PRT-1", {"ProductDescription": "Hex bolt M8"}, created["_etag"])
+        assert erp.read_materials(["PRT-1"])["PRT-1"]["ProductDescription"] == "Part PRT-1"
+
+
 def test_mark_for_deletion_sets_the_flag(erp_sandbox: ErpSandbox) -> None:
     with erp_sandbox.resource().client() as erp:
         created = erp.create_material(material("PRT-1"))

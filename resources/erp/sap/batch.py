@@ -66,16 +66,23 @@ class Operation:
     @classmethod
     def update_material(cls, product: str, changes: Mapping[str, Any], etag: str,
                         default_plant: str = "1000") -> Operation:
-        """PATCH with If-Match on A_Product first (the lock check), then description and plant data, which
-        must exist (the batch cannot fall back to creating them)."""
+        """PATCH only what changed: A_Product, description and plant data (which must exist: the batch cannot
+        fall back to creating them). The first part carries If-Match with the etag read with the material
+        (the lock check); an empty A_Product PATCH is never sent just to lock."""
         header, description, plant = split_material_changes(product, changes)
-        parts = [Part("PATCH", f"A_Product{key_predicate(Product=product)}", header, etag or "*")]
+        parts = []
+        if header:
+            parts.append(Part("PATCH", f"A_Product{key_predicate(Product=product)}", header))
         if description:
             path = f"A_ProductDescription{key_predicate(Product=product, Language='EN')}"
             parts.append(Part("PATCH", path, description))
         plant_code = plant.pop("Plant", default_plant)
         if plant:
             parts.append(Part("PATCH", f"A_ProductPlant{key_predicate(Product=product, Plant=plant_code)}", plant))
+        if not parts:
+            raise ValueError(f"material {product}: update_material has no field to change")
+        # later parts go unlocked: the first write already moved the product's etag inside this change set
+        parts[0] = Part(parts[0].method, parts[0].path, parts[0].body, etag or "*")
         return cls(PRODUCT_SERVICE, f"update_material {product}", tuple(parts))
 
     @classmethod
@@ -117,6 +124,15 @@ class Operation:
         if change_number:  # a DELETE has no body: the change number travels as a query option
             path += f"?EngineeringChangeDocument={odata_literal(change_number)}"
         return cls(BOM_SERVICE, f"delete_bom_item {bom.name} {item_number}", (Part("DELETE", path),))
+
+    @classmethod
+    def retire_bom(cls, bom: Any, change_number: str) -> Operation:
+        """SAP's "delete BOM" under engineering change management: the released version gets the deletion
+        flag, recorded under `change_number` (the version and its items stay as history)."""
+        _with_change_number({}, change_number)  # the same length rule as on items
+        path = f"MaterialBOM{bom.key_predicate()}?EngineeringChangeDocument={odata_literal(change_number)}"
+        return cls(BOM_SERVICE, f"retire_bom {bom.name}",
+                   (Part("PATCH", path, {"IsMarkedForDeletion": True}, bom.header.get("_etag") or "*"),))
 
     @classmethod
     def release_bom_version(cls, bom: Any) -> Operation:

@@ -48,6 +48,15 @@ class ERPBom:
         return self.status in RELEASED_STATUSES
 
     @property
+    def is_retired(self) -> bool:
+        """Flagged for deletion (SAP's "delete BOM"): production no longer uses it."""
+        return bool(self.header.get("_marked_for_deletion"))
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_released and not self.is_retired
+
+    @property
     def name(self) -> str:
         return f"{self.material}/{self.plant}/{self.usage} v{self.version or '-'}"
 
@@ -67,9 +76,10 @@ class ERPBom:
 
 
 def current_version(versions: list[ERPBom], include_drafts: bool) -> ERPBom | None:
-    """The newest released version (with `include_drafts`, the newest draft or released one), or None."""
+    """The newest released version (with `include_drafts`, the newest draft or released one), or None;
+    a version flagged for deletion is no BOM any more."""
     wanted = (*RELEASED_STATUSES, DRAFT_STATUS) if include_drafts else RELEASED_STATUSES
-    candidates = [b for b in versions if b.status in wanted]
+    candidates = [b for b in versions if b.status in wanted and not b.is_retired]
     return candidates[-1] if candidates else None
 
 

@@ -136,27 +136,32 @@ class ERPClient:
         return material_from_sap(response.json()["d"], plant)
 
     def update_material(self, product: str, changes: Mapping[str, Any], etag: str) -> dict[str, Any]:
-        """PATCH with If-Match (stale etag -> PreconditionFailedError); then description and plant data
-        (created when missing). Returns the material as stored afterwards."""
+        """PATCH what changed, the first write with If-Match (stale etag -> PreconditionFailedError): product
+        fields, then description and plant data (created when missing). Returns the material as stored."""
         header, description, plant = split_material_changes(product, changes)
         product = product.upper()
         if not etag:
             raise ValueError(f"material {product}: update_material needs the etag read with the material")
-        route = f"{PRODUCT_SERVICE}/A_Product(...)"
-        send_write(self.api, "PATCH", f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}", route=route,
-                   json=header, headers={"If-Match": etag})
+        lock: dict[str, str] | None = {"If-Match": etag}  # the etag guards the first write; it then moves
+        if header:
+            send_write(self.api, "PATCH", f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}",
+                       route=f"{PRODUCT_SERVICE}/A_Product(...)", json=header, headers=lock)
+            lock = None
         if description:
-            self._upsert_child(product, "A_ProductDescription", "to_Description", {"Language": "EN"}, description)
+            self._upsert_child(product, "A_ProductDescription", "to_Description", {"Language": "EN"}, description,
+                               lock)
+            lock = None
         plant_code = plant.pop("Plant", self.plant)
         if plant:
-            self._upsert_child(product, "A_ProductPlant", "to_Plant", {"Plant": plant_code}, plant)
+            self._upsert_child(product, "A_ProductPlant", "to_Plant", {"Plant": plant_code}, plant, lock)
         return self.read_material(product)
 
     def _upsert_child(self, product: str, entity_set: str, nav: str, keys: dict[str, str],
-                      changes: dict[str, Any]) -> None:
+                      changes: dict[str, Any], lock: dict[str, str] | None = None) -> None:
         path = f"{PRODUCT_SERVICE}/{entity_set}{key_predicate(Product=product, **keys)}"
         try:
-            send_write(self.api, "PATCH", path, route=f"{PRODUCT_SERVICE}/{entity_set}(...)", json=changes)
+            send_write(self.api, "PATCH", path, route=f"{PRODUCT_SERVICE}/{entity_set}(...)", json=changes,
+                       headers=lock)
         except NotFoundError:
             send_write(self.api, "POST", f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}/{nav}",
                        route=f"{PRODUCT_SERVICE}/A_Product(...)/{nav}", json={**keys, **changes},
@@ -266,9 +271,10 @@ class ERPClient:
 
     def plan_writer(self, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
                     source_versions: Mapping[str, str], log: logging.Logger | Any | None = None,
-                    change_number: str | None = None) -> PlanWriter:
+                    change_number: str | None = None, change_numbers: Mapping[str, str] | None = None) -> PlanWriter:
         """A `PlanWriter` over this client for one apply step (see `resources.erp.interface.PlanApplier`)."""
-        return PlanWriter(self, store, run_id, flow, spec, source_versions, log, change_number=change_number)
+        return PlanWriter(self, store, run_id, flow, spec, source_versions, log, change_number=change_number,
+                          change_numbers=change_numbers)
 
     # ---- $batch --------------------------------------------------------------------------------------------
 

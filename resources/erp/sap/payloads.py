@@ -7,9 +7,11 @@ Reads add read-only extras under keys starting with "_":
 - materials: `_etag` (str, A_Product's etag), `_last_change` (datetime, LastChangeDateTime),
   `_created_on` (datetime, CreationDate), `_marked_for_deletion` (bool), `_plants` (list of plant codes).
 - BOM headers: `_bom_id` (BillOfMaterial), `_variant` (BillOfMaterialVariant), `_version`
-  (BillOfMaterialVersion), `_version_status` (BOMVersionStatus), `_is_released` (bool), `_etag`,
-  `_last_change` (datetime or None), `_keys` (dict: MaterialBOM key fields).
-- BOM items: `_node` (BillOfMaterialItemNodeNumber), `_etag`, `_keys` (dict: MaterialBOMItem key fields).
+  (BillOfMaterialVersion), `_version_status` (BOMVersionStatus), `_is_released` (bool),
+  `_marked_for_deletion` (bool: a retired BOM), `_etag`, `_last_change` (datetime or None), `_keys` (dict:
+  MaterialBOM key fields).
+- BOM items: `_node` (BillOfMaterialItemNodeNumber), `_etag`, `_keys` (dict: MaterialBOMItem key fields),
+  `_change_number` (EngineeringChangeDocument of the item's last change under engineering change management).
 """
 
 from __future__ import annotations
@@ -137,10 +139,11 @@ def bom_header_to_sap(header: Mapping[str, Any], items: list[Mapping[str, Any]])
 
 
 def bom_item_from_sap(entity: Mapping[str, Any]) -> dict[str, Any]:
-    """MaterialBOMItem entity -> flat item + `_node`, `_etag`, `_keys`."""
+    """MaterialBOMItem entity -> flat item + `_node`, `_etag`, `_keys`, `_change_number`."""
     data = decode_entity(entity)
     out = {f: data.get(f) for f in BOM_ITEM_FIELDS}
     out["_node"] = data.get("BillOfMaterialItemNodeNumber")
+    out["_change_number"] = data.get("EngineeringChangeDocument") or None
     out["_etag"] = entity_etag(entity)
     out["_keys"] = {k: data[k] for k in BOM_ITEM_KEY_FIELDS if k in data}
     return out
@@ -157,6 +160,7 @@ def bom_header_from_sap(entity: Mapping[str, Any]) -> dict[str, Any]:
         "_version": data.get("BillOfMaterialVersion"),
         "_version_status": status,
         "_is_released": status in RELEASED_STATUSES,
+        "_marked_for_deletion": bool(data.get("IsMarkedForDeletion")),
         "_etag": entity_etag(entity),
         "_last_change": data.get("LastChangeDateTime"),
         "_keys": {k: data[k] for k in BOM_KEY_FIELDS if k in data},

@@ -4,7 +4,8 @@ and per BOM level, and the state store kept in step batch by batch.
 A BOM level is all-or-nothing. A new BOM, a BOM whose header changed, or one with more item changes than
 fit one `$batch` becomes a new BOM version created, filled and released inside ONE change set; smaller
 changes to a released BOM go as one change set of item creates/updates/deletes under a change number
-(SAP engineering change management), so only the changed lines are written. Either way production
+(SAP engineering change management), so only the changed lines are written; a BOM the PLM no longer
+has (a retired header in the plan) gets the deletion flag under the change number. Either way production
 never sees half a BOM. After each `$batch` call, its successes (ID map, record state, audit) and its
 failures (dead letters) are stored in one transaction, so a crash loses at most the batch in flight,
 and the next run's plan (which reads the ERP itself) converges without duplicates.
@@ -61,9 +62,10 @@ class PlanWriter:
 
     def __init__(self, client: BatchingClient, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
                  source_versions: Mapping[str, str], log: logging.Logger | None = None,
-                 change_number: str | None = None) -> None:
+                 change_number: str | None = None, change_numbers: Mapping[str, str] | None = None) -> None:
         self.client, self.store, self.run_id, self.flow = client, store, run_id, flow
         self.change_number = change_number  # SAP ECM: item edits of a released BOM are recorded under it
+        self.change_numbers = {m.upper(): n for m, n in (change_numbers or {}).items() if n}  # per BOM material
         self.spec, self.spec_version, self.source_versions = spec, spec.version, source_versions
         self.log = log or logging.getLogger(__name__)
         self.report = ApplyReport()
@@ -85,6 +87,10 @@ class PlanWriter:
             return wanted is None and now is None
         normalised = self.spec.entities[entity].normalise(now)
         return all(normalised.get(name) == value for name, value in wanted.items())
+
+    def change_number_of(self, header_key: str) -> str | None:
+        """The change number for item edits of this BOM: its own (the PLM's change order), else the run's."""
+        return self.change_numbers.get(split_key(header_key)[0].upper()) or self.change_number
 
     def bom_versions(self, header_key: str) -> list[ERPBom]:
         if header_key not in self._bom_versions:
@@ -197,6 +203,8 @@ def material_units(writer: PlanWriter, items: list[PlanItem]) -> list[Unit]:
 def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> list[Unit]:
     """The change set(s) for one BOM level, or none when only state needs recording."""
     header = next((i for i in items if i.entity == "bom_header"), None)
+    if header is not None and header.op == "delete":
+        return _retire_units(writer, header_key, items)
     item_changes = [i for i in items if i.entity == "bom_item" and i.op != "unchanged"]
     writes = [i for i in item_changes if i.op != "update" or i.changed_fields]
     header_changed = header is not None and (header.op == "create" or (header.op == "update" and header.changed_fields))
@@ -205,7 +213,7 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
         if changed:
             writer.record([(i, "recorded") for i in changed], [])
         return []
-    bom = next((b for b in reversed(writer.bom_versions(header_key)) if b.is_released), None)
+    bom = next((b for b in reversed(writer.bom_versions(header_key)) if b.is_active), None)
     if bom is not None and _bom_agrees(writer, header_key, header, items, bom):
         writer.record([(i, "recorded") for i in items if i.op != "unchanged"], [])
         return []
@@ -213,11 +221,22 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
         return [_new_version_unit(writer, header_key, header, items)]
     carried = [*item_changes, *([header] if header is not None and header.op != "unchanged" else [])]
     try:
-        operations = [_item_operation(bom, i, writer.change_number) for i in writes]
+        operations = [_item_operation(bom, i, writer.change_number_of(header_key)) for i in writes]
     except KeyError as exc:  # an item the plan saw is gone from the ERP: re-plan on the next run
         writer.fail_units([Unit([], carried)], "ERP_ITEM_VANISHED", f"BOM {header_key}: {exc.args[0]}", True)
         return []
     return [Unit(operations, carried)]
+
+
+def _retire_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> list[Unit]:
+    """A BOM the PLM no longer has: its released version is flagged for deletion under the change number;
+    when no active version is left (a retried step), only state is recorded."""
+    carried = [i for i in items if i.op != "unchanged"]
+    bom = next((b for b in reversed(writer.bom_versions(header_key)) if b.is_active), None)
+    if bom is None:
+        writer.record([(i, "recorded") for i in carried], [])
+        return []
+    return [Unit([Operation.retire_bom(bom, writer.change_number_of(header_key) or "")], carried)]
 
 
 def _bom_agrees(writer: PlanWriter, header_key: str, header: PlanItem | None, items: list[PlanItem],
