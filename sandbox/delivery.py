@@ -7,8 +7,9 @@ The PLM's webhooks and the EAM's publish channel both deliver this way; each say
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 import httpx
@@ -44,6 +45,15 @@ class DeliveryWorker:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any) -> AsyncIterator[None]:
+        """The app's Starlette lifespan: deliveries run while it serves and are cancelled when it stops."""
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
 
     def schedule(self, subscriptions: Iterable[dict[str, Any]], event_type: str, event_id: str,
                  body: bytes) -> None:
