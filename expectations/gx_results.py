@@ -7,7 +7,6 @@ unexpected count, and a sample of offending rows named by their keys.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ import dagster as dg
 
 from expectations.gx_runtime import TableValidation, describe
 from expectations.settings import CRITICAL
+from sync.cells import cell_text
 
 FAILURE_COLUMNS = ["table", "severity", "expectation", "column", "unexpected_count", "sample_values", "why"]
 ROW_COLUMNS = ["table", "severity", "expectation", "column", "row_key", "value"]
@@ -73,30 +73,22 @@ def failed_expectations(validations: Sequence[TableValidation], sample: int = 20
     return sorted(failures, key=lambda f: (order.get(f.severity, 2), f.table, f.column))
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=str, sort_keys=True)
-    return str(value)
-
-
 def _row_key(row: dict[str, Any], keys: Sequence[str]) -> str:
-    return " / ".join(f"{k}={_text(row.get(k))}" for k in keys if k in row)
+    return " / ".join(f"{k}={cell_text(row.get(k))}" for k in keys if k in row)
 
 
 def _tables(failures: list[FailedExpectation], keys: dict[str, tuple[str, ...]]) -> dict[str, Any]:
     schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in FAILURE_COLUMNS])
     failed = [dg.TableRecord({"table": f.table, "severity": f.severity, "expectation": f.expectation,
                               "column": f.column, "unexpected_count": str(f.unexpected_count),
-                              "sample_values": _text(f.sample_values), "why": f.why}) for f in failures]
+                              "sample_values": cell_text(f.sample_values), "why": f.why}) for f in failures]
     rows = []
     for f in failures:
         for row in f.offending_rows:
             value = row.get(f.column, "")
             rows.append(dg.TableRecord({"table": f.table, "severity": f.severity, "expectation": f.expectation,
                                         "column": f.column, "row_key": _row_key(row, keys[f.table]),
-                                        "value": _text(value)}))
+                                        "value": cell_text(value)}))
     row_schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in ROW_COLUMNS])
     out: dict[str, Any] = {}
     if failed:
@@ -109,7 +101,7 @@ def _tables(failures: list[FailedExpectation], keys: dict[str, tuple[str, ...]])
 def _markdown(failures: list[FailedExpectation], keys: dict[str, tuple[str, ...]]) -> str:
     lines = ["| severity | table | column | unexpected | why | offending rows |", "|---|---|---|---|---|---|"]
     for f in failures:
-        named = "; ".join(_row_key(r, keys[f.table]) for r in f.offending_rows[:5]) or _text(f.sample_values[:5])
+        named = "; ".join(_row_key(r, keys[f.table]) for r in f.offending_rows[:5]) or cell_text(f.sample_values[:5])
         lines.append(f"| {f.severity} | {f.table} | {f.column} | {f.unexpected_count} | {f.why} | {named} |")
     return "\n".join(lines)
 

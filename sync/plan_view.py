@@ -12,19 +12,12 @@ from typing import Any
 
 import pandas as pd
 
+from sync.cells import cell_text
 from sync.plan import PlanItem
 
 FIELD_CHANGE_COLUMNS = ["op", "entity", "key", "component", "description", "field", "before", "after"]
 # where each entity keeps the material it is about (a BOM item: its component)
 _COMPONENT_FIELD = {"material": "Product", "bom_header": "Material", "bom_item": "BillOfMaterialComponent"}
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=str, sort_keys=True)
-    return str(value)
 
 
 def field_changes(items: Iterable[PlanItem], descriptions: Mapping[str, str]) -> list[dict[str, str]]:
@@ -38,10 +31,10 @@ def field_changes(items: Iterable[PlanItem], descriptions: Mapping[str, str]) ->
         base = {"op": item.op, "entity": item.entity, "key": item.key, "component": component,
                 "description": descriptions.get(component, "")}
         if item.op == "update":
-            rows += [{**base, "field": name, "before": _text((item.before or {}).get(name)),
-                      "after": _text((item.after or {}).get(name))} for name in item.changed_fields]
+            rows += [{**base, "field": name, "before": cell_text((item.before or {}).get(name)),
+                      "after": cell_text((item.after or {}).get(name))} for name in item.changed_fields]
         else:
-            rows.append({**base, "field": "*", "before": _text(item.before), "after": _text(item.after)})
+            rows.append({**base, "field": "*", "before": cell_text(item.before), "after": cell_text(item.after)})
     return rows
 
 
@@ -61,7 +54,7 @@ def shown_note(shown: int, total: int, what: str, where: str) -> str:
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str]:
     """Markdown lines of a table whose cells may hold `|`, backslashes or line breaks."""
     def cell(value: Any) -> str:
-        return _text(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+        return cell_text(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
     return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
             *("| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows)]

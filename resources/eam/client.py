@@ -24,7 +24,7 @@ from resources.transport import (
     ApiError,
     AuthError,
     ConflictError,
-    TransportMetrics,
+    SystemClient,
     default_error_parser,
 )
 from resources.transport.errors import error_class_for
@@ -137,7 +137,7 @@ class MaxauthSession:
         http.post("/maximo/oslc/logout", headers=headers)
 
 
-class EAMClient:
+class EAMClient(SystemClient):
     """Maximo reads and writes: object-structure queries, delta fetches, BULK, status changes, materials."""
 
     def __init__(self, api: ApiClient, *, root: str = "api", page_size: int = 500, siteid: str | None = None,
@@ -146,21 +146,9 @@ class EAMClient:
             raise ValueError(f"EAMClient root must be 'api' (apikey) or 'oslc' (maxauth), got {root!r}")
         if page_size < 1:
             raise ValueError(f"EAMClient page_size must be >= 1, got {page_size}")
-        self.api, self.root, self.page_size, self.siteid = api, root, page_size, siteid
+        super().__init__(api)
+        self.root, self.page_size, self.siteid = root, page_size, siteid
         self.log = logger or log
-
-    @property
-    def metrics(self) -> TransportMetrics:
-        return self.api.metrics
-
-    def close(self) -> None:
-        self.api.close()
-
-    def __enter__(self) -> EAMClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def collection_path(self, structure: str) -> str:
         return f"/maximo/{self.root}/os/{structure.lower()}"

@@ -18,6 +18,11 @@ class EAMDataError(ValueError):
         super().__init__(f"eam {structure} {record}: field {field!r} {problem}")
 
 
+def _iso_instant(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # a time without an offset is taken as UTC
+
+
 class _Reader:
     def __init__(self, structure: str, data: dict[str, Any], label: str) -> None:
         self.structure, self.data, self.label = structure, data, label
@@ -36,36 +41,26 @@ class _Reader:
         return None if value in (None, "") else str(value)
 
     def number(self, field: str, required: bool = True) -> Decimal | None:
-        value = self.data.get(field)
-        if value in (None, ""):
-            if required:
-                raise self.fail(field, "is missing")
-            return None
-        try:
-            return Decimal(str(value))
-        except InvalidOperation:
-            raise self.fail(field, f"is not a number: {value!r}") from None
+        return self._parsed(field, required, lambda value: Decimal(str(value)), "a number", InvalidOperation)
 
     def integer(self, field: str, required: bool = False) -> int | None:
+        return self._parsed(field, required, int, "an integer", (TypeError, ValueError))
+
+    def instant(self, field: str) -> datetime | None:
+        return self._parsed(field, False, _iso_instant, "an ISO date-time", ValueError)
+
+    def _parsed(self, field: str, required: bool, parse: Callable[[Any], Any], kind: str,
+                errors: type[Exception] | tuple[type[Exception], ...]) -> Any:
+        """The field parsed; None when absent (a failure when required), a failure naming it when malformed."""
         value = self.data.get(field)
         if value in (None, ""):
             if required:
                 raise self.fail(field, "is missing")
             return None
         try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise self.fail(field, f"is not an integer: {value!r}") from None
-
-    def instant(self, field: str) -> datetime | None:
-        value = self.data.get(field)
-        if value in (None, ""):
-            return None
-        try:
-            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise self.fail(field, f"is not an ISO date-time: {value!r}") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return parse(value)
+        except errors:
+            raise self.fail(field, f"is not {kind}: {value!r}") from None
 
     def rowstamp(self) -> int | None:
         return self.integer("_rowstamp")

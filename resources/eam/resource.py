@@ -12,9 +12,8 @@ MFG_SYNC_EAM_AUTH (`apikey` for /maximo/api, `maxauth` for a /maximo/oslc login 
 from __future__ import annotations
 
 import os
-import time
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 from pydantic import Field
@@ -24,18 +23,8 @@ from resources.eam.client import EAMClient, MaxauthSession, maximo_error_parser
 from resources.eam.records import EAMDataError
 from resources.env_tuning import resolved, tuning_from_env
 from resources.sandbox_profile import apply_sandbox_profile
-from resources.transport import (
-    ApiClient,
-    ApiError,
-    ApiKeyHeader,
-    RateLimit,
-    RetryPolicy,
-    SessionLogin,
-    Timeouts,
-    TransportPolicy,
-    install_log_redaction,
-    redact_url,
-)
+from resources.system_resource import HttpSystemResource
+from resources.transport import ApiClient, ApiKeyHeader, SessionLogin, install_log_redaction
 
 __all__ = ["EAMResource", "EAMClient", "EAMDataError", "ENV_VARS"]
 
@@ -46,25 +35,19 @@ SANDBOX_DEFAULTS = {"url": "http://127.0.0.1:8103", "apikey": "sandbox-eam-apike
                     "password": "sandbox", "siteid": "P1000"}
 
 
-class EAMResource(dg.ConfigurableResource):
+class EAMResource(HttpSystemResource):
     """Connection, credentials and HTTP policy for the EAM; `client()` opens one."""
 
+    system: ClassVar[str] = "eam"
     url: str = Field(default=SANDBOX_DEFAULTS["url"], description="Maximo base URL (without /maximo).")
     auth: str = Field(default="apikey", description="'apikey' (/maximo/api) or 'maxauth' (/maximo/oslc login).")
     apikey: str = Field(default=SANDBOX_DEFAULTS["apikey"], description="Maximo API key (use EnvVar).")
     username: str = Field(default=SANDBOX_DEFAULTS["username"], description="maxauth user.")
     password: str = Field(default=SANDBOX_DEFAULTS["password"], description="maxauth password (use EnvVar).")
     siteid: str = Field(default=SANDBOX_DEFAULTS["siteid"], description="The site the sync works in.")
-    connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0
-    max_attempts: int | None = Field(default=None, description="Attempt cap; unset: the retry budget decides.")
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    total_budget_s: float = Field(default=120.0, description="Max seconds one request may spend retrying.")
     rate_limit_requests: int = Field(default=20, description="Client-side limit: requests per period.")
-    rate_limit_period_s: float = 1.0
     page_size: int = Field(default=500, description="Records per page (oslc.pageSize).")
-    correlation_header: str = "X-Correlation-ID"
 
     @classmethod
     def from_env(cls, **overrides: Any) -> EAMResource:
@@ -87,18 +70,9 @@ class EAMResource(dg.ConfigurableResource):
         values = {ENV_VARS[name]: field_value(getattr(self, name)) for name in needed}
         require_connection("eam", values, url=values[ENV_VARS["url"]], auth_mode=mode)
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self.check_configuration()  # the run fails at its start, before any step sends a request
-
-    def policy(self) -> TransportPolicy:
-        return TransportPolicy(
-            timeouts=Timeouts(connect_s=self.connect_timeout_s, read_s=self.read_timeout_s),
-            retry=RetryPolicy(max_attempts=self.max_attempts, backoff_initial_s=self.backoff_initial_s,
-                              backoff_max_s=self.backoff_max_s, total_budget_s=self.total_budget_s),
-            rate_limit=RateLimit(requests=self.rate_limit_requests, period_s=self.rate_limit_period_s),
-            correlation_header=self.correlation_header,
-            secret_headers=("apikey", "maxauth", "cookie"),
-        )
+    def policy_extras(self) -> dict[str, Any]:
+        """Maximo's credential headers (and the session cookie) count as secrets."""
+        return {"secret_headers": ("apikey", "maxauth", "cookie")}
 
     def client(self, correlation_id: str | None = None, logger: Any = None) -> EAMClient:
         """An EAM client; close it (or use `with`) to end a maxauth session."""
@@ -118,23 +92,12 @@ class EAMResource(dg.ConfigurableResource):
             hook = SessionLogin(session.login, session.logout)
             # the sandbox's published default ("sandbox") is no secret; masking it would blank that word in logs
             secrets = [] if password == SANDBOX_DEFAULTS["password"] else [password]
-        api = ApiClient("eam", resolved(self.url).rstrip("/"), policy=self.policy(), auth=hook, correlation_id=cid,
-                        secrets=secrets, headers={"Accept": "application/json"}, error_parser=maximo_error_parser)
+        api = ApiClient(self.system, resolved(self.url).rstrip("/"), policy=self.policy(), auth=hook,
+                        correlation_id=cid, secrets=secrets, headers={"Accept": "application/json"},
+                        error_parser=maximo_error_parser)
         return EAMClient(api, root="api" if mode == "apikey" else "oslc", page_size=self.page_size,
                          siteid=resolved(self.siteid), logger=logger)
 
     def get_client(self, correlation_id: str | None = None, logger: Any = None) -> EAMClient:
         """Alias of `client()`."""
         return self.client(correlation_id, logger)
-
-    def test_connection(self) -> dict[str, Any]:
-        """Reachability, credentials and read permission in one call; never raises for an API failure."""
-        started = time.monotonic()
-        facts: dict[str, Any] = {"system": "eam", "url": redact_url(resolved(self.url))}
-        try:
-            with self.client() as client:
-                facts.update(client.test_connection())
-        except ApiError as err:
-            facts.update(ok=False, error=err.as_dict())
-        facts["elapsed_s"] = round(time.monotonic() - started, 3)
-        return facts

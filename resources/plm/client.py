@@ -18,7 +18,7 @@ import httpx
 
 from resources.plm.records import PLMDataError, change_order_from_arena, format_datetime, parse_datetime
 from resources.plm.walk import ReleasedBom, assemble, fetch_tree, with_change_numbers
-from resources.transport import ApiClient, AuthError, NotFoundError, TransportMetrics, default_error_parser
+from resources.transport import ApiClient, AuthError, NotFoundError, SystemClient, default_error_parser
 from resources.transport.errors import error_class_for
 from resources.transport.ratelimit import parse_retry_after
 from resources.transport.redact import correlation_id_var
@@ -97,7 +97,7 @@ class ArenaSession:
         http.put("/v1/logout", headers={**headers, self._header: self._cid()})
 
 
-class PLMClient:
+class PLMClient(SystemClient):
     """Arena-shaped PLM reads: items, revisions, BOMs, where-used, changes; and the released BOM walk."""
 
     def __init__(self, api: ApiClient, session: ArenaSession, *, page_size: int = MAX_PAGE_SIZE,
@@ -107,26 +107,11 @@ class PLMClient:
             raise ValueError(f"PLMClient page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
         if max_concurrency < 1:
             raise ValueError(f"PLMClient max_concurrency must be >= 1, got {max_concurrency}")
-        self.api, self.session = api, session
+        super().__init__(api)
+        self.session = session
         self.page_size, self.max_concurrency = page_size, max_concurrency
         self.assembly_categories = frozenset(c.lower() for c in assembly_categories)
         self.log = logger or log
-
-    # --- lifecycle ------------------------------------------------------------------------------------
-    @property
-    def metrics(self) -> TransportMetrics:
-        """The transport's call metrics (`.snapshot()` gives plain numbers)."""
-        return self.api.metrics
-
-    def close(self) -> None:
-        """Log out and close the connection pool."""
-        self.api.close()
-
-    def __enter__(self) -> PLMClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # --- plain reads ----------------------------------------------------------------------------------
     def _get(self, path: str, route: str, params: Mapping[str, Any] | None = None) -> Any:

@@ -14,9 +14,8 @@ sent anywhere but a loopback sandbox, is a `ConfigurationError` naming the varia
 from __future__ import annotations
 
 import os
-import time
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 from pydantic import Field
@@ -27,18 +26,8 @@ from resources.plm.client import ArenaSession, PLMClient
 from resources.plm.records import PLMDataError
 from resources.plm.walk import ReleasedBom
 from resources.sandbox_profile import apply_sandbox_profile
-from resources.transport import (
-    ApiClient,
-    ApiError,
-    QuotaHeaders,
-    RateLimit,
-    RetryPolicy,
-    SessionLogin,
-    Timeouts,
-    TransportPolicy,
-    install_log_redaction,
-    redact_url,
-)
+from resources.system_resource import HttpSystemResource
+from resources.transport import ApiClient, QuotaHeaders, SessionLogin, install_log_redaction
 
 __all__ = ["PLMResource", "PLMClient", "PLMDataError", "ReleasedBom", "ENV_VARS"]
 
@@ -52,24 +41,18 @@ ARENA_QUOTA = QuotaHeaders(remaining="X-Arena-Requests-Remaining", reset="X-Aren
 
 
 
-class PLMResource(dg.ConfigurableResource):
+class PLMResource(HttpSystemResource):
     """Connection, credentials and HTTP policy for the PLM; `client()` opens a session."""
 
+    system: ClassVar[str] = "plm"
     url: str = Field(default=SANDBOX_DEFAULTS["url"], description="PLM REST base URL (without /v1).")
     email: str = Field(default=SANDBOX_DEFAULTS["email"], description="API user's login email.")
     password: str = Field(default=SANDBOX_DEFAULTS["password"], description="API user's password (use EnvVar).")
     workspace_id: int = Field(default=SANDBOX_DEFAULTS["workspace_id"], description="Arena workspace id.")
-    connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0
-    max_attempts: int | None = Field(default=None, description="Attempt cap; unset: the retry budget decides.")
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    total_budget_s: float = Field(default=120.0, description="Max seconds one request may spend retrying.")
     rate_limit_requests: int = Field(default=10, description="Client-side limit: requests per period.")
-    rate_limit_period_s: float = 1.0
     max_concurrency: int = Field(default=8, description="Threads reading BOM branches at once.")
     page_size: int = Field(default=400, description="Items per page when listing (Arena max 400).")
-    correlation_header: str = "X-Correlation-ID"
     assembly_categories: list[str] = Field(
         default_factory=lambda: ["Assembly"],
         description="Item categories whose BOM the walk reads; other items are treated as leaves.")
@@ -99,22 +82,10 @@ class PLMResource(dg.ConfigurableResource):
         values = {var: field_value(getattr(self, field)) for field, var in ENV_VARS.items()}
         require_connection("plm", values, url=values[ENV_VARS["url"]])
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self.check_configuration()  # the run fails at its start, before any step sends a request
-
-    def policy(self) -> TransportPolicy:
-        """The transport policy these settings describe."""
-        return TransportPolicy(
-            timeouts=Timeouts(connect_s=self.connect_timeout_s, read_s=self.read_timeout_s),
-            retry=RetryPolicy(max_attempts=self.max_attempts, backoff_initial_s=self.backoff_initial_s,
-                              backoff_max_s=self.backoff_max_s, total_budget_s=self.total_budget_s),
-            rate_limit=RateLimit(requests=self.rate_limit_requests, period_s=self.rate_limit_period_s),
-            quota=ARENA_QUOTA,
-            max_connections=max(10, self.max_concurrency + 2),
-            max_keepalive_connections=max(5, self.max_concurrency),
-            correlation_header=self.correlation_header,
-            secret_headers=("arena_session_id",),
-        )
+    def policy_extras(self) -> dict[str, Any]:
+        """Arena's quota headers, its session header as a secret, and a pool as wide as the BOM walk."""
+        return {"quota": ARENA_QUOTA, "max_connections": max(10, self.max_concurrency + 2),
+                "max_keepalive_connections": max(5, self.max_concurrency), "secret_headers": ("arena_session_id",)}
 
     def client(self, correlation_id: str | None = None, logger: Any = None) -> PLMClient:
         """A logged-out client (login happens on the first call); close it (or use `with`) to log out."""
@@ -124,7 +95,7 @@ class PLMResource(dg.ConfigurableResource):
         cid = correlation_id or uuid.uuid4().hex
         session = ArenaSession(resolved(self.email), password, resolved(self.workspace_id), self.correlation_header,
                                cid)
-        api = ApiClient("plm", resolved(self.url).rstrip("/"), policy=self.policy(),
+        api = ApiClient(self.system, resolved(self.url).rstrip("/"), policy=self.policy(),
                         auth=SessionLogin(session.login, session.logout), correlation_id=cid,
                         secrets=self._secrets(password), headers={"Accept": "application/json"})
         return PLMClient(api, session, page_size=self.page_size, max_concurrency=self.max_concurrency,
@@ -135,15 +106,3 @@ class PLMResource(dg.ConfigurableResource):
         # The sandbox's published default ("sandbox") is no secret; registering it would mask the word
         # "sandbox" in every log line of the process.
         return [] if password == SANDBOX_DEFAULTS["password"] else [password]
-
-    def test_connection(self) -> dict[str, Any]:
-        """Reachability, credentials and read permission in one call; never raises for an API failure."""
-        started = time.monotonic()
-        facts: dict[str, Any] = {"system": "plm", "url": redact_url(resolved(self.url))}
-        try:
-            with self.client() as client:
-                facts.update(client.test_connection())
-        except ApiError as err:
-            facts.update(ok=False, error=err.as_dict())
-        facts["elapsed_s"] = round(time.monotonic() - started, 3)
-        return facts

@@ -36,12 +36,13 @@ from .redact import (
     register_secret,
     scrub,
 )
+from .system_client import SystemClient
 
 __all__ = [
     "ApiClient", "ApiError", "ApiKeyHeader", "AuthError", "BasicAuth", "ClientError", "ConflictError",
     "FatalError", "HookBase", "HookClient", "NoAuth", "NotFoundError", "OAuth2ClientCredentials", "OAuth2RefreshToken",
     "PreconditionFailedError", "QuotaHeaders", "RateLimit", "RateLimitedError", "RequestHook",
-    "RetryPolicy", "RetryableError", "SecretFilter", "ServiceUnavailableError", "SessionLogin",
+    "RetryPolicy", "RetryableError", "SecretFilter", "ServiceUnavailableError", "SessionLogin", "SystemClient",
     "Timeouts", "TransientError", "TransportMetrics", "TransportPolicy", "ValidationError",
     "default_error_parser", "install_log_redaction", "redact_headers", "redact_mapping", "redact_url",
     "register_secret", "scrub",

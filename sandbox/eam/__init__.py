@@ -7,7 +7,6 @@ from `sandbox.catalog`.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,15 +100,8 @@ def create_app(settings: EamSettings) -> ControlledApp:
     """The EAM sandbox as an ASGI app; `app.sandbox` is its EamSystem."""
     system = EamSystem(settings)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
-        await system.publisher.start()
-        try:
-            yield
-        finally:
-            await system.publisher.stop()
-
-    app = Starlette(routes=[*EamRoutes(system).routes(), *system.control.routes()], lifespan=lifespan,
+    app = Starlette(routes=[*EamRoutes(system).routes(), *system.control.routes()],
+                    lifespan=system.publisher.lifespan,
                     exception_handlers={MaximoError: maximo_error, HTTPException: http_error,
                                         Exception: server_error})
     wrapped = system.control.wrap(app)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from sandbox.sqlite_store import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,37 +52,12 @@ def _row(r: sqlite3.Row) -> Row:
     return Row(r["id"], r["kind"], r["parent_id"], r["rowstamp"], json.loads(r["data"]))
 
 
-class EamStore:
-    """Thread-safe access to the SQLite file (or memory when path is None)."""
+class EamStore(SqliteStore):
+    """Maximo's records as JSON documents under one rowstamp sequence, plus publish subscriptions."""
 
     def __init__(self, path: str | None) -> None:
-        self._conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
+        super().__init__(path, SCHEMA)
         self._cache: dict[int, Row] = {}
-        self._conn.executescript(SCHEMA)
-        if path:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One transaction under the lock; rolled back on any error."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def query(self, sql: str, args: tuple | list = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, args).fetchall()
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
     # --- meta ------------------------------------------------------------------------------------------
     def is_empty(self) -> bool:
@@ -92,22 +67,6 @@ class EamStore:
         self._cache.clear()  # a reseed reuses ids and restarts the rowstamp sequence
         for table in DATA_TABLES:
             c.execute(f"DELETE FROM {table}")
-
-    def meta(self, key: str, default: str | None = None) -> str | None:
-        rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
-        return rows[0]["value"] if rows else default
-
-    @staticmethod
-    def set_meta(c: sqlite3.Connection, key: str, value: str) -> None:
-        c.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                  (key, value))
-
-    def next_counter(self, c: sqlite3.Connection, key: str, start: int, step: int = 1) -> int:
-        """Take the next `step` values of a counter; returns the first."""
-        row = c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        value = int(row["value"]) if row else start
-        self.set_meta(c, key, str(value + step))
-        return value
 
     def max_rowstamp(self) -> int:
         return int(self.meta(ROWSTAMP_KEY, "1")) - 1

@@ -30,8 +30,8 @@ from sandbox.erp.errors import (
     not_found,
 )
 from sandbox.erp.filter import literal_value, tokenize
+from sandbox.erp.handlers import service_routes
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
-from sandbox.erp.metadata import metadata_document
 from sandbox.erp.query import format_with_expand, parse_options, prefilter_values, read_collection
 from sandbox.erp.registry import register_service
 
@@ -226,12 +226,6 @@ def _expander(system: ErpSystem, root: str):
     return expand
 
 
-
-
-def service_document(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, {"d": {"EntitySets": [BOM.set_name, ITEM.set_name]}})
-
-
 def boms(system: ErpSystem, call: Call) -> Reply:
     if call.method == "GET":
         materials = prefilter_values(call.query, BOM, "Material")
@@ -372,14 +366,8 @@ def _released_boms(store: ErpStore) -> int:
     return sum(1 for b in store.all(BOM.set_name) if b.get("BOMVersionStatus") in ("", RELEASED))
 
 
-def metadata(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, text=metadata_document(NS, [BOM, ITEM]), content_type="application/xml")
-
-
 ROUTES = [
-    ServiceRoute("", ("GET",), service_document),
-    ServiceRoute("/", ("GET",), service_document),
-    ServiceRoute("/$metadata", ("GET",), metadata),
+    *service_routes(NS, [BOM, ITEM]),
     ServiceRoute("/MaterialBOM", ("GET", "POST"), boms),
     ServiceRoute("/MaterialBOM({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), bom),
     ServiceRoute("/MaterialBOM({key})/to_BillOfMaterialItem", ("GET", "POST"), bom_items),

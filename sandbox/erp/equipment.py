@@ -19,9 +19,9 @@ from sandbox.erp.entities import (
     updated_reply,
 )
 from sandbox.erp.errors import FIELD_INVALID, METHOD_NOT_ALLOWED, UNKNOWN_PLANT, ODataError, bad_request
+from sandbox.erp.handlers import collection_reply, service_routes
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
-from sandbox.erp.metadata import metadata_document
-from sandbox.erp.query import prefilter_values, read_collection
+from sandbox.erp.query import prefilter_values
 from sandbox.erp.registry import register_service
 
 if TYPE_CHECKING:
@@ -112,18 +112,12 @@ def create_equipment(system: ErpSystem, payload: dict[str, Any], user: str) -> d
 
 # --- handlers -----------------------------------------------------------------------------------------------
 
-def service_document(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, {"d": {"EntitySets": [EQUIPMENT.set_name]}})
-
-
 def equipment_collection(system: ErpSystem, call: Call) -> Reply:
     if call.method == "GET":
         wanted = prefilter_values(call.query, EQUIPMENT, "Equipment")
         docs = system.store.all(EQUIPMENT.set_name) if wanted is None else [
             d for d in (system.store.get(EQUIPMENT.set_name, k) for k in sorted(wanted)) if d is not None]
-        d = read_collection(docs, EQUIPMENT, call.query, page_size=system.page_size,
-                            service_root=call.service_root, request_path=call.path)
-        return Reply(200, {"d": d})
+        return collection_reply(system, call, EQUIPMENT, docs)
     if call.method == "POST":
         doc = create_equipment(system, call.json(), call.user)
         return entity_reply(EQUIPMENT, doc, call, status=201, writes=1)
@@ -147,14 +141,8 @@ def equipment_entity(system: ErpSystem, call: Call) -> Reply:
     raise method_not_allowed(call)
 
 
-def metadata(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, text=metadata_document(NS, [EQUIPMENT]), content_type="application/xml")
-
-
 ROUTES = [
-    ServiceRoute("", ("GET",), service_document),
-    ServiceRoute("/", ("GET",), service_document),
-    ServiceRoute("/$metadata", ("GET",), metadata),
+    *service_routes(NS, [EQUIPMENT]),
     ServiceRoute("/Equipment", ("GET", "POST"), equipment_collection),
     ServiceRoute("/Equipment({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), equipment_entity),
 ]

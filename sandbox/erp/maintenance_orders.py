@@ -13,9 +13,8 @@ from sandbox.erp.edm import EntityType, Prop, midnight_ms
 from sandbox.erp.entities import apply_payload, entity_reply, load_entity
 from sandbox.erp.equipment import EQUIPMENT
 from sandbox.erp.errors import FIELD_INVALID, UNKNOWN_EQUIPMENT, UNKNOWN_PLANT, ODataError, bad_request
+from sandbox.erp.handlers import collection_reply, service_routes
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
-from sandbox.erp.metadata import metadata_document
-from sandbox.erp.query import read_collection
 from sandbox.erp.registry import register_service
 
 if TYPE_CHECKING:
@@ -74,15 +73,9 @@ def create_order(system: ErpSystem, payload: dict[str, Any], user: str) -> dict[
     return doc
 
 
-def service_document(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, {"d": {"EntitySets": [ORDER.set_name]}})
-
-
 def orders(system: ErpSystem, call: Call) -> Reply:
     if call.method == "GET":
-        d = read_collection(system.store.all(ORDER.set_name), ORDER, call.query, page_size=system.page_size,
-                            service_root=call.service_root, request_path=call.path)
-        return Reply(200, {"d": d})
+        return collection_reply(system, call, ORDER)
     if call.method == "POST":
         return entity_reply(ORDER, create_order(system, call.json(), call.user), call, status=201, writes=1)
     raise method_not_allowed(call)
@@ -95,14 +88,8 @@ def order(system: ErpSystem, call: Call) -> Reply:
     raise method_not_allowed(call)  # updates and status changes are not imitated
 
 
-def metadata(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, text=metadata_document(NS, [ORDER]), content_type="application/xml")
-
-
 ROUTES = [
-    ServiceRoute("", ("GET",), service_document),
-    ServiceRoute("/", ("GET",), service_document),
-    ServiceRoute("/$metadata", ("GET",), metadata),
+    *service_routes(NS, [ORDER]),
     ServiceRoute("/MaintenanceOrder", ("GET", "POST"), orders),
     ServiceRoute("/MaintenanceOrder({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), order),
 ]

@@ -28,9 +28,8 @@ from sandbox.erp.errors import (
     not_found,
 )
 from sandbox.erp.filter import literal_value, tokenize
+from sandbox.erp.handlers import collection_reply, expanded_entity_reply, service_routes
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
-from sandbox.erp.metadata import metadata_document
-from sandbox.erp.query import format_with_expand, parse_options, read_collection
 from sandbox.erp.registry import register_service
 
 if TYPE_CHECKING:
@@ -233,16 +232,9 @@ def _with_items(system: ErpSystem, doc: dict[str, Any], root: str) -> dict[str, 
     return body
 
 
-def service_document(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, {"d": {"EntitySets": [HEADER.set_name, ITEM.set_name]}})
-
-
 def headers(system: ErpSystem, call: Call) -> Reply:
     if call.method == "GET":
-        d = read_collection(system.store.all(HEADER.set_name), HEADER, call.query, page_size=system.page_size,
-                            service_root=call.service_root, request_path=call.path,
-                            expander=_expander(system, call.service_root))
-        return Reply(200, {"d": d})
+        return collection_reply(system, call, HEADER, expander=_expander(system, call.service_root))
     if call.method == "POST":
         doc, writes = post_document(system, call.json(), call.user)
         return entity_reply(HEADER, doc, call, status=201, writes=writes,
@@ -253,9 +245,7 @@ def headers(system: ErpSystem, call: Call) -> Reply:
 def header(system: ErpSystem, call: Call) -> Reply:
     doc = load_entity(system, HEADER, call)
     if call.method == "GET":
-        opts = parse_options({k: v for k, v in call.query.items() if k in ("$select", "$expand")}, HEADER)
-        body = format_with_expand(doc, HEADER, call.service_root, opts, _expander(system, call.service_root))
-        return entity_reply(HEADER, doc, call, body=body)
+        return expanded_entity_reply(call, HEADER, doc, _expander(system, call.service_root))
     raise ODataError(405, METHOD_NOT_ALLOWED, f"Material document {doc['MaterialDocument']} cannot be changed "
                      "or deleted; reverse it with the Cancel function import")
 
@@ -264,17 +254,13 @@ def header_items(system: ErpSystem, call: Call) -> Reply:
     doc = load_entity(system, HEADER, call)
     if call.method != "GET":
         raise method_not_allowed(call)
-    d = read_collection(_items_of(system, doc), ITEM, call.query, page_size=system.page_size,
-                        service_root=call.service_root, request_path=call.path)
-    return Reply(200, {"d": d})
+    return collection_reply(system, call, ITEM, _items_of(system, doc))
 
 
 def items(system: ErpSystem, call: Call) -> Reply:
     if call.method != "GET":
         raise method_not_allowed(call)
-    d = read_collection(system.store.all(ITEM.set_name), ITEM, call.query, page_size=system.page_size,
-                        service_root=call.service_root, request_path=call.path)
-    return Reply(200, {"d": d})
+    return collection_reply(system, call, ITEM)
 
 
 def item(system: ErpSystem, call: Call) -> Reply:
@@ -312,14 +298,8 @@ def cancel(system: ErpSystem, call: Call) -> Reply:
     return entity_reply(HEADER, reversal, call, writes=writes, body=_with_items(system, reversal, call.service_root))
 
 
-def metadata(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, text=metadata_document(NS, [HEADER, ITEM]), content_type="application/xml")
-
-
 ROUTES = [
-    ServiceRoute("", ("GET",), service_document),
-    ServiceRoute("/", ("GET",), service_document),
-    ServiceRoute("/$metadata", ("GET",), metadata),
+    *service_routes(NS, [HEADER, ITEM]),
     ServiceRoute("/A_MaterialDocumentHeader", ("GET", "POST"), headers),
     ServiceRoute("/A_MaterialDocumentHeader({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), header),
     ServiceRoute("/A_MaterialDocumentHeader({key})/to_MaterialDocumentItem", ("GET", "POST"), header_items),

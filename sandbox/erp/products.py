@@ -24,8 +24,8 @@ from sandbox.erp.errors import (
     bad_request,
     not_found,
 )
+from sandbox.erp.handlers import service_routes
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
-from sandbox.erp.metadata import metadata_document
 from sandbox.erp.query import (
     KeyOrderedTable,
     format_with_expand,
@@ -174,10 +174,6 @@ def _expander(system: ErpSystem, root: str):
 
 # --- handlers ---------------------------------------------------------------------------------------------
 
-def service_document(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, {"d": {"EntitySets": [PRODUCT.set_name, DESCRIPTION.set_name, PLANT.set_name]}})
-
-
 def products(system: ErpSystem, call: Call) -> Reply:
     if call.method == "GET":
         wanted = prefilter_values(call.query, PRODUCT, "Product")
@@ -292,14 +288,8 @@ def child_entity(etype: EntityType):
     return handler
 
 
-def metadata(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, text=metadata_document(NS, [PRODUCT, DESCRIPTION, PLANT]), content_type="application/xml")
-
-
 ROUTES = [
-    ServiceRoute("", ("GET",), service_document),
-    ServiceRoute("/", ("GET",), service_document),
-    ServiceRoute("/$metadata", ("GET",), metadata),
+    *service_routes(NS, [PRODUCT, DESCRIPTION, PLANT]),
     ServiceRoute("/A_Product", ("GET", "POST"), products),
     ServiceRoute("/A_Product({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), product),
     ServiceRoute("/A_Product({key})/to_Description", ("GET", "POST"), product_children),

@@ -28,10 +28,9 @@ from sandbox.erp.errors import (
     ODataError,
     bad_request,
 )
+from sandbox.erp.handlers import collection_reply, expanded_entity_reply, service_routes
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
 from sandbox.erp.maintenance_orders import ORDER
-from sandbox.erp.metadata import metadata_document
-from sandbox.erp.query import format_with_expand, parse_options, read_collection
 from sandbox.erp.registry import register_service
 
 if TYPE_CHECKING:
@@ -220,16 +219,9 @@ def _expander(system: ErpSystem, root: str):
     return expand
 
 
-def service_document(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, {"d": {"EntitySets": [HEADER.set_name, ITEM.set_name]}})
-
-
 def headers(system: ErpSystem, call: Call) -> Reply:
     if call.method == "GET":
-        d = read_collection(system.store.all(HEADER.set_name), HEADER, call.query, page_size=system.page_size,
-                            service_root=call.service_root, request_path=call.path,
-                            expander=_expander(system, call.service_root))
-        return Reply(200, {"d": d})
+        return collection_reply(system, call, HEADER, expander=_expander(system, call.service_root))
     if call.method == "POST":
         doc, writes = create_reservation(system, call.json())
         body = format_entity(HEADER, doc, call.service_root)
@@ -241,9 +233,7 @@ def headers(system: ErpSystem, call: Call) -> Reply:
 def header(system: ErpSystem, call: Call) -> Reply:
     doc = load_entity(system, HEADER, call)
     if call.method == "GET":
-        opts = parse_options({k: v for k, v in call.query.items() if k in ("$select", "$expand")}, HEADER)
-        body = format_with_expand(doc, HEADER, call.service_root, opts, _expander(system, call.service_root))
-        return entity_reply(HEADER, doc, call, body=body)
+        return expanded_entity_reply(call, HEADER, doc, _expander(system, call.service_root))
     raise ODataError(405, METHOD_NOT_ALLOWED, f"Reservation {doc['Reservation']}: the header cannot be changed "
                      "or deleted here; change its items (ReservationItmIsMarkedForDeltn to delete one)")
 
@@ -252,9 +242,7 @@ def header_items(system: ErpSystem, call: Call) -> Reply:
     doc = load_entity(system, HEADER, call)
     items = _items_of(system, doc["Reservation"])
     if call.method == "GET":
-        d = read_collection(items, ITEM, call.query, page_size=system.page_size, service_root=call.service_root,
-                            request_path=call.path)
-        return Reply(200, {"d": d})
+        return collection_reply(system, call, ITEM, items)
     if call.method == "POST":
         return entity_reply(ITEM, add_item(system, doc, call.json(), items), call, status=201, writes=1)
     raise method_not_allowed(call)
@@ -263,9 +251,7 @@ def header_items(system: ErpSystem, call: Call) -> Reply:
 def item_collection(system: ErpSystem, call: Call) -> Reply:
     if call.method != "GET":
         raise method_not_allowed(call)  # items are created with their header or under to_ReservationDocumentItem
-    d = read_collection(system.store.all(ITEM.set_name), ITEM, call.query, page_size=system.page_size,
-                        service_root=call.service_root, request_path=call.path)
-    return Reply(200, {"d": d})
+    return collection_reply(system, call, ITEM)
 
 
 def item(system: ErpSystem, call: Call) -> Reply:
@@ -290,14 +276,8 @@ def item(system: ErpSystem, call: Call) -> Reply:
                      "cannot be deleted; set ReservationItmIsMarkedForDeltn to true")
 
 
-def metadata(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, text=metadata_document(NS, [HEADER, ITEM]), content_type="application/xml")
-
-
 ROUTES = [
-    ServiceRoute("", ("GET",), service_document),
-    ServiceRoute("/", ("GET",), service_document),
-    ServiceRoute("/$metadata", ("GET",), metadata),
+    *service_routes(NS, [HEADER, ITEM]),
     ServiceRoute("/A_ReservationDocumentHeader", ("GET", "POST"), headers),
     ServiceRoute("/A_ReservationDocumentHeader({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), header),
     ServiceRoute("/A_ReservationDocumentHeader({key})/to_ReservationDocumentItem", ("GET", "POST"), header_items),

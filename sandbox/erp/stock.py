@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from sandbox.erp.edm import EntityType, Prop
 from sandbox.erp.entities import entity_reply, load_entity
 from sandbox.erp.errors import STOCK_DEFICIT, UNKNOWN_STORAGE_LOCATION, ODataError
+from sandbox.erp.handlers import collection_reply, service_routes
 from sandbox.erp.http import Call, Reply, ServiceRoute, method_not_allowed
-from sandbox.erp.metadata import metadata_document
-from sandbox.erp.query import prefilter_values, read_collection
+from sandbox.erp.query import prefilter_values
 from sandbox.erp.registry import register_service
 
 if TYPE_CHECKING:
@@ -81,19 +81,13 @@ def move_stock(system: ErpSystem, material: str, plant: str, storage_location: s
 
 # --- handlers -----------------------------------------------------------------------------------------------
 
-def service_document(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, {"d": {"EntitySets": [STOCK.set_name]}})
-
-
 def stock_collection(system: ErpSystem, call: Call) -> Reply:
     if call.method != "GET":
         raise method_not_allowed(call)  # the service is read-only: stock changes by goods movements
     materials = prefilter_values(call.query, STOCK, "Material")
     docs = system.store.all(STOCK.set_name) if materials is None else [
         d for m in sorted(materials) for d in system.store.children(STOCK.set_name, m)]
-    d = read_collection(docs, STOCK, call.query, page_size=system.page_size, service_root=call.service_root,
-                        request_path=call.path)
-    return Reply(200, {"d": d})
+    return collection_reply(system, call, STOCK, docs)
 
 
 def stock_entity(system: ErpSystem, call: Call) -> Reply:
@@ -102,14 +96,8 @@ def stock_entity(system: ErpSystem, call: Call) -> Reply:
     return entity_reply(STOCK, load_entity(system, STOCK, call), call)
 
 
-def metadata(system: ErpSystem, call: Call) -> Reply:
-    return Reply(200, text=metadata_document(NS, [STOCK]), content_type="application/xml")
-
-
 ROUTES = [
-    ServiceRoute("", ("GET",), service_document),
-    ServiceRoute("/", ("GET",), service_document),
-    ServiceRoute("/$metadata", ("GET",), metadata),
+    *service_routes(NS, [STOCK]),
     ServiceRoute("/A_MatlStkInAcctMod", ("GET", "POST", "PUT", "PATCH", "MERGE", "DELETE"), stock_collection),
     ServiceRoute("/A_MatlStkInAcctMod({key})", ("GET", "PUT", "PATCH", "MERGE", "DELETE"), stock_entity),
 ]

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,15 +95,8 @@ def create_app(settings: PlmSettings) -> ControlledApp:
     """The PLM sandbox as an ASGI app; `app.sandbox` is its PlmSystem."""
     system = PlmSystem(settings)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
-        await system.webhooks.start()
-        try:
-            yield
-        finally:
-            await system.webhooks.stop()
-
-    app = Starlette(routes=[*PlmRoutes(system).routes(), *system.control.routes()], lifespan=lifespan,
+    app = Starlette(routes=[*PlmRoutes(system).routes(), *system.control.routes()],
+                    lifespan=system.webhooks.lifespan,
                     exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error})
     wrapped = system.control.wrap(app)
     wrapped.sandbox = system

@@ -12,10 +12,9 @@ import hashlib
 import json
 import secrets
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
+
+from sandbox.sqlite_store import SqliteStore
 
 WORKING, EFFECTIVE, SUPERSEDED = 0, 1, 2
 
@@ -76,41 +75,11 @@ def new_session_id() -> str:
     return "SBX-" + base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
 
 
-class PlmStore:
-    """Thread-safe access to the SQLite file (or memory when path is None)."""
+class PlmStore(SqliteStore):
+    """Arena's items, revisions, BOM lines and changes, plus sessions and webhook subscriptions."""
 
     def __init__(self, path: str | None) -> None:
-        self.path = path or ":memory:"
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        self._conn.executescript(SCHEMA)
-        if path:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One transaction under the lock; rolled back on any error."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def query(self, sql: str, args: tuple | list = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, args).fetchall()
-
-    def one(self, sql: str, args: tuple | list = ()) -> sqlite3.Row | None:
-        rows = self.query(sql, args)
-        return rows[0] if rows else None
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        super().__init__(path, SCHEMA)
 
     # --- meta --------------------------------------------------------------------------------------
     def is_empty(self) -> bool:
@@ -120,20 +89,6 @@ class PlmStore:
         with self.tx() as c:
             for table in DATA_TABLES:
                 c.execute(f"DELETE FROM {table}")
-
-    def meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
-        return row["value"] if row else default
-
-    def set_meta(self, c: sqlite3.Connection, key: str, value: str) -> None:
-        c.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                  (key, value))
-
-    def next_counter(self, c: sqlite3.Connection, key: str, start: int) -> int:
-        row = c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        value = int(row["value"]) if row else start
-        self.set_meta(c, key, str(value + 1))
-        return value
 
     # --- revisions ------------------------------------------------------------------------------------
     def revision(self, guid: str) -> sqlite3.Row | None:

@@ -39,7 +39,7 @@ from resources.erp.sap.payloads import (
     split_material_changes,
 )
 from resources.erp.sap.writer import PlanWriter
-from resources.transport import ApiClient, ApiError, NotFoundError
+from resources.transport import ApiClient, ApiError, NotFoundError, SystemClient
 
 if TYPE_CHECKING:  # named in type hints only
     from resources.state.store import StateStore
@@ -49,35 +49,21 @@ log = logging.getLogger("resources.erp.sap.client")
 MATERIAL_EXPAND = "to_Description,to_Plant"
 
 
-class ERPClient:
+class ERPClient(SystemClient):
     """Thread-safe SAP OData v2 client over the shared transport; use as a context manager.
 
-    The SAP kind of `resources.erp.interface.ERPConnection`: reads, read-back and `plan_writer`.
+    The SAP kind of `resources.erp.interface.ERPConnection`: reads, read-back and `plan_writer`. Its
+    `metrics` events include `csrf_fetch` and `token_fetch`; `close()` ends the token session too.
     """
 
     def __init__(self, api: ApiClient, *, plant: str, batch_size: int, read_chunk_size: int,
                  logger: logging.Logger | Any | None = None) -> None:
-        self.api = api
+        super().__init__(api)
         self.plant = plant
         self.batch_size = batch_size
         self.read_chunk_size = read_chunk_size
         self._log = logger or log
         self.maintenance = MaintenanceServices(api, self.batch, plant=plant, read_chunk_size=read_chunk_size)
-
-    @property
-    def metrics(self):
-        """The transport metrics (`.snapshot()` -> plain numbers; events include `csrf_fetch`, `token_fetch`)."""
-        return self.api.metrics
-
-    def close(self) -> None:
-        """Close the connection pool and the token session."""
-        self.api.close()
-
-    def __enter__(self) -> ERPClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ---- generic OData reads ---------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ request a missing one, or a published sandbox secret sent anywhere but a loopbac
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 
@@ -30,15 +30,8 @@ from resources.erp.sap.batch import PRODUCT_SERVICE
 from resources.erp.sap.client import ERPClient
 from resources.erp.sap.http import SapCsrf
 from resources.sandbox_profile import apply_sandbox_profile
-from resources.transport import (
-    ApiClient,
-    BasicAuth,
-    OAuth2ClientCredentials,
-    RateLimit,
-    RetryPolicy,
-    Timeouts,
-    TransportPolicy,
-)
+from resources.system_resource import HttpSystemResource
+from resources.transport import ApiClient, BasicAuth, OAuth2ClientCredentials, Timeouts
 
 SANDBOX_URL = "http://127.0.0.1:8102"
 TOKEN_PATH = "/sap/bc/sec/oauth2/token"
@@ -49,9 +42,10 @@ AUTH_VARS = {"oauth": {"client_id": "MFG_SYNC_ERP_CLIENT_ID", "client_secret": "
 SECRET_FIELDS = ("client_secret", "password")
 
 
-class ERPResource(dg.ConfigurableResource):
+class ERPResource(HttpSystemResource):
     """The SAP S/4HANA ERP (OData v2). Defaults point at the local sandbox ERP."""
 
+    system: ClassVar[str] = "erp"
     url: str = SANDBOX_URL
     auth_mode: str = "oauth"  # "oauth" (client credentials) or "basic"
     token_url: str | None = None  # default: {url}/sap/bc/sec/oauth2/token
@@ -61,19 +55,12 @@ class ERPResource(dg.ConfigurableResource):
     password: str = "sandbox-erp-password"
     token_leeway_s: float = 30.0  # renew this long before the token expires
     plant: str = "1000"
-    connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0
-    max_attempts: int | None = None  # attempt cap; unset: the retry budget decides
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    total_budget_s: float = 120.0
     retry_after_cap_s: float = 60.0
     rate_limit_requests: int | None = 15  # per rate_limit_period_s; the gateway allows 1200/min
-    rate_limit_period_s: float = 1.0
     batch_size: int = 100
     read_chunk_size: int = 40  # product keys per $filter, so URLs stay short
     max_connections: int = 10
-    correlation_header: str = "X-Correlation-ID"
 
     def __repr_args__(self):  # never show a secret in a repr
         for name, value in super().__repr_args__():
@@ -110,21 +97,19 @@ class ERPResource(dg.ConfigurableResource):
         if self.auth_mode == "oauth" and self.token_url:  # the client secret goes to the token endpoint
             refuse_published_secret("erp", self.token_url, "MFG_SYNC_ERP_CLIENT_SECRET", values["MFG_SYNC_ERP_CLIENT_SECRET"])
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self.check_configuration()  # the run fails at its start, before any step sends a request
+    def timeouts(self) -> Timeouts:
+        """Write and pool waits follow the read timeout."""
+        return Timeouts(connect_s=self.connect_timeout_s, read_s=self.read_timeout_s, write_s=self.read_timeout_s,
+                        pool_s=self.read_timeout_s)
 
-    def policy(self) -> TransportPolicy:
-        rate = RateLimit(self.rate_limit_requests, self.rate_limit_period_s) if self.rate_limit_requests else None
-        return TransportPolicy(
-            timeouts=Timeouts(connect_s=self.connect_timeout_s, read_s=self.read_timeout_s,
-                              write_s=self.read_timeout_s, pool_s=self.read_timeout_s),
-            retry=RetryPolicy(max_attempts=self.max_attempts, backoff_initial_s=self.backoff_initial_s,
-                              backoff_max_s=self.backoff_max_s, total_budget_s=self.total_budget_s,
-                              retry_after_cap_s=self.retry_after_cap_s),
-            rate_limit=rate, max_connections=self.max_connections,
-            max_keepalive_connections=self.max_connections, correlation_header=self.correlation_header,
-            request_id_headers=("sap-request-id", "x-request-id", "x-correlation-id"),
-        )
+    def retry_extras(self) -> dict[str, Any]:
+        """The longest Retry-After the gateway may ask for that is waited out."""
+        return {"retry_after_cap_s": self.retry_after_cap_s}
+
+    def policy_extras(self) -> dict[str, Any]:
+        """Connection limits, and SAP's request id looked for first."""
+        return {"max_connections": self.max_connections, "max_keepalive_connections": self.max_connections,
+                "request_id_headers": ("sap-request-id", "x-request-id", "x-correlation-id")}
 
     def _auth(self):
         if self.auth_mode == "basic":
@@ -139,7 +124,7 @@ class ERPResource(dg.ConfigurableResource):
         if self.batch_size < 1 or self.read_chunk_size < 1:
             raise ValueError("ERPResource.batch_size and read_chunk_size must be >= 1")
         self.check_configuration()
-        api = ApiClient("erp", self.url.rstrip("/"), policy=self.policy(), auth=self._auth(),
+        api = ApiClient(self.system, self.url.rstrip("/"), policy=self.policy(), auth=self._auth(),
                         hooks=[SapCsrf(f"{PRODUCT_SERVICE}/")], correlation_id=correlation_id,
                         secrets=[resolved(self.client_secret), resolved(self.password)], headers={"Accept": "application/json"})
         return ERPClient(api, plant=self.plant, batch_size=self.batch_size, read_chunk_size=self.read_chunk_size,
