@@ -11,8 +11,8 @@ if [ -f "$stamp" ]; then
   exit 0
 fi
 "$python" -m venv "$venv"
-"$venv/bin/pip" install --quiet --upgrade pip
-"$venv/bin/pip" install --quiet -r "$requirements"
+"$venv/bin/pip" install --quiet --quiet --upgrade pip
+"$venv/bin/pip" install --quiet --quiet -r "$requirements"
 rm -f "$venv"/.installed-*
 touch "$stamp"
 echo "Tryton server installed in $venv"
