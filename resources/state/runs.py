@@ -14,6 +14,7 @@ from resources.state.errors import StateStoreError, require
 from resources.state.schema import RUN_STATUSES, SyncRunRow, utcnow
 
 COUNT_FIELDS = ("created", "updated", "deleted", "unchanged", "failed")
+FAILED_ATTEMPTS = ("failed", "partial")  # what the circuit breaker counts: a run with failed records too
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,17 +105,18 @@ class SyncRuns:
         return _run(row) if row else None
 
     def consecutive_failures(self, flow: str) -> int:
-        """Failed runs of `flow` since its last run that completed (succeeded or partial), in start order.
+        """Failed attempts of `flow` since its last run that succeeded, in start order.
 
-        Runs still going and canceled runs neither count nor reset the streak.
+        A failed attempt is a run that failed or one that ended "partial" (some records failed: an outage
+        mid-run must open the breaker). Runs still going and canceled runs neither count nor reset the streak.
         """
         last_ok = (
             select(func.coalesce(func.max(SyncRunRow.id), 0))
-            .where(SyncRunRow.flow == flow, SyncRunRow.status.in_(("succeeded", "partial")))
+            .where(SyncRunRow.flow == flow, SyncRunRow.status == "succeeded")
             .scalar_subquery()
         )
         stmt = select(func.count()).where(
-            SyncRunRow.flow == flow, SyncRunRow.status == "failed", SyncRunRow.id > last_ok
+            SyncRunRow.flow == flow, SyncRunRow.status.in_(FAILED_ATTEMPTS), SyncRunRow.id > last_ok
         )
         with self._db.read() as conn:
             return conn.execute(stmt).scalar_one()

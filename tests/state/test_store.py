@@ -332,7 +332,7 @@ def test_last_successful_run_per_flow_and_partition(store: StateStore) -> None:
     assert store.last_successful_run("erp_to_eam") is None
 
 
-def test_consecutive_failures_count_since_the_last_completed_run(store: StateStore) -> None:
+def test_consecutive_failures_count_failed_and_partial_runs_since_the_last_success(store: StateStore) -> None:
     def run_with(status: str, flow: str = FLOW) -> None:
         store.finish_run(store.start_run(flow, "", "corr"), status)
 
@@ -347,6 +347,9 @@ def test_consecutive_failures_count_since_the_last_completed_run(store: StateSto
     assert store.consecutive_failures(FLOW) == 2
 
     run_with("partial")
+    assert store.consecutive_failures(FLOW) == 3
+
+    run_with("succeeded")
     assert store.consecutive_failures(FLOW) == 0
 
 
