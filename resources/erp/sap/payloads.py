@@ -162,3 +162,11 @@ def bom_header_from_sap(entity: Mapping[str, Any]) -> dict[str, Any]:
         "_keys": {k: data[k] for k in BOM_KEY_FIELDS if k in data},
     })
     return out
+
+
+def created_bom_from_sap(entity: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep insert's answer: the flat header plus `_items`, its flat items (their node numbers are the ERP's
+    own keys of what was written)."""
+    items = entity.get("to_BillOfMaterialItem") or {}
+    results = items.get("results", []) if isinstance(items, Mapping) else items
+    return {**bom_header_from_sap(entity), "_items": [bom_item_from_sap(i) for i in results if isinstance(i, Mapping)]}
