@@ -16,6 +16,7 @@ import dagster as dg
 
 from assets.keys import ERP_BOM_PLAN, ERP_BOMS, ERP_MATERIAL_PLAN, ERP_MATERIALS
 from assets.partitions import assemblies
+from orchestration.dead_runs import process_tags
 from orchestration.instance_config import ensure_local_instance
 from orchestration.settings import REPO_ROOT
 
@@ -70,7 +71,7 @@ def run_bom_sync(inst: dg.DagsterInstance, numbers: Iterable[str], dry_run: bool
     for number in numbers:
         started = time.monotonic()
         result = job.execute_in_process(partition_key=number, instance=inst, raise_on_error=False,
-                                        tags={"mfg-sync/trigger": "cli"}, run_config=QUIET_CONSOLE)
+                                        tags={"mfg-sync/trigger": "cli", **process_tags()}, run_config=QUIET_CONSOLE)
         outcome = _outcome(number, result, time.monotonic() - started, dry_run)
         outcomes.append(outcome)
         if on_done:

@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from orchestration import bom_runs
+from orchestration import bom_runs, dead_runs
 from orchestration.configuration import require_environment
+from resources.state import StateStore
 
 
 def _released_assemblies() -> list[str]:
@@ -55,6 +56,7 @@ def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool) -> None:
         raise click.UsageError("give --assembly NUMBER (one or more) or --all")
     require_environment("plm", "erp")
     inst = bom_runs.instance()
+    _release_dead_runs(inst)
     targets = _released_assemblies() if all_ else list(numbers)
     new = bom_runs.register_assemblies(inst, targets)
     if new:
@@ -67,6 +69,18 @@ def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool) -> None:
     if failed:
         click.echo(f"FAILED: {', '.join(failed)} (see `mfg-sync state dead-letters` and the runs in the Dagster UI)", err=True)
         sys.exit(1)
+
+
+def _release_dead_runs(inst) -> None:
+    """Runs killed earlier must not hold their pool slots: free them and say so; say what a run waits for."""
+    store = StateStore.from_env()
+    try:
+        for line in dead_runs.release_dead_runs(inst, store):
+            click.echo(line)
+    finally:
+        store.dispose()
+    for line in dead_runs.pool_waits(inst):
+        click.echo(line)
 
 
 def format_outcome(outcome: bom_runs.AssemblyOutcome, dry_run: bool) -> str:

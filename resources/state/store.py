@@ -107,8 +107,15 @@ class StateStore:
     ) -> int:
         return self.runs.start(flow, partition, correlation_id, dagster_run_id)
 
-    def finish_run(self, run_id: int, status: str, counts: Mapping[str, int] | None = None) -> None:
-        self.runs.finish(run_id, status, counts)
+    def finish_run(self, run_id: int, status: str, counts: Mapping[str, int] | None = None,
+                   reason: str | None = None) -> None:
+        self.runs.finish(run_id, status, counts, reason)
+
+    def fail_started_runs(self, dagster_run_id: str, reason: str) -> list[int]:
+        return self.runs.fail_started(dagster_run_id, reason)
+
+    def runs_of_dagster_run(self, dagster_run_id: str) -> list[SyncRun]:
+        return self.runs.of_dagster_run(dagster_run_id)
 
     def get_run(self, run_id: int) -> SyncRun | None:
         return self.runs.get(run_id)

@@ -403,3 +403,16 @@ def test_decimal_and_datetime_payload_values_are_stored_as_strings(store: StateS
         "qty": "2.500",
         "at": "2026-03-01T08:30:00+00:00",
     }
+
+
+def test_a_dead_dagster_runs_started_sync_runs_are_failed_with_the_reason(store: StateStore) -> None:
+    killed = store.start_run(FLOW, "ASM-1", "corr", dagster_run_id="dagster-killed")
+    done = store.start_run(FLOW, "ASM-1", "corr", dagster_run_id="dagster-killed")
+    store.finish_run(done, "succeeded")
+
+    assert store.fail_started_runs("dagster-killed", "process 4242 is gone") == [killed]
+
+    run = store.get_run(killed)
+    assert (run.status, run.reason) == ("failed", "process 4242 is gone") and run.finished_at is not None
+    assert store.get_run(done).status == "succeeded"
+    assert store.fail_started_runs("dagster-killed", "again") == []
