@@ -170,3 +170,12 @@ def created_bom_from_sap(entity: Mapping[str, Any]) -> dict[str, Any]:
     items = entity.get("to_BillOfMaterialItem") or {}
     results = items.get("results", []) if isinstance(items, Mapping) else items
     return {**bom_header_from_sap(entity), "_items": [bom_item_from_sap(i) for i in results if isinstance(i, Mapping)]}
+
+
+# The fields a mapping spec may target, per entity: what this kind writes (a BOM item also carries its
+# header's address fields, which locate it).
+TARGET_FIELDS: dict[str, tuple[str, ...]] = {
+    "material": MATERIAL_FIELDS,
+    "bom_header": BOM_HEADER_FIELDS,
+    "bom_item": (*BOM_ITEM_FIELDS, "Material", "Plant", "BillOfMaterialVariantUsage"),
+}
