@@ -26,6 +26,7 @@ from assets.keys import (
 from assets.partitions import assemblies
 from expectations import erp_post_sync, erp_pre_apply, plm_bom_pre_sync
 from expectations.gx_results import to_check_result
+from expectations.quantity_rounding import rounding_frame
 from expectations.settings import ValidationSettings
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
@@ -84,13 +85,18 @@ def erp_material_plan_pre_apply(context: dg.AssetCheckExecutionContext,
 
 
 @dg.asset_check(asset=ERP_BOM_PLAN, name=PRE_APPLY, blocking=True, partitions_def=assemblies,
+                additional_ins=ins(plm_bom_lines=PLM_BOM_LINES),
                 description="BOM headers and items to write fit SAP's fields, lengths and quantity precision "
-                            "(blocks the apply).")
+                            "(blocks the apply); quantities the ERP's precision rounds are warnings.")
 def erp_bom_plan_pre_apply(context: dg.AssetCheckExecutionContext,
-                           erp_bom_plan: pd.DataFrame,
+                           erp_bom_plan: pd.DataFrame, plm_bom_lines: pd.DataFrame,
+                           mapping_spec: MappingSpecResource,
                            validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
-    validations = erp_pre_apply.validate_bom_plan(erp_bom_plan, settings)
+    spec = mapping_spec.spec()
+    address = spec.entities["bom_item"].constants
+    rounding = rounding_frame(erp_bom_plan, plm_bom_lines, spec.units, address, settings.quantity_decimals)
+    validations = erp_pre_apply.validate_bom_plan(erp_bom_plan, settings, rounding)
     return _log(context, to_check_result(validations, sample=settings.sample_rows), "BOM plan")
 
 
