@@ -92,7 +92,7 @@ def format_outcome(outcome: bom_runs.AssemblyOutcome, dry_run: bool) -> str:
     if outcome.checks_failed:
         line += f"  checks failed: {', '.join(outcome.checks_failed)}"
     if outcome.error:
-        line += f"\n{'':<13}{outcome.error}"
+        line += "".join(f"\n{'':<13}{text}" for text in outcome.error.splitlines())
     return line
 
 

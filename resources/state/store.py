@@ -31,6 +31,7 @@ from resources.state.engine import (
 )
 from resources.state.errors import StateStoreError
 from resources.state.records import RecordStates
+from resources.state.run_totals import run_totals
 from resources.state.runs import COUNT_FIELDS, SyncRun, SyncRuns
 from sync.records import AppliedChange, FailedChange, StoredRecord
 
@@ -116,6 +117,10 @@ class StateStore:
 
     def runs_of_dagster_run(self, dagster_run_id: str) -> list[SyncRun]:
         return self.runs.of_dagster_run(dagster_run_id)
+
+    def totals_of_dagster_run(self, dagster_run_id: str) -> dict[str, int]:
+        """What the sync runs of one Dagster run wrote (audit) and dead-lettered, whatever they recorded as counts."""
+        return run_totals(self.db, [run.id for run in self.runs.of_dagster_run(dagster_run_id)])
 
     def get_run(self, run_id: int) -> SyncRun | None:
         return self.runs.get(run_id)
