@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 
+from expectations.blocked import ERROR_CODE as BLOCKED
 from resources.state import StateStore
 
 WRAPPER_PREFIXES = ("dagster.", "dagster._")
@@ -54,3 +55,16 @@ def explain(outcome: Any, result: dg.ExecuteInProcessResult, store: StateStore |
     for name in ("created", "updated", "deleted"):
         outcome.counts[name] = totals[name]
     outcome.counts["failed"] = totals["dead_lettered"]
+    blocked = blocked_records(store, outcome.run_id)
+    if blocked:
+        outcome.error = "\n".join([outcome.error, *blocked] if outcome.error else blocked)
+
+
+def blocked_records(store: StateStore, run_id: str) -> list[str]:
+    """One line per record a blocking check of this run stopped (kept as a dead letter with the reason)."""
+    runs = {run.id for run in store.runs_of_dagster_run(run_id)}
+    letters = [d for d in store.open_dead_letters() if d.run_id in runs and d.error_code == BLOCKED]
+    lines = [f"not written: {d.entity} {d.key}: {d.message}" for d in letters[:MAX_LINES]]
+    if len(letters) > MAX_LINES:
+        lines.append(f"... and {len(letters) - MAX_LINES} more: mfg-sync state dead-letters")
+    return lines

@@ -7,12 +7,14 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from resources.state import StateStore
 from sandbox.launcher import running_sandbox
+from tests.validation.support import effective_lines, plm_row_changed
 
 CLI = [str(Path(sys.executable).with_name("mfg-sync"))]
 ASSEMBLY = "ASM-10002"
@@ -27,7 +29,7 @@ def cli_env(tmp_path):
                "MFG_SYNC_PLM_RATE_LIMIT": "100", "MFG_SYNC_ERP_BATCH_SIZE": "4", "MFG_SYNC_ERP_MAX_ATTEMPTS": "2",
                "MFG_SYNC_ERP_BACKOFF_INITIAL_S": "0.05", "MFG_SYNC_ERP_BACKOFF_MAX_S": "0.1",
                "MFG_SYNC_ERP_RETRY_BUDGET_S": "2"}
-        yield env, sandbox.base_url("erp")
+        yield env, sandbox.base_url("erp"), sandbox
 
 
 def run(env, *args):
@@ -48,7 +50,7 @@ def outage_once_writes_reach(erp_url: str, writes: int, stop: threading.Event) -
 
 
 def test_a_run_failing_in_an_outage_prints_the_root_cause_and_what_was_really_written(cli_env):
-    env, erp_url = cli_env
+    env, erp_url, _ = cli_env
     httpx.put(f"{erp_url}/_sandbox/faults", json={"latency_ms": 20}).raise_for_status()
     stop = threading.Event()
     watcher = outage_once_writes_reach(erp_url, 40, stop)
@@ -75,7 +77,7 @@ def test_a_run_failing_in_an_outage_prints_the_root_cause_and_what_was_really_wr
 
 
 def test_a_spec_error_prints_its_file_entity_and_field_on_the_cli(cli_env, tmp_path):
-    env, _ = cli_env
+    env, _, _ = cli_env
     bad = tmp_path / "misspelt.yaml"
     bad.write_text(SPEC.read_text().replace("target: BOMItemText2", "target: BOMItemTxt2"))
 
@@ -83,3 +85,15 @@ def test_a_spec_error_prints_its_file_entity_and_field_on_the_cli(cli_env, tmp_p
 
     assert result.returncode == 1
     assert f"{bad}: bom_item.BOMItemTxt2: target field 'BOMItemTxt2' is not a field of bom_item" in result.stdout
+
+
+def test_records_a_blocking_check_stops_are_listed_on_the_cli(cli_env):
+    env, _, sandbox = cli_env
+    h = SimpleNamespace(sandbox=sandbox)
+    line = effective_lines(h, "ASM-10004")[0]
+    long_number = "PRT-" + "1" * 41
+    with plm_row_changed(h, "items", "number", long_number, "id", line["component_id"]):
+        result = run(env, "sync", "bom", "--assembly", "ASM-10004")
+
+    assert result.returncode == 1
+    assert f"not written: material {long_number}: check plm/parts:plm_bom_pre_sync: " in result.stdout
