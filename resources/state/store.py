@@ -30,6 +30,7 @@ from resources.state.engine import (
     normalise_url,
 )
 from resources.state.errors import StateStoreError
+from resources.state.incidents import Incident, group_incidents
 from resources.state.records import RecordStates
 from resources.state.run_totals import run_totals
 from resources.state.runs import COUNT_FIELDS, SyncRun, SyncRuns
@@ -158,6 +159,10 @@ class StateStore:
 
     def open_dead_letters(self, flow: str | None = None, entity: str | None = None) -> list[DeadLetter]:
         return self.dead_letters.live(flow, entity)
+
+    def open_incidents(self, flow: str | None = None) -> list[Incident]:
+        """Live dead letters grouped by the failure that took their records down together."""
+        return group_incidents(self.dead_letters.live(flow))
 
     def mark_dead_letter(self, dead_letter_id: int, status: str) -> None:
         self.dead_letters.mark(dead_letter_id, status)
