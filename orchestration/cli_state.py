@@ -130,6 +130,7 @@ def runs(flow: str | None, partition: str | None, limit: int, as_json: bool) -> 
             f"#{r.id} {r.status:<9} {r.flow} [{r.partition or '-'}] started {r.started_at:%Y-%m-%d %H:%M:%S}Z "
             + " ".join(f"{k}={v}" for k, v in r.counts.items())
             + f" corr={r.correlation_id} dagster={r.dagster_run_id or '-'}"
+            + (f" reason: {r.reason}" if r.reason else "")
         ),
     )
     if not rows and not as_json:
