@@ -49,7 +49,7 @@ def _sync_run(context: dg.AssetExecutionContext, sync_state: SyncStateResource) 
     """The state store's run for this Dagster run (one per run, shared by both apply assets)."""
     store = sync_state.store()
     for run in store.recent_runs(BOM_FLOW, context.partition_key, limit=5):
-        if run.dagster_run_id == context.run.run_id:
+        if run.dagster_run_id == context.run.run_id and run.status == "started":  # not a check's closed run
             return run.id
     return store.start_run(BOM_FLOW, context.partition_key, context.run.run_id, context.run.run_id)
 

@@ -13,6 +13,7 @@ import warnings
 import dagster as dg
 import pandas as pd
 
+from assets.blocked_records import PART_RECORDS, PLAN_RECORDS, dead_letter_blocked, plm_line_record
 from assets.erp_plans import map_extract, read_bom_snapshot
 from assets.keys import (
     ERP_BOM_PLAN,
@@ -27,9 +28,11 @@ from assets.metadata import api_metadata
 from assets.partitions import assemblies
 from expectations import erp_post_sync, erp_pre_apply, plm_bom_pre_sync
 from expectations.gx_results import to_check_result
+from expectations.quantity_rounding import rounding_frame
 from expectations.settings import ValidationSettings
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
+from resources.state import SyncStateResource
 from resources.validation_rules import ValidationRulesResource
 
 # Partitioned asset checks work in Dagster 1.13 but are flagged "preview"; the warning is noise for users.
@@ -59,10 +62,11 @@ def _settings(rules: ValidationRulesResource) -> ValidationSettings:
                 description="Part numbers and revisions follow the configured schemes, units are in the spec, "
                             "descriptions present (blocks the sync).")
 def plm_parts_pre_sync(context: dg.AssetCheckExecutionContext, plm_parts: pd.DataFrame,
-                       mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource
-                       ) -> dg.AssetCheckResult:
+                       mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource,
+                       sync_state: SyncStateResource) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     validation = plm_bom_pre_sync.validate_parts(plm_parts, mapping_spec.spec().units.keys(), settings)
+    dead_letter_blocked(context, sync_state, f"plm/parts:{PRE_SYNC}", [validation], PART_RECORDS)
     return _log(context, to_check_result([validation], sample=settings.sample_rows), "PLM parts")
 
 
@@ -72,10 +76,13 @@ def plm_parts_pre_sync(context: dg.AssetCheckExecutionContext, plm_parts: pd.Dat
                             "and well numbered (blocks the sync).")
 def plm_bom_lines_pre_sync(context: dg.AssetCheckExecutionContext, plm_bom_lines: pd.DataFrame,
                            plm_parts: pd.DataFrame, mapping_spec: MappingSpecResource,
-                           validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
+                           validation_rules: ValidationRulesResource, sync_state: SyncStateResource
+                           ) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     units = mapping_spec.spec().units.keys()
     validation = plm_bom_pre_sync.validate_bom_lines(plm_bom_lines, plm_parts, units, settings)
+    lines = {"plm_bom_lines": plm_line_record(mapping_spec.spec().entities["bom_item"].constants)}
+    dead_letter_blocked(context, sync_state, f"plm/bom_lines:{PRE_SYNC}", [validation], lines)
     return _log(context, to_check_result([validation], sample=settings.sample_rows), "PLM BOM lines")
 
 
@@ -83,20 +90,28 @@ def plm_bom_lines_pre_sync(context: dg.AssetCheckExecutionContext, plm_bom_lines
                 description="Materials to write carry SAP's required fields within its lengths (blocks the apply).")
 def erp_material_plan_pre_apply(context: dg.AssetCheckExecutionContext,
                                 erp_material_plan: pd.DataFrame,
-                                validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
+                                validation_rules: ValidationRulesResource,
+                                sync_state: SyncStateResource) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     validations = erp_pre_apply.validate_material_plan(erp_material_plan, settings)
+    dead_letter_blocked(context, sync_state, f"erp/material_plan:{PRE_APPLY}", validations, PLAN_RECORDS)
     return _log(context, to_check_result(validations, sample=settings.sample_rows), "material plan")
 
 
 @dg.asset_check(asset=ERP_BOM_PLAN, name=PRE_APPLY, blocking=True, partitions_def=assemblies,
+                additional_ins=ins(plm_bom_lines=PLM_BOM_LINES),
                 description="BOM headers and items to write fit SAP's fields, lengths and quantity precision "
-                            "(blocks the apply).")
+                            "(blocks the apply); quantities the ERP's precision rounds are warnings.")
 def erp_bom_plan_pre_apply(context: dg.AssetCheckExecutionContext,
-                           erp_bom_plan: pd.DataFrame,
-                           validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
+                           erp_bom_plan: pd.DataFrame, plm_bom_lines: pd.DataFrame,
+                           mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource,
+                           sync_state: SyncStateResource) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
-    validations = erp_pre_apply.validate_bom_plan(erp_bom_plan, settings)
+    spec = mapping_spec.spec()
+    address = spec.entities["bom_item"].constants
+    rounding = rounding_frame(erp_bom_plan, plm_bom_lines, spec.units, address, settings.quantity_decimals)
+    validations = erp_pre_apply.validate_bom_plan(erp_bom_plan, settings, rounding)
+    dead_letter_blocked(context, sync_state, f"erp/bom_plan:{PRE_APPLY}", validations, PLAN_RECORDS)
     return _log(context, to_check_result(validations, sample=settings.sample_rows), "BOM plan")
 
 

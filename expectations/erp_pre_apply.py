@@ -8,10 +8,13 @@ dead letters / conflicts, the rest of the plan is still sound.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pandas as pd
 
 from expectations.erp_frames import plan_ops, plan_writes
 from expectations.gx_runtime import TableValidation, validate_table
+from expectations.quantity_rounding import rounding_expectations
 from expectations.settings import CRITICAL, WARNING, ValidationSettings
 
 SUITE = "erp_pre_apply"
@@ -85,8 +88,10 @@ def item_expectations(s: ValidationSettings) -> list:
                                            severity=CRITICAL, description="item numbers are 0001-9999"),
         gxe.ExpectColumnValuesToBeInSet(column="BillOfMaterialItemCategory", value_set=ITEM_CATEGORIES,
                                         severity=CRITICAL, description="item category L, N or T"),
-        gxe.ExpectColumnValuesToBeBetween(column="BillOfMaterialItemQuantity", min_value=0, strict_min=True,
-                                          severity=CRITICAL, description="item quantities are greater than zero"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="BillOfMaterialItemQuantity", min_value=0, strict_min=True, severity=CRITICAL,
+            description=f"item quantities are greater than zero at the ERP's {s.quantity_decimals} decimals (a PLM "
+                        f"quantity below {Decimal(5).scaleb(-s.quantity_decimals - 1)} rounds to 0)"),
         gxe.ExpectColumnValuesToMatchRegex(column="BillOfMaterialItemQuantity_text",
                                            regex=quantity_regex(s.quantity_decimals), severity=CRITICAL,
                                            description=f"item quantities fit DEC(13,{s.quantity_decimals})"),
@@ -110,11 +115,17 @@ def validate_material_plan(plan: pd.DataFrame, settings: ValidationSettings | No
             validate_table(SUITE, "material_plan", plan_ops(plan), ops_expectations, ("entity", "key"))]
 
 
-def validate_bom_plan(plan: pd.DataFrame, settings: ValidationSettings | None = None) -> list[TableValidation]:
-    """The BOM plan's header and item writes, and its rows that will not be written."""
+def validate_bom_plan(plan: pd.DataFrame, settings: ValidationSettings | None = None,
+                      rounding: pd.DataFrame | None = None) -> list[TableValidation]:
+    """The BOM plan's header and item writes, and its rows that will not be written; with `rounding`
+    (`quantity_rounding.rounding_frame`), a warning for each quantity the ERP's precision changes."""
     s = settings or ValidationSettings()
-    return [validate_table(SUITE, "bom_header_writes", plan_writes(plan, "bom_header"),
-                           lambda: header_expectations(s), KEYS),
-            validate_table(SUITE, "bom_item_writes", plan_writes(plan, "bom_item"), lambda: item_expectations(s),
-                           KEYS),
-            validate_table(SUITE, "bom_plan", plan_ops(plan), ops_expectations, ("entity", "key"))]
+    validations = [
+        validate_table(SUITE, "bom_header_writes", plan_writes(plan, "bom_header"),
+                       lambda: header_expectations(s), KEYS),
+        validate_table(SUITE, "bom_item_writes", plan_writes(plan, "bom_item"), lambda: item_expectations(s), KEYS),
+        validate_table(SUITE, "bom_plan", plan_ops(plan), ops_expectations, ("entity", "key"))]
+    if rounding is not None:
+        validations.append(validate_table(SUITE, "bom_item_quantity_rounding", rounding,
+                                          lambda: rounding_expectations(s.quantity_decimals), ("key",)))
+    return validations

@@ -16,8 +16,11 @@ import dagster as dg
 
 from assets.keys import ERP_BOM_PLAN, ERP_BOMS, ERP_MATERIAL_PLAN, ERP_MATERIALS
 from assets.partitions import assemblies
+from orchestration import run_report
+from orchestration.dead_runs import process_tags
 from orchestration.instance_config import ensure_local_instance
 from orchestration.settings import REPO_ROOT
+from resources.state import StateStore
 
 APPLY_ASSETS = (ERP_MATERIALS.to_user_string(), ERP_BOMS.to_user_string())
 PLAN_ASSETS = (ERP_MATERIAL_PLAN.to_user_string(), ERP_BOM_PLAN.to_user_string())
@@ -67,14 +70,21 @@ def run_bom_sync(inst: dg.DagsterInstance, numbers: Iterable[str], dry_run: bool
 
     job = defs.resolve_job_def("bom_plan" if dry_run else "bom_sync")
     outcomes = []
-    for number in numbers:
-        started = time.monotonic()
-        result = job.execute_in_process(partition_key=number, instance=inst, raise_on_error=False,
-                                        tags={"mfg-sync/trigger": "cli"}, run_config=QUIET_CONSOLE)
-        outcome = _outcome(number, result, time.monotonic() - started, dry_run)
-        outcomes.append(outcome)
-        if on_done:
-            on_done(outcome)
+    store = None if dry_run else StateStore.from_env()  # a failed run's counts come from what it stored
+    try:
+        for number in numbers:
+            started = time.monotonic()
+            result = job.execute_in_process(partition_key=number, instance=inst, raise_on_error=False,
+                                            tags={"mfg-sync/trigger": "cli", **process_tags()},
+                                            run_config=QUIET_CONSOLE)
+            outcome = _outcome(number, result, time.monotonic() - started, dry_run)
+            run_report.explain(outcome, result, store)
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    finally:
+        if store is not None:
+            store.dispose()
     return outcomes
 
 

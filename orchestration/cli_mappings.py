@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from resources.erp.target_fields import KIND_MODULES, declared_target_fields
 from sync.spec import SpecError
 from sync.spec_builder import load_spec
+from sync.spec_targets import require_known_target_fields
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "mappings"
 
@@ -21,8 +23,11 @@ def mappings() -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dir", "directory", type=click.Path(path_type=Path), default=DEFAULT_DIR, show_default=True,
               help="Folder whose *.yaml specs are checked when no FILE is given.")
-def check(files: tuple[Path, ...], directory: Path) -> None:
-    """Validate FILE... (default: every *.yaml in the mappings folder); exit 1 on any problem."""
+@click.option("--erp-kind", default="sap", show_default=True, type=click.Choice(sorted(KIND_MODULES)),
+              help="The ERP kind whose fields the specs' target fields must be.")
+def check(files: tuple[Path, ...], directory: Path, erp_kind: str) -> None:
+    """Validate FILE... (default: every *.yaml in the mappings folder), target fields included; exit 1 on any
+    problem."""
     paths = list(files) or sorted(directory.glob("*.yaml"))
     if not paths:
         click.echo(f"no mapping specs found in {directory}", err=True)
@@ -30,7 +35,9 @@ def check(files: tuple[Path, ...], directory: Path) -> None:
     problems, versions = 0, []
     for path in paths:
         try:
-            versions.append(load_spec(path).version)
+            spec = load_spec(path)
+            require_known_target_fields(spec, declared_target_fields(erp_kind), f"the {erp_kind.upper()} ERP")
+            versions.append(spec.version)
         except SpecError as exc:
             problems += len(exc.problems)
             for problem in exc.problems:

@@ -17,6 +17,7 @@ import click
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from resources.state import StateStore, StateStoreError
+from resources.state.incidents import Incident, group_incidents
 
 
 class StateStoreUnreachable(click.ClickException):
@@ -77,11 +78,18 @@ def upgrade() -> None:
 
 @state.command("dead-letters")
 @click.option("--flow", default=None, help="Only this flow.")
+@click.option("--records", is_flag=True, help="One line per record instead of one per incident.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def dead_letters(flow: str | None, as_json: bool) -> None:
-    """Open (and retrying) dead letters, oldest first."""
+def dead_letters(flow: str | None, records: bool, as_json: bool) -> None:
+    """Open (and retrying) dead letters, oldest first: one line per incident (the records one failure took
+    down together), or per record with --records."""
     with _opened() as store:
         rows = store.open_dead_letters(flow=flow)
+    if not records:
+        _emit(group_incidents(rows), as_json, _incident_line)
+        if not rows and not as_json:
+            click.echo("no open dead letters")
+        return
     _emit(
         rows,
         as_json,
@@ -93,6 +101,15 @@ def dead_letters(flow: str | None, as_json: bool) -> None:
     )
     if not rows and not as_json:
         click.echo("no open dead letters")
+
+
+def _incident_line(incident: Incident) -> str:
+    entities = ", ".join(f"{entity} {n}" for entity, n in sorted(incident.by_entity.items()))
+    sample = ", ".join(f"{entity}/{key}" for entity, key in incident.records[:3])
+    more = f", ... (+{len(incident.records) - 3})" if len(incident.records) > 3 else ""
+    return (f"#{incident.dead_letter_ids[0]} {incident.status:<8} {incident.flow} run {incident.run_id or '-'} "
+            f"[{incident.error_code}{' retryable' if incident.retryable else ''}] {len(incident.records)} record(s) "
+            f"({entities}) x{incident.attempts} last {incident.last_seen:%Y-%m-%d %H:%M:%S}Z: {incident.message} -- {sample}{more}")
 
 
 @state.command()
@@ -131,6 +148,7 @@ def runs(flow: str | None, partition: str | None, limit: int, as_json: bool) -> 
             f"#{r.id} {r.status:<9} {r.flow} [{r.partition or '-'}] started {r.started_at:%Y-%m-%d %H:%M:%S}Z "
             + " ".join(f"{k}={v}" for k, v in r.counts.items())
             + f" corr={r.correlation_id} dagster={r.dagster_run_id or '-'}"
+            + (f" reason: {r.reason}" if r.reason else "")
         ),
     )
     if not rows and not as_json:

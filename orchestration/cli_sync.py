@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from orchestration import bom_runs
+from orchestration import bom_runs, dead_runs
 from orchestration.configuration import require_environment
+from resources.state import StateStore
 
 
 def _released_assemblies() -> list[str]:
@@ -55,6 +56,7 @@ def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool) -> None:
         raise click.UsageError("give --assembly NUMBER (one or more) or --all")
     require_environment("plm", "erp")
     inst = bom_runs.instance()
+    _release_dead_runs(inst)
     targets = _released_assemblies() if all_ else list(numbers)
     new = bom_runs.register_assemblies(inst, targets)
     if new:
@@ -69,6 +71,18 @@ def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool) -> None:
         sys.exit(1)
 
 
+def _release_dead_runs(inst) -> None:
+    """Runs killed earlier must not hold their pool slots: free them and say so; say what a run waits for."""
+    store = StateStore.from_env()
+    try:
+        for line in dead_runs.release_dead_runs(inst, store):
+            click.echo(line)
+    finally:
+        store.dispose()
+    for line in dead_runs.pool_waits(inst):
+        click.echo(line)
+
+
 def format_outcome(outcome: bom_runs.AssemblyOutcome, dry_run: bool) -> str:
     names = ("to_create", "to_update", "to_delete", "to_unchanged", "to_error") if dry_run else bom_runs.COUNTS
     counts = "  ".join(f"{name} {outcome.counts.get(name, 0)}" for name in names)
@@ -78,7 +92,7 @@ def format_outcome(outcome: bom_runs.AssemblyOutcome, dry_run: bool) -> str:
     if outcome.checks_failed:
         line += f"  checks failed: {', '.join(outcome.checks_failed)}"
     if outcome.error:
-        line += f"\n{'':<13}{outcome.error}"
+        line += "".join(f"\n{'':<13}{text}" for text in outcome.error.splitlines())
     return line
 
 

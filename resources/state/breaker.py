@@ -3,7 +3,8 @@ asking for runs of that flow until one run succeeds or a person resets it. Free 
 the threshold from their settings (`resources.trigger_settings.breaker_threshold()`).
 
 The state lives in the state store's `sync_runs` table, no table of its own:
-- open    = the flow's last N runs that finished are failures (`StateStore.consecutive_failures`);
+- open    = the flow's last N runs that finished are failed attempts: failed, or partial (some records
+            failed) (`StateStore.consecutive_failures`);
 - since   = when the N-th failure of the current streak finished;
 - reset   = a marker run in partition `@breaker-reset` with status "succeeded" and zero counts, which ends
             the streak exactly as a successful run does (`mfg-sync breaker reset`).
@@ -16,11 +17,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from resources.state.runs import SyncRun
+from resources.state.runs import FAILED_ATTEMPTS, SyncRun
 from resources.state.store import StateStore
 
 RESET_PARTITION = "@breaker-reset"
-COMPLETED = ("succeeded", "partial")  # statuses that end a failure streak (as StateStore counts them)
+COMPLETED = ("succeeded",)  # the status that ends a failure streak (as StateStore counts them)
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class BreakerState:
 
     flow: str
     threshold: int
-    failures: int  # consecutive failed runs since the last completed one
+    failures: int  # consecutive failed attempts (failed or partial runs) since the last success
     since: datetime | None  # when the threshold-th failure finished (None while closed)
     last_failed_run: str | None  # Dagster run id of the newest failure, if any
 
@@ -51,7 +52,7 @@ def _failure_streak(store: StateStore, flow: str, failures: int) -> list[SyncRun
     for run in store.recent_runs(flow, limit=max(50, 4 * failures)):
         if run.status in COMPLETED:
             break
-        if run.status == "failed":
+        if run.status in FAILED_ATTEMPTS:
             streak.append(run)
     return list(reversed(streak))
 

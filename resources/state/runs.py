@@ -14,6 +14,7 @@ from resources.state.errors import StateStoreError, require
 from resources.state.schema import RUN_STATUSES, SyncRunRow, utcnow
 
 COUNT_FIELDS = ("created", "updated", "deleted", "unchanged", "failed")
+FAILED_ATTEMPTS = ("failed", "partial")  # what the circuit breaker counts: a run with failed records too
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class SyncRun:
     counts: dict[str, int]
     started_at: datetime
     finished_at: datetime | None
+    reason: str | None = None
 
 
 class SyncRuns:
@@ -55,11 +57,15 @@ class SyncRuns:
             )
             return conn.execute(stmt).scalar_one()
 
-    def finish(self, run_id: int, status: str, counts: Mapping[str, int] | None = None) -> None:
-        """Close a run with its final status and operation counts (keys from COUNT_FIELDS)."""
+    def finish(self, run_id: int, status: str, counts: Mapping[str, int] | None = None,
+               reason: str | None = None) -> None:
+        """Close a run with its final status, operation counts (keys from COUNT_FIELDS) and, for a failure,
+        the reason."""
         if status not in RUN_STATUSES or status == "started":
             raise StateStoreError(f"run {run_id}: status {status!r} is not one of {RUN_STATUSES[1:]}")
         values: dict[str, Any] = {"status": status, "finished_at": utcnow()}
+        if reason is not None:
+            values["reason"] = reason
         for name, value in (counts or {}).items():
             if name not in COUNT_FIELDS:
                 raise StateStoreError(f"run {run_id}: unknown count {name!r} (expected {COUNT_FIELDS})")
@@ -72,6 +78,24 @@ class SyncRuns:
             result = conn.execute(update(SyncRunRow).where(SyncRunRow.id == run_id).values(**values))
             if result.rowcount == 0:
                 raise StateStoreError(f"run {run_id} does not exist")
+
+    def fail_started(self, dagster_run_id: str, reason: str) -> list[int]:
+        """Close the still-started sync runs of a Dagster run as failed with `reason` (its process is gone);
+        returns their ids."""
+        require(dagster_run_id=dagster_run_id, reason=reason)
+        started = (SyncRunRow.dagster_run_id == dagster_run_id) & (SyncRunRow.status == "started")
+        with self._db.write() as conn:
+            ids = list(conn.execute(select(SyncRunRow.id).where(started)).scalars())
+            if ids:
+                conn.execute(update(SyncRunRow).where(SyncRunRow.id.in_(ids))
+                             .values(status="failed", finished_at=utcnow(), reason=reason))
+        return ids
+
+    def of_dagster_run(self, dagster_run_id: str) -> list[SyncRun]:
+        """The sync runs recorded for one Dagster run, oldest first."""
+        stmt = select(SyncRunRow.__table__).where(SyncRunRow.dagster_run_id == dagster_run_id).order_by(SyncRunRow.id)
+        with self._db.read() as conn:
+            return [_run(row) for row in conn.execute(stmt)]
 
     def get(self, run_id: int) -> SyncRun | None:
         """One run by id."""
@@ -104,17 +128,18 @@ class SyncRuns:
         return _run(row) if row else None
 
     def consecutive_failures(self, flow: str) -> int:
-        """Failed runs of `flow` since its last run that completed (succeeded or partial), in start order.
+        """Failed attempts of `flow` since its last run that succeeded, in start order.
 
-        Runs still going and canceled runs neither count nor reset the streak.
+        A failed attempt is a run that failed or one that ended "partial" (some records failed: an outage
+        mid-run must open the breaker). Runs still going and canceled runs neither count nor reset the streak.
         """
         last_ok = (
             select(func.coalesce(func.max(SyncRunRow.id), 0))
-            .where(SyncRunRow.flow == flow, SyncRunRow.status.in_(("succeeded", "partial")))
+            .where(SyncRunRow.flow == flow, SyncRunRow.status == "succeeded")
             .scalar_subquery()
         )
         stmt = select(func.count()).where(
-            SyncRunRow.flow == flow, SyncRunRow.status == "failed", SyncRunRow.id > last_ok
+            SyncRunRow.flow == flow, SyncRunRow.status.in_(FAILED_ATTEMPTS), SyncRunRow.id > last_ok
         )
         with self._db.read() as conn:
             return conn.execute(stmt).scalar_one()
@@ -132,4 +157,5 @@ def _run(row: Any) -> SyncRun:
         counts={name: m[name] for name in COUNT_FIELDS},
         started_at=m["started_at"],
         finished_at=m["finished_at"],
+        reason=m["reason"],
     )

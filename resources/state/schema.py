@@ -83,6 +83,7 @@ class SyncRunRow(Base):
     failed: Mapped[int] = mapped_column(Integer, server_default="0")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)  # why it failed, when known (e.g. its process was killed)
 
 
 class IdMapRow(Base):

@@ -30,7 +30,9 @@ from resources.state.engine import (
     normalise_url,
 )
 from resources.state.errors import StateStoreError
+from resources.state.incidents import Incident, group_incidents
 from resources.state.records import RecordStates
+from resources.state.run_totals import run_totals
 from resources.state.runs import COUNT_FIELDS, SyncRun, SyncRuns
 from sync.records import AppliedChange, FailedChange, StoredRecord
 
@@ -107,8 +109,19 @@ class StateStore:
     ) -> int:
         return self.runs.start(flow, partition, correlation_id, dagster_run_id)
 
-    def finish_run(self, run_id: int, status: str, counts: Mapping[str, int] | None = None) -> None:
-        self.runs.finish(run_id, status, counts)
+    def finish_run(self, run_id: int, status: str, counts: Mapping[str, int] | None = None,
+                   reason: str | None = None) -> None:
+        self.runs.finish(run_id, status, counts, reason)
+
+    def fail_started_runs(self, dagster_run_id: str, reason: str) -> list[int]:
+        return self.runs.fail_started(dagster_run_id, reason)
+
+    def runs_of_dagster_run(self, dagster_run_id: str) -> list[SyncRun]:
+        return self.runs.of_dagster_run(dagster_run_id)
+
+    def totals_of_dagster_run(self, dagster_run_id: str) -> dict[str, int]:
+        """What the sync runs of one Dagster run wrote (audit) and dead-lettered, whatever they recorded as counts."""
+        return run_totals(self.db, [run.id for run in self.runs.of_dagster_run(dagster_run_id)])
 
     def get_run(self, run_id: int) -> SyncRun | None:
         return self.runs.get(run_id)
@@ -146,6 +159,10 @@ class StateStore:
 
     def open_dead_letters(self, flow: str | None = None, entity: str | None = None) -> list[DeadLetter]:
         return self.dead_letters.live(flow, entity)
+
+    def open_incidents(self, flow: str | None = None) -> list[Incident]:
+        """Live dead letters grouped by the failure that took their records down together."""
+        return group_incidents(self.dead_letters.live(flow))
 
     def mark_dead_letter(self, dead_letter_id: int, status: str) -> None:
         self.dead_letters.mark(dead_letter_id, status)

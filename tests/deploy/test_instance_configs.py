@@ -99,3 +99,12 @@ def test_the_test_env_for_a_server_url_points_at_the_named_database():
     env = dagster_pg_env(make_url("postgresql+psycopg2://postgres@127.0.0.1:5432/test"), "mfgsync_dagster_x")
     assert env == {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USER": "postgres",
                    "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": "mfgsync_dagster_x"}
+
+
+@pytest.mark.parametrize("config_file", [LOCAL_INSTANCE_YAML, PRODUCTION_INSTANCE_YAML], ids=["local", "production"])
+def test_run_monitoring_fails_runs_whose_process_died_and_frees_their_slots(tmp_path, config_file):
+    shutil.copyfile(config_file, tmp_path / "dagster.yaml")
+    config, _ = dagster_instance_config(str(tmp_path))
+    monitoring = config["run_monitoring"]
+    assert monitoring["enabled"] is True and monitoring["max_resume_run_attempts"] == 0
+    assert monitoring["poll_interval_seconds"] > 0 and monitoring["free_slots_after_run_end_seconds"] > 0

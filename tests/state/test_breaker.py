@@ -57,3 +57,20 @@ def test_a_reset_closes_the_breaker_with_a_marker_run(store):
 def test_a_threshold_below_one_is_refused_naming_the_flow(store):
     with pytest.raises(ValueError, match="flow 'bom_sync'.*threshold must be >= 1"):
         breaker_state(store, FLOW, threshold=0)
+
+
+def test_three_partial_runs_open_the_breaker(store):
+    for _ in range(3):
+        finished_run(store, "partial")
+
+    state = breaker_state(store, FLOW, threshold=3)
+
+    assert state.is_open and state.failures == 3 and state.last_failed_run == "dagster-partial"
+
+
+def test_a_partial_run_continues_a_streak_of_failed_runs(store):
+    finished_run(store, "failed")
+    finished_run(store, "partial")
+    finished_run(store, "failed")
+
+    assert breaker_state(store, FLOW, threshold=3).is_open

@@ -92,3 +92,15 @@ def test_default_store_is_a_sqlite_file_under_the_data_dir(tmp_path, monkeypatch
     store.dispose()
 
     assert (tmp_path / "data" / "state.db").exists()
+
+
+def test_runs_show_why_a_run_failed(new_store_args) -> None:
+    args = new_store_args()
+    store = StateStore(args["url"], schema=args["schema"])
+    store.start_run(FLOW, "ASM-100", "corr-9", "dagster-killed")
+    store.fail_started_runs("dagster-killed", "process 4242 on plant-pc is gone")
+    store.dispose()
+
+    out = run_cli({"MFG_SYNC_STATE_URL": args["url"], "MFG_SYNC_STATE_SCHEMA": args["schema"] or ""}, "runs")
+
+    assert "failed" in out and "reason: process 4242 on plant-pc is gone" in out

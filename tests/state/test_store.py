@@ -332,7 +332,7 @@ def test_last_successful_run_per_flow_and_partition(store: StateStore) -> None:
     assert store.last_successful_run("erp_to_eam") is None
 
 
-def test_consecutive_failures_count_since_the_last_completed_run(store: StateStore) -> None:
+def test_consecutive_failures_count_failed_and_partial_runs_since_the_last_success(store: StateStore) -> None:
     def run_with(status: str, flow: str = FLOW) -> None:
         store.finish_run(store.start_run(flow, "", "corr"), status)
 
@@ -347,6 +347,9 @@ def test_consecutive_failures_count_since_the_last_completed_run(store: StateSto
     assert store.consecutive_failures(FLOW) == 2
 
     run_with("partial")
+    assert store.consecutive_failures(FLOW) == 3
+
+    run_with("succeeded")
     assert store.consecutive_failures(FLOW) == 0
 
 
@@ -400,3 +403,16 @@ def test_decimal_and_datetime_payload_values_are_stored_as_strings(store: StateS
         "qty": "2.500",
         "at": "2026-03-01T08:30:00+00:00",
     }
+
+
+def test_a_dead_dagster_runs_started_sync_runs_are_failed_with_the_reason(store: StateStore) -> None:
+    killed = store.start_run(FLOW, "ASM-1", "corr", dagster_run_id="dagster-killed")
+    done = store.start_run(FLOW, "ASM-1", "corr", dagster_run_id="dagster-killed")
+    store.finish_run(done, "succeeded")
+
+    assert store.fail_started_runs("dagster-killed", "process 4242 is gone") == [killed]
+
+    run = store.get_run(killed)
+    assert (run.status, run.reason) == ("failed", "process 4242 is gone") and run.finished_at is not None
+    assert store.get_run(done).status == "succeeded"
+    assert store.fail_started_runs("dagster-killed", "again") == []

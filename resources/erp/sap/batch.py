@@ -23,6 +23,7 @@ from resources.erp.sap.payloads import (
     bom_header_to_sap,
     bom_item_from_sap,
     bom_item_to_sap,
+    created_bom_from_sap,
     material_from_sap,
     material_to_sap,
     split_material_changes,
@@ -101,7 +102,7 @@ class Operation:
         if not draft:
             parts.append(Part("POST", release_path(header["Material"], header["Plant"], version)))
         return cls(BOM_SERVICE, f"create_bom {header['Material']}/{header['Plant']} v{version}", tuple(parts),
-                   bom_header_from_sap)
+                   created_bom_from_sap)
 
     @classmethod
     def create_bom_item(cls, bom: Any, item: Mapping[str, Any], change_number: str | None = None) -> Operation:

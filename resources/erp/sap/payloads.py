@@ -166,3 +166,20 @@ def bom_header_from_sap(entity: Mapping[str, Any]) -> dict[str, Any]:
         "_keys": {k: data[k] for k in BOM_KEY_FIELDS if k in data},
     })
     return out
+
+
+def created_bom_from_sap(entity: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep insert's answer: the flat header plus `_items`, its flat items (their node numbers are the ERP's
+    own keys of what was written)."""
+    items = entity.get("to_BillOfMaterialItem") or {}
+    results = items.get("results", []) if isinstance(items, Mapping) else items
+    return {**bom_header_from_sap(entity), "_items": [bom_item_from_sap(i) for i in results if isinstance(i, Mapping)]}
+
+
+# The fields a mapping spec may target, per entity: what this kind writes (a BOM item also carries its
+# header's address fields, which locate it).
+TARGET_FIELDS: dict[str, tuple[str, ...]] = {
+    "material": MATERIAL_FIELDS,
+    "bom_header": BOM_HEADER_FIELDS,
+    "bom_item": (*BOM_ITEM_FIELDS, "Material", "Plant", "BillOfMaterialVariantUsage"),
+}

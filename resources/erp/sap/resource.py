@@ -15,6 +15,7 @@ request a missing one, or a published sandbox secret sent anywhere but a loopbac
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import dagster as dg
@@ -29,6 +30,7 @@ from resources.env_tuning import resolved, tuning_from_env
 from resources.erp.sap.batch import PRODUCT_SERVICE
 from resources.erp.sap.client import ERPClient
 from resources.erp.sap.http import SapCsrf
+from resources.erp.sap.payloads import TARGET_FIELDS
 from resources.sandbox_profile import apply_sandbox_profile
 from resources.system_resource import HttpSystemResource
 from resources.transport import ApiClient, BasicAuth, OAuth2ClientCredentials, Timeouts
@@ -129,6 +131,10 @@ class ERPResource(HttpSystemResource):
                         secrets=[resolved(self.client_secret), resolved(self.password)], headers={"Accept": "application/json"})
         return ERPClient(api, plant=self.plant, batch_size=self.batch_size, read_chunk_size=self.read_chunk_size,
                          logger=logger)
+
+    def target_fields(self) -> Mapping[str, tuple[str, ...]]:
+        """Entity -> the fields the SAP kind writes (what a mapping spec may target)."""
+        return TARGET_FIELDS
 
     def test_connection(self) -> dict[str, Any]:
         """Reachability, auth and permission in one call; never returns a secret."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from resources.erp.interface import ApplyReport, Progress, WriteRow
 from resources.erp.sap.batch import ChangesetResult, Operation
 from resources.erp.sap.boms import ERPBom, next_version
+from resources.erp.sap.target_keys import TargetKeys, held_by, written_by
 from resources.transport.errors import ApiError
 from sync.applied import applied_changes
 from sync.keys import KEY_FIELDS, bom_header_key, split_key
@@ -98,15 +99,18 @@ class PlanWriter:
         return self._bom_versions[header_key]
 
     # --- recording ---------------------------------------------------------------------------------------
-    def applied(self, item: PlanItem, target_version: str | None = None) -> list[AppliedChange]:
+    def applied(self, item: PlanItem, target_version: str | None = None,
+                target_key: str | None = None) -> list[AppliedChange]:
         number = split_key(item.key)[0]
-        return applied_changes(item, target_version=target_version, spec_version=self.spec_version,
-                               source_version=self.source_versions.get(number))
+        return applied_changes(item, target_key=target_key, target_version=target_version,
+                               spec_version=self.spec_version, source_version=self.source_versions.get(number))
 
-    def record(self, done: Iterable[tuple[PlanItem, str]], failed: Iterable[tuple[PlanItem, str, str, bool]]) -> None:
-        """Store successes (item, status) and failures (item, code, message, retryable) in one transaction."""
-        done, failed = list(done), list(failed)
-        changes = [change for item, _ in done for change in self.applied(item)]
+    def record(self, done: Iterable[tuple[PlanItem, str]], failed: Iterable[tuple[PlanItem, str, str, bool]],
+               target_keys: TargetKeys | None = None) -> None:
+        """Store successes (item, status) and failures (item, code, message, retryable) in one transaction;
+        `target_keys` are the ERP's own keys of the records (the ID map)."""
+        done, failed, keys = list(done), list(failed), target_keys or {}
+        changes = [change for item, _ in done for change in self.applied(item, target_key=keys.get((item.entity, item.key)))]
         dead = [FailedChange(i.entity, i.key, i.op, i.after or i.before, code, msg, retryable)
                 for i, code, msg, retryable in failed]
         self.store.record_batch(self.run_id, self.flow, changes, dead)
@@ -152,16 +156,17 @@ class PlanWriter:
         self.record([], [(item, code, message, retryable) for unit in units for item in unit.items])
 
     def _record_results(self, group: list[Unit], results: list[ChangesetResult]) -> None:
-        done, failed = [], []
+        done, failed, keys = [], [], {}
         for unit, result in zip(group, results, strict=True):
             if result.ok:
                 done += [(item, "written") for item in unit.items]
+                keys.update(written_by(unit.items, result))
                 continue
             which = result.failed_operation.label if result.failed_operation else "the change set"
             message = f"{which}: {result.error_message or 'rejected'}"
             retryable = result.status in RETRYABLE_STATUSES
             failed += [(item, result.error_code or str(result.status), message, retryable) for item in unit.items]
-        self.record(done, failed)
+        self.record(done, failed, keys)
 
 
 def _take_batch(units: list[Unit], batch_size: int) -> tuple[list[Unit], list[Unit]]:
@@ -195,7 +200,7 @@ def material_units(writer: PlanWriter, items: list[PlanItem]) -> list[Unit]:
             patch = {f: v for f, v in wanted.items() if normalised.get(f) != v}
             units.append(Unit([Operation.update_material(item.key, patch, now.get("_etag", "*"))], [item]))
     if state_only:
-        writer.record(state_only, [])
+        writer.record(state_only, [], {("material", item.key): item.key for item, _ in state_only})
     return units
 
 
@@ -215,7 +220,7 @@ def bom_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) -> lis
         return []
     bom = next((b for b in reversed(writer.bom_versions(header_key)) if b.is_active), None)
     if bom is not None and _bom_agrees(writer, header_key, header, items, bom):
-        writer.record([(i, "recorded") for i in items if i.op != "unchanged"], [])
+        writer.record([(i, "recorded") for i in items if i.op != "unchanged"], [], held_by(header_key, bom))
         return []
     if header_changed or bom is None or len(writes) > writer.client.batch_size:
         return [_new_version_unit(writer, header_key, header, items)]
