@@ -14,6 +14,7 @@ import schedules
 import sensors
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
+from resources.eam import EAMResource
 from resources.env_tuning import tuning_from_env
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
@@ -70,6 +71,7 @@ def build_resources() -> dict:
     return {
         "plm": plm_resource(),
         "erp": erp_resource(),
+        "eam": EAMResource.from_env(),
         "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
         "validation_rules": validation_rules(),
         "sync_state": SyncStateResource(),

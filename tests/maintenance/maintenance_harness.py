@@ -1,0 +1,134 @@
+"""Test support for the maintenance sync: the sandboxes (PLM, ERP, EAM) on free ports, the real assets run
+through `dagster.materialize`, and the EAM-side actions a planner or storeroom clerk takes, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from assets import assets_and_checks
+from assets import maintenance_state as state
+from assets.jobs import MAINTENANCE_SYNC_SELECTION
+from assets.maintenance_spec import maintenance_spec
+from assets.partitions import sites
+from resources.eam import EAMResource
+from resources.eam.client import TRANSACTIONS, WORK_ORDER, WORK_ORDER_SELECT, EAMClient
+from sync.records import Reservation
+from tests.sync_harness import FAST_RETRY, SyncHarness, sync_harness
+
+SITE = "P1000"
+STOREROOM = "CENTRAL"  # = ERP plant 1000, storage location 0001 (mappings/eam_to_erp.yaml)
+
+
+@dataclass
+class MaintenanceHarness:
+    systems: SyncHarness
+    _numbers: int = 0
+    _transactions: int = 0
+
+    def eam(self) -> EAMResource:
+        return EAMResource(url=self.systems.url("eam"), rate_limit_requests=200, **FAST_RETRY)
+
+    def eam_client(self) -> EAMClient:
+        return self.eam().client()
+
+    def resources(self) -> dict[str, Any]:
+        """The BOM sync's resources (the asset set holds both flows) and the EAM."""
+        return {**self.systems.resources(), "eam": self.eam()}
+
+    def sync(self) -> dg.ExecuteInProcessResult:
+        """Materialize the `maintenance_sync` job's assets for the site."""
+        self.systems.instance.add_dynamic_partitions(sites.name, [SITE])
+        return dg.materialize(assets_and_checks(), selection=MAINTENANCE_SYNC_SELECTION, partition_key=SITE,
+                              instance=self.systems.instance, resources=self.resources(), raise_on_error=False)
+
+    def go_live_now(self) -> None:
+        """Start both cursors one overlap window above what the EAM holds today: the seeded history (approved
+        orders of spare parts the ERP does not know) is not synced, and every row written from now on is."""
+        store = self.systems.state().store()
+        run_id = store.start_run(state.MAINTENANCE_FLOW, SITE, "go-live")
+        with self.eam_client() as client:
+            latest = max(client.delta(structure, 0, select="siteid").cursor for structure in (WORK_ORDER, TRANSACTIONS))
+        for structure in (WORK_ORDER, TRANSACTIONS):
+            state.set_cursor(store, run_id, SITE, structure, latest + maintenance_spec().overlap_rowstamps)
+
+    # --- the EAM side -----------------------------------------------------------------------------------------
+    def new_work_order(self, quantities: dict[str, Decimal], status: str = "APPR") -> str:
+        """A corrective work order on pump P-101 planning `item -> quantity` from CENTRAL, moved to `status`."""
+        self._numbers += 1
+        number = f"T-{self._numbers:03d}"
+        lines = [{"itemnum": item, "itemqty": float(qty), "location": STOREROOM} for item, qty in quantities.items()]
+        with self.eam_client() as client:
+            client.create(WORK_ORDER, {"wonum": number, "siteid": SITE, "description": "Replace seal", "assetnum":
+                                       "P-101", "costcenter": "CC4100", "wpmaterial": lines})
+            if status != "WAPPR":
+                client.change_status(client.href(WORK_ORDER, SITE, number), status)
+        return number
+
+    def planned_lines(self, number: str) -> list[dict[str, Any]]:
+        with self.eam_client() as client:
+            return client.get(client.href(WORK_ORDER, SITE, number), select=WORK_ORDER_SELECT)["wpmaterial"]
+
+    def change_planned_quantity(self, number: str, line_id: int, quantity: Decimal) -> None:
+        with self.eam_client() as client:
+            client.update(client.href(WORK_ORDER, SITE, number),
+                          {"wpmaterial": [{"wpitemid": line_id, "itemqty": float(quantity)}]})
+
+    def remove_planned_line(self, number: str, line_id: int) -> None:
+        keep = [{"wpitemid": line["wpitemid"]} for line in self.planned_lines(number) if line["wpitemid"] != line_id]
+        with self.eam_client() as client:
+            client.update(client.href(WORK_ORDER, SITE, number), {"wpmaterial": keep}, merge=False)
+
+    def cancel(self, number: str) -> None:
+        with self.eam_client() as client:
+            client.change_status(client.href(WORK_ORDER, SITE, number), "CAN")
+
+    def issue(self, number: str, item: str, quantity: Decimal, kind: str = "ISSUE") -> None:
+        """One ISSUE (or RETURN) by the storeroom clerk; each its own Maximo transaction."""
+        self._transactions += 1
+        with self.eam_client() as client:
+            move = client.issue_material if kind == "ISSUE" else client.return_material
+            move(client.href(WORK_ORDER, SITE, number), item, STOREROOM, quantity,
+                 transaction_id=f"clerk-{self._transactions}")
+
+    # --- the ERP side -------------------------------------------------------------------------------------------
+    def link(self, number: str) -> dict[str, Any] | None:
+        return state.links(self.systems.state().store(), SITE).get(f"{SITE}/{number}")
+
+    def reservation(self, number: str) -> Reservation:
+        link = self.link(number)
+        assert link is not None, f"work order {number} has no reservation link"
+        with self.systems.erp().client() as erp:
+            return erp.maintenance.read_reservation(link["reservation"])
+
+    def spare_parts(self, count: int) -> list[str]:
+        """ERP materials with stock in 1000/0001 that the EAM also stocks in CENTRAL."""
+        with self.systems.erp().client() as erp:
+            materials = sorted({row["Material"] for row in erp.maintenance.read_stock(storage_location="0001")})
+        return materials[:count]
+
+    def stock(self, material: str) -> Decimal:
+        with self.systems.erp().client() as erp:
+            [row] = erp.maintenance.read_stock([material], storage_location="0001")
+        return row["quantity"]
+
+    def erp_writes(self) -> int:
+        return self.systems.stats("erp")["writes"]
+
+    def erp_calls(self, method: str, path: str) -> int:
+        """Calls of `method` to `path` or to any entity under it (keys of one entity included)."""
+        return sum(n for call, n in self.systems.stats("erp")["calls"].items() if call.startswith(f"{method} {path}"))
+
+
+@contextmanager
+def maintenance_harness(tmp_path: Path) -> Iterator[MaintenanceHarness]:
+    with sync_harness(tmp_path) as systems:
+        harness = MaintenanceHarness(systems)
+        harness.go_live_now()
+        yield harness
