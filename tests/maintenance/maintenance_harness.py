@@ -3,6 +3,7 @@ through `dagster.materialize`, and the EAM-side actions a planner or storeroom c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,18 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import yaml
 
 from assets import assets_and_checks
 from assets import maintenance_state as state
 from assets.jobs import MAINTENANCE_SYNC_SELECTION
-from assets.maintenance_spec import maintenance_spec
+from assets.maintenance_spec import DEFAULT_MAINTENANCE_SPEC, MAINTENANCE_SPEC_ENV, maintenance_spec
 from assets.partitions import sites
 from resources.eam import EAMResource
 from resources.eam.client import TRANSACTIONS, WORK_ORDER, WORK_ORDER_SELECT, EAMClient
-from sync.records import Reservation
+from sync.records import MaterialTransaction, Reservation
 from tests.sync_harness import FAST_RETRY, SyncHarness, sync_harness
 
 SITE = "P1000"
+TEST_OVERLAP = 3  # rowstamps; the shipped spec's window is wider than everything a test writes
 STOREROOM = "CENTRAL"  # = ERP plant 1000, storage location 0001 (mappings/eam_to_erp.yaml)
 
 
@@ -71,6 +74,14 @@ class MaintenanceHarness:
                 client.change_status(client.href(WORK_ORDER, SITE, number), status)
         return number
 
+    def transactions(self, number: str) -> list[MaterialTransaction]:
+        with self.eam_client() as client:
+            found, _ = client.material_transactions(0)
+        return [t for t in found if t.work_order == number]
+
+    def cursor(self, structure: str) -> int:
+        return state.cursor(self.systems.state().store(), SITE, structure)
+
     def planned_lines(self, number: str) -> list[dict[str, Any]]:
         with self.eam_client() as client:
             return client.get(client.href(WORK_ORDER, SITE, number), select=WORK_ORDER_SELECT)["wpmaterial"]
@@ -101,6 +112,10 @@ class MaintenanceHarness:
     def link(self, number: str) -> dict[str, Any] | None:
         return state.links(self.systems.state().store(), SITE).get(f"{SITE}/{number}")
 
+    def postings(self) -> dict[str, dict[str, Any]]:
+        """The state store's record of every posting: EAM transaction id -> state, reference, document."""
+        return {key: dict(r.payload or {}) for key, r in self.systems.state().store().stored_records(state.POSTING).items()}
+
     def reservation(self, number: str) -> Reservation:
         link = self.link(number)
         assert link is not None, f"work order {number} has no reservation link"
@@ -127,8 +142,21 @@ class MaintenanceHarness:
 
 
 @contextmanager
-def maintenance_harness(tmp_path: Path) -> Iterator[MaintenanceHarness]:
-    with sync_harness(tmp_path) as systems:
-        harness = MaintenanceHarness(systems)
-        harness.go_live_now()
-        yield harness
+def maintenance_harness(tmp_path: Path, overlap_rowstamps: int = TEST_OVERLAP) -> Iterator[MaintenanceHarness]:
+    """The shipped spec with a small overlap window, so the few rows a test writes move the cursors past it."""
+    spec = yaml.safe_load(DEFAULT_MAINTENANCE_SPEC.read_text(encoding="utf-8"))
+    spec["extract"]["overlap_rowstamps"] = overlap_rowstamps
+    path = tmp_path / "eam_to_erp.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    previous = os.environ.get(MAINTENANCE_SPEC_ENV)
+    os.environ[MAINTENANCE_SPEC_ENV] = str(path)
+    try:
+        with sync_harness(tmp_path) as systems:
+            harness = MaintenanceHarness(systems)
+            harness.go_live_now()
+            yield harness
+    finally:
+        if previous is None:
+            os.environ.pop(MAINTENANCE_SPEC_ENV, None)
+        else:
+            os.environ[MAINTENANCE_SPEC_ENV] = previous
