@@ -17,7 +17,7 @@ from assets.keys import (
     OWNERS,
     maintenance_tags,
 )
-from assets.maintenance_spec import maintenance_spec
+from assets.maintenance_spec import MaintenanceSpecResource
 from assets.metadata import api_metadata
 from assets.partitions import sites
 from resources.eam import EAMResource
@@ -46,8 +46,9 @@ LINKED_PER_QUERY = 50  # work order numbers per `wonum in [...]` re-read
     partitions_def=sites,
     pool="eam_api",
 )
-def eam_work_orders(context: dg.AssetExecutionContext, eam: EAMResource, sync_state: SyncStateResource):
-    site, store, spec = context.partition_key, sync_state.store(), maintenance_spec()
+def eam_work_orders(context: dg.AssetExecutionContext, eam: EAMResource, sync_state: SyncStateResource,
+                    maintenance_spec: MaintenanceSpecResource):
+    site, store, spec = context.partition_key, sync_state.store(), maintenance_spec.spec()
     committed = state.cursor(store, site, WORK_ORDER)
     linked = sorted(key.split("/", 1)[1] for key, link in state.links(store, site).items() if not link.get("retired"))
     with eam.client(correlation_id=context.run.run_id, logger=context.log) as client:
@@ -82,8 +83,8 @@ def eam_work_orders(context: dg.AssetExecutionContext, eam: EAMResource, sync_st
     description="Material issues and returns (matusetrans) of the site since the last sync, with the overlap.",
 )
 def eam_material_transactions(context: dg.AssetExecutionContext, eam: EAMResource,
-                              sync_state: SyncStateResource) -> dg.Output:
-    site, store, spec = context.partition_key, sync_state.store(), maintenance_spec()
+                              sync_state: SyncStateResource, maintenance_spec: MaintenanceSpecResource) -> dg.Output:
+    site, store, spec = context.partition_key, sync_state.store(), maintenance_spec.spec()
     committed = state.cursor(store, site, TRANSACTIONS)
     with eam.client(correlation_id=context.run.run_id, logger=context.log) as client:
         delta = client.delta(TRANSACTIONS, delta_start(committed, spec.overlap_rowstamps), where=f'siteid="{site}"')

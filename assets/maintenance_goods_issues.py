@@ -21,7 +21,7 @@ from assets.keys import (
     ins,
     maintenance_tags,
 )
-from assets.maintenance_spec import maintenance_spec
+from assets.maintenance_spec import MaintenanceSpecResource
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import sites
 from resources.eam.client import TRANSACTIONS
@@ -44,12 +44,13 @@ RESULT_COLUMNS = ["key", "op", "reference", "movement_type", "document", "status
     description="Goods issues and reversals to post, one per EAM transaction not posted yet (dry run).",
 )
 def erp_goods_issue_plan(context: dg.AssetExecutionContext, eam_material_transactions: pd.DataFrame,
-                         erp_reservations: pd.DataFrame, sync_state: SyncStateResource) -> dg.Output:
+                         erp_reservations: pd.DataFrame, sync_state: SyncStateResource,
+                         maintenance_spec: MaintenanceSpecResource) -> dg.Output:
     site, store = context.partition_key, sync_state.store()
     transactions = frame_to_records(eam_material_transactions, MaterialTransaction)
     marks = state.postings(store, [str(t.transaction_id) for t in transactions])
     posted = {key for key, mark in marks.items() if mark.get("state") == "posted"}
-    changes = plan_goods_issues(maintenance_spec(), transactions, state.links(store, site), posted)
+    changes = plan_goods_issues(maintenance_spec.spec(), transactions, state.links(store, site), posted)
     counts = {"to_post": sum(c.op == "post" for c in changes), "held": sum(c.op == "held" for c in changes),
               "already_posted": len(transactions) - len(changes)}
     context.log.info(f"{site}: goods issue plan {counts}")

@@ -21,7 +21,7 @@ from assets.keys import (
     ins,
     maintenance_tags,
 )
-from assets.maintenance_spec import maintenance_spec
+from assets.maintenance_spec import MaintenanceSpecResource
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import sites
 from resources.eam.client import WORK_ORDER
@@ -50,9 +50,10 @@ RESULT_COLUMNS = ["key", "op", "reservation", "line_id", "status", "error_code",
     description="Reservations to create, items to update or flag for deletion, reservations to retire (dry run).",
 )
 def erp_reservation_plan(context: dg.AssetExecutionContext, eam_work_orders: pd.DataFrame,
-                         eam_work_order_materials: pd.DataFrame, sync_state: SyncStateResource) -> dg.Output:
+                         eam_work_order_materials: pd.DataFrame, sync_state: SyncStateResource,
+                         maintenance_spec: MaintenanceSpecResource) -> dg.Output:
     site = context.partition_key
-    changes = plan_reservations(maintenance_spec(), frame_to_records(eam_work_orders, WorkOrder),
+    changes = plan_reservations(maintenance_spec.spec(), frame_to_records(eam_work_orders, WorkOrder),
                                 frame_to_records(eam_work_order_materials, WorkOrderMaterial),
                                 state.links(sync_state.store(), site))
     counts = {op: sum(c.op == op for c in changes) for op in ("create", "update_item", "flag_deleted", "retire",

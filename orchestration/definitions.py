@@ -12,6 +12,7 @@ import dagster as dg
 import assets
 import schedules
 import sensors
+from assets.maintenance_spec import MaintenanceSpecResource
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
 from resources.eam import EAMResource
@@ -73,6 +74,7 @@ def build_resources() -> dict:
         "erp": erp_resource(),
         "eam": EAMResource.from_env(),
         "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
+        "maintenance_spec": MaintenanceSpecResource(),
         "validation_rules": validation_rules(),
         "sync_state": SyncStateResource(),
         "alerts": AlertResource.from_env(),

@@ -3,7 +3,6 @@ through `dagster.materialize`, and the EAM-side actions a planner or storeroom c
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,12 +16,11 @@ import yaml
 from assets import assets_and_checks
 from assets import maintenance_state as state
 from assets.jobs import MAINTENANCE_SYNC_SELECTION
-from assets.maintenance_spec import DEFAULT_MAINTENANCE_SPEC, MAINTENANCE_SPEC_ENV, maintenance_spec
+from assets.maintenance_spec import DEFAULT_MAINTENANCE_SPEC, MaintenanceSpecResource
 from assets.partitions import sites
-from resources.eam import EAMResource
 from resources.eam.client import TRANSACTIONS, WORK_ORDER, WORK_ORDER_SELECT, EAMClient
 from sync.records import MaterialTransaction, Reservation
-from tests.sync_harness import FAST_RETRY, SyncHarness, sync_harness
+from tests.sync_harness import SyncHarness, sync_harness
 
 SITE = "P1000"
 TEST_OVERLAP = 3  # rowstamps; the shipped spec's window is wider than everything a test writes
@@ -32,18 +30,16 @@ STOREROOM = "CENTRAL"  # = ERP plant 1000, storage location 0001 (mappings/eam_t
 @dataclass
 class MaintenanceHarness:
     systems: SyncHarness
+    spec: MaintenanceSpecResource
     _numbers: int = 0
     _transactions: int = 0
 
-    def eam(self) -> EAMResource:
-        return EAMResource(url=self.systems.url("eam"), rate_limit_requests=200, **FAST_RETRY)
-
     def eam_client(self) -> EAMClient:
-        return self.eam().client()
+        return self.systems.resources()["eam"].client()
 
     def resources(self) -> dict[str, Any]:
         """The BOM sync's resources (the asset set holds both flows) and the EAM."""
-        return {**self.systems.resources(), "eam": self.eam()}
+        return {**self.systems.resources(), "maintenance_spec": self.spec}
 
     def sync(self) -> dg.ExecuteInProcessResult:
         """Materialize the `maintenance_sync` job's assets for the site."""
@@ -59,7 +55,7 @@ class MaintenanceHarness:
         with self.eam_client() as client:
             latest = max(client.delta(structure, 0, select="siteid").cursor for structure in (WORK_ORDER, TRANSACTIONS))
         for structure in (WORK_ORDER, TRANSACTIONS):
-            state.set_cursor(store, run_id, SITE, structure, latest + maintenance_spec().overlap_rowstamps)
+            state.set_cursor(store, run_id, SITE, structure, latest + self.spec.spec().overlap_rowstamps)
 
     # --- the EAM side -----------------------------------------------------------------------------------------
     def new_work_order(self, quantities: dict[str, Decimal], status: str = "APPR") -> str:
@@ -148,15 +144,7 @@ def maintenance_harness(tmp_path: Path, overlap_rowstamps: int = TEST_OVERLAP) -
     spec["extract"]["overlap_rowstamps"] = overlap_rowstamps
     path = tmp_path / "eam_to_erp.yaml"
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    previous = os.environ.get(MAINTENANCE_SPEC_ENV)
-    os.environ[MAINTENANCE_SPEC_ENV] = str(path)
-    try:
-        with sync_harness(tmp_path) as systems:
-            harness = MaintenanceHarness(systems)
-            harness.go_live_now()
-            yield harness
-    finally:
-        if previous is None:
-            os.environ.pop(MAINTENANCE_SPEC_ENV, None)
-        else:
-            os.environ[MAINTENANCE_SPEC_ENV] = previous
+    with sync_harness(tmp_path) as systems:
+        harness = MaintenanceHarness(systems, MaintenanceSpecResource(path=str(path)))
+        harness.go_live_now()
+        yield harness
