@@ -73,3 +73,14 @@ def test_a_rerun_writes_nothing(maint):
     maint.systems.reset_stats("erp")
     assert maint.sync().success
     assert maint.erp_writes() == 0
+
+
+def test_a_reservation_whose_answer_is_lost_after_commit_is_created_once(maint):
+    parts = maint.spare_parts(3)
+    number = maint.new_work_order({part: Decimal(1) for part in parts})
+    maint.systems.faults("erp", drop_after_commit_next=1)
+    maint.systems.reset_stats("erp")
+    maint.sync()
+    maint.systems.faults("erp")
+    assert maint.sync().success
+    assert maint.erp_calls("POST", HEADERS) == 1 and len(maint.reservation(number).items) == 3
