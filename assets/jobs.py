@@ -9,9 +9,9 @@ parallel with each other, bounded by the pools; a deployment on Celery workers p
 import dagster as dg
 
 from assets.keys import STAGE_TAG
-from assets.partitions import assemblies
+from assets.partitions import assemblies, sites
 from resources.trigger_settings import retry_delays
-from sync.flows import BOM_FLOW
+from sync.flows import BOM_FLOW, MAINTENANCE_FLOW
 
 BOM_FLOW_ASSETS = dg.AssetSelection.groups(BOM_FLOW)
 EXTRACT = BOM_FLOW_ASSETS & dg.AssetSelection.tag(STAGE_TAG, "extract")
@@ -56,4 +56,14 @@ reconciliation = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-JOBS = [bom_sync, bom_plan, reconciliation]
+MAINTENANCE_SYNC_SELECTION = dg.AssetSelection.groups(MAINTENANCE_FLOW)
+
+maintenance_sync = dg.define_asset_job(
+    MAINTENANCE_FLOW,
+    selection=MAINTENANCE_SYNC_SELECTION,
+    partitions_def=sites,
+    description="EAM work orders and material movements of one site -> ERP reservations and goods issues.",
+    executor_def=dg.in_process_executor,
+)
+
+JOBS = [bom_sync, bom_plan, reconciliation, maintenance_sync]

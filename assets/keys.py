@@ -5,7 +5,7 @@ Jobs, checks and tests name assets through these constants, never through bare s
 
 import dagster as dg
 
-from sync.flows import BOM_FLOW
+from sync.flows import BOM_FLOW, MAINTENANCE_FLOW
 
 PLM_PARTS = dg.AssetKey(["plm", "parts"])
 PLM_BOM_LINES = dg.AssetKey(["plm", "bom_lines"])
@@ -30,3 +30,17 @@ def bom_tags(stage: str, system_of_record: str = "plm") -> dict[str, str]:
 def ins(**keys: dg.AssetKey) -> dict[str, dg.AssetIn]:
     """Function parameter -> the asset it loads (parameter names stay short, keys carry the system)."""
     return {name: dg.AssetIn(key) for name, key in keys.items()}
+
+# maintenance sync (EAM -> ERP), one partition per EAM site
+EAM_WORK_ORDERS = dg.AssetKey(["eam", "work_orders"])
+EAM_WORK_ORDER_MATERIALS = dg.AssetKey(["eam", "work_order_materials"])
+EAM_MATERIAL_TRANSACTIONS = dg.AssetKey(["eam", "material_transactions"])
+ERP_RESERVATION_PLAN = dg.AssetKey(["erp", "reservation_plan"])
+ERP_RESERVATIONS = dg.AssetKey(["erp", "reservations"])
+ERP_GOODS_ISSUE_PLAN = dg.AssetKey(["erp", "goods_issue_plan"])
+ERP_GOODS_ISSUES = dg.AssetKey(["erp", "goods_issues"])
+
+
+def maintenance_tags(stage: str) -> dict[str, str]:
+    """Tags of a maintenance-sync asset: the EAM owns work orders and their material movements."""
+    return {FLOW_TAG: MAINTENANCE_FLOW, STAGE_TAG: stage, SYSTEM_OF_RECORD_TAG: "eam"}

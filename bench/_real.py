@@ -11,8 +11,10 @@ import dagster as dg
 from assets import assets_and_checks
 from assets.jobs import bom_sync
 from assets.keys import ERP_BOMS, ERP_MATERIALS
+from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
 from orchestration.io_manager import ParquetTableIOManager
+from resources.eam import EAMResource
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
 from resources.plm import PLMResource
@@ -44,6 +46,9 @@ class RealSyncRunner:
             "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
             "validation_rules": ValidationRulesResource(),
             "io_manager": ParquetTableIOManager(base_dir=str(self.work_dir / "tables")),
+            # the maintenance flow's assets are in the asset set too; a BOM run never calls the EAM
+            "eam": EAMResource(),
+            "maintenance_spec": MaintenanceSpecResource(),
         }
 
     def sync(self, numbers: list[str]) -> dict[str, int]:

@@ -12,8 +12,10 @@ import dagster as dg
 import assets
 import schedules
 import sensors
+from assets.maintenance_spec import MaintenanceSpecResource
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
+from resources.eam import EAMResource
 from resources.env_tuning import tuning_from_env
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
@@ -70,7 +72,9 @@ def build_resources() -> dict:
     return {
         "plm": plm_resource(),
         "erp": erp_resource(),
+        "eam": EAMResource.from_env(),
         "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
+        "maintenance_spec": MaintenanceSpecResource(),
         "validation_rules": validation_rules(),
         "sync_state": SyncStateResource(),
         "alerts": AlertResource.from_env(),

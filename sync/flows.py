@@ -1,3 +1,4 @@
 """Names of the flows: what runs, sensors, schedules and the state store call each one."""
 
 BOM_FLOW = "bom_sync"  # PLM -> ERP materials and BOMs (= the job's name)
+MAINTENANCE_FLOW = "maintenance_sync"  # EAM work orders and material movements -> ERP reservations, goods issues

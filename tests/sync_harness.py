@@ -18,8 +18,10 @@ import httpx
 
 from assets import assets_and_checks
 from assets.jobs import BOM_SYNC_SELECTION
+from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
 from orchestration.io_manager import ParquetTableIOManager
+from resources.eam import EAMResource
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
 from resources.plm import PLMResource
@@ -72,6 +74,9 @@ class SyncHarness:
             "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
             "validation_rules": ValidationRulesResource(),
             "io_manager": ParquetTableIOManager(base_dir=str(self.tmp / "tables")),
+            # the maintenance flow's assets share the asset set `dg.materialize` is given
+            "eam": EAMResource(url=self.url("eam"), rate_limit_requests=200, **FAST_RETRY),
+            "maintenance_spec": MaintenanceSpecResource(),
         }
 
     # --- running the sync ------------------------------------------------------------------------------------

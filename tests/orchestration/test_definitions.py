@@ -22,6 +22,13 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/boms": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
     "reconciliation/bom": ("reconciliation", None, {"arena", "sap", "html"}),
     "monitoring/sync_statistics": ("monitoring", None, {"pandas", "parquet"}),
+    "eam/work_orders": ("maintenance_sync", "sites", {"maximo", "pandas", "parquet"}),
+    "eam/work_order_materials": ("maintenance_sync", "sites", {"maximo", "pandas", "parquet"}),
+    "eam/material_transactions": ("maintenance_sync", "sites", {"maximo", "pandas", "parquet"}),
+    "erp/reservation_plan": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
+    "erp/reservations": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
+    "erp/goods_issue_plan": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
+    "erp/goods_issues": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"), ("plm/bom_lines", "plm_bom_pre_sync"), ("plm/bom_lines", "bom_structure"),
@@ -35,6 +42,8 @@ JOBS = {
     "bom_sync": BOM_SYNC,
     "bom_plan": {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan"},
     "reconciliation": {"reconciliation/bom", "monitoring/sync_statistics"},
+    "maintenance_sync": {"eam/work_orders", "eam/work_order_materials", "eam/material_transactions",
+                         "erp/reservation_plan", "erp/reservations", "erp/goods_issue_plan", "erp/goods_issues"},
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
