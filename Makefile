@@ -26,6 +26,7 @@ test: $(STAMP) tryton
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 demo: $(STAMP)
 	@mkdir -p $(DAGSTER_HOME)

@@ -4,7 +4,6 @@ Failed records become dead letters and the run fails at the end, after everythin
 written was written: a BOM waits only for the materials it uses.
 """
 
-
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,21 +63,37 @@ def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], s
         now = actual.get(item.entity, {}).get(item.key)
         got = spec.entities[item.entity].normalise(now) if now is not None else None
         if got is None:
-            mismatches.append({"entity": item.entity, "key": item.key, "field": "*", "expected": "present", "actual": "missing"})
+            mismatches.append(
+                {"entity": item.entity, "key": item.key, "field": "*", "expected": "present", "actual": "missing"}
+            )
             continue
         # a field whose conflict rule kept the ERP's value is expected to hold that value, not the PLM's
         kept = {d.field: d.target_value for d in item.decisions if d.outcome != "source"}
         expected = {name: kept.get(name, value) for name, value in item.after.items()}
-        mismatches += [{"entity": item.entity, "key": item.key, "field": name, "expected": value, "actual": got.get(name)}
-                       for name, value in expected.items() if got.get(name) != value]
+        mismatches += [
+            {"entity": item.entity, "key": item.key, "field": name, "expected": value, "actual": got.get(name)}
+            for name, value in expected.items()
+            if got.get(name) != value
+        ]
     wanted = {item.key for item in plan.items if item.op != "delete"}
-    mismatches += [{"entity": "bom_item", "key": key, "field": "*", "expected": "absent", "actual": "present"}
-                   for key in sorted(set(actual.get("bom_item", {})) - wanted)]
+    mismatches += [
+        {"entity": "bom_item", "key": key, "field": "*", "expected": "absent", "actual": "present"}
+        for key in sorted(set(actual.get("bom_item", {})) - wanted)
+    ]
     return mismatches
 
 
-def _result(context, writer: PlanApplier, plan: Plan, mismatches: list[dict], check: str, asset: str,
-            key: dg.AssetKey, started: float, metrics: dict) -> tuple[dg.Output, dg.AssetCheckResult]:
+def _result(
+    context,
+    writer: PlanApplier,
+    plan: Plan,
+    mismatches: list[dict],
+    check: str,
+    asset: str,
+    key: dg.AssetKey,
+    started: float,
+    metrics: dict,
+) -> tuple[dg.Output, dg.AssetCheckResult]:
     counts = {**writer.report.counts(), "unchanged": plan.counts()["unchanged"]}
     rows = [asdict(r) for r in writer.report.rows]
     failures = [r for r in rows if r["status"] == "failed"]
@@ -97,28 +112,51 @@ def _result(context, writer: PlanApplier, plan: Plan, mismatches: list[dict], ch
         asset_key=key,
         passed=not mismatches,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"mismatches": len(mismatches), **({"differences": rows_table(
-            mismatches, ["entity", "key", "field", "expected", "actual"])} if mismatches else {})},
+        metadata={
+            "mismatches": len(mismatches),
+            **(
+                {"differences": rows_table(mismatches, ["entity", "key", "field", "expected", "actual"])}
+                if mismatches
+                else {}
+            ),
+        },
     )
     return output, verdict
 
 
 @dg.multi_asset(
-    outs={"erp_materials": dg.AssetOut(key=ERP_MATERIALS, group_name=BOM_FLOW, kinds={"sap", "pandas", "parquet"},
-                                       owners=OWNERS, tags=bom_tags("apply"),
-                                       description="Materials written to the ERP for this assembly, with each outcome.")},
+    outs={
+        "erp_materials": dg.AssetOut(
+            key=ERP_MATERIALS,
+            group_name=BOM_FLOW,
+            kinds={"sap", "pandas", "parquet"},
+            owners=OWNERS,
+            tags=bom_tags("apply"),
+            description="Materials written to the ERP for this assembly, with each outcome.",
+        )
+    },
     ins=ins(erp_material_plan=ERP_MATERIAL_PLAN, plm_parts=PLM_PARTS),
-    check_specs=[dg.AssetCheckSpec(VERIFY_MATERIALS, asset=ERP_MATERIALS,
-                                   description="Reading the ERP back gives exactly what the plan wanted.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            VERIFY_MATERIALS,
+            asset=ERP_MATERIALS,
+            description="Reading the ERP back gives exactly what the plan wanted.",
+        )
+    ],
     partitions_def=assemblies,
     pool="erp_api",
 )
-def erp_materials(context: dg.AssetExecutionContext, erp_material_plan: pd.DataFrame, plm_parts: pd.DataFrame,
-                  erp: ERPResource, sync_state: SyncStateResource, mapping_spec: MappingSpecResource):
+def erp_materials(
+    context: dg.AssetExecutionContext,
+    erp_material_plan: pd.DataFrame,
+    plm_parts: pd.DataFrame,
+    erp: ERPResource,
+    sync_state: SyncStateResource,
+    mapping_spec: MappingSpecResource,
+):
     run_id = _sync_run(context, sync_state)
     with _failed_run_on_error(sync_state, run_id):
-        yield from _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, mapping_spec.spec(),
-                                    run_id)
+        yield from _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, mapping_spec.spec(), run_id)
 
 
 def _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, spec: MappingSpec, run_id):
@@ -133,27 +171,47 @@ def _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, spe
         actual = {"material": client.read_materials(keys)} if keys else {}
         metrics = client.metrics.snapshot()
     mismatches = _verify(spec, plan, actual, writer.report.failed_keys("material"))
-    yield from _result(context, writer, plan, mismatches, VERIFY_MATERIALS, "erp_materials", ERP_MATERIALS, started,
-                       metrics)
+    yield from _result(
+        context, writer, plan, mismatches, VERIFY_MATERIALS, "erp_materials", ERP_MATERIALS, started, metrics
+    )
 
 
 @dg.multi_asset(
-    outs={"erp_boms": dg.AssetOut(key=ERP_BOMS, group_name=BOM_FLOW, kinds={"sap", "pandas", "parquet"},
-                                  owners=OWNERS, tags=bom_tags("apply"),
-                                  description="BOM levels written to the ERP for this assembly, with each outcome.")},
+    outs={
+        "erp_boms": dg.AssetOut(
+            key=ERP_BOMS,
+            group_name=BOM_FLOW,
+            kinds={"sap", "pandas", "parquet"},
+            owners=OWNERS,
+            tags=bom_tags("apply"),
+            description="BOM levels written to the ERP for this assembly, with each outcome.",
+        )
+    },
     ins=ins(erp_bom_plan=ERP_BOM_PLAN, erp_materials=ERP_MATERIALS, plm_parts=PLM_PARTS),
-    check_specs=[dg.AssetCheckSpec(VERIFY_BOMS, asset=ERP_BOMS,
-                                   description="Reading the released ERP BOMs back gives exactly what the plan wanted.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            VERIFY_BOMS,
+            asset=ERP_BOMS,
+            description="Reading the released ERP BOMs back gives exactly what the plan wanted.",
+        )
+    ],
     partitions_def=assemblies,
     pool="erp_api",
 )
-def erp_boms(context: dg.AssetExecutionContext, erp_bom_plan: pd.DataFrame, erp_materials: pd.DataFrame,
-             plm_parts: pd.DataFrame, erp: ERPResource, sync_state: SyncStateResource,
-             mapping_spec: MappingSpecResource):
+def erp_boms(
+    context: dg.AssetExecutionContext,
+    erp_bom_plan: pd.DataFrame,
+    erp_materials: pd.DataFrame,
+    plm_parts: pd.DataFrame,
+    erp: ERPResource,
+    sync_state: SyncStateResource,
+    mapping_spec: MappingSpecResource,
+):
     run_id = _sync_run(context, sync_state)
     with _failed_run_on_error(sync_state, run_id):
-        yield from _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, mapping_spec.spec(),
-                               run_id)
+        yield from _apply_boms(
+            context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, mapping_spec.spec(), run_id
+        )
 
 
 def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, spec: MappingSpec, run_id):
@@ -161,9 +219,16 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state
     plan, errors = plan_from_frame(erp_bom_plan, spec.version)
     failed_materials = set(erp_materials.loc[erp_materials["status"] == "failed", "key"])
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        writer = client.plan_writer(sync_state.store(), run_id, BOM_FLOW, spec, _revisions(plm_parts), context.log,
-                                    change_number=context.run.run_id.replace("-", "")[:12],
-                                    change_numbers=change_orders(plm_parts))
+        writer = client.plan_writer(
+            sync_state.store(),
+            run_id,
+            BOM_FLOW,
+            spec,
+            _revisions(plm_parts),
+            context.log,
+            change_number=context.run.run_id.replace("-", "")[:12],
+            change_numbers=change_orders(plm_parts),
+        )
         writer.record_mapping_errors(errors)
         _record_conflicts(sync_state, run_id, plan)
         levels = _levels_unblocked(writer, plan, failed_materials)
@@ -195,8 +260,9 @@ def _levels_unblocked(writer: PlanApplier, plan: Plan, failed_materials: set[str
     """Every BOM level whose materials exist; a level using a failed material is dead-lettered."""
     levels = {}
     for header_key, items in group_by_bom(plan.items).items():
-        used = {split_key(header_key)[0]} | {i.after["BillOfMaterialComponent"] for i in items
-                                             if i.entity == "bom_item" and i.after}
+        used = {split_key(header_key)[0]} | {
+            i.after["BillOfMaterialComponent"] for i in items if i.entity == "bom_item" and i.after
+        }
         blocked = sorted(used & failed_materials)
         if blocked:
             changed = [i for i in items if i.op != "unchanged"]
@@ -210,12 +276,14 @@ def _record_conflicts(sync_state: SyncStateResource, run_id: int, plan: Plan) ->
     from resources.state.conflicts import FieldConflict
 
     if plan.conflicts:
-        sync_state.store().add_conflicts(run_id, [FieldConflict(c.entity, c.key, c.field, c.source_value, c.target_value)
-                                                  for c in plan.conflicts])
+        sync_state.store().add_conflicts(
+            run_id, [FieldConflict(c.entity, c.key, c.field, c.source_value, c.target_value) for c in plan.conflicts]
+        )
 
 
-def _finish(context, sync_state: SyncStateResource, run_id: int, erp_materials: pd.DataFrame,
-            writer: PlanApplier, plan: Plan) -> None:
+def _finish(
+    context, sync_state: SyncStateResource, run_id: int, erp_materials: pd.DataFrame, writer: PlanApplier, plan: Plan
+) -> None:
     """Close the sync run; fail the Dagster run when any record failed (after all else was written)."""
     material_failed = int((erp_materials["status"] == "failed").sum())
     counts = writer.report.counts()

@@ -5,7 +5,6 @@ the ERP, so edits made directly in the ERP, and writes a crashed run made withou
 both seen before anything is written.
 """
 
-
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -67,8 +66,15 @@ def _change_orders_text(plan, orders: dict[str, str]) -> str:
     return "\n".join(f"{bom}: {orders.get(bom) or '(no PLM change order: the run id)'}" for bom in boms)
 
 
-def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_version: str, started: float,
-                 metrics: dict, descriptions: dict[str, str], notes: dict | None = None) -> dg.Output:
+def _plan_output(
+    context: dg.AssetExecutionContext,
+    frame: pd.DataFrame,
+    spec_version: str,
+    started: float,
+    metrics: dict,
+    descriptions: dict[str, str],
+    notes: dict | None = None,
+) -> dg.Output:
     counts = plan_counts(frame)
     changes = field_changes(plan_items_of(frame), descriptions)
     shown = min(len(changes), CHANGES_SHOWN)
@@ -82,16 +88,28 @@ def _plan_output(context: dg.AssetExecutionContext, frame: pd.DataFrame, spec_ve
             "duration_s": round(time.monotonic() - started, 3),
             **api_metadata("erp", metrics),
             "changes": rows_table(changes, FIELD_CHANGE_COLUMNS, limit=CHANGES_SHOWN),
-            "changes_shown": shown_note(shown, len(changes), "changed fields",
-                                        "this asset's stored table (`path`), or `mfg-sync sync bom --dry-run`"),
+            "changes_shown": shown_note(
+                shown,
+                len(changes),
+                "changed fields",
+                "this asset's stored table (`path`), or `mfg-sync sync bom --dry-run`",
+            ),
             **(notes or {}),
         },
     )
 
 
-def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
-          erp: ERPResource, sync_state: SyncStateResource, mapping_spec: MappingSpecResource, entities: tuple[str, ...],
-          read_stored: Callable[[StateStore, MappedBom], dict], read_target: Callable[[ERPConnection, MappedBom], dict]):
+def _plan(
+    context: dg.AssetExecutionContext,
+    plm_parts: pd.DataFrame,
+    plm_bom_lines: pd.DataFrame,
+    erp: ERPResource,
+    sync_state: SyncStateResource,
+    mapping_spec: MappingSpecResource,
+    entities: tuple[str, ...],
+    read_stored: Callable[[StateStore, MappedBom], dict],
+    read_target: Callable[[ERPConnection, MappedBom], dict],
+):
     """Map the extract, read what we last wrote and what the ERP holds now, and plan these entities."""
     started = time.monotonic()
     spec = mapping_spec.spec()
@@ -102,9 +120,19 @@ def _plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_li
         metrics = client.metrics.snapshot()
     desired = {entity: rows for entity, rows in mapped.desired().items() if entity in entities}
     # an ERP BOM of a part the PLM gives no BOM any more is retired (read with the others, by bulk)
-    retired = sorted(mapped.headers_without_bom & set(snapshot.get("bom_header", {}))) if "bom_header" in entities else []
-    plan = build_plan(spec, desired, stored, snapshot, retired_boms=retired, held=mapped.held_keys(), flow=BOM_FLOW,
-                      partition=context.partition_key)
+    retired = (
+        sorted(mapped.headers_without_bom & set(snapshot.get("bom_header", {}))) if "bom_header" in entities else []
+    )
+    plan = build_plan(
+        spec,
+        desired,
+        stored,
+        snapshot,
+        retired_boms=retired,
+        held=mapped.held_keys(),
+        flow=BOM_FLOW,
+        partition=context.partition_key,
+    )
     errors = [e for e in mapped.errors if e.entity in entities]
     descriptions = dict(zip(plm_parts["number"], plm_parts["name"], strict=True))
     orders = _change_orders_text(plan, change_orders(plm_parts)) if "bom_item" in entities else ""
@@ -128,26 +156,61 @@ def _stored_boms(store: StateStore, mapped: MappedBom) -> dict:
     key=ERP_MATERIAL_PLAN,
     ins=ins(plm_parts=PLM_PARTS, plm_bom_lines=PLM_BOM_LINES),
     partitions_def=assemblies,
-    group_name=BOM_FLOW, kinds={"sap", "pandas", "parquet"}, owners=OWNERS, tags=bom_tags("plan"),
+    group_name=BOM_FLOW,
+    kinds={"sap", "pandas", "parquet"},
+    owners=OWNERS,
+    tags=bom_tags("plan"),
     pool="erp_api",
     description="Materials to create or update in the ERP for this assembly (a dry run: nothing is written).",
 )
-def erp_material_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
-                      erp: ERPResource, sync_state: SyncStateResource, mapping_spec: MappingSpecResource) -> dg.Output:
-    return _plan(context, plm_parts, plm_bom_lines, erp, sync_state, mapping_spec, ("material",), _stored_materials,
-                 lambda client, mapped: {"material": client.read_materials(sorted(mapped.materials))})
+def erp_material_plan(
+    context: dg.AssetExecutionContext,
+    plm_parts: pd.DataFrame,
+    plm_bom_lines: pd.DataFrame,
+    erp: ERPResource,
+    sync_state: SyncStateResource,
+    mapping_spec: MappingSpecResource,
+) -> dg.Output:
+    return _plan(
+        context,
+        plm_parts,
+        plm_bom_lines,
+        erp,
+        sync_state,
+        mapping_spec,
+        ("material",),
+        _stored_materials,
+        lambda client, mapped: {"material": client.read_materials(sorted(mapped.materials))},
+    )
 
 
 @dg.asset(
     key=ERP_BOM_PLAN,
     ins=ins(plm_parts=PLM_PARTS, plm_bom_lines=PLM_BOM_LINES),
     partitions_def=assemblies,
-    group_name=BOM_FLOW, kinds={"sap", "pandas", "parquet"}, owners=OWNERS, tags=bom_tags("plan"),
+    group_name=BOM_FLOW,
+    kinds={"sap", "pandas", "parquet"},
+    owners=OWNERS,
+    tags=bom_tags("plan"),
     pool="erp_api",
     description="BOM headers and items to create, update or delete in the ERP, children before parents (dry run).",
 )
-def erp_bom_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
-                 erp: ERPResource, sync_state: SyncStateResource, mapping_spec: MappingSpecResource) -> dg.Output:
-    return _plan(context, plm_parts, plm_bom_lines, erp, sync_state, mapping_spec, ("bom_header", "bom_item"),
-                 _stored_boms,
-                 lambda client, mapped: read_bom_snapshot(client, sorted(set(mapped.bom_headers) | mapped.headers_without_bom)))
+def erp_bom_plan(
+    context: dg.AssetExecutionContext,
+    plm_parts: pd.DataFrame,
+    plm_bom_lines: pd.DataFrame,
+    erp: ERPResource,
+    sync_state: SyncStateResource,
+    mapping_spec: MappingSpecResource,
+) -> dg.Output:
+    return _plan(
+        context,
+        plm_parts,
+        plm_bom_lines,
+        erp,
+        sync_state,
+        mapping_spec,
+        ("bom_header", "bom_item"),
+        _stored_boms,
+        lambda client, mapped: read_bom_snapshot(client, sorted(set(mapped.bom_headers) | mapped.headers_without_bom)),
+    )

@@ -31,6 +31,7 @@ def ins(**keys: dg.AssetKey) -> dict[str, dg.AssetIn]:
     """Function parameter -> the asset it loads (parameter names stay short, keys carry the system)."""
     return {name: dg.AssetIn(key) for name, key in keys.items()}
 
+
 # maintenance sync (EAM -> ERP), one partition per EAM site
 EAM_WORK_ORDERS = dg.AssetKey(["eam", "work_orders"])
 EAM_WORK_ORDER_MATERIALS = dg.AssetKey(["eam", "work_order_materials"])

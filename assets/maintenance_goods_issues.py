@@ -40,35 +40,57 @@ RESULT_COLUMNS = ["key", "op", "reference", "movement_type", "document", "status
     key=ERP_GOODS_ISSUE_PLAN,
     ins=ins(eam_material_transactions=EAM_MATERIAL_TRANSACTIONS, erp_reservations=ERP_RESERVATIONS),
     partitions_def=sites,
-    group_name=MAINTENANCE_FLOW, kinds={"sap", "pandas", "parquet"}, owners=OWNERS, tags=maintenance_tags("plan"),
+    group_name=MAINTENANCE_FLOW,
+    kinds={"sap", "pandas", "parquet"},
+    owners=OWNERS,
+    tags=maintenance_tags("plan"),
     description="Goods issues and reversals to post, one per EAM transaction not posted yet (dry run).",
 )
-def erp_goods_issue_plan(context: dg.AssetExecutionContext, eam_material_transactions: pd.DataFrame,
-                         erp_reservations: pd.DataFrame, sync_state: SyncStateResource,
-                         maintenance_spec: MaintenanceSpecResource) -> dg.Output:
+def erp_goods_issue_plan(
+    context: dg.AssetExecutionContext,
+    eam_material_transactions: pd.DataFrame,
+    erp_reservations: pd.DataFrame,
+    sync_state: SyncStateResource,
+    maintenance_spec: MaintenanceSpecResource,
+) -> dg.Output:
     site, store = context.partition_key, sync_state.store()
     transactions = frame_to_records(eam_material_transactions, MaterialTransaction)
     marks = state.postings(store, [str(t.transaction_id) for t in transactions])
     posted = {key for key, mark in marks.items() if mark.get("state") == "posted"}
     changes = plan_goods_issues(maintenance_spec.spec(), transactions, state.links(store, site), posted)
-    counts = {"to_post": sum(c.op == "post" for c in changes), "held": sum(c.op == "held" for c in changes),
-              "already_posted": len(transactions) - len(changes)}
+    counts = {
+        "to_post": sum(c.op == "post" for c in changes),
+        "held": sum(c.op == "held" for c in changes),
+        "already_posted": len(transactions) - len(changes),
+    }
     context.log.info(f"{site}: goods issue plan {counts}")
     held = [{"key": c.key, "work_order": c.work_order, "message": c.message} for c in changes if c.op == "held"]
-    return dg.Output(records_to_frame(changes, GoodsIssueChange), metadata={
-        **counts, **({"held_transactions": rows_table(held, ["key", "work_order", "message"])} if held else {})})
+    return dg.Output(
+        records_to_frame(changes, GoodsIssueChange),
+        metadata={
+            **counts,
+            **({"held_transactions": rows_table(held, ["key", "work_order", "message"])} if held else {}),
+        },
+    )
 
 
 @dg.asset(
     key=ERP_GOODS_ISSUES,
     ins=ins(erp_goods_issue_plan=ERP_GOODS_ISSUE_PLAN),
     partitions_def=sites,
-    group_name=MAINTENANCE_FLOW, kinds={"sap", "pandas", "parquet"}, owners=OWNERS, tags=maintenance_tags("apply"),
+    group_name=MAINTENANCE_FLOW,
+    kinds={"sap", "pandas", "parquet"},
+    owners=OWNERS,
+    tags=maintenance_tags("apply"),
     pool="erp_api",
     description="Goods issues and reversals posted to the ERP, one per EAM transaction, with each outcome.",
 )
-def erp_goods_issues(context: dg.AssetExecutionContext, erp_goods_issue_plan: pd.DataFrame, erp: ERPResource,
-                     sync_state: SyncStateResource) -> dg.Output:
+def erp_goods_issues(
+    context: dg.AssetExecutionContext,
+    erp_goods_issue_plan: pd.DataFrame,
+    erp: ERPResource,
+    sync_state: SyncStateResource,
+) -> dg.Output:
     site, store, started = context.partition_key, sync_state.store(), time.monotonic()
     run_id = state.sync_run(context, sync_state)
     changes = frame_to_records(erp_goods_issue_plan, GoodsIssueChange)
@@ -76,9 +98,16 @@ def erp_goods_issues(context: dg.AssetExecutionContext, erp_goods_issue_plan: pd
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         for change in (c for c in changes if c.op == "post"):
             issue = issue_to_post(change)
-            row = {"key": change.key, "op": change.op, "reference": issue.reference,
-                   "movement_type": issue.movement_type, "document": "", "status": "posted", "error_code": None,
-                   "message": ""}
+            row = {
+                "key": change.key,
+                "op": change.op,
+                "reference": issue.reference,
+                "movement_type": issue.movement_type,
+                "document": "",
+                "status": "posted",
+                "error_code": None,
+                "message": "",
+            }
             state.record_posting(store, run_id, change.key, "posting", reference=issue.reference)
             try:
                 # looks the reference up before posting, and again when the answer to the post was lost
@@ -88,8 +117,15 @@ def erp_goods_issues(context: dg.AssetExecutionContext, erp_goods_issue_plan: pd
                 rows.append({**row, "status": "failed", "error_code": err.code, "message": str(err)})
                 held.append(change.rowstamp)  # the transaction is read again next run; the lookup prevents a twin
                 continue
-            state.record_posting(store, run_id, change.key, "posted", reference=issue.reference,
-                                 document=posted.document, document_year=posted.document_year)
+            state.record_posting(
+                store,
+                run_id,
+                change.key,
+                "posted",
+                reference=issue.reference,
+                document=posted.document,
+                document_year=posted.document_year,
+            )
             rows.append({**row, "document": f"{posted.document_year}/{posted.document}"})
         metrics = client.metrics.snapshot()
     pending = state.cursor(store, site, TRANSACTIONS, pending=True)
@@ -98,11 +134,21 @@ def erp_goods_issues(context: dg.AssetExecutionContext, erp_goods_issue_plan: pd
     if cursor > committed:
         state.set_cursor(store, run_id, site, TRANSACTIONS, cursor)
     failures = [r for r in rows if r["status"] == "failed"]
-    store.finish_run(run_id, "partial" if failures else "succeeded",
-                     {"created": len(rows) - len(failures), "failed": len(failures)})
-    context.log.info(f"{site}: {len(rows) - len(failures)} goods movement(s) posted, {len(failures)} failed, "
-                     f"{len(held) - len(failures)} held")
-    return dg.Output(pd.DataFrame(rows, columns=RESULT_COLUMNS), metadata={
-        "posted": len(rows) - len(failures), "failed": len(failures), "cursor": cursor,
-        "duration_s": round(time.monotonic() - started, 3), **api_metadata("erp", metrics),
-        **({"dead_letters": rows_table(failures, RESULT_COLUMNS)} if failures else {})})
+    store.finish_run(
+        run_id, "partial" if failures else "succeeded", {"created": len(rows) - len(failures), "failed": len(failures)}
+    )
+    context.log.info(
+        f"{site}: {len(rows) - len(failures)} goods movement(s) posted, {len(failures)} failed, "
+        f"{len(held) - len(failures)} held"
+    )
+    return dg.Output(
+        pd.DataFrame(rows, columns=RESULT_COLUMNS),
+        metadata={
+            "posted": len(rows) - len(failures),
+            "failed": len(failures),
+            "cursor": cursor,
+            "duration_s": round(time.monotonic() - started, 3),
+            **api_metadata("erp", metrics),
+            **({"dead_letters": rows_table(failures, RESULT_COLUMNS)} if failures else {}),
+        },
+    )

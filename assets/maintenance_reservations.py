@@ -46,18 +46,29 @@ RESULT_COLUMNS = ["key", "op", "reservation", "line_id", "status", "error_code",
     key=ERP_RESERVATION_PLAN,
     ins=ins(eam_work_orders=EAM_WORK_ORDERS, eam_work_order_materials=EAM_WORK_ORDER_MATERIALS),
     partitions_def=sites,
-    group_name=MAINTENANCE_FLOW, kinds={"sap", "pandas", "parquet"}, owners=OWNERS, tags=maintenance_tags("plan"),
+    group_name=MAINTENANCE_FLOW,
+    kinds={"sap", "pandas", "parquet"},
+    owners=OWNERS,
+    tags=maintenance_tags("plan"),
     description="Reservations to create, items to update or flag for deletion, reservations to retire (dry run).",
 )
-def erp_reservation_plan(context: dg.AssetExecutionContext, eam_work_orders: pd.DataFrame,
-                         eam_work_order_materials: pd.DataFrame, sync_state: SyncStateResource,
-                         maintenance_spec: MaintenanceSpecResource) -> dg.Output:
+def erp_reservation_plan(
+    context: dg.AssetExecutionContext,
+    eam_work_orders: pd.DataFrame,
+    eam_work_order_materials: pd.DataFrame,
+    sync_state: SyncStateResource,
+    maintenance_spec: MaintenanceSpecResource,
+) -> dg.Output:
     site = context.partition_key
-    changes = plan_reservations(maintenance_spec.spec(), frame_to_records(eam_work_orders, WorkOrder),
-                                frame_to_records(eam_work_order_materials, WorkOrderMaterial),
-                                state.links(sync_state.store(), site))
-    counts = {op: sum(c.op == op for c in changes) for op in ("create", "update_item", "flag_deleted", "retire",
-                                                               "error")}
+    changes = plan_reservations(
+        maintenance_spec.spec(),
+        frame_to_records(eam_work_orders, WorkOrder),
+        frame_to_records(eam_work_order_materials, WorkOrderMaterial),
+        state.links(sync_state.store(), site),
+    )
+    counts = {
+        op: sum(c.op == op for c in changes) for op in ("create", "update_item", "flag_deleted", "retire", "error")
+    }
     context.log.info(f"{site}: reservation plan {counts}")
     return dg.Output(records_to_frame(changes, ReservationChange), metadata={f"to_{op}": n for op, n in counts.items()})
 
@@ -66,20 +77,34 @@ def erp_reservation_plan(context: dg.AssetExecutionContext, eam_work_orders: pd.
     key=ERP_RESERVATIONS,
     ins=ins(erp_reservation_plan=ERP_RESERVATION_PLAN),
     partitions_def=sites,
-    group_name=MAINTENANCE_FLOW, kinds={"sap", "pandas", "parquet"}, owners=OWNERS, tags=maintenance_tags("apply"),
+    group_name=MAINTENANCE_FLOW,
+    kinds={"sap", "pandas", "parquet"},
+    owners=OWNERS,
+    tags=maintenance_tags("apply"),
     pool="erp_api",
     description="The reservation plan applied to the ERP, each change's outcome; failures become dead letters.",
 )
-def erp_reservations(context: dg.AssetExecutionContext, erp_reservation_plan: pd.DataFrame, erp: ERPResource,
-                     sync_state: SyncStateResource) -> dg.Output:
+def erp_reservations(
+    context: dg.AssetExecutionContext,
+    erp_reservation_plan: pd.DataFrame,
+    erp: ERPResource,
+    sync_state: SyncStateResource,
+) -> dg.Output:
     site, store, started = context.partition_key, sync_state.store(), time.monotonic()
     run_id = state.sync_run(context, sync_state)
     links = state.links(store, site)
     rows = []
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         for change in frame_to_records(erp_reservation_plan, ReservationChange):
-            row = {"key": change.key, "op": change.op, "reservation": change.reservation, "line_id": change.line_id,
-                   "status": "applied", "error_code": None, "message": change.message}
+            row = {
+                "key": change.key,
+                "op": change.op,
+                "reservation": change.reservation,
+                "line_id": change.line_id,
+                "status": "applied",
+                "error_code": None,
+                "message": change.message,
+            }
             if change.op == "error":
                 state.record_failure(store, run_id, state.LINK, change.key, "MAINTENANCE_PLAN", change.message, False)
                 rows.append({**row, "status": "failed", "error_code": "MAINTENANCE_PLAN"})
@@ -98,10 +123,16 @@ def erp_reservations(context: dg.AssetExecutionContext, erp_reservation_plan: pd
     if not any(r.get("api") for r in failures):  # all read was applied (a plan error is re-read via its link)
         state.commit_cursor(store, run_id, site, WORK_ORDER)
     context.log.info(f"{site}: {len(rows) - len(failures)} reservation change(s) applied, {len(failures)} failed")
-    return dg.Output(pd.DataFrame(rows, columns=RESULT_COLUMNS), metadata={
-        "applied": len(rows) - len(failures), "failed": len(failures),
-        "duration_s": round(time.monotonic() - started, 3), **api_metadata("erp", metrics),
-        **({"dead_letters": rows_table(failures, RESULT_COLUMNS)} if failures else {})})
+    return dg.Output(
+        pd.DataFrame(rows, columns=RESULT_COLUMNS),
+        metadata={
+            "applied": len(rows) - len(failures),
+            "failed": len(failures),
+            "duration_s": round(time.monotonic() - started, 3),
+            **api_metadata("erp", metrics),
+            **({"dead_letters": rows_table(failures, RESULT_COLUMNS)} if failures else {}),
+        },
+    )
 
 
 def _apply(maintenance, change: ReservationChange, link: dict | None) -> dict:
@@ -111,8 +142,9 @@ def _apply(maintenance, change: ReservationChange, link: dict | None) -> dict:
         return link_payload(maintenance.create_reservation(reservation), line_ids)
     assert link is not None, f"{change.op} of {change.key} without a link"
     if change.op == "update_item":
-        maintenance.update_reservation_item(change.reservation, change.erp_item,
-                                            {"ResvnItmRequiredQtyInBaseUnit": change.quantity_after})
+        maintenance.update_reservation_item(
+            change.reservation, change.erp_item, {"ResvnItmRequiredQtyInBaseUnit": change.quantity_after}
+        )
     elif change.op == "flag_deleted":
         maintenance.mark_reservation_item_deleted(change.reservation, change.erp_item)
     elif change.op == "retire":

@@ -31,10 +31,18 @@ def sync_run(context: dg.AssetExecutionContext, sync_state: SyncStateResource) -
     return store.start_run(MAINTENANCE_FLOW, context.partition_key, context.run.run_id, context.run.run_id)
 
 
-def _write(store: StateStore, run_id: int, entity: str, key: str, after: dict[str, Any], before: Any = None,
-           target_key: str | None = None) -> None:
-    change = AppliedChange(entity, key, "update" if before else "create", before, after, checksum(after),
-                           target_key=target_key)
+def _write(
+    store: StateStore,
+    run_id: int,
+    entity: str,
+    key: str,
+    after: dict[str, Any],
+    before: Any = None,
+    target_key: str | None = None,
+) -> None:
+    change = AppliedChange(
+        entity, key, "update" if before else "create", before, after, checksum(after), target_key=target_key
+    )
     store.record_batch(run_id, MAINTENANCE_FLOW, [change], [])
 
 
@@ -44,8 +52,7 @@ def cursor(store: StateStore, site: str, structure: str, pending: bool = False) 
     return int(stored.payload["rowstamp"]) if stored and stored.payload else 0
 
 
-def set_cursor(store: StateStore, run_id: int, site: str, structure: str, rowstamp: int,
-               pending: bool = False) -> None:
+def set_cursor(store: StateStore, run_id: int, site: str, structure: str, rowstamp: int, pending: bool = False) -> None:
     _write(store, run_id, CURSOR, f"{site}/{structure}{PENDING if pending else ''}", {"rowstamp": rowstamp})
 
 
@@ -74,8 +81,16 @@ def record_posting(store: StateStore, run_id: int, key: str, state: str, **facts
     _write(store, run_id, POSTING, key, {"state": state, **facts}, target_key=target)
 
 
-def record_failure(store: StateStore, run_id: int, entity: str, key: str, code: str | None, message: str,
-                   retryable: bool) -> None:
-    failure = FailedChange(entity=entity, key=key, operation="update", payload=None, error_code=code or "error",
-                           message=message, retryable=retryable)
+def record_failure(
+    store: StateStore, run_id: int, entity: str, key: str, code: str | None, message: str, retryable: bool
+) -> None:
+    failure = FailedChange(
+        entity=entity,
+        key=key,
+        operation="update",
+        payload=None,
+        error_code=code or "error",
+        message=message,
+        retryable=retryable,
+    )
     store.record_batch(run_id, MAINTENANCE_FLOW, [], [failure])

@@ -9,8 +9,19 @@ from typing import Any
 
 import dagster as dg
 
-API_TOTALS = ("calls", "attempts", "retries", "resends", "errors", "rate_limit_wait_s", "quota_wait_s",
-              "retry_wait_s", "request_time_s", "bytes_sent", "bytes_received")
+API_TOTALS = (
+    "calls",
+    "attempts",
+    "retries",
+    "resends",
+    "errors",
+    "rate_limit_wait_s",
+    "quota_wait_s",
+    "retry_wait_s",
+    "request_time_s",
+    "bytes_sent",
+    "bytes_received",
+)
 
 
 def api_metadata(system: str, snapshot: Mapping[str, Any]) -> dict[str, float]:

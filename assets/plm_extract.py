@@ -1,6 +1,5 @@
 """The released BOM of one top-level assembly, extracted from the PLM: parts and BOM lines."""
 
-
 import time
 import warnings
 
@@ -27,12 +26,18 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)  # partitioned che
         "plm_parts": dg.AssetOut(
             key=PLM_PARTS,
             description="Every part in the assembly's released BOM at its effective revision (the assembly first).",
-            group_name=BOM_FLOW, kinds={"arena", "pandas", "parquet"}, owners=OWNERS, tags=bom_tags("extract"),
+            group_name=BOM_FLOW,
+            kinds={"arena", "pandas", "parquet"},
+            owners=OWNERS,
+            tags=bom_tags("extract"),
         ),
         "plm_bom_lines": dg.AssetOut(
             key=PLM_BOM_LINES,
             description="Single-level BOM lines of every (sub)assembly in the released BOM, with level and path.",
-            group_name=BOM_FLOW, kinds={"arena", "pandas", "parquet"}, owners=OWNERS, tags=bom_tags("extract"),
+            group_name=BOM_FLOW,
+            kinds={"arena", "pandas", "parquet"},
+            owners=OWNERS,
+            tags=bom_tags("extract"),
         ),
     },
     partitions_def=assemblies,
@@ -66,12 +71,21 @@ def plm_released_bom(context: dg.AssetExecutionContext, plm: PLMResource):
     partitions_def=assemblies,
     additional_ins=ins(plm_parts=PLM_PARTS),
     description="No cycles, unique find numbers, quantities > 0, known units and components, depth within bounds "
-                "(blocks the sync).",
+    "(blocks the sync).",
 )
-def bom_structure(context: dg.AssetCheckExecutionContext, plm_bom_lines: pd.DataFrame, plm_parts: pd.DataFrame,
-                  mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
-    problems = check_bom_structure(frame_to_records(plm_parts, Part), frame_to_records(plm_bom_lines, BomLine),
-                                   mapping_spec.spec().units.keys(), validation_rules.max_bom_depth)
+def bom_structure(
+    context: dg.AssetCheckExecutionContext,
+    plm_bom_lines: pd.DataFrame,
+    plm_parts: pd.DataFrame,
+    mapping_spec: MappingSpecResource,
+    validation_rules: ValidationRulesResource,
+) -> dg.AssetCheckResult:
+    problems = check_bom_structure(
+        frame_to_records(plm_parts, Part),
+        frame_to_records(plm_bom_lines, BomLine),
+        mapping_spec.spec().units.keys(),
+        validation_rules.max_bom_depth,
+    )
     context.log.info(f"{context.partition_key} BOM structure: {len(problems)} problem(s)")
     return dg.AssetCheckResult(
         passed=not problems,

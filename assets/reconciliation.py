@@ -8,7 +8,6 @@ by the UI over time), and the check `systems_agree` (severity from the `validati
 ERROR or WARN, default ERROR).
 """
 
-
 import time
 from datetime import UTC, datetime
 
@@ -51,8 +50,7 @@ def _scope(context: dg.AssetExecutionContext, config: ReconciliationConfig, clie
     return sorted(registered) if registered else client.released_top_assemblies()
 
 
-def _mapped_plm(context: dg.AssetExecutionContext, config: ReconciliationConfig, plm: PLMResource,
-                spec: MappingSpec):
+def _mapped_plm(context: dg.AssetExecutionContext, config: ReconciliationConfig, plm: PLMResource, spec: MappingSpec):
     """Desired ERP records of every assembly in scope, and which assemblies hold each record."""
     desired: dict[str, dict[str, dict]] = {"material": {}, "bom_header": {}, "bom_item": {}}
     owners: dict[str, set[str]] = {}
@@ -82,12 +80,25 @@ SUMMARY_ROWS = 50  # rows of the markdown summary; the table metadata and the re
 
 
 def _markdown(by_kind: dict[str, int], frame: pd.DataFrame, scope: list[str]) -> str:
-    lines = [f"**{len(frame)} difference(s)** across {len(scope)} assemblies ({', '.join(scope) or '-'})", "",
-             "| kind | count |", "|---|---|", *(f"| {k} | {n} |" for k, n in by_kind.items())]
+    lines = [
+        f"**{len(frame)} difference(s)** across {len(scope)} assemblies ({', '.join(scope) or '-'})",
+        "",
+        "| kind | count |",
+        "|---|---|",
+        *(f"| {k} | {n} |" for k, n in by_kind.items()),
+    ]
     if len(frame):
-        lines += ["", *markdown_table(frame.head(SUMMARY_ROWS).to_dict("records"), DESCRIBED_COLUMNS), "",
-                  shown_note(min(len(frame), SUMMARY_ROWS), len(frame), "differences",
-                             "`difference_rows` and the HTML report (`report_path`)")]
+        lines += [
+            "",
+            *markdown_table(frame.head(SUMMARY_ROWS).to_dict("records"), DESCRIBED_COLUMNS),
+            "",
+            shown_note(
+                min(len(frame), SUMMARY_ROWS),
+                len(frame),
+                "differences",
+                "`difference_rows` and the HTML report (`report_path`)",
+            ),
+        ]
     else:
         lines += ["", "No differences: the ERP holds exactly the mapped PLM BOMs."]
     return "\n".join(lines)
@@ -96,44 +107,64 @@ def _markdown(by_kind: dict[str, int], frame: pd.DataFrame, scope: list[str]) ->
 @dg.asset(
     key=BOM_RECONCILIATION,
     group_name="reconciliation",
-    kinds={"arena", "sap", "html"}, owners=OWNERS, tags=bom_tags("reconcile"),
-    check_specs=[dg.AssetCheckSpec(CHECK, asset=BOM_RECONCILIATION,
-                                   description="PLM and ERP agree: no missing, extra or differing record.")],
+    kinds={"arena", "sap", "html"},
+    owners=OWNERS,
+    tags=bom_tags("reconcile"),
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK, asset=BOM_RECONCILIATION, description="PLM and ERP agree: no missing, extra or differing record."
+        )
+    ],
     description="PLM vs ERP, field by field, for every assembly in scope (reads only; writes neither system).",
 )
-def bom_reconciliation(context: dg.AssetExecutionContext, config: ReconciliationConfig, plm: PLMResource,
-                       erp: ERPResource, mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource):
+def bom_reconciliation(
+    context: dg.AssetExecutionContext,
+    config: ReconciliationConfig,
+    plm: PLMResource,
+    erp: ERPResource,
+    mapping_spec: MappingSpecResource,
+    validation_rules: ValidationRulesResource,
+):
     started = time.monotonic()
-    spec, scope, desired, without_bom, where, descriptions, plm_metrics = _mapped_plm(context, config, plm,
-                                                                                      mapping_spec.spec())
+    spec, scope, desired, without_bom, where, descriptions, plm_metrics = _mapped_plm(
+        context, config, plm, mapping_spec.spec()
+    )
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         materials = client.read_materials(sorted(desired["material"]))
         # BOMs of managed parts the PLM gives none are read too: the ERP must not hold one
         snapshot = read_bom_snapshot(client, sorted(set(desired["bom_header"]) | without_bom))
         erp_metrics = client.metrics.snapshot()
-    frame = with_components(differences_frame(compare(spec, desired, materials, snapshot, where)), desired, snapshot,
-                            descriptions)
+    frame = with_components(
+        differences_frame(compare(spec, desired, materials, snapshot, where)), desired, snapshot, descriptions
+    )
     by_kind, by_assembly = counts_by_kind(frame), counts_by_assembly(frame)
-    report = write_reconciliation_report(frame, by_kind, by_assembly, scope, datetime.now(UTC), context.run.run_id,
-                                         reports_dir())
+    report = write_reconciliation_report(
+        frame, by_kind, by_assembly, scope, datetime.now(UTC), context.run.run_id, reports_dir()
+    )
     context.log.info(f"reconciliation of {len(scope)} assemblies: {len(frame)} difference(s) {by_kind}; {report}")
-    yield dg.Output(frame, metadata={
-        "differences": len(frame),
-        **{f"diff_{kind}": n for kind, n in by_kind.items()},
-        "assemblies": len(scope),
-        "scope": ", ".join(scope),
-        "records_compared": sum(len(records) for records in desired.values()),
-        "report_path": dg.MetadataValue.path(str(report)),
-        "summary": dg.MetadataValue.md(_markdown(by_kind, frame, scope)),
-        "difference_rows": rows_table(frame.to_dict("records"), DESCRIBED_COLUMNS),
-        "duration_s": round(time.monotonic() - started, 3),
-        **api_metadata("plm", plm_metrics),
-        **api_metadata("erp", erp_metrics),
-    })
+    yield dg.Output(
+        frame,
+        metadata={
+            "differences": len(frame),
+            **{f"diff_{kind}": n for kind, n in by_kind.items()},
+            "assemblies": len(scope),
+            "scope": ", ".join(scope),
+            "records_compared": sum(len(records) for records in desired.values()),
+            "report_path": dg.MetadataValue.path(str(report)),
+            "summary": dg.MetadataValue.md(_markdown(by_kind, frame, scope)),
+            "difference_rows": rows_table(frame.to_dict("records"), DESCRIBED_COLUMNS),
+            "duration_s": round(time.monotonic() - started, 3),
+            **api_metadata("plm", plm_metrics),
+            **api_metadata("erp", erp_metrics),
+        },
+    )
     yield dg.AssetCheckResult(
         check_name=CHECK,
         passed=len(frame) == 0,
         severity=validation_rules.check_severity(),
-        metadata={"differences": len(frame), **{f"diff_{k}": n for k, n in by_kind.items() if n},
-                  "report_path": dg.MetadataValue.path(str(report))},
+        metadata={
+            "differences": len(frame),
+            **{f"diff_{k}": n for k, n in by_kind.items() if n},
+            "report_path": dg.MetadataValue.path(str(report)),
+        },
     )

@@ -5,7 +5,6 @@ last N runs, records processed and errors. Numbers overall and per flow go to th
 plots them run over run. Reads the state store only.
 """
 
-
 from collections import defaultdict
 from datetime import datetime
 
@@ -16,8 +15,21 @@ from assets.keys import OWNERS, SYNC_STATISTICS
 from assets.metadata import rows_table
 from resources.state import SyncRun, SyncStateResource
 
-COLUMNS = ["flow", "partition", "runs", "succeeded", "partial", "failed", "success_rate", "last_status",
-           "last_run_at", "last_success_at", "records_processed", "records_written", "errors"]
+COLUMNS = [
+    "flow",
+    "partition",
+    "runs",
+    "succeeded",
+    "partial",
+    "failed",
+    "success_rate",
+    "last_status",
+    "last_run_at",
+    "last_success_at",
+    "records_processed",
+    "records_written",
+    "errors",
+]
 FINISHED = ("succeeded", "partial", "failed")
 HISTORY_LIMIT = 5000  # newest runs read from the store, enough for N runs of a few hundred partitions
 
@@ -39,12 +51,18 @@ def partition_row(flow: str, partition: str, runs: list[SyncRun], last_success: 
     processed = sum(sum(run.counts.get(k, 0) for k in ("created", "updated", "deleted", "unchanged")) for run in runs)
     written = sum(sum(run.counts.get(k, 0) for k in ("created", "updated", "deleted")) for run in runs)
     return {
-        "flow": flow, "partition": partition, "runs": len(runs), "succeeded": status["succeeded"],
-        "partial": status["partial"], "failed": status["failed"],
+        "flow": flow,
+        "partition": partition,
+        "runs": len(runs),
+        "succeeded": status["succeeded"],
+        "partial": status["partial"],
+        "failed": status["failed"],
         "success_rate": round(status["succeeded"] / finished, 4) if finished else None,
-        "last_status": runs[0].status, "last_run_at": _iso(runs[0].started_at),
+        "last_status": runs[0].status,
+        "last_run_at": _iso(runs[0].started_at),
         "last_success_at": _iso(last_success.finished_at or last_success.started_at) if last_success else "",
-        "records_processed": processed, "records_written": written,
+        "records_processed": processed,
+        "records_written": written,
         "errors": sum(run.counts.get("failed", 0) for run in runs),
     }
 
@@ -55,7 +73,9 @@ def statistics_frame(runs: list[SyncRun], window: int, last_success) -> pd.DataF
     for run in runs:  # newest first
         if len(groups[(run.flow, run.partition)]) < window:
             groups[(run.flow, run.partition)].append(run)
-    rows = [partition_row(flow, part, group, last_success(flow, part)) for (flow, part), group in sorted(groups.items())]
+    rows = [
+        partition_row(flow, part, group, last_success(flow, part)) for (flow, part), group in sorted(groups.items())
+    ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -67,7 +87,8 @@ def _rate(frame: pd.DataFrame) -> float:
 def plot_metadata(frame: pd.DataFrame) -> dict[str, float | int]:
     """Plain numbers (overall and per flow) the UI plots across materializations."""
     out: dict[str, float | int] = {
-        "partitions": len(frame), "runs_in_window": int(frame["runs"].sum()) if len(frame) else 0,
+        "partitions": len(frame),
+        "runs_in_window": int(frame["runs"].sum()) if len(frame) else 0,
         "success_rate": _rate(frame) if len(frame) else 0.0,
         "records_processed": int(frame["records_processed"].sum()) if len(frame) else 0,
         "errors": int(frame["errors"].sum()) if len(frame) else 0,
@@ -79,14 +100,21 @@ def plot_metadata(frame: pd.DataFrame) -> dict[str, float | int]:
     return out
 
 
-@dg.asset(key=SYNC_STATISTICS, group_name="monitoring", kinds={"pandas", "parquet"}, owners=OWNERS,
-          description="Per flow and assembly: last successful sync, success rate over the last N runs, records "
-                      "processed and errors (from the sync-state store).")
-def sync_statistics(context: dg.AssetExecutionContext, config: SyncStatisticsConfig,
-                    sync_state: SyncStateResource) -> dg.Output:
+@dg.asset(
+    key=SYNC_STATISTICS,
+    group_name="monitoring",
+    kinds={"pandas", "parquet"},
+    owners=OWNERS,
+    description="Per flow and assembly: last successful sync, success rate over the last N runs, records "
+    "processed and errors (from the sync-state store).",
+)
+def sync_statistics(
+    context: dg.AssetExecutionContext, config: SyncStatisticsConfig, sync_state: SyncStateResource
+) -> dg.Output:
     store = sync_state.store()
     frame = statistics_frame(store.recent_runs(limit=HISTORY_LIMIT), config.window, store.last_successful_run)
     context.log.info(f"sync statistics: {len(frame)} flow/partition rows")
     table = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    return dg.Output(frame, metadata={**plot_metadata(frame), "window": config.window,
-                                      "statistics": rows_table(table, COLUMNS)})
+    return dg.Output(
+        frame, metadata={**plot_metadata(frame), "window": config.window, "statistics": rows_table(table, COLUMNS)}
+    )

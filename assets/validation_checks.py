@@ -54,30 +54,51 @@ def _with_calls(result: dg.AssetCheckResult, client) -> dg.AssetCheckResult:
 
 def _settings(rules: ValidationRulesResource) -> ValidationSettings:
     """The suites' settings: the ERP's limits as they are, the PLM's schemes from the configured rules."""
-    return ValidationSettings(part_number_pattern=rules.part_number_pattern, revision_pattern=rules.revision_pattern,
-                              sample_rows=rules.sample_rows)
+    return ValidationSettings(
+        part_number_pattern=rules.part_number_pattern,
+        revision_pattern=rules.revision_pattern,
+        sample_rows=rules.sample_rows,
+    )
 
 
-@dg.asset_check(asset=PLM_PARTS, name=PRE_SYNC, blocking=True, partitions_def=assemblies,
-                description="Part numbers and revisions follow the configured schemes, units are in the spec, "
-                            "descriptions present (blocks the sync).")
-def plm_parts_pre_sync(context: dg.AssetCheckExecutionContext, plm_parts: pd.DataFrame,
-                       mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource,
-                       sync_state: SyncStateResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=PLM_PARTS,
+    name=PRE_SYNC,
+    blocking=True,
+    partitions_def=assemblies,
+    description="Part numbers and revisions follow the configured schemes, units are in the spec, "
+    "descriptions present (blocks the sync).",
+)
+def plm_parts_pre_sync(
+    context: dg.AssetCheckExecutionContext,
+    plm_parts: pd.DataFrame,
+    mapping_spec: MappingSpecResource,
+    validation_rules: ValidationRulesResource,
+    sync_state: SyncStateResource,
+) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     validation = plm_bom_pre_sync.validate_parts(plm_parts, mapping_spec.spec().units.keys(), settings)
     dead_letter_blocked(context, sync_state, f"plm/parts:{PRE_SYNC}", [validation], PART_RECORDS)
     return _log(context, to_check_result([validation], sample=settings.sample_rows), "PLM parts")
 
 
-@dg.asset_check(asset=PLM_BOM_LINES, name=PRE_SYNC, blocking=True, partitions_def=assemblies,
-                additional_ins=ins(plm_parts=PLM_PARTS),
-                description="Find numbers unique per parent, quantities > 0, units in the spec, components known "
-                            "and well numbered (blocks the sync).")
-def plm_bom_lines_pre_sync(context: dg.AssetCheckExecutionContext, plm_bom_lines: pd.DataFrame,
-                           plm_parts: pd.DataFrame, mapping_spec: MappingSpecResource,
-                           validation_rules: ValidationRulesResource, sync_state: SyncStateResource
-                           ) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=PLM_BOM_LINES,
+    name=PRE_SYNC,
+    blocking=True,
+    partitions_def=assemblies,
+    additional_ins=ins(plm_parts=PLM_PARTS),
+    description="Find numbers unique per parent, quantities > 0, units in the spec, components known "
+    "and well numbered (blocks the sync).",
+)
+def plm_bom_lines_pre_sync(
+    context: dg.AssetCheckExecutionContext,
+    plm_bom_lines: pd.DataFrame,
+    plm_parts: pd.DataFrame,
+    mapping_spec: MappingSpecResource,
+    validation_rules: ValidationRulesResource,
+    sync_state: SyncStateResource,
+) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     units = mapping_spec.spec().units.keys()
     validation = plm_bom_pre_sync.validate_bom_lines(plm_bom_lines, plm_parts, units, settings)
@@ -86,26 +107,42 @@ def plm_bom_lines_pre_sync(context: dg.AssetCheckExecutionContext, plm_bom_lines
     return _log(context, to_check_result([validation], sample=settings.sample_rows), "PLM BOM lines")
 
 
-@dg.asset_check(asset=ERP_MATERIAL_PLAN, name=PRE_APPLY, blocking=True, partitions_def=assemblies,
-                description="Materials to write carry SAP's required fields within its lengths (blocks the apply).")
-def erp_material_plan_pre_apply(context: dg.AssetCheckExecutionContext,
-                                erp_material_plan: pd.DataFrame,
-                                validation_rules: ValidationRulesResource,
-                                sync_state: SyncStateResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=ERP_MATERIAL_PLAN,
+    name=PRE_APPLY,
+    blocking=True,
+    partitions_def=assemblies,
+    description="Materials to write carry SAP's required fields within its lengths (blocks the apply).",
+)
+def erp_material_plan_pre_apply(
+    context: dg.AssetCheckExecutionContext,
+    erp_material_plan: pd.DataFrame,
+    validation_rules: ValidationRulesResource,
+    sync_state: SyncStateResource,
+) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     validations = erp_pre_apply.validate_material_plan(erp_material_plan, settings)
     dead_letter_blocked(context, sync_state, f"erp/material_plan:{PRE_APPLY}", validations, PLAN_RECORDS)
     return _log(context, to_check_result(validations, sample=settings.sample_rows), "material plan")
 
 
-@dg.asset_check(asset=ERP_BOM_PLAN, name=PRE_APPLY, blocking=True, partitions_def=assemblies,
-                additional_ins=ins(plm_bom_lines=PLM_BOM_LINES),
-                description="BOM headers and items to write fit SAP's fields, lengths and quantity precision "
-                            "(blocks the apply); quantities the ERP's precision rounds are warnings.")
-def erp_bom_plan_pre_apply(context: dg.AssetCheckExecutionContext,
-                           erp_bom_plan: pd.DataFrame, plm_bom_lines: pd.DataFrame,
-                           mapping_spec: MappingSpecResource, validation_rules: ValidationRulesResource,
-                           sync_state: SyncStateResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=ERP_BOM_PLAN,
+    name=PRE_APPLY,
+    blocking=True,
+    partitions_def=assemblies,
+    additional_ins=ins(plm_bom_lines=PLM_BOM_LINES),
+    description="BOM headers and items to write fit SAP's fields, lengths and quantity precision "
+    "(blocks the apply); quantities the ERP's precision rounds are warnings.",
+)
+def erp_bom_plan_pre_apply(
+    context: dg.AssetCheckExecutionContext,
+    erp_bom_plan: pd.DataFrame,
+    plm_bom_lines: pd.DataFrame,
+    mapping_spec: MappingSpecResource,
+    validation_rules: ValidationRulesResource,
+    sync_state: SyncStateResource,
+) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     spec = mapping_spec.spec()
     address = spec.entities["bom_item"].constants
@@ -115,29 +152,50 @@ def erp_bom_plan_pre_apply(context: dg.AssetCheckExecutionContext,
     return _log(context, to_check_result(validations, sample=settings.sample_rows), "BOM plan")
 
 
-@dg.asset_check(asset=ERP_MATERIALS, name=POST_SYNC, partitions_def=assemblies,
-                additional_ins=ins(plm_parts=PLM_PARTS, plm_bom_lines=PLM_BOM_LINES),
-                description="Read back from the ERP: every material of the BOM exists, has plant data and a "
-                            "mapped unit, and is not flagged for deletion.")
-def erp_materials_post_sync(context: dg.AssetCheckExecutionContext, erp_materials: pd.DataFrame,
-                            plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame,
-                            erp: ERPResource, mapping_spec: MappingSpecResource,
-                            validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=ERP_MATERIALS,
+    name=POST_SYNC,
+    partitions_def=assemblies,
+    additional_ins=ins(plm_parts=PLM_PARTS, plm_bom_lines=PLM_BOM_LINES),
+    description="Read back from the ERP: every material of the BOM exists, has plant data and a "
+    "mapped unit, and is not flagged for deletion.",
+)
+def erp_materials_post_sync(
+    context: dg.AssetCheckExecutionContext,
+    erp_materials: pd.DataFrame,
+    plm_parts: pd.DataFrame,
+    plm_bom_lines: pd.DataFrame,
+    erp: ERPResource,
+    mapping_spec: MappingSpecResource,
+    validation_rules: ValidationRulesResource,
+) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     keys = sorted(map_extract(mapping_spec.spec(), plm_parts, plm_bom_lines).materials)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         actual = client.read_materials(keys)
     validations = erp_post_sync.validate_materials(keys, actual, mapping_spec.erp_units(), settings)
-    return _log(context, _with_calls(to_check_result(validations, sample=settings.sample_rows), client), "ERP materials")
+    return _log(
+        context, _with_calls(to_check_result(validations, sample=settings.sample_rows), client), "ERP materials"
+    )
 
 
-@dg.asset_check(asset=ERP_BOMS, name=POST_SYNC, partitions_def=assemblies,
-                additional_ins=ins(plm_parts=PLM_PARTS, plm_bom_lines=PLM_BOM_LINES),
-                description="Read back from the ERP: every BOM released, items unique, positive, in mapped units, "
-                            "with existing components.")
-def erp_boms_post_sync(context: dg.AssetCheckExecutionContext, erp_boms: pd.DataFrame, plm_parts: pd.DataFrame,
-                       plm_bom_lines: pd.DataFrame, erp: ERPResource, mapping_spec: MappingSpecResource,
-                       validation_rules: ValidationRulesResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=ERP_BOMS,
+    name=POST_SYNC,
+    partitions_def=assemblies,
+    additional_ins=ins(plm_parts=PLM_PARTS, plm_bom_lines=PLM_BOM_LINES),
+    description="Read back from the ERP: every BOM released, items unique, positive, in mapped units, "
+    "with existing components.",
+)
+def erp_boms_post_sync(
+    context: dg.AssetCheckExecutionContext,
+    erp_boms: pd.DataFrame,
+    plm_parts: pd.DataFrame,
+    plm_bom_lines: pd.DataFrame,
+    erp: ERPResource,
+    mapping_spec: MappingSpecResource,
+    validation_rules: ValidationRulesResource,
+) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     mapped = map_extract(mapping_spec.spec(), plm_parts, plm_bom_lines)
     headers = sorted(mapped.bom_headers)

@@ -56,8 +56,15 @@ class RealSyncRunner:
         self.instance.add_dynamic_partitions(assemblies.name, numbers)
         totals = dict.fromkeys(COUNT_NAMES, 0)
         for number in numbers:
-            result = dg.materialize(assets_and_checks(), selection=bom_sync.selection, partition_key=number, instance=self.instance,
-                                    resources=self.resources(), run_config=QUIET, raise_on_error=False)
+            result = dg.materialize(
+                assets_and_checks(),
+                selection=bom_sync.selection,
+                partition_key=number,
+                instance=self.instance,
+                resources=self.resources(),
+                run_config=QUIET,
+                raise_on_error=False,
+            )
             if not result.success:
                 raise RuntimeError(f"the real sync of {number} failed (run {result.run_id})")
             for name, value in apply_counts(result).items():

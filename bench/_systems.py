@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from sandbox.erp import ErpSettings
+from sandbox.erp import ERPSettings
 from sandbox.erp import create_app as create_erp_app
 from sandbox.launcher import RunningSandbox, running_sandbox
 from sandbox.server import RunningServer, start_in_thread
@@ -65,10 +65,12 @@ class BenchSystems:
 @contextmanager
 def bench_systems(large_params: dict[str, int], seed: int = 7) -> Iterator[BenchSystems]:
     """Start everything on free loopback ports, in memory, without server-side rate limits."""
-    overrides = {"plm": {"large_params": large_params, "rate_limit": None},
-                 "erp": {"large_params": large_params, "rate_limit": None}}
+    overrides = {
+        "plm": {"large_params": large_params, "rate_limit": None},
+        "erp": {"large_params": large_params, "rate_limit": None},
+    }
     with running_sandbox(None, profile="large", seed=seed, overrides=overrides) as sandbox:
-        naive_settings = ErpSettings(profile="large", seed=seed, large_params=large_params, rate_limit=None)
+        naive_settings = ERPSettings(profile="large", seed=seed, large_params=large_params, rate_limit=None)
         naive_erp = start_in_thread(create_erp_app(naive_settings))
         try:
             yield BenchSystems(sandbox, naive_erp)
@@ -88,8 +90,13 @@ def release_quantity_change(plm_url: str, top: str, k: int) -> tuple[str, str, l
         session.raise_for_status()
         http.headers["arena_session_id"] = session.json()["arenaSessionId"]
         item = _free_assembly(http, top)
-        change = http.post("/changes", json={"title": f"bench: re-quantify {k} lines of {item['number']}",
-                                             "items": [{"affectedItemRevision": {"guid": item["guid"]}}]})
+        change = http.post(
+            "/changes",
+            json={
+                "title": f"bench: re-quantify {k} lines of {item['number']}",
+                "items": [{"affectedItemRevision": {"guid": item["guid"]}}],
+            },
+        )
         change.raise_for_status()
         working = http.get(f"/items/{item['guid']}/bom", params={"revisionStatus": "WORKING"}).json()["results"]
         if k > len(working):
@@ -97,12 +104,16 @@ def release_quantity_change(plm_url: str, top: str, k: int) -> tuple[str, str, l
         owner = _working_revision_guid(http, item["guid"])
         edited = []
         for line in sorted(working, key=lambda x: x["lineNumber"])[:k]:
-            body = {"item": {"guid": line["item"]["guid"]}, "lineNumber": line["lineNumber"],
-                    "quantity": float(Decimal(str(line["quantity"])) + 1)}
+            body = {
+                "item": {"guid": line["item"]["guid"]},
+                "lineNumber": line["lineNumber"],
+                "quantity": float(Decimal(str(line["quantity"])) + 1),
+            }
             http.put(f"/items/{owner}/bom/{line['guid']}", json=body).raise_for_status()
             edited.append(line["lineNumber"])
-        http.post("/changes/statuschanges", json={"change": {"guid": change.json()["guid"]},
-                                                  "status": "EFFECTIVE"}).raise_for_status()
+        http.post(
+            "/changes/statuschanges", json={"change": {"guid": change.json()["guid"]}, "status": "EFFECTIVE"}
+        ).raise_for_status()
         http.put("/logout")
         return change.json()["number"], item["number"], edited
 
@@ -122,10 +133,14 @@ def _free_assembly(http: httpx.Client, top: str) -> dict[str, Any]:
             return item
         seen.add(item["number"])
         lines = http.get(f"/items/{item['guid']}/bom").json()["results"]
-        queue += [line["item"] for line in lines
-                  if line["item"]["number"].startswith("ASM-") and line["item"]["number"] not in seen]
-    raise RuntimeError(f"every assembly under {top} is held by an open change ({sorted(held)}): "
-                       "use a larger --depth or --width")
+        queue += [
+            line["item"]
+            for line in lines
+            if line["item"]["number"].startswith("ASM-") and line["item"]["number"] not in seen
+        ]
+    raise RuntimeError(
+        f"every assembly under {top} is held by an open change ({sorted(held)}): use a larger --depth or --width"
+    )
 
 
 def _working_revision_guid(http: httpx.Client, item_guid: str) -> str:

@@ -59,8 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--width", type=int, default=2, help="subassemblies per level")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="added to every call on every system")
     parser.add_argument("--changed", type=int, default=5, help="k: BOM lines changed for the delta sync")
-    parser.add_argument("--erp-rps", type=int, default=15,
-                        help="client-side ERP pacing, requests/s (ERPResource's default; 0 = none)")
+    parser.add_argument(
+        "--erp-rps", type=int, default=15, help="client-side ERP pacing, requests/s (ERPResource's default; 0 = none)"
+    )
     parser.add_argument("--plm-rps", type=int, default=200, help="client-side PLM pacing, requests/s")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args(argv)
@@ -80,15 +81,18 @@ def run(args: argparse.Namespace, work_dir: Path) -> tuple[list[tuple[Scenario, 
         facts["records"] = records
         systems.set_latency(args.latency_ms)
         try:
-            first = (measure(systems, "first sync: mfg-sync", "erp", records, lambda: real.sync(tops)),
-                     measure(systems, "first sync: naive", "naive_erp", records, lambda: naive.sync(tops)))
+            first = (
+                measure(systems, "first sync: mfg-sync", "erp", records, lambda: real.sync(tops)),
+                measure(systems, "first sync: naive", "naive_erp", records, lambda: naive.sync(tops)),
+            )
             change, assembly, lines = release_quantity_change(systems.url("plm"), tops[0], args.changed)
             with PLMResource(url=systems.url("plm"), rate_limit_requests=args.plm_rps).client() as plm:
                 affected = sorted(plm.affected_top_assemblies([assembly])[assembly])
             facts["change"] = f"{change} on {assembly}, find numbers {lines}; re-synced {affected}"
-            delta = (measure(systems, "delta: mfg-sync", "erp", len(lines), lambda: real.sync(affected)),
-                     measure(systems, "delta: naive", "naive_erp", len(lines),
-                             lambda: naive.sync(affected, existing=True)))
+            delta = (
+                measure(systems, "delta: mfg-sync", "erp", len(lines), lambda: real.sync(affected)),
+                measure(systems, "delta: naive", "naive_erp", len(lines), lambda: naive.sync(affected, existing=True)),
+            )
         finally:
             real.close()
     return [first, delta], facts
@@ -107,24 +111,32 @@ def naive_records(naive: NaiveSync, tops: list[str]) -> set[str]:
 def print_report(args: argparse.Namespace, pairs: list[tuple[Scenario, Scenario]], facts: dict) -> None:
     plm = facts["plm"]
     print("BOM-sync benchmark: the real assets vs a naive baseline (one write per record, no batching, no delta)")
-    print(f"  sandbox 'large' profile {facts['params']} seed {args.seed}: {plm['items']} PLM items, "
-          f"{plm['effective_bom_lines']} released BOM lines, {len(facts['tops'])} top assemblies {facts['tops']}")
+    print(
+        f"  sandbox 'large' profile {facts['params']} seed {args.seed}: {plm['items']} PLM items, "
+        f"{plm['effective_bom_lines']} released BOM lines, {len(facts['tops'])} top assemblies {facts['tops']}"
+    )
     print(f"  records to sync (materials + BOM headers + BOM items): {facts['records']}")
-    print(f"  injected latency {args.latency_ms:g} ms per call on PLM and both ERPs; delta: k={args.changed} "
-          f"lines changed ({facts['change']})")
+    print(
+        f"  injected latency {args.latency_ms:g} ms per call on PLM and both ERPs; delta: k={args.changed} "
+        f"lines changed ({facts['change']})"
+    )
     erp_pace = f"{args.erp_rps} requests/s" if args.erp_rps else "none"
     print(f"  client-side pacing (same for both): PLM {args.plm_rps} requests/s, ERP {erp_pace}")
     print(f"  machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}")
-    header = (f"{'scenario':<22} {'wall s':>8} {'PLM calls':>10} {'ERP calls':>10} {'ERP writes':>11} "
-              f"{'writes/changed':>15} {'wall x':>8} {'calls x':>8}")
+    header = (
+        f"{'scenario':<22} {'wall s':>8} {'PLM calls':>10} {'ERP calls':>10} {'ERP writes':>11} "
+        f"{'writes/changed':>15} {'wall x':>8} {'calls x':>8}"
+    )
     print(header)
     print("-" * len(header))
     for ours, naive in pairs:
         for row in (ours, naive):
             ratio_wall = naive.wall_s / ours.wall_s if row is ours else 1.0
             ratio_calls = naive.calls / ours.calls if row is ours else 1.0
-            print(f"{row.name:<22} {row.wall_s:>8.1f} {row.plm.calls:>10} {row.erp.calls:>10} {row.erp.writes:>11} "
-                  f"{row.writes_per_record():>15.2f} {ratio_wall:>8.1f} {ratio_calls:>8.1f}")
+            print(
+                f"{row.name:<22} {row.wall_s:>8.1f} {row.plm.calls:>10} {row.erp.calls:>10} {row.erp.writes:>11} "
+                f"{row.writes_per_record():>15.2f} {ratio_wall:>8.1f} {ratio_calls:>8.1f}"
+            )
     print("wall x / calls x: the naive baseline's wall time / total calls (PLM + ERP) divided by this row's.")
     print("ERP writes: entities the ERP stored (a material is product + description + plant data).")
 

@@ -27,7 +27,7 @@ from resources.erp.tryton.flow import sync_bom  # noqa: E402
 from resources.erp.tryton.resource import TrytonResource  # noqa: E402
 from resources.erp.tryton.rpc import chunked  # noqa: E402
 from resources.plm.resource import PLMResource  # noqa: E402
-from sandbox.plm import PlmSettings, create_app  # noqa: E402
+from sandbox.plm import PLMSettings, create_app  # noqa: E402
 from sandbox.server import serving  # noqa: E402
 from sync.mapping import MappedBom, map_released_bom  # noqa: E402
 from sync.records import BomLine, Part  # noqa: E402
@@ -58,31 +58,61 @@ class Floor:
 
     def sync(self, mapped: MappedBom) -> None:
         uoms = {u["symbol"]: u["id"] for u in self.model("product.uom", "search_read", [], 0, None, None, ["symbol"])}
-        templates = [{"name": m["name"], "type": "goods", "default_uom": uoms[m["default_uom"]],
-                      "producible": m["producible"], "code": code, "products": [["create", [{}]]]}
-                     for code, m in sorted(mapped.materials.items())]
+        templates = [
+            {
+                "name": m["name"],
+                "type": "goods",
+                "default_uom": uoms[m["default_uom"]],
+                "producible": m["producible"],
+                "code": code,
+                "products": [["create", [{}]]],
+            }
+            for code, m in sorted(mapped.materials.items())
+        ]
         for run in chunked(templates, 80, weight=lambda _: 2):
             self.model("product.template", "create", run)
-        ids = {p["code"]: p["id"] for p in self.model("product.product", "search_read",
-                                                      [("code", "in", sorted(mapped.materials))], 0, None, None, ["code"])}
+        ids = {
+            p["code"]: p["id"]
+            for p in self.model(
+                "product.product", "search_read", [("code", "in", sorted(mapped.materials))], 0, None, None, ["code"]
+            )
+        }
         boms = []
         for key, header in sorted(mapped.bom_headers.items()):
-            inputs = [{"product": ids[i["BillOfMaterialComponent"]], "unit": uoms[i["unit"]], "quantity": float(i["quantity"])}
-                      for k, i in sorted(mapped.bom_items.items()) if k.startswith(key + "|")]
+            inputs = [
+                {
+                    "product": ids[i["BillOfMaterialComponent"]],
+                    "unit": uoms[i["unit"]],
+                    "quantity": float(i["quantity"]),
+                }
+                for k, i in sorted(mapped.bom_items.items())
+                if k.startswith(key + "|")
+            ]
             output = {"product": ids[header["Material"]], "unit": uoms[header["output_unit"]], "quantity": 1.0}
-            boms.append((header["Material"], {"name": f"{header['Material']} v1", "code": f"{header['Material']}/v1",
-                                              "inputs": [["create", inputs]], "outputs": [["create", [output]]]}))
+            boms.append(
+                (
+                    header["Material"],
+                    {
+                        "name": f"{header['Material']} v1",
+                        "code": f"{header['Material']}/v1",
+                        "inputs": [["create", inputs]],
+                        "outputs": [["create", [output]]],
+                    },
+                )
+            )
         links = []
         for run in chunked(boms, 80, weight=lambda b: 2 + len(b[1]["inputs"][0][1])):
             created = self.model("production.bom", "create", [values for _, values in run])
-            links += [{"product": ids[material], "bom": bom_id} for (material, _), bom_id in zip(run, created, strict=True)]
+            links += [
+                {"product": ids[material], "bom": bom_id} for (material, _), bom_id in zip(run, created, strict=True)
+            ]
         for run in chunked(links, 80):
             self.model("product.product-production.bom", "create", run)
 
 
 def read_plm(profile: str, large: dict[str, int]) -> tuple[list[Part], list[BomLine], list[str]]:
     """Every released top assembly's parts and lines (each part and line once)."""
-    app = create_app(PlmSettings(rate_limit=None, profile=profile, large_params=large))
+    app = create_app(PLMSettings(rate_limit=None, profile=profile, large_params=large))
     parts: dict[str, Part] = {}
     lines: dict[tuple[str, int], BomLine] = {}
     with serving(app) as url, PLMResource(url=url, rate_limit_requests=1000).client() as plm:
@@ -122,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             floor.sync(mapped)
             floor_s = time.perf_counter() - started
     records = len(mapped.materials) * 2 + len(mapped.bom_headers) * 3 + len(mapped.bom_items)
-    print(f"Tryton BOM sync, profile {args.profile}: {len(tops)} top assemblies, {len(mapped.materials)} products, "
-          f"{len(mapped.bom_headers)} BOMs, {len(mapped.bom_items)} lines ({records} Tryton records)")
+    print(
+        f"Tryton BOM sync, profile {args.profile}: {len(tops)} top assemblies, {len(mapped.materials)} products, "
+        f"{len(mapped.bom_headers)} BOMs, {len(mapped.bom_items)} lines ({records} Tryton records)"
+    )
     print(f"{'run':<28} {'wall s':>8} {'calls':>6}")
     print(f"{'mfg-sync first sync':<28} {ours_s:8.2f} {ours_calls:6d}")
     print(f"{'hand-batched floor':<28} {floor_s:8.2f} {floor.calls:6d}")

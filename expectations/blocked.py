@@ -18,8 +18,9 @@ ALL_ROWS = 1_000_000  # every offending row, not a sample: each one is a record 
 RecordOf = Callable[[Mapping[str, Any]], tuple[str, str] | None]
 
 
-def blocked_changes(check: str, validations: Sequence[TableValidation],
-                    records: Mapping[str, RecordOf]) -> list[FailedChange]:
+def blocked_changes(
+    check: str, validations: Sequence[TableValidation], records: Mapping[str, RecordOf]
+) -> list[FailedChange]:
     """One failed change per record a critical expectation stopped (several reasons for one record joined)."""
     reasons: dict[tuple[str, str], list[str]] = {}
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -33,9 +34,18 @@ def blocked_changes(check: str, validations: Sequence[TableValidation],
             value = row.get(failure.column)
             reasons.setdefault(record, []).append(f"{failure.why} ({failure.column}={value!r})")
             rows[record] = {**rows.get(record, {}), **{k: _plain(v) for k, v in row.items()}}
-    return [FailedChange(entity, key, _operation(rows[(entity, key)]), rows[(entity, key)], ERROR_CODE,
-                         f"check {check}: " + "; ".join(reasons[(entity, key)]), False)
-            for entity, key in sorted(reasons)]
+    return [
+        FailedChange(
+            entity,
+            key,
+            _operation(rows[(entity, key)]),
+            rows[(entity, key)],
+            ERROR_CODE,
+            f"check {check}: " + "; ".join(reasons[(entity, key)]),
+            False,
+        )
+        for entity, key in sorted(reasons)
+    ]
 
 
 def _operation(row: Mapping[str, Any]) -> str:

@@ -11,10 +11,17 @@ import pandas as pd
 
 WRITE_OPS = ("create", "update")
 MATERIAL_COLUMNS = ("Product", "ProductDescription", "ProductType", "BaseUnit", "ProcurementType", "Plant")
-HEADER_COLUMNS = ("Material", "Plant", "BillOfMaterialVariantUsage", "BOMHeaderBaseUnit",
-                  "BOMHeaderQuantityInBaseUnit")
-ITEM_COLUMNS = ("Material", "BillOfMaterialItemNumber", "BillOfMaterialComponent", "BillOfMaterialItemCategory",
-                "BillOfMaterialItemQuantity", "BillOfMaterialItemUnit", "BOMItemDescription", "BOMItemText2")
+HEADER_COLUMNS = ("Material", "Plant", "BillOfMaterialVariantUsage", "BOMHeaderBaseUnit", "BOMHeaderQuantityInBaseUnit")
+ITEM_COLUMNS = (
+    "Material",
+    "BillOfMaterialItemNumber",
+    "BillOfMaterialComponent",
+    "BillOfMaterialItemCategory",
+    "BillOfMaterialItemQuantity",
+    "BillOfMaterialItemUnit",
+    "BOMItemDescription",
+    "BOMItemText2",
+)
 COLUMNS = {"material": MATERIAL_COLUMNS, "bom_header": HEADER_COLUMNS, "bom_item": ITEM_COLUMNS}
 QUANTITIES = ("BOMHeaderQuantityInBaseUnit", "BillOfMaterialItemQuantity")
 
@@ -57,8 +64,10 @@ def payload_frame(entity: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFram
 def plan_writes(plan: pd.DataFrame, entity: str) -> pd.DataFrame:
     """The creates and updates of one entity in a plan table (see sync/frames.py), as a payload frame."""
     wanted = plan[(plan["entity"] == entity) & (plan["op"].isin(WRITE_OPS))]
-    rows = [{"key": key, "op": op, "payload": json.loads(after) if after else {}}
-            for key, op, after in zip(wanted["key"], wanted["op"], wanted["after"], strict=True)]
+    rows = [
+        {"key": key, "op": op, "payload": json.loads(after) if after else {}}
+        for key, op, after in zip(wanted["key"], wanted["op"], wanted["after"], strict=True)
+    ]
     return payload_frame(entity, rows)
 
 

@@ -59,16 +59,18 @@ def failed_expectations(validations: Sequence[TableValidation], sample: int = 20
             details = result.result or {}
             error = _error_message(result)
             column = kwargs.get("column") or ",".join(kwargs.get("column_list") or ()) or ""
-            failures.append(FailedExpectation(
-                table=validation.table,
-                severity=CRITICAL if error else _severity(config),  # a suite that cannot run is not a pass
-                expectation=config.type,
-                column=str(column),
-                unexpected_count=int(details.get("unexpected_count") or 0),
-                sample_values=list(details.get("partial_unexpected_list") or [])[:sample],
-                offending_rows=list(details.get("unexpected_index_list") or [])[:sample],
-                why=error or config.description or describe(config.type, kwargs),
-            ))
+            failures.append(
+                FailedExpectation(
+                    table=validation.table,
+                    severity=CRITICAL if error else _severity(config),  # a suite that cannot run is not a pass
+                    expectation=config.type,
+                    column=str(column),
+                    unexpected_count=int(details.get("unexpected_count") or 0),
+                    sample_values=list(details.get("partial_unexpected_list") or [])[:sample],
+                    offending_rows=list(details.get("unexpected_index_list") or [])[:sample],
+                    why=error or config.description or describe(config.type, kwargs),
+                )
+            )
     order = {CRITICAL: 0, "warning": 1}
     return sorted(failures, key=lambda f: (order.get(f.severity, 2), f.table, f.column))
 
@@ -79,16 +81,36 @@ def _row_key(row: dict[str, Any], keys: Sequence[str]) -> str:
 
 def _tables(failures: list[FailedExpectation], keys: dict[str, tuple[str, ...]]) -> dict[str, Any]:
     schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in FAILURE_COLUMNS])
-    failed = [dg.TableRecord({"table": f.table, "severity": f.severity, "expectation": f.expectation,
-                              "column": f.column, "unexpected_count": str(f.unexpected_count),
-                              "sample_values": cell_text(f.sample_values), "why": f.why}) for f in failures]
+    failed = [
+        dg.TableRecord(
+            {
+                "table": f.table,
+                "severity": f.severity,
+                "expectation": f.expectation,
+                "column": f.column,
+                "unexpected_count": str(f.unexpected_count),
+                "sample_values": cell_text(f.sample_values),
+                "why": f.why,
+            }
+        )
+        for f in failures
+    ]
     rows = []
     for f in failures:
         for row in f.offending_rows:
             value = row.get(f.column, "")
-            rows.append(dg.TableRecord({"table": f.table, "severity": f.severity, "expectation": f.expectation,
-                                        "column": f.column, "row_key": _row_key(row, keys[f.table]),
-                                        "value": cell_text(value)}))
+            rows.append(
+                dg.TableRecord(
+                    {
+                        "table": f.table,
+                        "severity": f.severity,
+                        "expectation": f.expectation,
+                        "column": f.column,
+                        "row_key": _row_key(row, keys[f.table]),
+                        "value": cell_text(value),
+                    }
+                )
+            )
     row_schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in ROW_COLUMNS])
     out: dict[str, Any] = {}
     if failed:
@@ -106,8 +128,13 @@ def _markdown(failures: list[FailedExpectation], keys: dict[str, tuple[str, ...]
     return "\n".join(lines)
 
 
-def to_check_result(validations: Sequence[TableValidation], *, asset_key: str | None = None,
-                    check_name: str | None = None, sample: int = 20) -> dg.AssetCheckResult:
+def to_check_result(
+    validations: Sequence[TableValidation],
+    *,
+    asset_key: str | None = None,
+    check_name: str | None = None,
+    sample: int = 20,
+) -> dg.AssetCheckResult:
     """One check result over one or more validated tables (e.g. a suite's parts and lines)."""
     failures = failed_expectations(validations, sample)
     critical = [f for f in failures if f.severity == CRITICAL]
@@ -130,6 +157,11 @@ def to_check_result(validations: Sequence[TableValidation], *, asset_key: str | 
         asset_key=asset_key,
         check_name=check_name,
         metadata=metadata,
-        description=(f"{len(critical)} critical expectation(s) failed" if critical
-                     else f"{len(failures)} warning(s)" if failures else "all expectations met"),
+        description=(
+            f"{len(critical)} critical expectation(s) failed"
+            if critical
+            else f"{len(failures)} warning(s)"
+            if failures
+            else "all expectations met"
+        ),
     )

@@ -54,8 +54,9 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "_", name)
 
 
-def validate_table(suite: str, table: str, frame: pd.DataFrame, expectations: ExpectationFactory,
-                   key_columns: Sequence[str]) -> TableValidation:
+def validate_table(
+    suite: str, table: str, frame: pd.DataFrame, expectations: ExpectationFactory, key_columns: Sequence[str]
+) -> TableValidation:
     """Validate `frame` against the expectations of one table of `suite`; offending rows are named by keys."""
     import great_expectations as gx
 

@@ -58,8 +58,12 @@ class AssemblyOutcome:
     error: str = ""
 
 
-def run_bom_sync(inst: dg.DagsterInstance, numbers: Iterable[str], dry_run: bool = False,
-                 on_done: Callable[[AssemblyOutcome], None] | None = None) -> list[AssemblyOutcome]:
+def run_bom_sync(
+    inst: dg.DagsterInstance,
+    numbers: Iterable[str],
+    dry_run: bool = False,
+    on_done: Callable[[AssemblyOutcome], None] | None = None,
+) -> list[AssemblyOutcome]:
     """One `bom_sync` (or `bom_plan` when dry_run) run per assembly, in order.
 
     A person is watching these runs, so they do not sit out op retries (minutes apart): a failure is
@@ -74,9 +78,13 @@ def run_bom_sync(inst: dg.DagsterInstance, numbers: Iterable[str], dry_run: bool
     try:
         for number in numbers:
             started = time.monotonic()
-            result = job.execute_in_process(partition_key=number, instance=inst, raise_on_error=False,
-                                            tags={"mfg-sync/trigger": "cli", **process_tags()},
-                                            run_config=QUIET_CONSOLE)
+            result = job.execute_in_process(
+                partition_key=number,
+                instance=inst,
+                raise_on_error=False,
+                tags={"mfg-sync/trigger": "cli", **process_tags()},
+                run_config=QUIET_CONSOLE,
+            )
             outcome = _outcome(number, result, time.monotonic() - started, dry_run)
             run_report.explain(outcome, result, store)
             outcomes.append(outcome)

@@ -35,14 +35,22 @@ def status(flow: str, as_json: bool) -> None:
     finally:
         store.dispose()
     if as_json:
-        click.echo(json.dumps({"flow": flow, "open": state.is_open, "failures": state.failures,
-                               "threshold": state.threshold, "since": state.since.isoformat() if state.since else None,
-                               "last_failed_run": state.last_failed_run}))
+        click.echo(
+            json.dumps(
+                {
+                    "flow": flow,
+                    "open": state.is_open,
+                    "failures": state.failures,
+                    "threshold": state.threshold,
+                    "since": state.since.isoformat() if state.since else None,
+                    "last_failed_run": state.last_failed_run,
+                }
+            )
+        )
     elif state.is_open:
         click.echo(f"OPEN: {state.reason()}")
     else:
-        click.echo(f"closed: flow {flow!r} has {state.failures} consecutive failed run(s) "
-                   f"(opens at {state.threshold})")
+        click.echo(f"closed: flow {flow!r} has {state.failures} consecutive failed run(s) (opens at {state.threshold})")
 
 
 @breaker.command()

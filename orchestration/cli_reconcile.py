@@ -29,10 +29,13 @@ def run_reconciliation(assemblies: list[str], verbose: bool = False) -> Reconcil
     from orchestration.definitions import defs  # imports every asset: only when a run is wanted
 
     job = defs.resolve_job_def("reconciliation")
-    run_config = {"ops": {BOM_RECONCILIATION.to_python_identifier(): {"config": {"assemblies": list(assemblies)}}},
-                  **({} if verbose else bom_runs.QUIET_CONSOLE)}
-    result = job.execute_in_process(instance=bom_runs.instance(), run_config=run_config, raise_on_error=False,
-                                    tags={"mfg-sync/trigger": "cli"})
+    run_config = {
+        "ops": {BOM_RECONCILIATION.to_python_identifier(): {"config": {"assemblies": list(assemblies)}}},
+        **({} if verbose else bom_runs.QUIET_CONSOLE),
+    }
+    result = job.execute_in_process(
+        instance=bom_runs.instance(), run_config=run_config, raise_on_error=False, tags={"mfg-sync/trigger": "cli"}
+    )
     outcome = ReconciliationOutcome(result.success, result.run_id)
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
@@ -50,16 +53,22 @@ def run_reconciliation(assemblies: list[str], verbose: bool = False) -> Reconcil
 
 
 @click.command()
-@click.option("--assembly", "numbers", multiple=True, metavar="NUMBER",
-              help="A top-level assembly (repeatable); default: every registered assembly.")
+@click.option(
+    "--assembly",
+    "numbers",
+    multiple=True,
+    metavar="NUMBER",
+    help="A top-level assembly (repeatable); default: every registered assembly.",
+)
 @click.option("--verbose", is_flag=True, help="Print Dagster's event log of the run too.")
 def reconcile(numbers: tuple[str, ...], verbose: bool) -> None:
     """Compare PLM and ERP field by field; print counts by kind and the HTML report; exit 1 on any difference."""
     require_environment("plm", "erp")
     outcome = run_reconciliation(list(numbers), verbose)
     if not outcome.success or not outcome.report_path:
-        click.echo(f"reconciliation FAILED (run {outcome.run_id[:8]}): {outcome.error or 'no report produced'}",
-                   err=True)
+        click.echo(
+            f"reconciliation FAILED (run {outcome.run_id[:8]}): {outcome.error or 'no report produced'}", err=True
+        )
         sys.exit(1)
     width = max(len(kind) for kind in outcome.counts) if outcome.counts else 10
     for kind, count in outcome.counts.items():

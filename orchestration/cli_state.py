@@ -107,9 +107,12 @@ def _incident_line(incident: Incident) -> str:
     entities = ", ".join(f"{entity} {n}" for entity, n in sorted(incident.by_entity.items()))
     sample = ", ".join(f"{entity}/{key}" for entity, key in incident.records[:3])
     more = f", ... (+{len(incident.records) - 3})" if len(incident.records) > 3 else ""
-    return (f"#{incident.dead_letter_ids[0]} {incident.status:<8} {incident.flow} run {incident.run_id or '-'} "
-            f"[{incident.error_code}{' retryable' if incident.retryable else ''}] {len(incident.records)} record(s) "
-            f"({entities}) x{incident.attempts} last {incident.last_seen:%Y-%m-%d %H:%M:%S}Z: {incident.message} -- {sample}{more}")
+    return (
+        f"#{incident.dead_letter_ids[0]} {incident.status:<8} {incident.flow} run {incident.run_id or '-'} "
+        f"[{incident.error_code}{' retryable' if incident.retryable else ''}] {len(incident.records)} record(s) "
+        f"({entities}) x{incident.attempts} last {incident.last_seen:%Y-%m-%d %H:%M:%S}Z: {incident.message} "
+        f"-- {sample}{more}"
+    )
 
 
 @state.command()

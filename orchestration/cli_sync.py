@@ -67,7 +67,9 @@ def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool) -> None:
             click.echo(plan_text(outcome.assembly))
     failed = [o.assembly for o in outcomes if not o.success]
     if failed:
-        click.echo(f"FAILED: {', '.join(failed)} (see `mfg-sync state dead-letters` and the runs in the Dagster UI)", err=True)
+        click.echo(
+            f"FAILED: {', '.join(failed)} (see `mfg-sync state dead-letters` and the runs in the Dagster UI)", err=True
+        )
         sys.exit(1)
 
 

@@ -33,15 +33,21 @@ def serve(host: str, port: int) -> None:
     except TriggerSettingsError as exc:
         raise click.ClickException(str(exc)) from None
     limits = receiver_limits(settings)
-    click.echo(f"webhook receiver on http://{host}:{port}/webhooks/plm (read timeout {limits.read_timeout_s:g} s, "
-               f"at most {limits.max_connections} connections)")
+    click.echo(
+        f"webhook receiver on http://{host}:{port}/webhooks/plm (read timeout {limits.read_timeout_s:g} s, "
+        f"at most {limits.max_connections} connections)"
+    )
     serve_forever(app, limits, host, port)
 
 
 @webhooks.command()
 @click.option("--plm-url", default="http://127.0.0.1:8101", show_default=True, help="PLM base URL.")
-@click.option("--receiver-url", default="http://127.0.0.1:8090/webhooks/plm", show_default=True,
-              help="Where the PLM should POST its events.")
+@click.option(
+    "--receiver-url",
+    default="http://127.0.0.1:8090/webhooks/plm",
+    show_default=True,
+    help="Where the PLM should POST its events.",
+)
 def subscribe(plm_url: str, receiver_url: str) -> None:
     """Register the PLM webhook subscription for change.effective (once per receiver URL).
 
@@ -55,7 +61,9 @@ def subscribe(plm_url: str, receiver_url: str) -> None:
         settings.check_configuration()
     except ConfigurationError as exc:
         raise click.ClickException(f"configuration: {exc}") from None
-    subscription = subscribe_plm(plm_url, receiver_url, email=settings.email, password=settings.password,
-                                 workspace_id=settings.workspace_id)
-    click.echo(f"PLM subscription {subscription.get('guid')} -> {subscription.get('url')} "
-               f"events={subscription.get('events')}")
+    subscription = subscribe_plm(
+        plm_url, receiver_url, email=settings.email, password=settings.password, workspace_id=settings.workspace_id
+    )
+    click.echo(
+        f"PLM subscription {subscription.get('guid')} -> {subscription.get('url')} events={subscription.get('events')}"
+    )

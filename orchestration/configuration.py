@@ -49,5 +49,6 @@ def require_environment(*systems: str) -> None:
     try:
         validate_environment(systems)
     except ConfigurationError as exc:
-        raise click.ClickException(f"configuration: {exc}\n(for the local sandbox, set MFG_SYNC_PROFILE=sandbox)") \
-            from None
+        raise click.ClickException(
+            f"configuration: {exc}\n(for the local sandbox, set MFG_SYNC_PROFILE=sandbox)"
+        ) from None

@@ -74,8 +74,10 @@ def release_dead_runs(instance: dg.DagsterInstance, store: StateStore | None) ->
         instance.event_log_storage.free_concurrency_slots_for_run(dead.run_id)
         closed = store.fail_started_runs(dead.run_id, dead.reason) if store is not None else []
         slots = f"freed the {' and '.join(dead.pools)} slot" if dead.pools else "freed the slots"
-        lines.append(f"{slots} of dead run {dead.run_id} (process {dead.pid} is gone); marked it failed"
-                     f"{f' with its {len(closed)} sync run(s)' if closed else ''}")
+        lines.append(
+            f"{slots} of dead run {dead.run_id} (process {dead.pid} is gone); marked it failed"
+            f"{f' with its {len(closed)} sync run(s)' if closed else ''}"
+        )
     return lines
 
 

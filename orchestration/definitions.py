@@ -26,18 +26,23 @@ from resources.state import SyncStateResource
 from resources.validation_rules import ValidationRulesResource
 
 # field of ValidationRulesResource -> (variable, type); unset keeps the field's default
-RULE_VARS = {"part_number_pattern": ("MFG_SYNC_PART_NUMBER_PATTERN", str),
-             "revision_pattern": ("MFG_SYNC_REVISION_PATTERN", str),
-             "max_bom_depth": ("MFG_SYNC_MAX_BOM_DEPTH", int),
-             "sample_rows": ("MFG_SYNC_VALIDATION_SAMPLE_ROWS", int),
-             "reconciliation_severity": ("MFG_SYNC_RECONCILIATION_SEVERITY", str)}
+RULE_VARS = {
+    "part_number_pattern": ("MFG_SYNC_PART_NUMBER_PATTERN", str),
+    "revision_pattern": ("MFG_SYNC_REVISION_PATTERN", str),
+    "max_bom_depth": ("MFG_SYNC_MAX_BOM_DEPTH", int),
+    "sample_rows": ("MFG_SYNC_VALIDATION_SAMPLE_ROWS", int),
+    "reconciliation_severity": ("MFG_SYNC_RECONCILIATION_SEVERITY", str),
+}
 
 
 def plm_resource() -> PLMResource:
-    return PLMResource(url=dg.EnvVar("MFG_SYNC_PLM_URL"), email=dg.EnvVar("MFG_SYNC_PLM_EMAIL"),
-                       password=dg.EnvVar("MFG_SYNC_PLM_PASSWORD"),
-                       workspace_id=dg.EnvVar.int("MFG_SYNC_PLM_WORKSPACE_ID"),
-                       **tuning_from_env("MFG_SYNC_PLM", PLMResource.model_fields))
+    return PLMResource(
+        url=dg.EnvVar("MFG_SYNC_PLM_URL"),
+        email=dg.EnvVar("MFG_SYNC_PLM_EMAIL"),
+        password=dg.EnvVar("MFG_SYNC_PLM_PASSWORD"),
+        workspace_id=dg.EnvVar.int("MFG_SYNC_PLM_WORKSPACE_ID"),
+        **tuning_from_env("MFG_SYNC_PLM", PLMResource.model_fields),
+    )
 
 
 def erp_resource() -> ERPResource:
@@ -46,12 +51,19 @@ def erp_resource() -> ERPResource:
     if auth_mode == "basic":
         credentials = {"username": dg.EnvVar("MFG_SYNC_ERP_USERNAME"), "password": dg.EnvVar("MFG_SYNC_ERP_PASSWORD")}
     else:
-        credentials = {"client_id": dg.EnvVar("MFG_SYNC_ERP_CLIENT_ID"),
-                       "client_secret": dg.EnvVar("MFG_SYNC_ERP_CLIENT_SECRET")}
+        credentials = {
+            "client_id": dg.EnvVar("MFG_SYNC_ERP_CLIENT_ID"),
+            "client_secret": dg.EnvVar("MFG_SYNC_ERP_CLIENT_SECRET"),
+        }
     if os.environ.get("MFG_SYNC_ERP_TOKEN_URL", "").strip():
         credentials["token_url"] = dg.EnvVar("MFG_SYNC_ERP_TOKEN_URL")
-    return ERPResource(url=dg.EnvVar("MFG_SYNC_ERP_URL"), auth_mode=auth_mode, plant=dg.EnvVar("MFG_SYNC_ERP_PLANT"),
-                       **credentials, **tuning_from_env("MFG_SYNC_ERP", ERPResource.model_fields))
+    return ERPResource(
+        url=dg.EnvVar("MFG_SYNC_ERP_URL"),
+        auth_mode=auth_mode,
+        plant=dg.EnvVar("MFG_SYNC_ERP_PLANT"),
+        **credentials,
+        **tuning_from_env("MFG_SYNC_ERP", ERPResource.model_fields),
+    )
 
 
 def validation_rules() -> ValidationRulesResource:

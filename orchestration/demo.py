@@ -27,12 +27,15 @@ def main() -> int:
         print("Sandbox systems (state kept in", data_dir() / "sandbox", ")")
         print(format_summaries({s: _get(f"{sandbox.base_url(s)}/_sandbox/summary") for s in sandbox.servers}))
         print(f"PLM change webhooks -> {stack.receiver.plm_url}")
-        print(f"\nSyncing {len(stack.released)} released assemblies PLM -> ERP through Dagster "
-              f"(DAGSTER_HOME={os.environ['DAGSTER_HOME']}):")
+        print(
+            f"\nSyncing {len(stack.released)} released assemblies PLM -> ERP through Dagster "
+            f"(DAGSTER_HOME={os.environ['DAGSTER_HOME']}):"
+        )
         from orchestration.cli_sync import format_outcome
 
-        outcomes = bom_runs.run_bom_sync(bom_runs.instance(), stack.released,
-                                         on_done=lambda o: print(format_outcome(o, False)))
+        outcomes = bom_runs.run_bom_sync(
+            bom_runs.instance(), stack.released, on_done=lambda o: print(format_outcome(o, False))
+        )
         stats = {s: _get(f"{sandbox.base_url(s)}/_sandbox/stats") for s in sandbox.servers}
     print(report(outcomes, stats, time.monotonic() - started))
     return 0 if all(o.success for o in outcomes) else 1
@@ -40,7 +43,9 @@ def main() -> int:
 
 def report(outcomes: list[bom_runs.AssemblyOutcome], stats: dict[str, dict], seconds: float) -> str:
     def written(asset: str) -> int:
-        return sum(sum(o.by_asset.get(asset, {}).get(n, 0) for n in ("created", "updated", "deleted")) for o in outcomes)
+        return sum(
+            sum(o.by_asset.get(asset, {}).get(n, 0) for n in ("created", "updated", "deleted")) for o in outcomes
+        )
 
     materials, bom_records = written(ERP_MATERIALS.to_user_string()), written(ERP_BOMS.to_user_string())
     erp_writes = stats["erp"]["writes"]
@@ -48,14 +53,20 @@ def report(outcomes: list[bom_runs.AssemblyOutcome], stats: dict[str, dict], sec
     if erp_writes == 0:
         lines.append("  Nothing was written to the ERP: it already matches the released PLM BOMs.")
     else:
-        lines.append(f"  Written to the ERP: {materials} materials and {bom_records} BOM headers/items "
-                     f"({erp_writes} stored entities, counted by the ERP itself).")
+        lines.append(
+            f"  Written to the ERP: {materials} materials and {bom_records} BOM headers/items "
+            f"({erp_writes} stored entities, counted by the ERP itself)."
+        )
     lines.append("  API calls: " + ", ".join(f"{s.upper()} {st['calls_total']}" for s, st in stats.items()))
     failed = [o.assembly for o in outcomes if not o.success]
-    lines.append(f"  Runs: {len(outcomes) - len(failed)} succeeded" + (f", FAILED: {', '.join(failed)}" if failed else ""))
+    lines.append(
+        f"  Runs: {len(outcomes) - len(failed)} succeeded" + (f", FAILED: {', '.join(failed)}" if failed else "")
+    )
     lines.append(f"  Time taken: {seconds:.1f} s")
-    lines.append("  Look at it: `make dev`, then open http://127.0.0.1:3000 -> Runs (these runs), Lineage -> "
-                 "erp/bom_plan, erp/boms (plans, counts, checks per assembly).")
+    lines.append(
+        "  Look at it: `make dev`, then open http://127.0.0.1:3000 -> Runs (these runs), Lineage -> "
+        "erp/bom_plan, erp/boms (plans, counts, checks per assembly)."
+    )
     return "\n".join(lines)
 
 

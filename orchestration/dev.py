@@ -29,8 +29,9 @@ def main() -> int:
         print("Dagster UI: http://127.0.0.1:3000   (Ctrl-C stops everything)")
         daemon = subprocess.Popen([_tool("dagster-daemon"), "run", "-w", workspace], cwd=REPO_ROOT)
         try:
-            return subprocess.call([_tool("dagster-webserver"), "-w", workspace, "-h", "127.0.0.1", "-p", "3000"],
-                                   cwd=REPO_ROOT)
+            return subprocess.call(
+                [_tool("dagster-webserver"), "-w", workspace, "-h", "127.0.0.1", "-p", "3000"], cwd=REPO_ROOT
+            )
         except KeyboardInterrupt:
             return 0
         finally:

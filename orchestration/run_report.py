@@ -23,8 +23,9 @@ def root_cause(error: Any) -> str:
     if sep and " " not in name:  # "resources.transport.errors.RetryableError: erp: ..." -> "RetryableError: erp: ..."
         message = f"{name.rsplit('.', 1)[-1]}: {rest}"
     lines = message.splitlines()
-    shown = lines[:MAX_LINES] + ([f"... and {len(lines) - MAX_LINES} more line(s) in the run's event log"]
-                                 if len(lines) > MAX_LINES else [])
+    shown = lines[:MAX_LINES] + (
+        [f"... and {len(lines) - MAX_LINES} more line(s) in the run's event log"] if len(lines) > MAX_LINES else []
+    )
     return "\n".join(shown)
 
 

@@ -9,8 +9,15 @@ from __future__ import annotations
 from resources.settings import REPO_ROOT, data_dir, mapping_spec_path, reports_dir, sandbox_dir, storage_dir
 from sync.spec import MappingSpec
 
-__all__ = ["REPO_ROOT", "data_dir", "load_mapping_spec", "mapping_spec_path", "reports_dir", "sandbox_dir",
-           "storage_dir"]
+__all__ = [
+    "REPO_ROOT",
+    "data_dir",
+    "load_mapping_spec",
+    "mapping_spec_path",
+    "reports_dir",
+    "sandbox_dir",
+    "storage_dir",
+]
 
 
 def load_mapping_spec() -> MappingSpec:

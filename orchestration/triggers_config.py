@@ -84,5 +84,3 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     if number == 0:
         raise TriggerSettingsError(f"{name}: must be > 0")
     return number
-
-

@@ -70,8 +70,11 @@ def free_port() -> int:
 
 def write_config(path: Path, db_dir: Path, port: int) -> Path:
     # session.max_attempt: tests log in with a wrong password on purpose; Tryton's default (5) would then 429
-    path.write_text(f"[database]\nuri = sqlite://\npath = {db_dir}\n\n[web]\nlisten = 127.0.0.1:{port}\n"
-                    "\n[session]\nmax_attempt = 50\n", encoding="utf-8")
+    path.write_text(
+        f"[database]\nuri = sqlite://\npath = {db_dir}\n\n[web]\nlisten = 127.0.0.1:{port}\n"
+        "\n[session]\nmax_attempt = 50\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -103,9 +106,23 @@ def template_database(venv: Path, cache_dir: Path) -> Template:
     (work / f"{DATABASE}.sqlite").touch()
     conf = write_config(work / "trytond.conf", work, free_port())
     env = {**os.environ, "TRYTONPASSFILE": str(work / "admin.password")}
-    _run([str(venv / "bin" / "trytond-admin"), "-c", str(conf), "-d", DATABASE, "-u", "production",
-          "--activate-dependencies", "--email", ADMIN_EMAIL], env=env, timeout=INIT_TIMEOUT_S,
-         what="initialising the Tryton template database")
+    _run(
+        [
+            str(venv / "bin" / "trytond-admin"),
+            "-c",
+            str(conf),
+            "-d",
+            DATABASE,
+            "-u",
+            "production",
+            "--activate-dependencies",
+            "--email",
+            ADMIN_EMAIL,
+        ],
+        env=env,
+        timeout=INIT_TIMEOUT_S,
+        what="initialising the Tryton template database",
+    )
     (work / "ready").touch()
     if (folder / "ready").exists():  # another process finished first: use its template
         shutil.rmtree(work, ignore_errors=True)
@@ -149,7 +166,10 @@ class TrytonServer:
         log = (self.run_dir / "trytond.log").open("ab")
         self.process = subprocess.Popen(
             [str(self.venv / "bin" / "trytond"), "-c", str(self.run_dir / "trytond.conf"), "-d", self.database],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         self.wait_ready()
         return self
@@ -159,8 +179,9 @@ class TrytonServer:
         body = {"method": "common.server.version", "params": [], "id": 0}
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise TrytonServerError(f"trytond exited with {self.process.returncode}; see "
-                                        f"{self.run_dir / 'trytond.log'}")
+                raise TrytonServerError(
+                    f"trytond exited with {self.process.returncode}; see {self.run_dir / 'trytond.log'}"
+                )
             try:
                 # 401 is an answer too: the server is up and wants a session for this call
                 if httpx.post(f"{self.url}/{self.database}/rpc/", json=body, timeout=2).status_code in (200, 401):
@@ -207,8 +228,13 @@ def tryton() -> None:
 
 
 @tryton.command("up")
-@click.option("--data-dir", "dir_", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the server keeps its database (default $MFG_SYNC_DATA_DIR/tryton).")
+@click.option(
+    "--data-dir",
+    "dir_",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the server keeps its database (default $MFG_SYNC_DATA_DIR/tryton).",
+)
 @click.option("--port", type=int, default=DEFAULT_PORT, show_default=True)
 def up(dir_: Path | None, port: int) -> None:
     """Run a local Tryton server until Ctrl-C; writes tryton.json (url, database, user, password)."""

@@ -52,8 +52,11 @@ def check_headers(headers: Iterable[tuple[bytes, bytes]], max_header_bytes: int 
     431 for oversized headers in total."""
     pairs = list(headers)
     values = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in pairs}
-    for name, limit in (("webhook-id", MAX_WEBHOOK_ID_LENGTH), ("webhook-timestamp", MAX_TIMESTAMP_LENGTH),
-                        ("webhook-signature", MAX_SIGNATURE_HEADER_LENGTH)):
+    for name, limit in (
+        ("webhook-id", MAX_WEBHOOK_ID_LENGTH),
+        ("webhook-timestamp", MAX_TIMESTAMP_LENGTH),
+        ("webhook-signature", MAX_SIGNATURE_HEADER_LENGTH),
+    ):
         value = values.get(name, "")
         if len(value) > limit:
             raise LimitExceeded(400, f"header {name} is {len(value)} characters long (at most {limit})")

@@ -28,8 +28,10 @@ DEFAULT_MAX_CONNECTIONS = 100
 DEFAULT_KEEP_ALIVE_S = 5.0
 MAX_HEADER_BLOCK_BYTES = 16 * 1024  # h11's bound on an incomplete request head: beyond it, 400 and close
 _TIMEOUT_BODY = b'{"error": "request not received in time"}'
-_REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
-                    b"content-length: %d\r\n\r\n%s" % (len(_TIMEOUT_BODY), _TIMEOUT_BODY))
+_REQUEST_TIMEOUT = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
+    b"content-length: %d\r\n\r\n%s" % (len(_TIMEOUT_BODY), _TIMEOUT_BODY)
+)
 
 
 @dataclass(frozen=True)
@@ -84,20 +86,36 @@ class HeaderDeadlineProtocol(H11Protocol):
         if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
             return
         received = len(self.conn.trailing_data[0])
-        log.warning("webhook connection from %s rejected 408: no complete request head within %.1f s "
-                    "(%d byte(s) received)", ":".join(map(str, self.client or ("-",))), self.read_timeout_s,
-                    received)
+        log.warning(
+            "webhook connection from %s rejected 408: no complete request head within %.1f s (%d byte(s) received)",
+            ":".join(map(str, self.client or ("-",))),
+            self.read_timeout_s,
+            received,
+        )
         self.transport.write(_REQUEST_TIMEOUT)
         self.transport.close()
 
 
-def receiver_config(app: Any, limits: ReceiverLimits, host: str = "127.0.0.1", port: int = 0,
-                    log_level: str = "warning", backlog: int = 2048) -> uvicorn.Config:
+def receiver_config(
+    app: Any,
+    limits: ReceiverLimits,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    log_level: str = "warning",
+    backlog: int = 2048,
+) -> uvicorn.Config:
     """The uvicorn configuration of the receiver: head deadline, connection cap, short keep-alive."""
     return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False, backlog=backlog,
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        lifespan="on",
+        access_log=False,
+        backlog=backlog,
         http=HeaderDeadlineProtocol.with_deadline(limits.read_timeout_s),
-        limit_concurrency=limits.max_connections, timeout_keep_alive=max(1, round(limits.keep_alive_s)),
+        limit_concurrency=limits.max_connections,
+        timeout_keep_alive=max(1, round(limits.keep_alive_s)),
         h11_max_incomplete_event_size=MAX_HEADER_BLOCK_BYTES,
     )
 
@@ -113,8 +131,9 @@ class RunningServer:
         self.thread.join(timeout)
 
 
-def start_in_thread(app: Any, limits: ReceiverLimits, host: str = "127.0.0.1", port: int = 0,
-                    backlog: int = 2048) -> RunningServer:
+def start_in_thread(
+    app: Any, limits: ReceiverLimits, host: str = "127.0.0.1", port: int = 0, backlog: int = 2048
+) -> RunningServer:
     """Serve `app` from a daemon thread (port 0 = a free one, bound before serving); returns once it accepts."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -60,8 +60,9 @@ def expected_signature(key: bytes, msg_id: str, timestamp: str, body: bytes) -> 
     return hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
 
 
-def verify_standard_webhook(headers: Any, body: bytes, keys: Sequence[bytes], tolerance_s: int,
-                            now: float | None = None) -> str:
+def verify_standard_webhook(
+    headers: Any, body: bytes, keys: Sequence[bytes], tolerance_s: int, now: float | None = None
+) -> str:
     """Check the `webhook-*` headers against the raw body; return the webhook id or raise `Rejected`.
 
     Any of `keys` may match (secret rotation); each `v1,` signature in the header is compared in constant time.
@@ -79,8 +80,9 @@ def verify_standard_webhook(headers: Any, body: bytes, keys: Sequence[bytes], to
                 continue
     if not signatures:
         raise Rejected(401, "no v1 signature in webhook-signature")
-    if not any(hmac.compare_digest(expected_signature(key, msg_id, timestamp, body), sig)
-               for key in keys for sig in signatures):
+    if not any(
+        hmac.compare_digest(expected_signature(key, msg_id, timestamp, body), sig) for key in keys for sig in signatures
+    ):
         raise Rejected(401, f"signature does not match any configured secret (webhook-id {msg_id})")
     try:
         sent_at = int(timestamp)
@@ -109,15 +111,18 @@ def check_plm_event(event: Any) -> str:
     if change_problem:
         raise Rejected(400, f"{event_type}: field 'data.number' {ascii(data['number'])[:80]} {change_problem}")
     items = data.get("affectedItems")
-    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("number"), str)
-                                              for i in items):
-        raise Rejected(400, f"{event_type} {data['number']}: field 'data.affectedItems' must be a list of "
-                            "objects with a 'number'")
+    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("number"), str) for i in items):
+        raise Rejected(
+            400, f"{event_type} {data['number']}: field 'data.affectedItems' must be a list of objects with a 'number'"
+        )
     for position, item in enumerate(items):
         problem = item_number_problem(item["number"])
         if problem:  # ascii(): a lone surrogate or control character must not reach the log as itself
-            raise Rejected(400, f"{event_type} {data['number']}: item number data.affectedItems[{position}]."
-                                f"number {ascii(item['number'])[:80]} {problem}")
+            raise Rejected(
+                400,
+                f"{event_type} {data['number']}: item number data.affectedItems[{position}]."
+                f"number {ascii(item['number'])[:80]} {problem}",
+            )
     return event_type
 
 
@@ -186,15 +191,16 @@ def _receive(source: Source, store: StateStore, limit: int, read_timeout_s: floa
             event = await run_in_threadpool(_parse, body, event_id)  # a 1 MiB scan must not stall the loop
             event_type = source.check_event(event)
         except Rejected as rejection:
-            log.warning("webhook %s rejected %d from %s: %s", source.name, rejection.status, client,
-                        rejection.reason)
+            log.warning("webhook %s rejected %d from %s: %s", source.name, rejection.status, client, rejection.reason)
             # a refused body may be unread: close rather than parse what follows as the next request
-            return JSONResponse({"error": rejection.reason}, status_code=rejection.status,
-                                headers={"connection": "close"} if rejection.status in (408, 413, 431) else None)
+            return JSONResponse(
+                {"error": rejection.reason},
+                status_code=rejection.status,
+                headers={"connection": "close"} if rejection.status in (408, 413, 431) else None,
+            )
         stored = await run_in_threadpool(store.add_webhook_drop, source.name, event_id, event_type, event)
         if not stored:
-            log.info("webhook %s duplicate %s (%s) from %s: already dropped", source.name, event_id, event_type,
-                     client)
+            log.info("webhook %s duplicate %s (%s) from %s: already dropped", source.name, event_id, event_type, client)
             return JSONResponse({"id": event_id, "status": "duplicate"}, status_code=200)
         log.info("webhook %s accepted %s (%s) from %s", source.name, event_id, event_type, client)
         return JSONResponse({"id": event_id, "status": "accepted"}, status_code=202)
@@ -206,10 +212,11 @@ def create_app(store: StateStore | None = None, settings: WebhookSettings | None
     """The receiver app; `store` and `settings` default to the environment's."""
     settings = settings or WebhookSettings.from_env()
     store = store or StateStore.from_env()
-    plm = Source(PLM_SOURCE,
-                 lambda headers, body: verify_standard_webhook(headers, body, settings.plm_secrets,
-                                                               settings.tolerance_s),
-                 check_plm_event)
+    plm = Source(
+        PLM_SOURCE,
+        lambda headers, body: verify_standard_webhook(headers, body, settings.plm_secrets, settings.tolerance_s),
+        check_plm_event,
+    )
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True, "sources": [plm.name]})
@@ -220,8 +227,10 @@ def create_app(store: StateStore | None = None, settings: WebhookSettings | None
         yield
 
     receive_plm = _receive(plm, store, settings.max_body_bytes, settings.read_timeout_s)
-    routes = [Route(f"/webhooks/{plm.name}", receive_plm, methods=["POST"]),
-              Route("/healthz", healthz, methods=["GET"])]
+    routes = [
+        Route(f"/webhooks/{plm.name}", receive_plm, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
     return Starlette(routes=routes, lifespan=lifespan)
 
 
@@ -246,19 +255,24 @@ class RunningReceiver:
 
 def receiver_limits(settings: WebhookSettings) -> ReceiverLimits:
     """The serving limits (head deadline, connections, keep-alive) of these settings."""
-    return ReceiverLimits(read_timeout_s=settings.read_timeout_s, max_connections=settings.max_connections,
-                          keep_alive_s=settings.keep_alive_s)
+    return ReceiverLimits(
+        read_timeout_s=settings.read_timeout_s,
+        max_connections=settings.max_connections,
+        keep_alive_s=settings.keep_alive_s,
+    )
 
 
-def start_receiver(app: Starlette, host: str = "127.0.0.1", port: int = 0,
-                   limits: ReceiverLimits | None = None) -> RunningReceiver:
+def start_receiver(
+    app: Starlette, host: str = "127.0.0.1", port: int = 0, limits: ReceiverLimits | None = None
+) -> RunningReceiver:
     """Serve `app` from a daemon thread (port 0 = a free one); returns once it accepts connections."""
     return RunningReceiver(start_in_thread(app, limits or ReceiverLimits(), host, port))
 
 
 @contextmanager
-def receiving(store: StateStore | None = None, settings: WebhookSettings | None = None,
-              host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningReceiver]:
+def receiving(
+    store: StateStore | None = None, settings: WebhookSettings | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[RunningReceiver]:
     """`with receiving(store) as receiver:` - the receiver answers real HTTP inside the block."""
     settings = settings or WebhookSettings.from_env()
     running = start_receiver(create_app(store, settings), host, port, receiver_limits(settings))
@@ -268,8 +282,13 @@ def receiving(store: StateStore | None = None, settings: WebhookSettings | None 
         running.stop()
 
 
-def subscribe_plm(plm_base_url: str, receiver_url: str, secret: str | None = None,
-                  events: Sequence[str] = PLM_EVENT_TYPES, **plm_settings: Any) -> dict[str, Any]:
+def subscribe_plm(
+    plm_base_url: str,
+    receiver_url: str,
+    secret: str | None = None,
+    events: Sequence[str] = PLM_EVENT_TYPES,
+    **plm_settings: Any,
+) -> dict[str, Any]:
     """Register (once) a PLM webhook subscription pointing at `receiver_url`; returns the subscription.
 
     `secret` (whsec_...) defaults to the PLM's own default; `plm_settings` go to `PLMResource`
@@ -286,5 +305,4 @@ def subscribe_plm(plm_base_url: str, receiver_url: str, secret: str | None = Non
         body: dict[str, Any] = {"url": receiver_url, "events": list(events)}
         if secret:
             body["secret"] = secret
-        return client.api.post("/v1/webhooks/subscriptions", json=body,
-                               route="/v1/webhooks/subscriptions").json()
+        return client.api.post("/v1/webhooks/subscriptions", json=body, route="/v1/webhooks/subscriptions").json()

@@ -39,19 +39,24 @@ class Alert:
 
     def text(self) -> str:
         """The one-paragraph plain form (Slack's fallback `text`, and the log line)."""
-        return (f"[{self.severity.upper()}] {self.title}: flow={self.flow} partition={self.partition or '-'} "
-                f"run={self.run_id or '-'} correlation_id={self.correlation_id or '-'} error={self.error}")
+        return (
+            f"[{self.severity.upper()}] {self.title}: flow={self.flow} partition={self.partition or '-'} "
+            f"run={self.run_id or '-'} correlation_id={self.correlation_id or '-'} error={self.error}"
+        )
 
     def slack_message(self) -> dict[str, Any]:
         """Slack incoming-webhook JSON: a `text` fallback plus blocks with one field per fact."""
-        facts = {"Flow": self.flow, "Partition": self.partition or "-", "Run": self.run_id or "-",
-                 "Correlation id": self.correlation_id or "-"}
+        facts = {
+            "Flow": self.flow,
+            "Partition": self.partition or "-",
+            "Run": self.run_id or "-",
+            "Correlation id": self.correlation_id or "-",
+        }
         return {
             "text": self.text(),
             "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": self.title[:150]}},
-                {"type": "section",
-                 "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in facts.items()]},
+                {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in facts.items()]},
                 {"type": "section", "text": {"type": "mrkdwn", "text": f"*Error*\n```{self.error[:2800]}```"}},
             ],
         }
@@ -88,15 +93,27 @@ class AlertResource(dg.ConfigurableResource):
             return False
         if len(parts.path) > 8:  # a token-bearing path (Slack's /services/T../B../xyz) stays out of logs
             register_secret(parts.path)
-        policy = TransportPolicy(timeouts=Timeouts(connect_s=self.timeout_s, read_s=self.timeout_s),
-                                 retry=RetryPolicy(max_attempts=self.max_attempts, backoff_initial_s=0.5,
-                                                   backoff_max_s=5.0, total_budget_s=3 * self.timeout_s))
+        policy = TransportPolicy(
+            timeouts=Timeouts(connect_s=self.timeout_s, read_s=self.timeout_s),
+            retry=RetryPolicy(
+                max_attempts=self.max_attempts,
+                backoff_initial_s=0.5,
+                backoff_max_s=5.0,
+                total_budget_s=3 * self.timeout_s,
+            ),
+        )
         try:
-            with ApiClient("alerts", f"{parts.scheme}://{parts.netloc}", policy=policy,
-                           correlation_id=alert.correlation_id or None) as client:
+            with ApiClient(
+                "alerts", f"{parts.scheme}://{parts.netloc}", policy=policy, correlation_id=alert.correlation_id or None
+            ) as client:
                 # retried like a read: a rare duplicate message beats a lost one
-                client.post(parts.path or "/", params=dict(parse_qsl(parts.query, keep_blank_values=True)), json=alert.slack_message(),
-                            route="/alert-webhook", idempotent=True)
+                client.post(
+                    parts.path or "/",
+                    params=dict(parse_qsl(parts.query, keep_blank_values=True)),
+                    json=alert.slack_message(),
+                    route="/alert-webhook",
+                    idempotent=True,
+                )
         except ApiError as err:
             (logger or log).warning(f"alert {alert.title!r} not delivered to the alert webhook: {err}")
             return False

@@ -56,12 +56,16 @@ def _needed_for(system: str, url: str | None, auth_mode: str | None) -> str:
     return f"needed for the {SYSTEM_NAMES.get(system, system)}{where}{mode}"
 
 
-def missing_variables(system: str, values: Mapping[str, object], url: str | None = None,
-                      auth_mode: str | None = None) -> list[str]:
+def missing_variables(
+    system: str, values: Mapping[str, object], url: str | None = None, auth_mode: str | None = None
+) -> list[str]:
     """One line per variable in `values` that is unset or empty, e.g.
     "MFG_SYNC_ERP_CLIENT_SECRET is not set (needed for the ERP at https://erp.example.com with auth mode oauth)"."""
-    return [f"{name} is not set ({_needed_for(system, url, auth_mode)})"
-            for name, value in values.items() if value is None or str(value).strip() == ""]
+    return [
+        f"{name} is not set ({_needed_for(system, url, auth_mode)})"
+        for name, value in values.items()
+        if value is None or str(value).strip() == ""
+    ]
 
 
 def published_secret_problem(system: str, url: str | None, variable: str, value: object) -> str | None:
@@ -72,8 +76,10 @@ def published_secret_problem(system: str, url: str | None, variable: str, value:
     offered = str(value).split() if variable == "MFG_SYNC_PLM_WEBHOOK_SECRET" else [str(value)]
     if published not in offered or is_loopback(url):
         return None
-    return (f"{variable} holds the sandbox's published value, which is refused for the "
-            f"{SYSTEM_NAMES.get(system, system)} at {url or '(no URL set)'}: set the real secret")
+    return (
+        f"{variable} holds the sandbox's published value, which is refused for the "
+        f"{SYSTEM_NAMES.get(system, system)} at {url or '(no URL set)'}: set the real secret"
+    )
 
 
 def refuse_published_secret(system: str, url: str | None, variable: str, value: object) -> None:
@@ -82,11 +88,11 @@ def refuse_published_secret(system: str, url: str | None, variable: str, value: 
         raise ConfigurationError(problem)
 
 
-def require_connection(system: str, values: Mapping[str, object], url: str | None = None,
-                       auth_mode: str | None = None) -> None:
+def require_connection(
+    system: str, values: Mapping[str, object], url: str | None = None, auth_mode: str | None = None
+) -> None:
     """Raise one `ConfigurationError` listing every missing variable and every refused published secret."""
     problems = missing_variables(system, values, url, auth_mode)
-    problems += [p for name, value in values.items()
-                 if (p := published_secret_problem(system, url, name, value))]
+    problems += [p for name, value in values.items() if (p := published_secret_problem(system, url, name, value))]
     if problems:
         raise ConfigurationError("; ".join(problems))

@@ -1,7 +1,7 @@
 """`MappingSpecResource`: the mapping spec in force, parsed and validated once per run and shared by its assets.
 
-    spec = mapping_spec.spec()   # MappingSpec; a bad spec raises SpecError (file, entity, field) before any write,
-                                 # also for a target field the ERP kind does not declare
+spec = mapping_spec.spec()   # MappingSpec; a bad spec raises SpecError (file, entity, field) before any write,
+                             # also for a target field the ERP kind does not declare
 """
 
 from __future__ import annotations

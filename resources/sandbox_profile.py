@@ -56,12 +56,15 @@ def sandbox_profile_active(env: Mapping[str, str] | None = None) -> bool:
     """True under `MFG_SYNC_PROFILE=sandbox`; any other non-empty value is refused, naming the variable."""
     value = (os.environ if env is None else env).get(PROFILE_ENV, "").strip().lower()
     if value and value != SANDBOX_PROFILE:
-        raise ConfigurationError(f"{PROFILE_ENV}={value!r}: the only profile is {SANDBOX_PROFILE!r} (or leave it unset)")
+        raise ConfigurationError(
+            f"{PROFILE_ENV}={value!r}: the only profile is {SANDBOX_PROFILE!r} (or leave it unset)"
+        )
     return value == SANDBOX_PROFILE
 
 
-def sandbox_values(facts: Mapping[str, Mapping[str, Any]] | None = None,
-                   facts_dir: Path | None = None) -> dict[str, str]:
+def sandbox_values(
+    facts: Mapping[str, Mapping[str, Any]] | None = None, facts_dir: Path | None = None
+) -> dict[str, str]:
     """Each connection variable's sandbox value: `facts` (a running sandbox's), else its `sandbox.json`,
     else the published defaults."""
     if facts is None:
@@ -78,8 +81,11 @@ def sandbox_values(facts: Mapping[str, Mapping[str, Any]] | None = None,
     return values
 
 
-def apply_sandbox_profile(env: MutableMapping[str, str] | None = None,
-                          facts: Mapping[str, Mapping[str, Any]] | None = None, overwrite: bool = False) -> list[str]:
+def apply_sandbox_profile(
+    env: MutableMapping[str, str] | None = None,
+    facts: Mapping[str, Mapping[str, Any]] | None = None,
+    overwrite: bool = False,
+) -> list[str]:
     """Under the profile, fill the unset connection variables of `env` (default: the process environment)
     with sandbox values; `overwrite` replaces set ones too (a launcher that started its own sandbox).
     Returns the variables written; without the profile writes nothing."""

@@ -47,13 +47,18 @@ class HttpSystemResource(dg.ConfigurableResource):
 
     def policy(self) -> TransportPolicy:
         """The transport policy these settings describe."""
-        rate = None if self.rate_limit_requests is None else RateLimit(self.rate_limit_requests,
-                                                                         self.rate_limit_period_s)
+        rate = (
+            None if self.rate_limit_requests is None else RateLimit(self.rate_limit_requests, self.rate_limit_period_s)
+        )
         return TransportPolicy(
             timeouts=self.timeouts(),
-            retry=RetryPolicy(max_attempts=self.max_attempts, backoff_initial_s=self.backoff_initial_s,
-                              backoff_max_s=self.backoff_max_s, total_budget_s=self.total_budget_s,
-                              **self.retry_extras()),
+            retry=RetryPolicy(
+                max_attempts=self.max_attempts,
+                backoff_initial_s=self.backoff_initial_s,
+                backoff_max_s=self.backoff_max_s,
+                total_budget_s=self.total_budget_s,
+                **self.retry_extras(),
+            ),
             rate_limit=rate,
             correlation_header=self.correlation_header,
             **self.policy_extras(),

@@ -53,7 +53,9 @@ def retry_delays(env: Mapping[str, str] | None = None) -> tuple[float, ...]:
     try:
         delays = tuple(float(part) for part in value.split(","))
     except ValueError:
-        raise TriggerSettingsError(f"MFG_SYNC_RETRY_DELAYS_S: expected seconds like 300,900,1800, got {value!r}") from None
+        raise TriggerSettingsError(
+            f"MFG_SYNC_RETRY_DELAYS_S: expected seconds like 300,900,1800, got {value!r}"
+        ) from None
     if any(d < 0 for d in delays):
         raise TriggerSettingsError(f"MFG_SYNC_RETRY_DELAYS_S: delays must be >= 0, got {value!r}")
     return delays
@@ -96,12 +98,14 @@ class ScheduleSettings:
         import holidays  # imported here: the calendar data is large and only schedules need it
 
         try:
-            calendar = holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdiv or None,
-                                                 years=day.year)
+            calendar = holidays.country_holidays(
+                self.holiday_country, subdiv=self.holiday_subdiv or None, years=day.year
+            )
         except NotImplementedError:
             raise TriggerSettingsError(
                 f"MFG_SYNC_HOLIDAY_COUNTRY/SUBDIV: no holiday calendar for "
-                f"{self.holiday_country!r}/{self.holiday_subdiv!r}") from None
+                f"{self.holiday_country!r}/{self.holiday_subdiv!r}"
+            ) from None
         return calendar.get(day)
 
 
@@ -112,8 +116,7 @@ def _extra_holidays(value: str) -> dict[date, str]:
         try:
             days[date.fromisoformat(day.strip())] = name.strip() or "plant holiday"
         except ValueError:
-            raise TriggerSettingsError(
-                f"MFG_SYNC_EXTRA_HOLIDAYS: {entry!r} is not YYYY-MM-DD[=name]") from None
+            raise TriggerSettingsError(f"MFG_SYNC_EXTRA_HOLIDAYS: {entry!r} is not YYYY-MM-DD[=name]") from None
     return days
 
 

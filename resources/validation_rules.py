@@ -21,8 +21,9 @@ class ValidationRulesResource(dg.ConfigurableResource):
     revision_pattern: str = Field(default=r"^[A-Z]{1,2}$", description="Letter revisions A..ZZ.")
     max_bom_depth: int = Field(default=20, description="Deeper BOMs fail the structural check: bad PLM data.")
     sample_rows: int = Field(default=20, description="Offending rows shown per failed expectation.")
-    reconciliation_severity: str = Field(default="ERROR", description="Severity of a failed systems_agree: "
-                                                                       "ERROR or WARN.")
+    reconciliation_severity: str = Field(
+        default="ERROR", description="Severity of a failed systems_agree: ERROR or WARN."
+    )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self.check()
@@ -37,8 +38,10 @@ class ValidationRulesResource(dg.ConfigurableResource):
         if self.max_bom_depth < 1 or self.sample_rows < 0:
             raise ValueError("ValidationRulesResource: max_bom_depth must be >= 1 and sample_rows >= 0")
         if self.reconciliation_severity.strip().upper() not in SEVERITIES:
-            raise ValueError(f"ValidationRulesResource.reconciliation_severity={self.reconciliation_severity!r}: "
-                             "expected ERROR or WARN")
+            raise ValueError(
+                f"ValidationRulesResource.reconciliation_severity={self.reconciliation_severity!r}: "
+                "expected ERROR or WARN"
+            )
 
     def check_severity(self) -> dg.AssetCheckSeverity:
         """The severity of a failed `systems_agree` check."""

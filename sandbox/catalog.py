@@ -78,6 +78,7 @@ class Catalog:
 
 # --- the part kinds: category, make/buy, unit, names, attribute and quantity generators -------------
 
+
 @dataclass(frozen=True)
 class _Kind:
     category: str
@@ -90,89 +91,274 @@ class _Kind:
 
 
 _KINDS: dict[str, _Kind] = {
-    "machined": _Kind("Machined Part", "MAKE", "EA",
-                      ("Shaft", "Bushing", "Spacer", "Flange", "Hub", "Pin", "Adapter Plate", "Coupling Half",
-                       "Bearing Housing", "Manifold Block", "Pulley", "End Cap", "Clamp Block"),
-                      ("Ø25", "Ø40", "Ø60", "Stepped", "Keyed", "Threaded", "Slotted", "Drive-Side", "Idler-Side"),
-                      ("1", "1", "2", "2", "4")),
-    "sheet": _Kind("Sheet Metal", "MAKE", "EA",
-                   ("Bracket", "Cover Panel", "Gusset", "Mounting Plate", "Guard", "Side Rail", "Base Pan",
-                    "Cable Tray", "Door Panel", "Stiffener"),
-                   ("2 mm", "3 mm", "Left", "Right", "Upper", "Lower", "Perforated", "Formed"),
-                   ("1", "1", "2", "2", "4")),
-    "weldment": _Kind("Weldment", "MAKE", "EA",
-                      ("Base Frame", "Support Leg", "Crossmember", "Lifting Lug", "Skid Rail", "Stand"),
-                      ("Heavy-Duty", "Galvanized", "Short", "Long", "Front", "Rear"),
-                      ("1", "1", "2", "4")),
-    "fastener": _Kind("Fastener", "BUY", "EA",
-                      ("Hex Bolt", "Socket Head Cap Screw", "Hex Nut", "Flat Washer", "Lock Washer",
-                       "Set Screw", "Rivet", "Threaded Insert", "Dowel Pin"),
-                      ("M4x10", "M5x12", "M6x16", "M8x20", "M8x30", "M10x25", "M10x40", "M12x35", "M16x50",
-                       "A2-70", "8.8 Zinc"),
-                      ("2", "4", "4", "6", "8", "12", "16")),
-    "bearing": _Kind("Bearing & Seal", "BUY", "EA",
-                     ("Deep Groove Ball Bearing", "Pillow Block Bearing", "O-Ring", "Shaft Seal",
-                      "Mechanical Seal", "Gasket"),
-                     ("6204-2RS", "6206-ZZ", "UCP205", "NBR 70", "FKM", "EPDM", "Ø35x52x7"),
-                     ("1", "2", "2", "4")),
-    "electrical": _Kind("Electrical Component", "BUY", "EA",
-                        ("Contactor", "Circuit Breaker", "Fuse Holder", "Terminal Block", "Relay",
-                         "Proximity Sensor", "Pressure Transmitter", "Push Button", "Pilot Light",
-                         "Power Supply 24 VDC", "PLC I/O Module", "Motor Starter", "Emergency Stop"),
-                        ("3-Pole", "2-Pole", "10 A", "16 A", "25 A", "IP67", "M12", "4-20 mA", "Green", "Red"),
-                        ("1", "1", "2", "3", "6"), ref_prefix="K"),
-    "purchased_asm": _Kind("Purchased Assembly", "BUY", "EA",
-                           ("Gearmotor", "Centrifugal Pump", "Induction Motor", "Variable Frequency Drive",
-                            "Solenoid Valve", "Ball Valve", "Check Valve", "Pressure Gauge", "Flow Meter",
-                            "HMI Panel"),
-                           ("0.75 kW", "2.2 kW", "5.5 kW", "DN25", "DN50", "PN16", "IP55", "7 in"),
-                           ("1", "1", "1", "2")),
-    "cable": _Kind("Cable & Wire", "BUY", "m",
-                   ("Control Cable", "Power Cable", "Hook-Up Wire", "Shielded Sensor Cable", "Earth Wire"),
-                   ("3G1.5", "4G2.5", "5G4", "1.5 mm² Blue", "0.75 mm² Black", "4x0.34 mm²", "Green/Yellow 6 mm²"),
-                   ("0.5", "1.25", "2", "3.5", "12")),
-    "tube": _Kind("Tubing & Hose", "BUY", "mm",
-                  ("Stainless Tube", "PTFE Hose", "Pneumatic Tubing", "Cable Sleeve", "Heat Shrink"),
-                  ("Ø6x1", "Ø8x1", "Ø12x1.5", "Ø25x2", "Ø3.2", "Ø9.5"),
-                  ("150", "250", "480", "750", "1200.5")),
-    "fluid": _Kind("Fluid & Chemical", "BUY", "L",
-                   ("Gear Oil", "Hydraulic Oil", "Grease", "Coolant", "Thread Locker", "Sealant"),
-                   ("ISO VG 220", "ISO VG 46", "EP2", "Medium Strength", "Anaerobic"),
-                   ("0.05", "0.25", "0.5", "1.5", "4")),
-    "fluid_small": _Kind("Fluid & Chemical", "BUY", "ml",
-                         ("Thread Locker", "Contact Cleaner", "Anti-Seize Compound", "Touch-Up Paint"),
-                         ("Blue 243", "Red 271", "RAL 5015", "RAL 7035", "Copper"),
-                         ("2", "5", "10", "25", "50")),
-    "raw_kg": _Kind("Raw Material", "BUY", "kg",
-                    ("Steel Round Bar", "Aluminium Plate", "Stainless Sheet", "Brass Hex Bar", "Welding Wire"),
-                    ("S355", "6061-T6", "304", "316L", "CuZn39Pb3", "ER70S-6"),
-                    ("0.35", "0.85", "1.2", "2.75", "6")),
-    "raw_g": _Kind("Raw Material", "BUY", "g",
-                   ("Silver Solder", "Copper Foil", "Insulating Varnish", "PTFE Tape", "Epoxy Resin"),
-                   ("56% Ag", "0.1 mm", "Class F", "12 mm", "2K"),
-                   ("5", "12.5", "30", "75", "120")),
+    "machined": _Kind(
+        "Machined Part",
+        "MAKE",
+        "EA",
+        (
+            "Shaft",
+            "Bushing",
+            "Spacer",
+            "Flange",
+            "Hub",
+            "Pin",
+            "Adapter Plate",
+            "Coupling Half",
+            "Bearing Housing",
+            "Manifold Block",
+            "Pulley",
+            "End Cap",
+            "Clamp Block",
+        ),
+        ("Ø25", "Ø40", "Ø60", "Stepped", "Keyed", "Threaded", "Slotted", "Drive-Side", "Idler-Side"),
+        ("1", "1", "2", "2", "4"),
+    ),
+    "sheet": _Kind(
+        "Sheet Metal",
+        "MAKE",
+        "EA",
+        (
+            "Bracket",
+            "Cover Panel",
+            "Gusset",
+            "Mounting Plate",
+            "Guard",
+            "Side Rail",
+            "Base Pan",
+            "Cable Tray",
+            "Door Panel",
+            "Stiffener",
+        ),
+        ("2 mm", "3 mm", "Left", "Right", "Upper", "Lower", "Perforated", "Formed"),
+        ("1", "1", "2", "2", "4"),
+    ),
+    "weldment": _Kind(
+        "Weldment",
+        "MAKE",
+        "EA",
+        ("Base Frame", "Support Leg", "Crossmember", "Lifting Lug", "Skid Rail", "Stand"),
+        ("Heavy-Duty", "Galvanized", "Short", "Long", "Front", "Rear"),
+        ("1", "1", "2", "4"),
+    ),
+    "fastener": _Kind(
+        "Fastener",
+        "BUY",
+        "EA",
+        (
+            "Hex Bolt",
+            "Socket Head Cap Screw",
+            "Hex Nut",
+            "Flat Washer",
+            "Lock Washer",
+            "Set Screw",
+            "Rivet",
+            "Threaded Insert",
+            "Dowel Pin",
+        ),
+        ("M4x10", "M5x12", "M6x16", "M8x20", "M8x30", "M10x25", "M10x40", "M12x35", "M16x50", "A2-70", "8.8 Zinc"),
+        ("2", "4", "4", "6", "8", "12", "16"),
+    ),
+    "bearing": _Kind(
+        "Bearing & Seal",
+        "BUY",
+        "EA",
+        ("Deep Groove Ball Bearing", "Pillow Block Bearing", "O-Ring", "Shaft Seal", "Mechanical Seal", "Gasket"),
+        ("6204-2RS", "6206-ZZ", "UCP205", "NBR 70", "FKM", "EPDM", "Ø35x52x7"),
+        ("1", "2", "2", "4"),
+    ),
+    "electrical": _Kind(
+        "Electrical Component",
+        "BUY",
+        "EA",
+        (
+            "Contactor",
+            "Circuit Breaker",
+            "Fuse Holder",
+            "Terminal Block",
+            "Relay",
+            "Proximity Sensor",
+            "Pressure Transmitter",
+            "Push Button",
+            "Pilot Light",
+            "Power Supply 24 VDC",
+            "PLC I/O Module",
+            "Motor Starter",
+            "Emergency Stop",
+        ),
+        ("3-Pole", "2-Pole", "10 A", "16 A", "25 A", "IP67", "M12", "4-20 mA", "Green", "Red"),
+        ("1", "1", "2", "3", "6"),
+        ref_prefix="K",
+    ),
+    "purchased_asm": _Kind(
+        "Purchased Assembly",
+        "BUY",
+        "EA",
+        (
+            "Gearmotor",
+            "Centrifugal Pump",
+            "Induction Motor",
+            "Variable Frequency Drive",
+            "Solenoid Valve",
+            "Ball Valve",
+            "Check Valve",
+            "Pressure Gauge",
+            "Flow Meter",
+            "HMI Panel",
+        ),
+        ("0.75 kW", "2.2 kW", "5.5 kW", "DN25", "DN50", "PN16", "IP55", "7 in"),
+        ("1", "1", "1", "2"),
+    ),
+    "cable": _Kind(
+        "Cable & Wire",
+        "BUY",
+        "m",
+        ("Control Cable", "Power Cable", "Hook-Up Wire", "Shielded Sensor Cable", "Earth Wire"),
+        ("3G1.5", "4G2.5", "5G4", "1.5 mm² Blue", "0.75 mm² Black", "4x0.34 mm²", "Green/Yellow 6 mm²"),
+        ("0.5", "1.25", "2", "3.5", "12"),
+    ),
+    "tube": _Kind(
+        "Tubing & Hose",
+        "BUY",
+        "mm",
+        ("Stainless Tube", "PTFE Hose", "Pneumatic Tubing", "Cable Sleeve", "Heat Shrink"),
+        ("Ø6x1", "Ø8x1", "Ø12x1.5", "Ø25x2", "Ø3.2", "Ø9.5"),
+        ("150", "250", "480", "750", "1200.5"),
+    ),
+    "fluid": _Kind(
+        "Fluid & Chemical",
+        "BUY",
+        "L",
+        ("Gear Oil", "Hydraulic Oil", "Grease", "Coolant", "Thread Locker", "Sealant"),
+        ("ISO VG 220", "ISO VG 46", "EP2", "Medium Strength", "Anaerobic"),
+        ("0.05", "0.25", "0.5", "1.5", "4"),
+    ),
+    "fluid_small": _Kind(
+        "Fluid & Chemical",
+        "BUY",
+        "ml",
+        ("Thread Locker", "Contact Cleaner", "Anti-Seize Compound", "Touch-Up Paint"),
+        ("Blue 243", "Red 271", "RAL 5015", "RAL 7035", "Copper"),
+        ("2", "5", "10", "25", "50"),
+    ),
+    "raw_kg": _Kind(
+        "Raw Material",
+        "BUY",
+        "kg",
+        ("Steel Round Bar", "Aluminium Plate", "Stainless Sheet", "Brass Hex Bar", "Welding Wire"),
+        ("S355", "6061-T6", "304", "316L", "CuZn39Pb3", "ER70S-6"),
+        ("0.35", "0.85", "1.2", "2.75", "6"),
+    ),
+    "raw_g": _Kind(
+        "Raw Material",
+        "BUY",
+        "g",
+        ("Silver Solder", "Copper Foil", "Insulating Varnish", "PTFE Tape", "Epoxy Resin"),
+        ("56% Ag", "0.1 mm", "Class F", "12 mm", "2K"),
+        ("5", "12.5", "30", "75", "120"),
+    ),
 }
 
 _SUBASSEMBLY_NOUNS = (
-    "Motor Mount Assembly", "Drive Assembly", "Impeller Assembly", "Bearing Assembly", "Seal Assembly",
-    "Frame Assembly", "Piping Assembly", "Valve Manifold Assembly", "Guard Assembly", "Idler Assembly",
-    "Tensioner Assembly", "Roller Assembly", "Belt Drive Assembly", "Sensor Bracket Assembly",
-    "Junction Box Assembly", "Wiring Harness", "Panel Assembly", "DIN Rail Assembly", "Door Assembly",
-    "Gearbox Assembly", "Coupling Assembly", "Base Assembly", "Instrument Assembly", "Lubrication Assembly",
+    "Motor Mount Assembly",
+    "Drive Assembly",
+    "Impeller Assembly",
+    "Bearing Assembly",
+    "Seal Assembly",
+    "Frame Assembly",
+    "Piping Assembly",
+    "Valve Manifold Assembly",
+    "Guard Assembly",
+    "Idler Assembly",
+    "Tensioner Assembly",
+    "Roller Assembly",
+    "Belt Drive Assembly",
+    "Sensor Bracket Assembly",
+    "Junction Box Assembly",
+    "Wiring Harness",
+    "Panel Assembly",
+    "DIN Rail Assembly",
+    "Door Assembly",
+    "Gearbox Assembly",
+    "Coupling Assembly",
+    "Base Assembly",
+    "Instrument Assembly",
+    "Lubrication Assembly",
 )
-_SUBASSEMBLY_QUALIFIERS = ("Main", "Auxiliary", "Inlet", "Outlet", "Drive-End", "Non-Drive-End", "Left",
-                           "Right", "Upper", "Lower", "Stage 1", "Stage 2", "Stage 3", "Primary", "Secondary")
-_MATERIALS = ("S355 Steel", "316L Stainless Steel", "304 Stainless Steel", "6061-T6 Aluminium", "Cast Iron GJL-250",
-              "Brass CuZn39Pb3", "POM-C", "PA6")
-_FINISHES = ("Powder Coat RAL 5015", "Powder Coat RAL 7035", "Zinc Plated", "Anodized Clear", "Passivated",
-             "Hot-Dip Galvanized", "As Machined")
-_SUPPLIERS = ("Northwind Components", "Keystone Industrial Supply", "Baltic Motion", "Ridgeline Electric",
-              "Harbor Fluid Systems", "Summit Fasteners", "Meridian Cable Works")
+_SUBASSEMBLY_QUALIFIERS = (
+    "Main",
+    "Auxiliary",
+    "Inlet",
+    "Outlet",
+    "Drive-End",
+    "Non-Drive-End",
+    "Left",
+    "Right",
+    "Upper",
+    "Lower",
+    "Stage 1",
+    "Stage 2",
+    "Stage 3",
+    "Primary",
+    "Secondary",
+)
+_MATERIALS = (
+    "S355 Steel",
+    "316L Stainless Steel",
+    "304 Stainless Steel",
+    "6061-T6 Aluminium",
+    "Cast Iron GJL-250",
+    "Brass CuZn39Pb3",
+    "POM-C",
+    "PA6",
+)
+_FINISHES = (
+    "Powder Coat RAL 5015",
+    "Powder Coat RAL 7035",
+    "Zinc Plated",
+    "Anodized Clear",
+    "Passivated",
+    "Hot-Dip Galvanized",
+    "As Machined",
+)
+_SUPPLIERS = (
+    "Northwind Components",
+    "Keystone Industrial Supply",
+    "Baltic Motion",
+    "Ridgeline Electric",
+    "Harbor Fluid Systems",
+    "Summit Fasteners",
+    "Meridian Cable Works",
+)
 _REVISIONS = ("A", "A", "A", "B", "B", "C", "D")
-_NOTES = ("", "", "", "", "", "Torque to 25 Nm", "Apply thread locker", "Align with index mark",
-          "Cut to length at assembly", "Use matched pair", "Grease before fitting")
-_MIX_DEEP = ("machined", "sheet", "fastener", "fastener", "bearing", "electrical", "purchased_asm", "cable",
-             "tube", "fluid", "fluid_small", "raw_kg", "raw_g", "weldment")
+_NOTES = (
+    "",
+    "",
+    "",
+    "",
+    "",
+    "Torque to 25 Nm",
+    "Apply thread locker",
+    "Align with index mark",
+    "Cut to length at assembly",
+    "Use matched pair",
+    "Grease before fitting",
+)
+_MIX_DEEP = (
+    "machined",
+    "sheet",
+    "fastener",
+    "fastener",
+    "bearing",
+    "electrical",
+    "purchased_asm",
+    "cable",
+    "tube",
+    "fluid",
+    "fluid_small",
+    "raw_kg",
+    "raw_g",
+    "weldment",
+)
 
 
 class _Factory:
@@ -205,8 +391,16 @@ class _Factory:
         rng = self.rng
         noun = noun or rng.choice(_SUBASSEMBLY_NOUNS)
         qualifier = qualifier or rng.choice(_SUBASSEMBLY_QUALIFIERS)
-        part = CatalogPart(self._number(True), self._unique_name(f"{noun}, {qualifier}"), rng.choice(_REVISIONS),
-                           "EA", "Assembly", "MAKE", phase, {"drawing": "", "weight_kg": ""})
+        part = CatalogPart(
+            self._number(True),
+            self._unique_name(f"{noun}, {qualifier}"),
+            rng.choice(_REVISIONS),
+            "EA",
+            "Assembly",
+            "MAKE",
+            phase,
+            {"drawing": "", "weight_kg": ""},
+        )
         attrs = {"drawing": f"DWG-{part.number[4:]}", "weight_kg": f"{rng.uniform(0.5, 180):.2f}"}
         part = CatalogPart(**{**part.__dict__, "attributes": attrs})
         self.parts[part.number] = part
@@ -217,13 +411,20 @@ class _Factory:
         name = self._unique_name(f"{rng.choice(kind.nouns)}, {rng.choice(kind.qualifiers)}")
         number = self._number(False)
         if kind.make_buy == "MAKE":
-            attrs = {"material": rng.choice(_MATERIALS), "finish": rng.choice(_FINISHES),
-                     "drawing": f"DWG-{number[4:]}"}
+            attrs = {
+                "material": rng.choice(_MATERIALS),
+                "finish": rng.choice(_FINISHES),
+                "drawing": f"DWG-{number[4:]}",
+            }
         else:
-            attrs = {"supplier": rng.choice(_SUPPLIERS), "supplier_part_number": f"{rng.randint(100000, 999999)}-"
-                     f"{rng.choice('ABCDEFGH')}{rng.randint(10, 99)}", "lead_time_days": str(rng.choice((3, 5, 10, 15, 30, 45)))}
-        self.parts[number] = CatalogPart(number, name, rng.choice(_REVISIONS), kind.uom, kind.category,
-                                         kind.make_buy, phase, attrs)
+            attrs = {
+                "supplier": rng.choice(_SUPPLIERS),
+                "supplier_part_number": f"{rng.randint(100000, 999999)}-{rng.choice('ABCDEFGH')}{rng.randint(10, 99)}",
+                "lead_time_days": str(rng.choice((3, 5, 10, 15, 30, 45))),
+            }
+        self.parts[number] = CatalogPart(
+            number, name, rng.choice(_REVISIONS), kind.uom, kind.category, kind.make_buy, phase, attrs
+        )
         return number
 
     def add_line(self, parent: str, component: str, kind_key: str | None = None) -> None:
@@ -236,8 +437,11 @@ class _Factory:
         if kind and kind.ref_prefix:
             start = rng.randint(1, 40)
             count = int(quantity)
-            ref_des = f"{kind.ref_prefix}{start}" if count == 1 else ",".join(
-                f"{kind.ref_prefix}{start + i}" for i in range(count))
+            ref_des = (
+                f"{kind.ref_prefix}{start}"
+                if count == 1
+                else ",".join(f"{kind.ref_prefix}{start + i}" for i in range(count))
+            )
         line = CatalogBomLine(parent, find_number, component, quantity, ref_des, rng.choice(_NOTES))
         self.lines.append(line)
         siblings.append(line)
@@ -341,32 +545,48 @@ class _DemoBuilder:
 
 def _changes(rng: random.Random, parts: list[CatalogPart], tops: list[str]) -> list[CatalogChange]:
     """EFFECTIVE changes that released every revision past A, then two OPEN ones still in work."""
-    titles = ("Material change for corrosion resistance", "Tolerance update after first article",
-              "Supplier change for purchased hardware", "Cost reduction: fewer fasteners",
-              "Cable length correction", "Drawing cleanup and title block update")
+    titles = (
+        "Material change for corrosion resistance",
+        "Tolerance update after first article",
+        "Supplier change for purchased hardware",
+        "Cost reduction: fewer fasteners",
+        "Cable length correction",
+        "Drawing cleanup and title block update",
+    )
     revised = sorted(p.number for p in parts if p.revision != "A")
     changes: list[CatalogChange] = []
     for i in range(0, len(revised), 60):
-        changes.append(CatalogChange(f"ECO-{1001 + len(changes):06d}", rng.choice(titles), "EFFECTIVE",
-                                     revised[i:i + 60]))
-    changes.append(CatalogChange(f"ECO-{1001 + len(changes):06d}", "Seal upgrade on pump skid", "OPEN",
-                                 [tops[0], *rng.sample([p.number for p in parts if p.make_buy == "MAKE"
-                                                        and p.number not in tops], 2)]))
-    changes.append(CatalogChange(f"ECO-{1001 + len(changes):06d}", "New bracket for conveyor sensor", "OPEN",
-                                 []))
+        changes.append(
+            CatalogChange(f"ECO-{1001 + len(changes):06d}", rng.choice(titles), "EFFECTIVE", revised[i : i + 60])
+        )
+    changes.append(
+        CatalogChange(
+            f"ECO-{1001 + len(changes):06d}",
+            "Seal upgrade on pump skid",
+            "OPEN",
+            [tops[0], *rng.sample([p.number for p in parts if p.make_buy == "MAKE" and p.number not in tops], 2)],
+        )
+    )
+    changes.append(CatalogChange(f"ECO-{1001 + len(changes):06d}", "New bracket for conveyor sensor", "OPEN", []))
     return changes
 
 
 def _build_large(seed: int, assemblies: int, depth: int, breadth: int, width: int) -> Catalog:
     """assemblies x (1 + width*(depth-1)) assembly nodes, each with `breadth` leaf parts."""
-    for name, value, low in (("assemblies", assemblies, 1), ("depth", depth, 1), ("breadth", breadth, 1),
-                             ("width", width, 1)):
+    for name, value, low in (
+        ("assemblies", assemblies, 1),
+        ("depth", depth, 1),
+        ("breadth", breadth, 1),
+        ("width", width, 1),
+    ):
         if value < low:
             raise ValueError(f"large catalog: {name} must be >= {low}, got {value}")
     expected = assemblies * (1 + width * (depth - 1)) * (breadth + 1) + 30
     if expected > MAX_PARTS:
-        raise ValueError(f"large catalog: assemblies={assemblies} depth={depth} breadth={breadth} width={width} "
-                         f"gives about {expected} parts, over the limit of {MAX_PARTS}")
+        raise ValueError(
+            f"large catalog: assemblies={assemblies} depth={depth} breadth={breadth} width={width} "
+            f"gives about {expected} parts, over the limit of {MAX_PARTS}"
+        )
     builder = _DemoBuilder(seed)
     builder.f.rng.seed(f"mfg-sync-large-{seed}")
     f, tops = builder.f, []

@@ -34,8 +34,9 @@ def sandbox() -> None:
 @click.option("--erp-port", type=int, default=8102, show_default=True)
 @click.option("--eam-port", type=int, default=8103, show_default=True)
 @click.option("--fresh", is_flag=True, help="Delete the data dir first, so the systems start from their seed.")
-def up(profile: str, seed: int, data_dir: Path | None, host: str, plm_port: int, erp_port: int, eam_port: int,
-       fresh: bool) -> None:
+def up(
+    profile: str, seed: int, data_dir: Path | None, host: str, plm_port: int, erp_port: int, eam_port: int, fresh: bool
+) -> None:
     """Start the sandbox systems on loopback until Ctrl-C. State persists in the data dir."""
     data_dir = data_dir or launcher.default_data_dir()
     if fresh and data_dir.exists():
@@ -80,14 +81,25 @@ def _new_line(text: str) -> NewLine:
 
 @sandbox.command("change")
 @click.option("--item", "number", required=True, help="The item whose BOM the change order edits, e.g. ASM-10207.")
-@click.option("--line", "lines", type=int, multiple=True, help="Find number of a line to re-quantify (with --quantity).")
-@click.option("--quantity", "quantities", type=Decimal, multiple=True, help="The new quantity of each --line, in order.")
+@click.option(
+    "--line", "lines", type=int, multiple=True, help="Find number of a line to re-quantify (with --quantity)."
+)
+@click.option(
+    "--quantity", "quantities", type=Decimal, multiple=True, help="The new quantity of each --line, in order."
+)
 @click.option("--add", "added", multiple=True, help="A line to add as LINE:COMPONENT:QUANTITY (repeatable).")
 @click.option("--remove", "removed", type=int, multiple=True, help="Find number of a line to remove (repeatable).")
 @click.option("--title", default=None, help="The change order's title [default: BOM change of ITEM].")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-def change(number: str, lines: tuple[int, ...], quantities: tuple[Decimal, ...], added: tuple[str, ...],
-           removed: tuple[int, ...], title: str | None, data_dir: Path | None) -> None:
+def change(
+    number: str,
+    lines: tuple[int, ...],
+    quantities: tuple[Decimal, ...],
+    added: tuple[str, ...],
+    removed: tuple[int, ...],
+    title: str | None,
+    data_dir: Path | None,
+) -> None:
     """Create, fill and release (EFFECTIVE) a change order in the sandbox PLM; prints its number."""
     if len(lines) != len(quantities):
         raise click.UsageError("give one --quantity for each --line")
@@ -96,8 +108,15 @@ def change(number: str, lines: tuple[int, ...], quantities: tuple[Decimal, ...],
         raise click.UsageError("nothing to change: give --line/--quantity, --add or --remove")
     try:
         plm = launcher.read_facts(data_dir)["plm"]
-        number_released = release_change(plm["base_url"], number, edits, email=plm["email"], password=plm["password"],
-                                          workspace_id=plm["workspace_id"], title=title)
+        number_released = release_change(
+            plm["base_url"],
+            number,
+            edits,
+            email=plm["email"],
+            password=plm["password"],
+            workspace_id=plm["workspace_id"],
+            title=title,
+        )
     except (FileNotFoundError, ChangeOrderError, httpx.HTTPError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{number_released} released: {number} has a new effective revision (the next sync picks it up)")

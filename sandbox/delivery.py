@@ -29,8 +29,16 @@ class DeliveryWorker:
         """The system's id, timestamp and signature headers for one attempt."""
         raise NotImplementedError
 
-    def record(self, sub: dict[str, Any], event_id: str, event_type: str, attempt: int, status: int | None,
-               error: str | None, ok: bool) -> None:
+    def record(
+        self,
+        sub: dict[str, Any],
+        event_id: str,
+        event_type: str,
+        attempt: int,
+        status: int | None,
+        error: str | None,
+        ok: bool,
+    ) -> None:
         """Log one attempt in the system's delivery log (runs in a worker thread)."""
         raise NotImplementedError
 
@@ -55,8 +63,7 @@ class DeliveryWorker:
         finally:
             await self.stop()
 
-    def schedule(self, subscriptions: Iterable[dict[str, Any]], event_type: str, event_id: str,
-                 body: bytes) -> None:
+    def schedule(self, subscriptions: Iterable[dict[str, Any]], event_type: str, event_id: str, body: bytes) -> None:
         """Deliver one event to each subscription in the background."""
         for sub in subscriptions:
             task = asyncio.create_task(self._deliver(sub, event_type, event_id, body))
@@ -80,8 +87,7 @@ class DeliveryWorker:
             await asyncio.sleep(delays[attempt - 1])
 
     async def _attempt(self, sub: dict[str, Any], event_id: str, body: bytes) -> tuple[int | None, str | None]:
-        headers = {"content-type": "application/json",
-                   **self.signed_headers(sub, event_id, int(time.time()), body)}
+        headers = {"content-type": "application/json", **self.signed_headers(sub, event_id, int(time.time()), body)}
         assert self._client is not None, f"{type(self).__name__} not started"
         try:
             response = await self._client.post(sub["url"], content=body, headers=headers)

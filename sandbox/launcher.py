@@ -26,9 +26,9 @@ class SystemSpec:
 
 
 SYSTEMS: tuple[SystemSpec, ...] = (
-    SystemSpec("plm", "sandbox.plm", "PlmSettings", 8101),
-    SystemSpec("erp", "sandbox.erp", "ErpSettings", 8102),
-    SystemSpec("eam", "sandbox.eam", "EamSettings", 8103),
+    SystemSpec("plm", "sandbox.plm", "PLMSettings", 8101),
+    SystemSpec("erp", "sandbox.erp", "ERPSettings", 8102),
+    SystemSpec("eam", "sandbox.eam", "EAMSettings", 8103),
 )
 FACTS_FILE = "sandbox.json"
 HOST = "127.0.0.1"

@@ -23,8 +23,9 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 
 def _config(app, log_level: str, backlog: int = 2048) -> uvicorn.Config:
-    return uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False, timeout_keep_alive=30,
-                          backlog=backlog)
+    return uvicorn.Config(
+        app, log_level=log_level, lifespan="on", access_log=False, timeout_keep_alive=30, backlog=backlog
+    )
 
 
 @dataclass
@@ -38,8 +39,9 @@ class RunningServer:
         self.thread.join(timeout)
 
 
-def start_in_thread(app, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning",
-                    backlog: int = 2048) -> RunningServer:
+def start_in_thread(
+    app, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning", backlog: int = 2048
+) -> RunningServer:
     """Start `app` in a daemon thread and return once it accepts connections.
 
     The listen backlog is large so that bursts of concurrent clients queue instead of being refused.

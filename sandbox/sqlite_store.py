@@ -53,8 +53,10 @@ class SqliteStore:
 
     @staticmethod
     def set_meta(c: sqlite3.Connection, key: str, value: str) -> None:
-        c.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                  (key, value))
+        c.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     def next_counter(self, c: sqlite3.Connection, key: str, start: int, step: int = 1) -> int:
         """Take the next `step` values of a counter; returns the first."""

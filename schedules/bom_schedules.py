@@ -25,8 +25,9 @@ from sync.flows import BOM_FLOW
 TRIGGER_TAG = "mfg-sync/trigger"
 
 
-def changed_assemblies(client: PLMClient, store: StateStore, registered: Iterable[str],
-                       log: dg.DagsterLogManager | None = None) -> list[str]:
+def changed_assemblies(
+    client: PLMClient, store: StateStore, registered: Iterable[str], log: dg.DagsterLogManager | None = None
+) -> list[str]:
     """Registered assemblies with a PLM change effective at or after their last successful sync started."""
     last_ok = {a: store.last_successful_run(BOM_FLOW, a) for a in sorted(set(registered))}
     changed = {a for a, run in last_ok.items() if run is None}
@@ -47,8 +48,7 @@ def changed_assemblies(client: PLMClient, store: StateStore, registered: Iterabl
 def _business_day_skip(settings: ScheduleSettings, local: datetime) -> dg.SkipReason | None:
     day = local.date()
     if local.weekday() >= 5:
-        return dg.SkipReason(f"{day.isoformat()} is a {local.strftime('%A')} ({settings.timezone}): "
-                             "not a business day")
+        return dg.SkipReason(f"{day.isoformat()} is a {local.strftime('%A')} ({settings.timezone}): not a business day")
     holiday = settings.holiday_name(day)
     if holiday:
         calendar = "-".join(filter(None, (settings.holiday_country, settings.holiday_subdiv))) or "configured"
@@ -68,8 +68,9 @@ def build_bom_sync_schedule(settings: ScheduleSettings | None = None) -> dg.Sche
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Every six hours on business days: bom_sync of each assembly changed since its last success.",
     )
-    def bom_sync_business_hours(context: dg.ScheduleEvaluationContext, plm: PLMResource,
-                                sync_state: SyncStateResource) -> list[dg.RunRequest] | dg.SkipReason:
+    def bom_sync_business_hours(
+        context: dg.ScheduleEvaluationContext, plm: PLMResource, sync_state: SyncStateResource
+    ) -> list[dg.RunRequest] | dg.SkipReason:
         local = context.scheduled_execution_time.astimezone(ZoneInfo(settings.timezone))
         skip = _business_day_skip(settings, local)
         if skip:
@@ -84,8 +85,10 @@ def build_bom_sync_schedule(settings: ScheduleSettings | None = None) -> dg.Sche
         if not changed:
             return dg.SkipReason(f"none of {len(registered)} assemblies changed since its last successful sync")
         stamp = local.isoformat(timespec="minutes")
-        return [dg.RunRequest(partition_key=a, run_key=f"scheduled:{a}:{stamp}",
-                              tags={TRIGGER_TAG: "schedule"}) for a in changed]
+        return [
+            dg.RunRequest(partition_key=a, run_key=f"scheduled:{a}:{stamp}", tags={TRIGGER_TAG: "schedule"})
+            for a in changed
+        ]
 
     return bom_sync_business_hours
 
@@ -102,8 +105,9 @@ def build_weekly_full_sync(settings: ScheduleSettings | None = None) -> dg.Sched
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Weekly bom_sync of every registered assembly, changed or not.",
     )
-    def bom_sync_weekly_full(context: dg.ScheduleEvaluationContext,
-                             sync_state: SyncStateResource) -> list[dg.RunRequest] | dg.SkipReason:
+    def bom_sync_weekly_full(
+        context: dg.ScheduleEvaluationContext, sync_state: SyncStateResource
+    ) -> list[dg.RunRequest] | dg.SkipReason:
         breaker = breaker_state(sync_state.store(), BOM_FLOW, breaker_threshold())
         if breaker.is_open:
             return dg.SkipReason(breaker.reason())
@@ -111,12 +115,13 @@ def build_weekly_full_sync(settings: ScheduleSettings | None = None) -> dg.Sched
         if not registered:
             return dg.SkipReason("no assemblies registered yet")
         stamp = context.scheduled_execution_time.astimezone(ZoneInfo(settings.timezone)).date().isoformat()
-        return [dg.RunRequest(partition_key=a, run_key=f"weekly:{a}:{stamp}", tags={TRIGGER_TAG: "weekly"})
-                for a in registered]
+        return [
+            dg.RunRequest(partition_key=a, run_key=f"weekly:{a}:{stamp}", tags={TRIGGER_TAG: "weekly"})
+            for a in registered
+        ]
 
     return bom_sync_weekly_full
 
 
 bom_sync_business_hours = build_bom_sync_schedule()
 bom_sync_weekly_full = build_weekly_full_sync()
-

@@ -12,7 +12,9 @@ from resources.plm import PLMResource
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Adds a partition for every released top-level assembly the PLM has and Dagster does not.",
 )
-def released_assemblies_sensor(context: dg.SensorEvaluationContext, plm: PLMResource) -> dg.SensorResult | dg.SkipReason:
+def released_assemblies_sensor(
+    context: dg.SensorEvaluationContext, plm: PLMResource
+) -> dg.SensorResult | dg.SkipReason:
     with plm.client(logger=context.log) as client:
         released = client.released_top_assemblies()
     known = set(context.instance.get_dynamic_partitions(assemblies.name))

@@ -59,8 +59,9 @@ def drop_problem(drop: WebhookDrop) -> str | None:
 POISON_ERRORS = (FatalError, ValueError)
 
 
-def affected_by_drops(client: PLMClient, drops: Sequence[WebhookDrop], log: dg.DagsterLogManager | None = None
-                      ) -> tuple[dict[str, set[str]], list[tuple[WebhookDrop, str]]]:
+def affected_by_drops(
+    client: PLMClient, drops: Sequence[WebhookDrop], log: dg.DagsterLogManager | None = None
+) -> tuple[dict[str, set[str]], list[tuple[WebhookDrop, str]]]:
     """Item -> affected assemblies for the drops, and the drops whose items the PLM refused, with why."""
     try:
         return client.tops_by_item((n for d in drops for n in changed_items(d)), log), []
@@ -76,15 +77,25 @@ def affected_by_drops(client: PLMClient, drops: Sequence[WebhookDrop], log: dg.D
     return affected, refused
 
 
-def quarantine(store: StateStore, alerts: AlertResource, drop: WebhookDrop, reason: str,
-               log: dg.DagsterLogManager) -> None:
+def quarantine(
+    store: StateStore, alerts: AlertResource, drop: WebhookDrop, reason: str, log: dg.DagsterLogManager
+) -> None:
     """Mark the drop rejected with its reason and alert once (a replayed tick finds it rejected already)."""
     if not store.reject_drop(drop.id, reason):
         return
     change = drop.payload.get("data", {}).get("number", "?") if isinstance(drop.payload, dict) else "?"
-    alerts.send(Alert(title="PLM webhook drop quarantined", flow=BOM_FLOW, partition="", run_id="",
-                      error=f"drop {drop.id} (event {drop.event_id}, change {ascii(change)[:80]}): {reason}",
-                      correlation_id=drop.event_id, severity="warning"), logger=log)
+    alerts.send(
+        Alert(
+            title="PLM webhook drop quarantined",
+            flow=BOM_FLOW,
+            partition="",
+            run_id="",
+            error=f"drop {drop.id} (event {drop.event_id}, change {ascii(change)[:80]}): {reason}",
+            correlation_id=drop.event_id,
+            severity="warning",
+        ),
+        logger=log,
+    )
 
 
 def run_key(assembly: str, drops: Sequence[WebhookDrop]) -> str:
@@ -107,8 +118,11 @@ def _run_request(assembly: str, drops: Sequence[WebhookDrop]) -> dg.RunRequest:
     return dg.RunRequest(
         partition_key=assembly,
         run_key=run_key(assembly, drops),
-        tags={TRIGGER_TAG: "plm-webhook", "mfg-sync/changes": ",".join(changes)[:200],
-              "mfg-sync/drops": ",".join(str(d.id) for d in drops)[:200]},
+        tags={
+            TRIGGER_TAG: "plm-webhook",
+            "mfg-sync/changes": ",".join(changes)[:200],
+            "mfg-sync/drops": ",".join(str(d.id) for d in drops)[:200],
+        },
     )
 
 
@@ -119,8 +133,9 @@ def _run_request(assembly: str, drops: Sequence[WebhookDrop]) -> dg.RunRequest:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Released PLM change orders (signed webhook drops) -> bom_sync of every affected assembly.",
 )
-def plm_change_sensor(context: dg.SensorEvaluationContext, plm: PLMResource, sync_state: SyncStateResource,
-                      alerts: AlertResource) -> dg.SensorResult | dg.SkipReason:
+def plm_change_sensor(
+    context: dg.SensorEvaluationContext, plm: PLMResource, sync_state: SyncStateResource, alerts: AlertResource
+) -> dg.SensorResult | dg.SkipReason:
     store = sync_state.store()
     breaker = breaker_state(store, BOM_FLOW, breaker_threshold())
     if breaker.is_open:
@@ -142,9 +157,10 @@ def plm_change_sensor(context: dg.SensorEvaluationContext, plm: PLMResource, syn
     known = set(context.instance.get_dynamic_partitions(assemblies.name))
     new = [a for a in runs if a not in known]
     store.mark_drops_processed(d.id for d in valid)
-    context.log.info(f"{len(drops)} drop(s) {drops[0].id}..{drops[-1].id} -> {len(runs)} run(s): "
-                     f"{', '.join(runs) or 'no released assembly affected'}"
-                     + (f"; {len(poison)} quarantined" if poison else ""))
+    context.log.info(
+        f"{len(drops)} drop(s) {drops[0].id}..{drops[-1].id} -> {len(runs)} run(s): "
+        f"{', '.join(runs) or 'no released assembly affected'}" + (f"; {len(poison)} quarantined" if poison else "")
+    )
     return dg.SensorResult(
         run_requests=[_run_request(a, ds) for a, ds in runs.items()],
         dynamic_partitions_requests=[assemblies.build_add_request(new)] if new else [],

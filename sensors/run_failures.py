@@ -47,9 +47,11 @@ def _root_cause(error: Any) -> str:
 
 def failure_message(context: dg.RunFailureSensorContext) -> str:
     """The failing steps' root errors, else the run's own failure message."""
-    steps = [f"{e.step_key}: {_root_cause(e.event_specific_data.error)}"
-             for e in context.get_step_failure_events()
-             if e.event_specific_data is not None and e.event_specific_data.error is not None]
+    steps = [
+        f"{e.step_key}: {_root_cause(e.event_specific_data.error)}"
+        for e in context.get_step_failure_events()
+        if e.event_specific_data is not None and e.event_specific_data.error is not None
+    ]
     return "; ".join(steps) or (context.failure_event.message or "run failed")
 
 
@@ -59,8 +61,9 @@ def failure_message(context: dg.RunFailureSensorContext) -> str:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Records failed bom_sync runs per flow and partition, alerts, and opens the circuit breaker.",
 )
-def bom_sync_failure_sensor(context: dg.RunFailureSensorContext, sync_state: SyncStateResource,
-                            alerts: AlertResource) -> None:
+def bom_sync_failure_sensor(
+    context: dg.RunFailureSensorContext, sync_state: SyncStateResource, alerts: AlertResource
+) -> None:
     run = context.dagster_run
     flow, partition = run.job_name, run.tags.get(PARTITION_TAG, "")
     store = sync_state.store()
@@ -68,8 +71,20 @@ def bom_sync_failure_sensor(context: dg.RunFailureSensorContext, sync_state: Syn
     error = failure_message(context)
     breaker = breaker_state(store, flow, breaker_threshold())
     just_opened = status == "failed" and breaker.failures == breaker.threshold
-    title = (f"Circuit breaker OPEN for {flow}: {breaker.failures} consecutive failed runs, triggers paused"
-             if just_opened else f"{flow} run failed for {partition or 'all partitions'}")
-    alerts.send(Alert(title=title, flow=flow, partition=partition, run_id=run.run_id, error=error,
-                      correlation_id=run.run_id, severity="critical" if just_opened else "error"),
-                logger=context.log)
+    title = (
+        f"Circuit breaker OPEN for {flow}: {breaker.failures} consecutive failed runs, triggers paused"
+        if just_opened
+        else f"{flow} run failed for {partition or 'all partitions'}"
+    )
+    alerts.send(
+        Alert(
+            title=title,
+            flow=flow,
+            partition=partition,
+            run_id=run.run_id,
+            error=error,
+            correlation_id=run.run_id,
+            severity="critical" if just_opened else "error",
+        ),
+        logger=context.log,
+    )

@@ -75,7 +75,7 @@ class BomTree:
                     state[path.pop()] = 2
                     stack.pop()
                 elif state.get(edge.child) == 1:
-                    raise BomCycleError([*path[path.index(edge.child):], edge.child])
+                    raise BomCycleError([*path[path.index(edge.child) :], edge.child])
                 elif edge.child not in state:
                     state[edge.child] = 1
                     path.append(edge.child)
@@ -178,6 +178,6 @@ def match_lines(before: Mapping[Any, Hashable], after: Mapping[Any, Hashable]) -
     for component in set(vanished) | set(appeared):
         old, new = vanished.get(component, []), appeared.get(component, [])
         renumbered.extend(zip(old, new, strict=False))
-        removed.extend(old[len(new):])
-        added.extend(new[len(old):])
+        removed.extend(old[len(new) :])
+        added.extend(new[len(old) :])
     return LineMatch(kept, sorted(renumbered), sorted(removed), sorted(added))

@@ -76,21 +76,42 @@ def _plain(value: Any) -> Any:
 
 # --- plans as tables ---
 
-COLUMNS = ["entity", "key", "op", "changed_fields", "before", "after", "previous_key", "target_key", "checksum",
-           "detail"]
+COLUMNS = [
+    "entity",
+    "key",
+    "op",
+    "changed_fields",
+    "before",
+    "after",
+    "previous_key",
+    "target_key",
+    "checksum",
+    "detail",
+]
 
 
 def plan_to_frame(plan: Plan, errors: Sequence[MappingError] = ()) -> pd.DataFrame:
     frame = plan.to_frame()
     frame["detail"] = [json.dumps(item.to_dict(), sort_keys=True) for item in plan.items]
     extra = [
-        {"entity": e.entity, "key": e.key, "op": "error", "changed_fields": e.field,
-         "detail": json.dumps(dataclasses.asdict(e), sort_keys=True)}
+        {
+            "entity": e.entity,
+            "key": e.key,
+            "op": "error",
+            "changed_fields": e.field,
+            "detail": json.dumps(dataclasses.asdict(e), sort_keys=True),
+        }
         for e in errors
     ] + [
-        {"entity": c.entity, "key": c.key, "op": "conflict", "changed_fields": c.field,
-         "before": json.dumps(c.target_value), "after": json.dumps(c.source_value),
-         "detail": json.dumps(dataclasses.asdict(c), sort_keys=True, default=str)}
+        {
+            "entity": c.entity,
+            "key": c.key,
+            "op": "conflict",
+            "changed_fields": c.field,
+            "before": json.dumps(c.target_value),
+            "after": json.dumps(c.source_value),
+            "detail": json.dumps(dataclasses.asdict(c), sort_keys=True, default=str),
+        }
         for c in plan.conflicts
     ]
     if extra:

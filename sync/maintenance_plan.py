@@ -106,21 +106,34 @@ def new_reservation(spec: MaintenanceSpec, wo: WorkOrder, lines: list[PlannedLin
     items = []
     for line in sorted(lines, key=lambda li: li.line_id):
         where = spec.storage_location(line.storeroom, f"{what} line {line.line_id}")
-        items.append(ReservationItem(material=line.item, quantity=line.quantity, plant=where.plant,
-                                     storage_location=where.storage_location, requirement_date=line.required_at,
-                                     text=reference))
+        items.append(
+            ReservationItem(
+                material=line.item,
+                quantity=line.quantity,
+                plant=where.plant,
+                storage_location=where.storage_location,
+                requirement_date=line.required_at,
+                text=reference,
+            )
+        )
     order = spec.maintenance_orders_by_asset.get(wo.asset or "")
     if order:
         return Reservation(movement_type="261", items=tuple(items), order=order, reference=reference)
     if not wo.cost_center:
-        raise ValueError(f"{what}: field 'costcenter' is missing and no maintenance order is mapped for asset "
-                         f"{wo.asset!r} in {spec.file} (reservation.maintenance_orders_by_asset)")
+        raise ValueError(
+            f"{what}: field 'costcenter' is missing and no maintenance order is mapped for asset "
+            f"{wo.asset!r} in {spec.file} (reservation.maintenance_orders_by_asset)"
+        )
     cost_center = spec.cost_centres.get(wo.cost_center, wo.cost_center)
     return Reservation(movement_type="201", items=tuple(items), cost_center=cost_center, reference=reference)
 
 
-def plan_reservations(spec: MaintenanceSpec, work_orders: Iterable[WorkOrder], lines: Iterable[PlannedLine],
-                      links: Mapping[str, dict[str, Any]]) -> list[ReservationChange]:
+def plan_reservations(
+    spec: MaintenanceSpec,
+    work_orders: Iterable[WorkOrder],
+    lines: Iterable[PlannedLine],
+    links: Mapping[str, dict[str, Any]],
+) -> list[ReservationChange]:
     """What the ERP reservations must receive; a work order whose reservation matches gives no change."""
     by_work_order = _lines_by_work_order(lines)
     changes: list[ReservationChange] = []
@@ -158,33 +171,71 @@ def _item_changes(key: str, link: dict[str, Any], wanted: list[PlannedLine]) -> 
     for line in sorted(wanted, key=lambda li: li.line_id):
         stored = items.get(str(line.line_id))
         if stored is None:
-            changes.append(ReservationChange(key, "error", reservation=number, line_id=line.line_id,
-                                             quantity_after=line.quantity,
-                                             message=f"work order {key} line {line.line_id} ({line.item}) was added "
-                                                     f"after reservation {number} was created; the ERP's API adds no "
-                                                     "items to a reservation, so it is not reserved"))
+            changes.append(
+                ReservationChange(
+                    key,
+                    "error",
+                    reservation=number,
+                    line_id=line.line_id,
+                    quantity_after=line.quantity,
+                    message=f"work order {key} line {line.line_id} ({line.item}) was added "
+                    f"after reservation {number} was created; the ERP's API adds no "
+                    "items to a reservation, so it is not reserved",
+                )
+            )
         elif not stored["deleted"] and Decimal(stored["quantity"]) != line.quantity:
-            changes.append(ReservationChange(key, "update_item", reservation=number, line_id=line.line_id,
-                                             erp_item=stored["item"], quantity_before=Decimal(stored["quantity"]),
-                                             quantity_after=line.quantity))
+            changes.append(
+                ReservationChange(
+                    key,
+                    "update_item",
+                    reservation=number,
+                    line_id=line.line_id,
+                    erp_item=stored["item"],
+                    quantity_before=Decimal(stored["quantity"]),
+                    quantity_after=line.quantity,
+                )
+            )
     present = {str(line.line_id) for line in wanted}
     for line_id, stored in sorted(items.items()):
         if line_id not in present and not stored["deleted"]:
-            changes.append(ReservationChange(key, "flag_deleted", reservation=number, line_id=int(line_id),
-                                             erp_item=stored["item"], quantity_before=Decimal(stored["quantity"])))
+            changes.append(
+                ReservationChange(
+                    key,
+                    "flag_deleted",
+                    reservation=number,
+                    line_id=int(line_id),
+                    erp_item=stored["item"],
+                    quantity_before=Decimal(stored["quantity"]),
+                )
+            )
     return changes
 
 
 def link_payload(created: Reservation, line_ids: list[int]) -> dict[str, Any]:
     """The link of a just-created reservation: its items in the order they were sent, one per planned line."""
     if len(created.items) != len(line_ids):
-        raise ValueError(f"reservation {created.reservation}: {len(created.items)} items read back for "
-                         f"{len(line_ids)} planned lines")
-    items = {str(line_id): {"item": item.item, "material": item.material, "quantity": f"{item.quantity.normalize():f}",
-                            "plant": item.plant, "storage_location": item.storage_location, "deleted": False}
-             for line_id, item in zip(line_ids, created.items, strict=True)}
-    return {"reservation": created.reservation, "movement_type": created.movement_type,
-            "cost_center": created.cost_center, "order": created.order, "items": items, "retired": False}
+        raise ValueError(
+            f"reservation {created.reservation}: {len(created.items)} items read back for {len(line_ids)} planned lines"
+        )
+    items = {
+        str(line_id): {
+            "item": item.item,
+            "material": item.material,
+            "quantity": f"{item.quantity.normalize():f}",
+            "plant": item.plant,
+            "storage_location": item.storage_location,
+            "deleted": False,
+        }
+        for line_id, item in zip(line_ids, created.items, strict=True)
+    }
+    return {
+        "reservation": created.reservation,
+        "movement_type": created.movement_type,
+        "cost_center": created.cost_center,
+        "order": created.order,
+        "items": items,
+        "retired": False,
+    }
 
 
 def applied_to_link(link: dict[str, Any], change: ReservationChange) -> dict[str, Any]:
@@ -202,8 +253,13 @@ def applied_to_link(link: dict[str, Any], change: ReservationChange) -> dict[str
 
 # ---- goods issues ---------------------------------------------------------------------------------------------
 
-def plan_goods_issues(spec: MaintenanceSpec, transactions: Iterable[MaterialTransaction],
-                      links: Mapping[str, dict[str, Any]], posted: set[str]) -> list[GoodsIssueChange]:
+
+def plan_goods_issues(
+    spec: MaintenanceSpec,
+    transactions: Iterable[MaterialTransaction],
+    links: Mapping[str, dict[str, Any]],
+    posted: set[str],
+) -> list[GoodsIssueChange]:
     """One goods issue per ISSUE, one reversal per RETURN, for each transaction not posted yet; a transaction
     whose work order has no ERP reservation yet is held (the cursor stays below it, so it is read again)."""
     changes = []
@@ -213,8 +269,15 @@ def plan_goods_issues(spec: MaintenanceSpec, transactions: Iterable[MaterialTran
             continue
         link = links.get(wo_key)
         if link is None:
-            changes.append(GoodsIssueChange(key, "held", wo_key, rowstamp=txn.rowstamp,
-                                            message=f"work order {wo_key} has no ERP reservation yet"))
+            changes.append(
+                GoodsIssueChange(
+                    key,
+                    "held",
+                    wo_key,
+                    rowstamp=txn.rowstamp,
+                    message=f"work order {wo_key} has no ERP reservation yet",
+                )
+            )
             continue
         try:
             issue = goods_movement(spec, txn, link)
@@ -230,16 +293,28 @@ def goods_movement(spec: MaintenanceSpec, txn: MaterialTransaction, link: dict[s
     where = spec.storage_location(txn.storeroom, what)
     issue_movement = link["movement_type"]
     movement = issue_movement if txn.issue_type == "ISSUE" else RETURN_OF[issue_movement]
-    item = next((number for number, i in sorted(link["items"].items())
-                 if (i["material"], i["plant"], i["storage_location"]) == (txn.item, where.plant, where.storage_location)
-                 and not i["deleted"]), None)
+    item = next(
+        (
+            number
+            for number, i in sorted(link["items"].items())
+            if (i["material"], i["plant"], i["storage_location"]) == (txn.item, where.plant, where.storage_location)
+            and not i["deleted"]
+        ),
+        None,
+    )
     return GoodsIssue(
-        reference=spec.posting_reference(txn.transaction_id), material=txn.item, quantity=abs(txn.quantity),
-        movement_type=movement, plant=where.plant, storage_location=where.storage_location,
+        reference=spec.posting_reference(txn.transaction_id),
+        material=txn.item,
+        quantity=abs(txn.quantity),
+        movement_type=movement,
+        plant=where.plant,
+        storage_location=where.storage_location,
         cost_center=link["cost_center"] if issue_movement == "201" else "",
         order=link["order"] if issue_movement == "261" else "",
-        reservation=link["reservation"] if item else "", reservation_item=link["items"][item]["item"] if item else "",
-        posting_date=txn.transacted_at)
+        reservation=link["reservation"] if item else "",
+        reservation_item=link["items"][item]["item"] if item else "",
+        posting_date=txn.transacted_at,
+    )
 
 
 def next_cursor(read_up_to: int, held_rowstamps: Iterable[int | None]) -> int:

@@ -43,8 +43,9 @@ class MaintenanceSpec:
     def storage_location(self, storeroom: str, what: str) -> StorageLocation:
         found = self.storerooms.get(storeroom)
         if found is None:
-            raise ValueError(f"{what}: storeroom {storeroom!r} has no ERP plant/storage location in {self.file} "
-                             "(storerooms)")
+            raise ValueError(
+                f"{what}: storeroom {storeroom!r} has no ERP plant/storage location in {self.file} (storerooms)"
+            )
         return found
 
     def posting_reference(self, transaction_id: int) -> str:
@@ -78,8 +79,11 @@ def parse_maintenance_spec(raw: Any, file: str = "eam_to_erp.yaml") -> Maintenan
         storerooms[str(name)] = StorageLocation(str(where["plant"]), str(where["storage_location"]))
     prefix = str(_section(raw, "goods_issue", file).get("reference_prefix", "EAM-MT-"))
     if len(prefix) > REFERENCE_LENGTH - 10:
-        raise MaintenanceSpecError(file, "goods_issue.reference_prefix",
-                                   f"leaves too little of SAP's {REFERENCE_LENGTH} characters for the transaction id")
+        raise MaintenanceSpecError(
+            file,
+            "goods_issue.reference_prefix",
+            f"leaves too little of SAP's {REFERENCE_LENGTH} characters for the transaction id",
+        )
     statuses = {}
     for field in ("reserve_statuses", "retire_statuses"):
         value = reservation.get(field) or []
@@ -87,11 +91,17 @@ def parse_maintenance_spec(raw: Any, file: str = "eam_to_erp.yaml") -> Maintenan
             raise MaintenanceSpecError(file, f"reservation.{field}", "must be a non-empty list of EAM statuses")
         statuses[field] = frozenset(str(s).upper() for s in value)
     return MaintenanceSpec(
-        overlap_rowstamps=overlap, **statuses,
-        maintenance_orders_by_asset=_texts(reservation.get("maintenance_orders_by_asset"), file,
-                                           "reservation.maintenance_orders_by_asset"),
+        overlap_rowstamps=overlap,
+        **statuses,
+        maintenance_orders_by_asset=_texts(
+            reservation.get("maintenance_orders_by_asset"), file, "reservation.maintenance_orders_by_asset"
+        ),
         cost_centres=_texts(reservation.get("cost_centres"), file, "reservation.cost_centres"),
-        storerooms=storerooms, reference_prefix=prefix, version=checksum(raw)[:12], file=file)
+        storerooms=storerooms,
+        reference_prefix=prefix,
+        version=checksum(raw)[:12],
+        file=file,
+    )
 
 
 def load_maintenance_spec(path: Path) -> MaintenanceSpec:

@@ -108,8 +108,9 @@ class MappedBom:
         return {(e.entity, e.key) for e in self.errors}
 
 
-def map_records(spec: MappingSpec, entity_name: str, records: Iterable[Any], out: dict[str, Payload],
-                errors: list[MappingError]) -> None:
+def map_records(
+    spec: MappingSpec, entity_name: str, records: Iterable[Any], out: dict[str, Payload], errors: list[MappingError]
+) -> None:
     """Map a batch into `out` (key -> payload), appending errors; a failed record is left out."""
     entity = spec.entities[entity_name]
     for record in records:
@@ -135,8 +136,11 @@ def _check_references(spec: MappingSpec, mapped: MappedBom) -> None:
                 value = table[key].get(f.target)
                 if value not in tables.get(f.references, {}):
                     why = "failed to map" if value in failed_keys.get(f.references, ()) else "is not among the parts"
-                    mapped.errors.append(MappingError(name, key, f.target, "MAPPING_REFERENCE_UNKNOWN",
-                                                      f"{f.references} {value!r} {why}"))
+                    mapped.errors.append(
+                        MappingError(
+                            name, key, f.target, "MAPPING_REFERENCE_UNKNOWN", f"{f.references} {value!r} {why}"
+                        )
+                    )
                     del table[key]
                     break
 
@@ -153,18 +157,30 @@ def map_released_bom(spec: MappingSpec, parts: Iterable[Part], lines: Iterable[B
     parents = sorted({line.parent_number for line in lines})
     missing = [n for n in parents if n not in by_number]
     for number in missing:
-        mapped.errors.append(MappingError("bom_header", number, "Material", "MAPPING_REFERENCE_UNKNOWN",
-                                          f"BOM parent {number!r} is not among the parts"))
-    map_records(spec, "bom_header", [by_number[n] for n in parents if n in by_number],
-                mapped.bom_headers, mapped.errors)
+        mapped.errors.append(
+            MappingError(
+                "bom_header",
+                number,
+                "Material",
+                "MAPPING_REFERENCE_UNKNOWN",
+                f"BOM parent {number!r} is not among the parts",
+            )
+        )
+    map_records(
+        spec, "bom_header", [by_number[n] for n in parents if n in by_number], mapped.bom_headers, mapped.errors
+    )
     map_records(spec, "bom_item", lines, mapped.bom_items, mapped.errors)
     _check_references(spec, mapped)
-    mapped.headers_without_bom = _headers_without_bom(spec, [p for p in parts if p.number not in set(parents)],
-                                                      mapped.materials)
+    mapped.headers_without_bom = _headers_without_bom(
+        spec, [p for p in parts if p.number not in set(parents)], mapped.materials
+    )
     for key in [k for k in mapped.bom_items if k.rsplit(SEP, 1)[0] not in mapped.bom_headers]:
         header = key.rsplit(SEP, 1)[0]
-        mapped.errors.append(MappingError("bom_item", key, "Material", "MAPPING_HEADER_UNMAPPED",
-                                          f"BOM header {header!r} could not be mapped"))
+        mapped.errors.append(
+            MappingError(
+                "bom_item", key, "Material", "MAPPING_HEADER_UNMAPPED", f"BOM header {header!r} could not be mapped"
+            )
+        )
         del mapped.bom_items[key]
     return mapped
 

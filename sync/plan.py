@@ -123,9 +123,20 @@ class Plan:
         import pandas as pd
 
         dump = _dump_payload
-        rows = [{"entity": i.entity, "key": i.key, "op": i.op, "changed_fields": ",".join(i.changed_fields),
-                 "before": dump(i.before), "after": dump(i.after), "previous_key": i.previous_key,
-                 "target_key": i.target_key, "checksum": i.checksum} for i in self.items]
+        rows = [
+            {
+                "entity": i.entity,
+                "key": i.key,
+                "op": i.op,
+                "changed_fields": ",".join(i.changed_fields),
+                "before": dump(i.before),
+                "after": dump(i.after),
+                "previous_key": i.previous_key,
+                "target_key": i.target_key,
+                "checksum": i.checksum,
+            }
+            for i in self.items
+        ]
         columns = ["entity", "key", "op", "changed_fields", "before", "after", "previous_key", "target_key", "checksum"]
         return pd.DataFrame(rows, columns=columns)
 
@@ -141,20 +152,35 @@ class Plan:
             lines.append(f"{item.op:<9} {item.entity:<10} {item.key:<{width}}  {note}")
         if len(rows) > max_rows:
             lines.append(f"... {len(rows) - max_rows} more")
-        lines.extend(f"CONFLICT {c.entity} {c.key} {c.field}: source {c.source_value!r} vs target "
-                     f"{c.target_value!r} ({c.rule}: {c.reason})" for c in self.conflicts)
+        lines.extend(
+            f"CONFLICT {c.entity} {c.key} {c.field}: source {c.source_value!r} vs target "
+            f"{c.target_value!r} ({c.rule}: {c.reason})"
+            for c in self.conflicts
+        )
         return "\n".join(lines)
 
     def to_json(self) -> str:
-        return json.dumps({"flow": self.flow, "partition": self.partition, "spec_version": self.spec_version,
-                           "items": [i.to_dict() for i in self.items],
-                           "conflicts": [asdict(c) for c in self.conflicts]}, sort_keys=True)
+        return json.dumps(
+            {
+                "flow": self.flow,
+                "partition": self.partition,
+                "spec_version": self.spec_version,
+                "items": [i.to_dict() for i in self.items],
+                "conflicts": [asdict(c) for c in self.conflicts],
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
         data = json.loads(text)
-        return cls([PlanItem.from_dict(i) for i in data["items"]], [Conflict(**c) for c in data["conflicts"]],
-                   data.get("spec_version"), data.get("flow", ""), data.get("partition", ""))
+        return cls(
+            [PlanItem.from_dict(i) for i in data["items"]],
+            [Conflict(**c) for c in data["conflicts"]],
+            data.get("spec_version"),
+            data.get("flow", ""),
+            data.get("partition", ""),
+        )
 
 
 def _dump_payload(payload: Payload | None) -> str | None:

@@ -28,11 +28,23 @@ def field_changes(items: Iterable[PlanItem], descriptions: Mapping[str, str]) ->
             continue
         record = item.after or item.before or {}
         component = str(record.get(_COMPONENT_FIELD.get(item.entity, ""), "") or "")
-        base = {"op": item.op, "entity": item.entity, "key": item.key, "component": component,
-                "description": descriptions.get(component, "")}
+        base = {
+            "op": item.op,
+            "entity": item.entity,
+            "key": item.key,
+            "component": component,
+            "description": descriptions.get(component, ""),
+        }
         if item.op == "update":
-            rows += [{**base, "field": name, "before": cell_text((item.before or {}).get(name)),
-                      "after": cell_text((item.after or {}).get(name))} for name in item.changed_fields]
+            rows += [
+                {
+                    **base,
+                    "field": name,
+                    "before": cell_text((item.before or {}).get(name)),
+                    "after": cell_text((item.after or {}).get(name)),
+                }
+                for name in item.changed_fields
+            ]
         else:
             rows.append({**base, "field": "*", "before": cell_text(item.before), "after": cell_text(item.after)})
     return rows
@@ -40,8 +52,11 @@ def field_changes(items: Iterable[PlanItem], descriptions: Mapping[str, str]) ->
 
 def plan_items_of(frame: pd.DataFrame) -> list[PlanItem]:
     """The plan items of a stored plan table (errors and conflicts left out)."""
-    return [PlanItem.from_dict(json.loads(detail)) for op, detail in zip(frame["op"], frame["detail"], strict=True)
-            if op not in ("error", "conflict")]
+    return [
+        PlanItem.from_dict(json.loads(detail))
+        for op, detail in zip(frame["op"], frame["detail"], strict=True)
+        if op not in ("error", "conflict")
+    ]
 
 
 def shown_note(shown: int, total: int, what: str, where: str) -> str:
@@ -53,8 +68,12 @@ def shown_note(shown: int, total: int, what: str, where: str) -> str:
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[str]:
     """Markdown lines of a table whose cells may hold `|`, backslashes or line breaks."""
+
     def cell(value: Any) -> str:
         return cell_text(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
-    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
-            *("| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows)]
+    return [
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+        *("| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows),
+    ]

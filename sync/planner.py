@@ -19,13 +19,19 @@ Stamps = Mapping[tuple[str, str], Any]
 
 
 class _Differ:
-    def __init__(self, spec: MappingSpec, stored: Stored, target: Snapshot | None,
-                 source_stamps: Stamps, target_stamps: Stamps) -> None:
+    def __init__(
+        self, spec: MappingSpec, stored: Stored, target: Snapshot | None, source_stamps: Stamps, target_stamps: Stamps
+    ) -> None:
         self.spec, self.stored = spec, stored
-        self.target = None if target is None else {
-            entity: {k: spec.entities[entity].normalise(p) for k, p in rows.items()}
-            for entity, rows in target.items() if entity in spec.entities
-        }
+        self.target = (
+            None
+            if target is None
+            else {
+                entity: {k: spec.entities[entity].normalise(p) for k, p in rows.items()}
+                for entity, rows in target.items()
+                if entity in spec.entities
+            }
+        )
         self.source_stamps, self.target_stamps = source_stamps, target_stamps
         self.conflicts: list[Conflict] = []
 
@@ -53,8 +59,17 @@ class _Differ:
                 return PlanItem(entity, key, "unchanged", record.payload, desired, (), after_sum, None, target_key)
             base = record.payload
             changed = tuple(f for f in desired if base is None or base.get(f) != desired[f])
-            return PlanItem(entity, key, "update", base, desired, changed, after_sum,
-                            old_key if old_key != key else None, target_key)
+            return PlanItem(
+                entity,
+                key,
+                "update",
+                base,
+                desired,
+                changed,
+                after_sum,
+                old_key if old_key != key else None,
+                target_key,
+            )
         now = self.target.get(entity, {}).get(old_key)
         previous = old_key if old_key != key else None
         if now is None:  # never written, or deleted directly in the target: (re)create
@@ -64,8 +79,9 @@ class _Differ:
             return PlanItem(entity, key, "unchanged", now, desired, (), after_sum, None, target_key, decisions)
         return PlanItem(entity, key, "update", now, desired, changed, after_sum, previous, target_key, decisions)
 
-    def _fields(self, entity: str, key: str, desired: Payload, now: Payload,
-                base: Payload | None) -> tuple[tuple[str, ...], tuple[Decision, ...]]:
+    def _fields(
+        self, entity: str, key: str, desired: Payload, now: Payload, base: Payload | None
+    ) -> tuple[tuple[str, ...], tuple[Decision, ...]]:
         espec = self.spec.entities[entity]
         changed, decisions = [], []
         for name, value in desired.items():
@@ -88,8 +104,17 @@ class _Differ:
 
     def delete(self, entity: str, key: str) -> PlanItem:
         record = self.stored.get(entity, {}).get(key)
-        return PlanItem(entity, key, "delete", self.current(entity, key), None, (), None, None,
-                        record.target_key if record else None)
+        return PlanItem(
+            entity,
+            key,
+            "delete",
+            self.current(entity, key),
+            None,
+            (),
+            None,
+            None,
+            record.target_key if record else None,
+        )
 
 
 def _component(payload: Payload | None, key: str) -> Any:
@@ -97,8 +122,9 @@ def _component(payload: Payload | None, key: str) -> Any:
     return payload.get("BillOfMaterialComponent") if payload else ("?", key)
 
 
-def _bom_groups(d: _Differ, desired_items: Mapping[str, Payload], scope: set[str],
-                held: set[tuple[str, str]]) -> dict[str, list[PlanItem]]:
+def _bom_groups(
+    d: _Differ, desired_items: Mapping[str, Payload], scope: set[str], held: set[tuple[str, str]]
+) -> dict[str, list[PlanItem]]:
     """Plan the items of each BOM header in scope: deletes, updates (renumbers first), creates, unchanged."""
     wanted: dict[str, dict[str, Payload]] = defaultdict(dict)
     for key, payload in desired_items.items():
@@ -123,10 +149,19 @@ def _bom_groups(d: _Differ, desired_items: Mapping[str, Payload], scope: set[str
     return groups
 
 
-def build_plan(spec: MappingSpec, desired: Mapping[str, Mapping[str, Payload]], stored: Stored,
-               target: Snapshot | None = None, *, retired_boms: Iterable[str] = (),
-               held: Iterable[tuple[str, str]] = (), source_stamps: Stamps | None = None,
-               target_stamps: Stamps | None = None, flow: str = "plm_to_erp", partition: str = "") -> Plan:
+def build_plan(
+    spec: MappingSpec,
+    desired: Mapping[str, Mapping[str, Payload]],
+    stored: Stored,
+    target: Snapshot | None = None,
+    *,
+    retired_boms: Iterable[str] = (),
+    held: Iterable[tuple[str, str]] = (),
+    source_stamps: Stamps | None = None,
+    target_stamps: Stamps | None = None,
+    flow: str = "plm_to_erp",
+    partition: str = "",
+) -> Plan:
     """Plan one partition. `desired` and `target` map entity -> key -> payload; `stored` entity -> key ->
     StoredRecord; `retired_boms` are header keys whose BOM is gone; `held` are (entity, key) pairs that
     failed to map (never written nor deleted); stamps (for newest_wins) map (entity, key) -> change time.
@@ -137,8 +172,9 @@ def build_plan(spec: MappingSpec, desired: Mapping[str, Mapping[str, Payload]], 
     headers = desired.get("bom_header", {})
     retired = sorted(set(retired_boms) - set(headers))
     groups = _bom_groups(d, desired.get("bom_item", {}), set(headers) | set(retired), held)
-    tree = BomTree.from_pairs((p["Material"], p["BillOfMaterialComponent"])
-                              for p in desired.get("bom_item", {}).values())
+    tree = BomTree.from_pairs(
+        (p["Material"], p["BillOfMaterialComponent"]) for p in desired.get("bom_item", {}).values()
+    )
     height = tree.heights()
     for header in retired:
         items.extend(groups[header])

@@ -17,12 +17,16 @@ import pandas as pd
 from sync.keys import SEP, header_key_of_item, split_key
 from sync.spec import MappingSpec
 
-KINDS = ("missing_in_erp", "extra_in_erp", "quantity", "unit", "description", "item_number", "component",
-         "other_field")
+KINDS = ("missing_in_erp", "extra_in_erp", "quantity", "unit", "description", "item_number", "component", "other_field")
 FIELD_KINDS = {
-    "BillOfMaterialItemQuantity": "quantity", "BOMHeaderQuantityInBaseUnit": "quantity",
-    "BillOfMaterialItemUnit": "unit", "BOMHeaderBaseUnit": "unit", "BaseUnit": "unit",
-    "ProductDescription": "description", "BOMItemDescription": "description", "BOMItemText2": "description",
+    "BillOfMaterialItemQuantity": "quantity",
+    "BOMHeaderQuantityInBaseUnit": "quantity",
+    "BillOfMaterialItemUnit": "unit",
+    "BOMHeaderBaseUnit": "unit",
+    "BaseUnit": "unit",
+    "ProductDescription": "description",
+    "BOMItemDescription": "description",
+    "BOMItemText2": "description",
     "BillOfMaterialComponent": "component",
 }
 COLUMNS = ["kind", "entity", "assembly", "key", "field", "plm_value", "erp_value"]
@@ -51,8 +55,9 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def _field_differences(spec: MappingSpec, entity: str, key: str, want: Mapping[str, Any],
-                       now: Mapping[str, Any], where: str) -> list[Difference]:
+def _field_differences(
+    spec: MappingSpec, entity: str, key: str, want: Mapping[str, Any], now: Mapping[str, Any], where: str
+) -> list[Difference]:
     rules = spec.entities[entity]
     got = rules.normalise(now)
     out = []
@@ -60,13 +65,21 @@ def _field_differences(spec: MappingSpec, entity: str, key: str, want: Mapping[s
         if name in rules.key or rules.conflict_rule(name) == "target_wins":  # keys match; ERP-owned fields stand
             continue
         if name in want and got.get(name) != want[name]:
-            out.append(Difference(FIELD_KINDS.get(name, "other_field"), entity, where, key, name,
-                                  value_text(want[name]), value_text(got.get(name))))
+            out.append(
+                Difference(
+                    FIELD_KINDS.get(name, "other_field"),
+                    entity,
+                    where,
+                    key,
+                    name,
+                    value_text(want[name]),
+                    value_text(got.get(name)),
+                )
+            )
     return out
 
 
-def _renumbered(missing: list[str], extra: list[str], desired: Records, actual: Records
-                ) -> list[tuple[str, str]]:
+def _renumbered(missing: list[str], extra: list[str], desired: Records, actual: Records) -> list[tuple[str, str]]:
     """(PLM key, ERP key) pairs of one BOM whose component sits under another item number in the ERP."""
     free = {key: actual[key].get("BillOfMaterialComponent") for key in extra}
     pairs = []
@@ -79,8 +92,9 @@ def _renumbered(missing: list[str], extra: list[str], desired: Records, actual: 
     return pairs
 
 
-def _item_differences(spec: MappingSpec, desired: Records, actual: Records, headers_in_erp: set[str],
-                      where: Mapping[str, str]) -> list[Difference]:
+def _item_differences(
+    spec: MappingSpec, desired: Records, actual: Records, headers_in_erp: set[str], where: Mapping[str, str]
+) -> list[Difference]:
     out: list[Difference] = []
     missing, extra = defaultdict(list), defaultdict(list)
     for key in sorted(desired):
@@ -95,25 +109,54 @@ def _item_differences(spec: MappingSpec, desired: Records, actual: Records, head
     for header in sorted(set(missing) | set(extra)):
         pairs = _renumbered(missing[header], extra[header], desired, actual)
         for plm_key, erp_key in pairs:
-            out.append(Difference("item_number", "bom_item", where[plm_key], plm_key, "BillOfMaterialItemNumber",
-                                  split_key(plm_key)[-1], split_key(erp_key)[-1]))
+            out.append(
+                Difference(
+                    "item_number",
+                    "bom_item",
+                    where[plm_key],
+                    plm_key,
+                    "BillOfMaterialItemNumber",
+                    split_key(plm_key)[-1],
+                    split_key(erp_key)[-1],
+                )
+            )
         paired_plm, paired_erp = {p for p, _ in pairs}, {e for _, e in pairs}
-        out += [Difference("missing_in_erp", "bom_item", where[k], k, "*", _item_text(desired[k]),
-                           "" if header in headers_in_erp else "(no released BOM)")
-                for k in missing[header] if k not in paired_plm]
+        out += [
+            Difference(
+                "missing_in_erp",
+                "bom_item",
+                where[k],
+                k,
+                "*",
+                _item_text(desired[k]),
+                "" if header in headers_in_erp else "(no released BOM)",
+            )
+            for k in missing[header]
+            if k not in paired_plm
+        ]
         owner = where.get(header, "")
-        out += [Difference("extra_in_erp", "bom_item", owner, k, "*", "", _item_text(actual[k]))
-                for k in extra[header] if k not in paired_erp]
+        out += [
+            Difference("extra_in_erp", "bom_item", owner, k, "*", "", _item_text(actual[k]))
+            for k in extra[header]
+            if k not in paired_erp
+        ]
     return out
 
 
 def _item_text(item: Mapping[str, Any]) -> str:
-    return (f"{item.get('BillOfMaterialComponent')} x {value_text(item.get('BillOfMaterialItemQuantity'))} "
-            f"{item.get('BillOfMaterialItemUnit') or ''}").strip()
+    return (
+        f"{item.get('BillOfMaterialComponent')} x {value_text(item.get('BillOfMaterialItemQuantity'))} "
+        f"{item.get('BillOfMaterialItemUnit') or ''}"
+    ).strip()
 
 
-def compare(spec: MappingSpec, desired: Mapping[str, Records], materials: Records,
-            snapshot: Mapping[str, Records], where: Mapping[str, str]) -> list[Difference]:
+def compare(
+    spec: MappingSpec,
+    desired: Mapping[str, Records],
+    materials: Records,
+    snapshot: Mapping[str, Records],
+    where: Mapping[str, str],
+) -> list[Difference]:
     """All differences; `desired` as `MappedBom.desired()`, `materials` by Product, `snapshot` as
     `read_bom_snapshot` returns it (a header in it that is not desired is an ERP BOM without a PLM one),
     `where` maps each key to its assemblies' label."""
@@ -127,14 +170,26 @@ def compare(spec: MappingSpec, desired: Mapping[str, Records], materials: Record
     headers = snapshot.get("bom_header", {})
     for key, want in sorted(desired.get("bom_header", {}).items()):
         if key not in headers:
-            out.append(Difference("missing_in_erp", "bom_header", where[key], key, "*", key.replace(SEP, "/"),
-                                  "(no released BOM)"))
+            out.append(
+                Difference(
+                    "missing_in_erp", "bom_header", where[key], key, "*", key.replace(SEP, "/"), "(no released BOM)"
+                )
+            )
         else:
             out += _field_differences(spec, "bom_header", key, want, headers[key], where[key])
     for key in sorted(set(headers) - set(desired.get("bom_header", {}))):  # a managed part the PLM gives no BOM
         count = sum(1 for item in snapshot.get("bom_item", {}) if header_key_of_item(item) == key)
-        out.append(Difference("extra_in_erp", "bom_header", where.get(key, ""), key, "*", "(no BOM in the PLM)",
-                              f"released BOM with {count} item(s)"))
+        out.append(
+            Difference(
+                "extra_in_erp",
+                "bom_header",
+                where.get(key, ""),
+                key,
+                "*",
+                "(no BOM in the PLM)",
+                f"released BOM with {count} item(s)",
+            )
+        )
     out += _item_differences(spec, desired.get("bom_item", {}), snapshot.get("bom_item", {}), set(headers), where)
     return out
 
@@ -159,10 +214,15 @@ def counts_by_assembly(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
     return dict(sorted(out.items()))
 
 
-def with_components(frame: pd.DataFrame, desired: Mapping[str, Records], snapshot: Mapping[str, Records],
-                    descriptions: Mapping[str, str]) -> pd.DataFrame:
+def with_components(
+    frame: pd.DataFrame,
+    desired: Mapping[str, Records],
+    snapshot: Mapping[str, Records],
+    descriptions: Mapping[str, str],
+) -> pd.DataFrame:
     """The table with the material each difference is about (a BOM item: its component) and its description,
     so a person sees "PRT-200345 Bearing housing" rather than only a key."""
+
     def component(entity: str, key: str) -> str:
         if entity == "material":
             return key

@@ -186,6 +186,7 @@ class FailedChange:
 
 # --- Maintenance (EAM <-> ERP): reservations of spare parts and the goods movements against them ----------
 
+
 @dataclass(frozen=True, slots=True)
 class ReservationItem(Record):
     """One reserved material of a reservation (SAP: A_ReservationDocumentItem)."""
@@ -229,8 +230,9 @@ class Reservation(Record):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Reservation:
-        items = tuple(i if isinstance(i, ReservationItem) else ReservationItem.from_row(i)
-                      for i in row.get("items") or ())
+        items = tuple(
+            i if isinstance(i, ReservationItem) else ReservationItem.from_row(i) for i in row.get("items") or ()
+        )
         return dataclasses.replace(super(Reservation, cls).from_row({**row, "items": ()}), items=items)
 
 
@@ -264,6 +266,7 @@ class GoodsIssue(Record):
 
 
 # --- EAM side (Maximo shape): work orders, their materials, material movements, balances, assets ---------
+
 
 @dataclass(frozen=True, slots=True)
 class WorkOrder(Record):

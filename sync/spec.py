@@ -26,8 +26,21 @@ from sync.values import TYPES, coerce
 SOURCE_TYPES: dict[str, type] = {"part": Part, "bom_parent": Part, "bom_line": BomLine, "change_order": ChangeOrder}
 CONFLICT_RULES = ("source_wins", "target_wins", "newest_wins", "manual", "merge")
 DIRECTIONS = ("outbound", "inbound", "both")
-FIELD_KEYS = {"target", "source", "type", "transforms", "default", "required", "direction", "owner",
-              "conflict", "enum", "map", "references", "unit"}
+FIELD_KEYS = {
+    "target",
+    "source",
+    "type",
+    "transforms",
+    "default",
+    "required",
+    "direction",
+    "owner",
+    "conflict",
+    "enum",
+    "map",
+    "references",
+    "unit",
+}
 ENTITY_KEYS = {"source", "target", "key", "owner", "direction", "conflict", "constants", "fields"}
 TOP_KEYS = {"name", "description", "source_system", "target_system", "units", "enums", "lookups", "entities"}
 
@@ -185,7 +198,9 @@ def parse_units(raw: Any, add: Callable[[str, str, str], None]) -> dict[str, Uni
 
 
 def compile_transforms(
-    items: Iterable[Any], lookups: Mapping[str, Mapping[str, Any]], units: Mapping[str, UnitConversion],
+    items: Iterable[Any],
+    lookups: Mapping[str, Mapping[str, Any]],
+    units: Mapping[str, UnitConversion],
     add: Callable[[str], None],
 ) -> tuple[Transform, ...]:
     compiled = []
@@ -205,5 +220,16 @@ def enum_lookup(enum_map: Mapping[str, Any], value: Any) -> Any:
     return result
 
 
-__all__ = ["CONFLICT_RULES", "DIRECTIONS", "KEY_FIELDS", "TYPES", "EntitySpec", "FieldSpec", "MappingSpec",
-           "SpecError", "SpecProblem", "UnitConversion", "spec_version"]
+__all__ = [
+    "CONFLICT_RULES",
+    "DIRECTIONS",
+    "KEY_FIELDS",
+    "TYPES",
+    "EntitySpec",
+    "FieldSpec",
+    "MappingSpec",
+    "SpecError",
+    "SpecProblem",
+    "UnitConversion",
+    "spec_version",
+]

@@ -66,9 +66,14 @@ class SpecBuilder:
         if self.problems:
             raise SpecError(self.problems)
         return MappingSpec(
-            name=str(raw.get("name", "")), file=self.file, version=spec_version(raw),
-            source_system=self.systems[0], target_system=self.systems[1],
-            units=self.units, entities=entities, raw=raw,
+            name=str(raw.get("name", "")),
+            file=self.file,
+            version=spec_version(raw),
+            source_system=self.systems[0],
+            target_system=self.systems[1],
+            units=self.units,
+            entities=entities,
+            raw=raw,
         )
 
     def _tables(self, raw: dict[str, Any], section: str) -> dict[str, dict[str, Any]]:
@@ -126,8 +131,9 @@ class SpecBuilder:
         key = tuple(str(k) for k in (body.get("key") or ()))
         self._check_key(name, key, seen)
         types = {k: "string" for k in constants} | {f.target: f.type for f in fields}
-        return EntitySpec(name, str(source), str(body.get("target", name)), key, owner, direction, conflict,
-                          constants, fields, types)
+        return EntitySpec(
+            name, str(source), str(body.get("target", name)), key, owner, direction, conflict, constants, fields, types
+        )
 
     def _check_key(self, entity: str, key: tuple[str, ...], seen: set[str]) -> None:
         if not key:
@@ -138,7 +144,9 @@ class SpecBuilder:
         if entity in KEY_FIELDS and key and key != KEY_FIELDS[entity]:
             self.add(entity, "key", f"key must be {list(KEY_FIELDS[entity])} (see sync.keys), got {list(key)}")
 
-    def _field(self, entity: str, source: str | None, index: int, raw: Any, defaults: dict[str, str]) -> FieldSpec | None:
+    def _field(
+        self, entity: str, source: str | None, index: int, raw: Any, defaults: dict[str, str]
+    ) -> FieldSpec | None:
         if not isinstance(raw, dict) or not raw.get("target"):
             self.add(entity, f"fields[{index}]", "a field must be a mapping with a target")
             return None
@@ -173,7 +181,9 @@ class SpecBuilder:
         if owner not in self.systems:
             add(f"owner {owner!r} is neither {self.systems[0]} nor {self.systems[1]}")
         direction = self._choice(entity, target, "direction", raw.get("direction", defaults["direction"]), DIRECTIONS)
-        conflict = self._choice(entity, target, "conflict rule", raw.get("conflict", defaults["conflict"]), CONFLICT_RULES)
+        conflict = self._choice(
+            entity, target, "conflict rule", raw.get("conflict", defaults["conflict"]), CONFLICT_RULES
+        )
         if owner == self.systems[1] and direction == "outbound":
             add(f"owned by {owner} but direction is outbound: the owner must not be overwritten")
         default = raw.get("default")
@@ -184,9 +194,21 @@ class SpecBuilder:
                 add(f"default {default!r} does not fit type {type_name}: {exc.message}")
         if len(self.problems) > problems_before:
             return None
-        return FieldSpec(target, paths, type_name, bool(raw.get("required", False)), direction, owner, conflict,
-                         default, references, str(unit_source) if unit_source is not None else None,
-                         enum_map, getters, transforms)
+        return FieldSpec(
+            target,
+            paths,
+            type_name,
+            bool(raw.get("required", False)),
+            direction,
+            owner,
+            conflict,
+            default,
+            references,
+            str(unit_source) if unit_source is not None else None,
+            enum_map,
+            getters,
+            transforms,
+        )
 
     def _getter(self, source: str, path: str, add: Any) -> Any:
         getter = source_getter(source, path)

@@ -12,8 +12,15 @@ from dataclasses import dataclass
 from sync.bom_tree import BomCycleError, BomTree
 from sync.records import BomLine, Part
 
-KINDS = ("cycle", "duplicate_find_number", "missing_find_number", "non_positive_quantity",
-         "unknown_unit", "unknown_component", "too_deep")
+KINDS = (
+    "cycle",
+    "duplicate_find_number",
+    "missing_find_number",
+    "non_positive_quantity",
+    "unknown_unit",
+    "unknown_component",
+    "too_deep",
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,9 @@ def check_bom_structure(
     numbers = {p.number for p in parts}
     problems = _line_problems(lines, numbers, units)
     problems += [
-        StructureProblem("unknown_unit", p.number, None, p.number, f"part {p.number} has unit {p.uom!r}, not in the unit table")
+        StructureProblem(
+            "unknown_unit", p.number, None, p.number, f"part {p.number} has unit {p.uom!r}, not in the unit table"
+        )
         for p in parts
         if p.uom not in units
     ]
@@ -46,7 +55,9 @@ def check_bom_structure(
         depth = tree.depth(root)
         if depth > max_depth:
             problems.append(
-                StructureProblem("too_deep", root, None, root, f"{root} is {depth} levels deep, more than the {max_depth} allowed")
+                StructureProblem(
+                    "too_deep", root, None, root, f"{root} is {depth} levels deep, more than the {max_depth} allowed"
+                )
             )
     return problems
 
@@ -57,18 +68,53 @@ def _line_problems(lines: list[BomLine], numbers: set[str], units: set[str]) -> 
     for line in lines:
         where = f"{line.parent_number} line {line.find_number} ({line.component_number})"
         if line.find_number is None or line.find_number <= 0:
-            problems.append(StructureProblem("missing_find_number", line.parent_number, line.find_number,
-                                             line.component_number, f"{where}: find number missing or not positive"))
+            problems.append(
+                StructureProblem(
+                    "missing_find_number",
+                    line.parent_number,
+                    line.find_number,
+                    line.component_number,
+                    f"{where}: find number missing or not positive",
+                )
+            )
         elif seen[(line.parent_number, line.find_number)] > 1:
-            problems.append(StructureProblem("duplicate_find_number", line.parent_number, line.find_number,
-                                             line.component_number, f"{where}: find number used more than once"))
+            problems.append(
+                StructureProblem(
+                    "duplicate_find_number",
+                    line.parent_number,
+                    line.find_number,
+                    line.component_number,
+                    f"{where}: find number used more than once",
+                )
+            )
         if line.quantity is None or line.quantity <= 0:
-            problems.append(StructureProblem("non_positive_quantity", line.parent_number, line.find_number,
-                                             line.component_number, f"{where}: quantity {line.quantity} is not > 0"))
+            problems.append(
+                StructureProblem(
+                    "non_positive_quantity",
+                    line.parent_number,
+                    line.find_number,
+                    line.component_number,
+                    f"{where}: quantity {line.quantity} is not > 0",
+                )
+            )
         if line.uom not in units:
-            problems.append(StructureProblem("unknown_unit", line.parent_number, line.find_number,
-                                             line.component_number, f"{where}: unit {line.uom!r} is not in the unit table"))
+            problems.append(
+                StructureProblem(
+                    "unknown_unit",
+                    line.parent_number,
+                    line.find_number,
+                    line.component_number,
+                    f"{where}: unit {line.uom!r} is not in the unit table",
+                )
+            )
         if line.component_number not in numbers:
-            problems.append(StructureProblem("unknown_component", line.parent_number, line.find_number,
-                                             line.component_number, f"{where}: component is not a known part"))
+            problems.append(
+                StructureProblem(
+                    "unknown_component",
+                    line.parent_number,
+                    line.find_number,
+                    line.component_number,
+                    f"{where}: component is not a known part",
+                )
+            )
     return problems

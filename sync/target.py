@@ -16,8 +16,15 @@ ENTITIES = ("material", "bom_header", "bom_item")  # in dependency order
 @dataclass(frozen=True, slots=True)
 class Material:
     entity: ClassVar[str] = "material"
-    FIELDS: ClassVar[tuple[str, ...]] = ("Product", "ProductDescription", "ProductType", "BaseUnit",
-                                         "ProductGroup", "Plant", "ProcurementType")
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "Product",
+        "ProductDescription",
+        "ProductType",
+        "BaseUnit",
+        "ProductGroup",
+        "Plant",
+        "ProcurementType",
+    )
     Product: str
     ProductDescription: str = ""
     ProductType: str = ""
@@ -34,8 +41,13 @@ class Material:
 @dataclass(frozen=True, slots=True)
 class BomHeader:
     entity: ClassVar[str] = "bom_header"
-    FIELDS: ClassVar[tuple[str, ...]] = ("Material", "Plant", "BillOfMaterialVariantUsage", "BOMHeaderBaseUnit",
-                                         "BOMHeaderQuantityInBaseUnit")
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "Material",
+        "Plant",
+        "BillOfMaterialVariantUsage",
+        "BOMHeaderBaseUnit",
+        "BOMHeaderQuantityInBaseUnit",
+    )
     Material: str
     Plant: str = "1000"
     BillOfMaterialVariantUsage: str = "1"
@@ -50,10 +62,18 @@ class BomHeader:
 @dataclass(frozen=True, slots=True)
 class BomItem:
     entity: ClassVar[str] = "bom_item"
-    FIELDS: ClassVar[tuple[str, ...]] = ("Material", "Plant", "BillOfMaterialVariantUsage",
-                                         "BillOfMaterialItemNumber", "BillOfMaterialComponent",
-                                         "BillOfMaterialItemCategory", "BillOfMaterialItemQuantity",
-                                         "BillOfMaterialItemUnit", "BOMItemDescription", "BOMItemText2")
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "Material",
+        "Plant",
+        "BillOfMaterialVariantUsage",
+        "BillOfMaterialItemNumber",
+        "BillOfMaterialComponent",
+        "BillOfMaterialItemCategory",
+        "BillOfMaterialItemQuantity",
+        "BillOfMaterialItemUnit",
+        "BOMItemDescription",
+        "BOMItemText2",
+    )
     Material: str
     BillOfMaterialItemNumber: str
     BillOfMaterialComponent: str

@@ -96,22 +96,29 @@ class SyncHarness:
     def release_bom_change(self, assembly: str, quantities: dict[int, Decimal]) -> str:
         """Edit lines of `assembly`'s BOM (find number -> new quantity) on a change order and release it."""
         with httpx.Client(base_url=f"{self.url('plm')}/v1") as http:
-            session = http.post("/login", json={"email": "engineer@sandbox.example", "password": "sandbox",
-                                                "workspaceId": 100001}).json()["arenaSessionId"]
+            session = http.post(
+                "/login", json={"email": "engineer@sandbox.example", "password": "sandbox", "workspaceId": 100001}
+            ).json()["arenaSessionId"]
             http.headers["arena_session_id"] = session
             item = http.get("/items", params={"number": assembly}).json()["results"][0]
-            change = http.post("/changes", json={"title": f"re-quantify {assembly}",
-                                                 "items": [{"affectedItemRevision": {"guid": item["guid"]}}]})
+            change = http.post(
+                "/changes",
+                json={"title": f"re-quantify {assembly}", "items": [{"affectedItemRevision": {"guid": item["guid"]}}]},
+            )
             change.raise_for_status()
             working = http.get(f"/items/{item['guid']}/bom", params={"revisionStatus": "WORKING"}).json()["results"]
             owner = _working_owner_guid(http, item["guid"])
             for line in working:
                 if line["lineNumber"] in quantities:
-                    body = {"item": {"guid": line["item"]["guid"]}, "quantity": float(quantities[line["lineNumber"]]),
-                            "lineNumber": line["lineNumber"]}
+                    body = {
+                        "item": {"guid": line["item"]["guid"]},
+                        "quantity": float(quantities[line["lineNumber"]]),
+                        "lineNumber": line["lineNumber"],
+                    }
                     http.put(f"/items/{owner}/bom/{line['guid']}", json=body).raise_for_status()
-            http.post("/changes/statuschanges", json={"change": {"guid": change.json()["guid"]},
-                                                      "status": "EFFECTIVE"}).raise_for_status()
+            http.post(
+                "/changes/statuschanges", json={"change": {"guid": change.json()["guid"]}, "status": "EFFECTIVE"}
+            ).raise_for_status()
             return change.json()["number"]
 
 
@@ -123,8 +130,13 @@ def _working_owner_guid(http: httpx.Client, item_guid: str) -> str:
 
 
 @contextmanager
-def sync_harness(tmp_path: Path, plm_overrides: dict | None = None, erp_overrides: dict | None = None) -> Iterator[SyncHarness]:
-    overrides = {"plm": {"rate_limit": None, **(plm_overrides or {})}, "erp": {"rate_limit": None, **(erp_overrides or {})}}
+def sync_harness(
+    tmp_path: Path, plm_overrides: dict | None = None, erp_overrides: dict | None = None
+) -> Iterator[SyncHarness]:
+    overrides = {
+        "plm": {"rate_limit": None, **(plm_overrides or {})},
+        "erp": {"rate_limit": None, **(erp_overrides or {})},
+    }
     with running_sandbox(None, overrides=overrides) as sandbox:
         instance = dg.DagsterInstance.ephemeral()
         try:

@@ -88,8 +88,7 @@ def test_only_launchers_and_the_cli_import_the_sandbox():
         f"{module} imports {target}"
         for module, targets in GRAPH.items()
         for target in targets
-        if _room(module) == "orchestration" and _room(target) == "sandbox"
-        and not module.startswith(SANDBOX_USERS)
+        if _room(module) == "orchestration" and _room(target) == "sandbox" and not module.startswith(SANDBOX_USERS)
     ]
     assert wrong == []
 
@@ -141,7 +140,8 @@ def test_dagster_rooms_hold_only_dagster_code(room):
     lacking = [
         str(path.relative_to(ROOT))
         for name, path in MODULES.items()
-        if _room(name) == room and path.name != "__init__.py"
+        if _room(name) == room
+        and path.name != "__init__.py"
         and "dagster" not in {alias for alias in _top_level_imports(path)}
     ]
     assert lacking == []

@@ -34,10 +34,17 @@ from sync.records import Asset, InventoryBalance, MaterialTransaction, WorkOrder
 log = logging.getLogger("resources.eam")
 
 SESSION_COOKIE = "JSESSIONID"
-WORK_ORDER, BALANCE, ASSET, ITEM, TRANSACTIONS = ("mxapiwodetail", "mxapiinvbal", "mxapiasset", "mxapiitem",
-                                                  "mxapimatusetrans")
-WORK_ORDER_SELECT = ("workorderid,wonum,siteid,status,description,assetnum,location,wopriority,worktype,glaccount,"
-                     "costcenter,reportdate,statusdate,changedate,wpmaterial{*},invreserve{*},matusetrans{*}")
+WORK_ORDER, BALANCE, ASSET, ITEM, TRANSACTIONS = (
+    "mxapiwodetail",
+    "mxapiinvbal",
+    "mxapiasset",
+    "mxapiitem",
+    "mxapimatusetrans",
+)
+WORK_ORDER_SELECT = (
+    "workorderid,wonum,siteid,status,description,assetnum,location,wopriority,worktype,glaccount,"
+    "costcenter,reportdate,statusdate,changedate,wpmaterial{*},invreserve{*},matusetrans{*}"
+)
 
 
 def maximo_error_parser(response: httpx.Response) -> tuple[str | None, str | None]:
@@ -122,14 +129,25 @@ class MaxauthSession:
             code, message = maximo_error_parser(response)
             retryable = response.status_code == 429 or response.status_code >= 500
             cls = error_class_for(response.status_code) if retryable else AuthError
-            err = cls("eam", f"login refused: {message}", status=response.status_code, code=code, method="POST",
-                      route="/maximo/oslc/login")
+            err = cls(
+                "eam",
+                f"login refused: {message}",
+                status=response.status_code,
+                code=code,
+                method="POST",
+                route="/maximo/oslc/login",
+            )
             err.may_retry = retryable
             raise err
         session = response.cookies.get(SESSION_COOKIE) or http.cookies.get(SESSION_COOKIE)
         if not session:
-            raise AuthError("eam", "login answered without a session cookie", status=response.status_code,
-                            method="POST", route="/maximo/oslc/login")
+            raise AuthError(
+                "eam",
+                "login answered without a session cookie",
+                status=response.status_code,
+                method="POST",
+                route="/maximo/oslc/login",
+            )
         http.cookies.clear()  # the hook sends the cookie itself, so a renewed session replaces the old one
         return "Cookie", f"{SESSION_COOKIE}={session}"
 
@@ -140,8 +158,9 @@ class MaxauthSession:
 class EAMClient(SystemClient):
     """Maximo reads and writes: object-structure queries, delta fetches, BULK, status changes, materials."""
 
-    def __init__(self, api: ApiClient, *, root: str = "api", page_size: int = 500, siteid: str | None = None,
-                 logger: Any = None) -> None:
+    def __init__(
+        self, api: ApiClient, *, root: str = "api", page_size: int = 500, siteid: str | None = None, logger: Any = None
+    ) -> None:
         if root not in ("api", "oslc"):
             raise ValueError(f"EAMClient root must be 'api' (apikey) or 'oslc' (maxauth), got {root!r}")
         if page_size < 1:
@@ -159,9 +178,18 @@ class EAMClient(SystemClient):
         return f"{self.collection_path(structure)}/_{raw}"
 
     # --- reads --------------------------------------------------------------------------------------------
-    def page(self, structure: str, *, select: str = "*", where: str | None = None, order_by: str | None = None,
-             page_size: int | None = None, since_rowstamp: int | None = None, count: bool = False,
-             next_href: str | None = None) -> Page:
+    def page(
+        self,
+        structure: str,
+        *,
+        select: str = "*",
+        where: str | None = None,
+        order_by: str | None = None,
+        page_size: int | None = None,
+        since_rowstamp: int | None = None,
+        count: bool = False,
+        next_href: str | None = None,
+    ) -> Page:
         """One page: the first from the query options, or the page `next_href` names."""
         route = f"/maximo/{self.root}/os/{structure.lower()}"
         if next_href:
@@ -180,8 +208,12 @@ class EAMClient(SystemClient):
         body = response.json()
         info = body.get("responseInfo") or {}
         max_rowstamp = response.headers.get("maxrowstamp")
-        return Page(members=list(body.get("member") or []), next_href=(info.get("nextPage") or {}).get("href"),
-                    total_count=info.get("totalCount"), max_rowstamp=int(max_rowstamp) if max_rowstamp else None)
+        return Page(
+            members=list(body.get("member") or []),
+            next_href=(info.get("nextPage") or {}).get("href"),
+            total_count=info.get("totalCount"),
+            max_rowstamp=int(max_rowstamp) if max_rowstamp else None,
+        )
 
     def query(self, structure: str, **options: Any) -> Iterator[dict[str, Any]]:
         """Every matching record, following `responseInfo.nextPage`."""
@@ -209,8 +241,11 @@ class EAMClient(SystemClient):
         return [records.work_order(m) for m in self.query(WORK_ORDER, select=WORK_ORDER_SELECT, where=where)]
 
     def work_order_materials(self, where: str | None = None) -> list[WorkOrderMaterial]:
-        return [line for m in self.query(WORK_ORDER, select=WORK_ORDER_SELECT, where=where)
-                for line in records.work_order_materials(m)]
+        return [
+            line
+            for m in self.query(WORK_ORDER, select=WORK_ORDER_SELECT, where=where)
+            for line in records.work_order_materials(m)
+        ]
 
     def material_transactions(self, since: int = 0) -> tuple[list[MaterialTransaction], int]:
         """Material issues and returns after a rowstamp cursor, and the next cursor."""
@@ -224,8 +259,16 @@ class EAMClient(SystemClient):
         return [records.asset(m) for m in self.query(ASSET, where=where)]
 
     # --- writes -------------------------------------------------------------------------------------------
-    def _write(self, path: str, body: Any, *, route: str, transaction_id: str | None,
-               headers: Mapping[str, str] | None = None, properties: str | None = None) -> WriteResult:
+    def _write(
+        self,
+        path: str,
+        body: Any,
+        *,
+        route: str,
+        transaction_id: str | None,
+        headers: Mapping[str, str] | None = None,
+        properties: str | None = None,
+    ) -> WriteResult:
         txn = transaction_id or derived_transaction_id("POST", path, {"headers": dict(headers or {}), "body": body})
         sent = {"transactionid": txn, **(headers or {})}
         if properties:
@@ -239,50 +282,83 @@ class EAMClient(SystemClient):
         record = response.json() if response.content and properties else None
         return WriteResult(response.status_code, response.headers.get("Location"), record=record)
 
-    def create(self, structure: str, data: dict[str, Any], *, transaction_id: str | None = None,
-               properties: str | None = None) -> WriteResult:
+    def create(
+        self, structure: str, data: dict[str, Any], *, transaction_id: str | None = None, properties: str | None = None
+    ) -> WriteResult:
         path = self.collection_path(structure)
         return self._write(path + "?lean=1", data, route=path, transaction_id=transaction_id, properties=properties)
 
-    def update(self, href: str, data: dict[str, Any], *, merge: bool = True, transaction_id: str | None = None,
-               properties: str | None = None) -> WriteResult:
+    def update(
+        self,
+        href: str,
+        data: dict[str, Any],
+        *,
+        merge: bool = True,
+        transaction_id: str | None = None,
+        properties: str | None = None,
+    ) -> WriteResult:
         """PATCH (child arrays sent replace the stored ones) or, by default, MERGE (they are added to)."""
         headers = {"x-method-override": "PATCH", **({"patchtype": "MERGE"} if merge else {})}
-        return self._write(_with_lean(href), data, route=_route(href), transaction_id=transaction_id,
-                           headers=headers, properties=properties)
+        return self._write(
+            _with_lean(href),
+            data,
+            route=_route(href),
+            transaction_id=transaction_id,
+            headers=headers,
+            properties=properties,
+        )
 
-    def change_status(self, href: str, status: str, *, memo: str | None = None,
-                      transaction_id: str | None = None) -> WriteResult:
+    def change_status(
+        self, href: str, status: str, *, memo: str | None = None, transaction_id: str | None = None
+    ) -> WriteResult:
         body = {"status": status, **({"memo": memo} if memo else {})}
-        return self._write(_with_lean(href) + "&action=wsmethod:changeStatus", body, route=_route(href),
-                           transaction_id=transaction_id, headers={"x-method-override": "PATCH"})
+        return self._write(
+            _with_lean(href) + "&action=wsmethod:changeStatus",
+            body,
+            route=_route(href),
+            transaction_id=transaction_id,
+            headers={"x-method-override": "PATCH"},
+        )
 
-    def issue_material(self, work_order_href: str, item: str, storeroom: str, quantity: Any, *,
-                       transaction_id: str | None = None) -> WriteResult:
+    def issue_material(
+        self, work_order_href: str, item: str, storeroom: str, quantity: Any, *, transaction_id: str | None = None
+    ) -> WriteResult:
         return self._material(work_order_href, "ISSUE", item, storeroom, quantity, transaction_id)
 
-    def return_material(self, work_order_href: str, item: str, storeroom: str, quantity: Any, *,
-                        transaction_id: str | None = None) -> WriteResult:
+    def return_material(
+        self, work_order_href: str, item: str, storeroom: str, quantity: Any, *, transaction_id: str | None = None
+    ) -> WriteResult:
         return self._material(work_order_href, "RETURN", item, storeroom, quantity, transaction_id)
 
-    def _material(self, href: str, issue_type: str, item: str, storeroom: str, quantity: Any,
-                  transaction_id: str | None) -> WriteResult:
+    def _material(
+        self, href: str, issue_type: str, item: str, storeroom: str, quantity: Any, transaction_id: str | None
+    ) -> WriteResult:
         entry = {"itemnum": item, "storeloc": storeroom, "positivequantity": float(quantity), "issuetype": issue_type}
         return self.update(href, {"matusetrans": [entry]}, merge=True, transaction_id=transaction_id)
 
     def adjust_balance(self, balance_href: str, new_balance: Any, *, transaction_id: str | None = None) -> WriteResult:
-        return self._write(_with_lean(balance_href) + "&action=wsmethod:adjustCurrentBalance",
-                           {"newcurbal": float(new_balance)}, route=_route(balance_href),
-                           transaction_id=transaction_id, headers={"x-method-override": "PATCH"})
+        return self._write(
+            _with_lean(balance_href) + "&action=wsmethod:adjustCurrentBalance",
+            {"newcurbal": float(new_balance)},
+            route=_route(balance_href),
+            transaction_id=transaction_id,
+            headers={"x-method-override": "PATCH"},
+        )
 
-    def bulk(self, structure: str, items: Sequence[dict[str, Any]], *,
-             transaction_id: str | None = None) -> list[BulkItemResult]:
+    def bulk(
+        self, structure: str, items: Sequence[dict[str, Any]], *, transaction_id: str | None = None
+    ) -> list[BulkItemResult]:
         """One BULK request (HTTP 200); each item's `_responsemeta.status` becomes a result or a typed error."""
         path = self.collection_path(structure)
         txn = transaction_id or derived_transaction_id("BULK", path, list(items))
         try:
-            response = self.api.post(path + "?lean=1", json=list(items), route=path, idempotent=True,
-                                     headers={"x-method-override": "BULK", "transactionid": txn})
+            response = self.api.post(
+                path + "?lean=1",
+                json=list(items),
+                route=path,
+                idempotent=True,
+                headers={"x-method-override": "BULK", "transactionid": txn},
+            )
         except ConflictError:
             self.log.info("eam: BULK transactionid %s was already committed; nothing written again", txn)
             return [BulkItemResult(position, 409, duplicate=True) for position in range(len(items))]
@@ -293,20 +369,28 @@ class EAMClient(SystemClient):
             error = None
             if status >= 400:
                 err = (answer.get("_responsedata") or answer).get("Error") or {}
-                error = error_class_for(status)("eam", str(err.get("message") or f"HTTP {status}"), status=status,
-                                                code=_text(err.get("reasonCode")), method="BULK", route=path)
+                error = error_class_for(status)(
+                    "eam",
+                    str(err.get("message") or f"HTTP {status}"),
+                    status=status,
+                    code=_text(err.get("reasonCode")),
+                    method="BULK",
+                    route=path,
+                )
             results.append(BulkItemResult(position, status, meta.get("Location"), error))
         return results
 
     # --- publish channel (sandbox route) ------------------------------------------------------------------
-    def subscribe(self, url: str, events: Sequence[str] = ("workorder.status", "matusetrans"),
-                  secret: str | None = None) -> dict[str, Any]:
+    def subscribe(
+        self, url: str, events: Sequence[str] = ("workorder.status", "matusetrans"), secret: str | None = None
+    ) -> dict[str, Any]:
         """Ask the publish channel to POST events to `url`, signed with `secret` (default: the system's)."""
         body: dict[str, Any] = {"url": url, "events": list(events)}
         if secret:
             body["secret"] = secret
-        return self.api.post("/_sandbox/publish/subscriptions", json=body, route="/_sandbox/publish/subscriptions",
-                             idempotent=False).json()
+        return self.api.post(
+            "/_sandbox/publish/subscriptions", json=body, route="/_sandbox/publish/subscriptions", idempotent=False
+        ).json()
 
     def test_connection(self) -> dict[str, Any]:
         page = self.page(ASSET, select="assetnum", page_size=1, count=True)

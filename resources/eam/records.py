@@ -49,8 +49,14 @@ class _Reader:
     def instant(self, field: str) -> datetime | None:
         return self._parsed(field, False, _iso_instant, "an ISO date-time", ValueError)
 
-    def _parsed(self, field: str, required: bool, parse: Callable[[Any], Any], kind: str,
-                errors: type[Exception] | tuple[type[Exception], ...]) -> Any:
+    def _parsed(
+        self,
+        field: str,
+        required: bool,
+        parse: Callable[[Any], Any],
+        kind: str,
+        errors: type[Exception] | tuple[type[Exception], ...],
+    ) -> Any:
         """The field parsed; None when absent (a failure when required), a failure naming it when malformed."""
         value = self.data.get(field)
         if value in (None, ""):
@@ -69,12 +75,22 @@ class _Reader:
 def work_order(data: dict[str, Any]) -> WorkOrder:
     r = _Reader("MXAPIWODETAIL", data, f"work order {data.get('siteid')}/{data.get('wonum')}")
     return WorkOrder(
-        number=r.text("wonum"), site=r.text("siteid"), status=r.text("status"),
-        description=r.optional("description") or "", asset=r.optional("assetnum"), location=r.optional("location"),
-        priority=r.integer("wopriority"), work_type=r.optional("worktype"), gl_account=r.optional("glaccount"),
-        cost_center=r.optional("costcenter"), reported_at=r.instant("reportdate"),
-        status_changed_at=r.instant("statusdate"), changed_at=r.instant("changedate"),
-        eam_id=r.integer("workorderid"), rowstamp=r.rowstamp())
+        number=r.text("wonum"),
+        site=r.text("siteid"),
+        status=r.text("status"),
+        description=r.optional("description") or "",
+        asset=r.optional("assetnum"),
+        location=r.optional("location"),
+        priority=r.integer("wopriority"),
+        work_type=r.optional("worktype"),
+        gl_account=r.optional("glaccount"),
+        cost_center=r.optional("costcenter"),
+        reported_at=r.instant("reportdate"),
+        status_changed_at=r.instant("statusdate"),
+        changed_at=r.instant("changedate"),
+        eam_id=r.integer("workorderid"),
+        rowstamp=r.rowstamp(),
+    )
 
 
 def work_order_materials(data: dict[str, Any]) -> list[WorkOrderMaterial]:
@@ -88,46 +104,76 @@ def work_order_materials(data: dict[str, Any]) -> list[WorkOrderMaterial]:
         line_id = r.integer("wpitemid", required=True)
         res = reservations.get(line_id)
         rr = _Reader("MXAPIWODETAIL", res or {}, f"work order {site}/{number} invreserve for line {line_id}")
-        lines.append(WorkOrderMaterial(
-            work_order=number, site=site, line_id=line_id, item=r.text("itemnum"),
-            quantity=r.number("itemqty"), storeroom=r.text("location"),  # type: ignore[arg-type]
-            line_type=r.optional("linetype") or "ITEM", required_at=r.instant("requiredate"),
-            reserved_quantity=rr.number("reservedqty", required=False) if res else None,
-            actual_quantity=rr.number("actualqty", required=False) if res else None,
-            reservation_id=rr.integer("invreserveid") if res else None, rowstamp=r.rowstamp()))
+        lines.append(
+            WorkOrderMaterial(
+                work_order=number,
+                site=site,
+                line_id=line_id,
+                item=r.text("itemnum"),
+                quantity=r.number("itemqty"),
+                storeroom=r.text("location"),  # type: ignore[arg-type]
+                line_type=r.optional("linetype") or "ITEM",
+                required_at=r.instant("requiredate"),
+                reserved_quantity=rr.number("reservedqty", required=False) if res else None,
+                actual_quantity=rr.number("actualqty", required=False) if res else None,
+                reservation_id=rr.integer("invreserveid") if res else None,
+                rowstamp=r.rowstamp(),
+            )
+        )
     return lines
 
 
-def material_transaction(data: dict[str, Any], work_order_number: str | None = None,
-                         site: str | None = None) -> MaterialTransaction:
+def material_transaction(
+    data: dict[str, Any], work_order_number: str | None = None, site: str | None = None
+) -> MaterialTransaction:
     r = _Reader("MATUSETRANS", data, f"material transaction {data.get('matusetransid')}")
     issue_type = r.text("issuetype").upper()
     if issue_type not in ("ISSUE", "RETURN"):
         raise r.fail("issuetype", f"must be ISSUE or RETURN, got {issue_type!r}")
     return MaterialTransaction(
         transaction_id=r.integer("matusetransid", required=True),  # type: ignore[arg-type]
-        work_order=work_order_number or r.text("refwo"), site=site or r.text("siteid"), item=r.text("itemnum"),
-        storeroom=r.text("storeloc"), quantity=r.number("quantity"),  # type: ignore[arg-type]
-        issue_type=issue_type, bin=r.optional("binnum") or "", asset=r.optional("assetnum"),
-        transacted_at=r.instant("transdate"), rowstamp=r.rowstamp())
+        work_order=work_order_number or r.text("refwo"),
+        site=site or r.text("siteid"),
+        item=r.text("itemnum"),
+        storeroom=r.text("storeloc"),
+        quantity=r.number("quantity"),  # type: ignore[arg-type]
+        issue_type=issue_type,
+        bin=r.optional("binnum") or "",
+        asset=r.optional("assetnum"),
+        transacted_at=r.instant("transdate"),
+        rowstamp=r.rowstamp(),
+    )
 
 
 def inventory_balance(data: dict[str, Any]) -> InventoryBalance:
     r = _Reader("MXAPIINVBAL", data, f"balance {data.get('itemnum')}@{data.get('location')}")
-    return InventoryBalance(item=r.text("itemnum"), storeroom=r.text("location"), site=r.text("siteid"),
-                            current_balance=r.number("curbal"),  # type: ignore[arg-type]
-                            bin=r.optional("binnum") or "", rowstamp=r.rowstamp())
+    return InventoryBalance(
+        item=r.text("itemnum"),
+        storeroom=r.text("location"),
+        site=r.text("siteid"),
+        current_balance=r.number("curbal"),  # type: ignore[arg-type]
+        bin=r.optional("binnum") or "",
+        rowstamp=r.rowstamp(),
+    )
 
 
 def asset(data: dict[str, Any]) -> Asset:
     r = _Reader("MXAPIASSET", data, f"asset {data.get('siteid')}/{data.get('assetnum')}")
-    return Asset(number=r.text("assetnum"), site=r.text("siteid"), description=r.optional("description") or "",
-                 location=r.optional("location"), status=r.optional("status") or "OPERATING",
-                 serial_number=r.optional("serialnum"), erp_equipment=r.optional("externalrefid"),
-                 rowstamp=r.rowstamp())
+    return Asset(
+        number=r.text("assetnum"),
+        site=r.text("siteid"),
+        description=r.optional("description") or "",
+        location=r.optional("location"),
+        status=r.optional("status") or "OPERATING",
+        serial_number=r.optional("serialnum"),
+        erp_equipment=r.optional("externalrefid"),
+        rowstamp=r.rowstamp(),
+    )
 
 
 CONVERTERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "mxapiwodetail": work_order, "mxapiinvbal": inventory_balance, "mxapiasset": asset,
+    "mxapiwodetail": work_order,
+    "mxapiinvbal": inventory_balance,
+    "mxapiasset": asset,
     "mxapimatusetrans": material_transaction,
 }

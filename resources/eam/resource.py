@@ -28,11 +28,22 @@ from resources.transport import ApiClient, ApiKeyHeader, SessionLogin, install_l
 
 __all__ = ["EAMResource", "EAMClient", "EAMDataError", "ENV_VARS"]
 
-ENV_VARS = {"url": "MFG_SYNC_EAM_URL", "apikey": "MFG_SYNC_EAM_APIKEY", "username": "MFG_SYNC_EAM_USER",
-            "password": "MFG_SYNC_EAM_PASSWORD", "auth": "MFG_SYNC_EAM_AUTH", "siteid": "MFG_SYNC_EAM_SITEID"}
+ENV_VARS = {
+    "url": "MFG_SYNC_EAM_URL",
+    "apikey": "MFG_SYNC_EAM_APIKEY",
+    "username": "MFG_SYNC_EAM_USER",
+    "password": "MFG_SYNC_EAM_PASSWORD",
+    "auth": "MFG_SYNC_EAM_AUTH",
+    "siteid": "MFG_SYNC_EAM_SITEID",
+}
 SECRET_FIELDS = frozenset({"apikey", "password"})
-SANDBOX_DEFAULTS = {"url": "http://127.0.0.1:8103", "apikey": "sandbox-eam-apikey", "username": "mxintadm",
-                    "password": "sandbox", "siteid": "P1000"}
+SANDBOX_DEFAULTS = {
+    "url": "http://127.0.0.1:8103",
+    "apikey": "sandbox-eam-apikey",
+    "username": "mxintadm",
+    "password": "sandbox",
+    "siteid": "P1000",
+}
 
 
 class EAMResource(HttpSystemResource):
@@ -92,11 +103,23 @@ class EAMResource(HttpSystemResource):
             hook = SessionLogin(session.login, session.logout)
             # the sandbox's published default ("sandbox") is no secret; masking it would blank that word in logs
             secrets = [] if password == SANDBOX_DEFAULTS["password"] else [password]
-        api = ApiClient(self.system, resolved(self.url).rstrip("/"), policy=self.policy(), auth=hook,
-                        correlation_id=cid, secrets=secrets, headers={"Accept": "application/json"},
-                        error_parser=maximo_error_parser)
-        return EAMClient(api, root="api" if mode == "apikey" else "oslc", page_size=self.page_size,
-                         siteid=resolved(self.siteid), logger=logger)
+        api = ApiClient(
+            self.system,
+            resolved(self.url).rstrip("/"),
+            policy=self.policy(),
+            auth=hook,
+            correlation_id=cid,
+            secrets=secrets,
+            headers={"Accept": "application/json"},
+            error_parser=maximo_error_parser,
+        )
+        return EAMClient(
+            api,
+            root="api" if mode == "apikey" else "oslc",
+            page_size=self.page_size,
+            siteid=resolved(self.siteid),
+            logger=logger,
+        )
 
     def get_client(self, correlation_id: str | None = None, logger: Any = None) -> EAMClient:
         """Alias of `client()`."""

@@ -101,8 +101,7 @@ class PlanApplier(Protocol):
 
     report: ApplyReport
 
-    def record_mapping_errors(self, errors: Iterable[MappingError],
-                              payloads: Mapping[str, dict] | None = None) -> None:
+    def record_mapping_errors(self, errors: Iterable[MappingError], payloads: Mapping[str, dict] | None = None) -> None:
         """Dead-letter records the mapping could not produce (nothing is written for them)."""
         ...
 
@@ -137,15 +136,24 @@ class ERPConnection(Protocol):
         """Flat materials by key, in bulk (few calls for many keys); unknown keys are missing."""
         ...
 
-    def read_boms(self, materials: Iterable[str], plant: str, usage: str = "1", *,
-                  include_drafts: bool = False) -> Mapping[str, BomRead]:
+    def read_boms(
+        self, materials: Iterable[str], plant: str, usage: str = "1", *, include_drafts: bool = False
+    ) -> Mapping[str, BomRead]:
         """The released (active) BOM of each material that has one, by material, in bulk reads; with
         `include_drafts`, the newest version that is a draft or released."""
         ...
 
-    def plan_writer(self, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
-                    source_versions: Mapping[str, str], log: logging.Logger | Any | None = None,
-                    change_number: str | None = None, change_numbers: Mapping[str, str] | None = None) -> PlanApplier:
+    def plan_writer(
+        self,
+        store: StateStore,
+        run_id: int,
+        flow: str,
+        spec: MappingSpec,
+        source_versions: Mapping[str, str],
+        log: logging.Logger | Any | None = None,
+        change_number: str | None = None,
+        change_numbers: Mapping[str, str] | None = None,
+    ) -> PlanApplier:
         """A writer for one apply step of sync run `run_id`; `change_number` names the change under which
         edits of released BOMs are recorded (where the ERP keeps such a history); `change_numbers` (BOM
         material -> the PLM's change order number) overrides it per BOM."""

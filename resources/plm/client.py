@@ -32,10 +32,17 @@ EFFECTIVE_REVISION = 1  # Arena revision status codes: 0 working, 1 effective, 2
 MAX_PAGE_SIZE = 400  # Arena's maximum `limit`
 
 # Friendly filter names -> Arena query parameters (anything else passes through unchanged).
-ITEM_FILTERS = {"category": "category.name", "lifecycle_phase": "lifecyclePhase.name",
-                "category_guid": "category.guid", "lifecycle_phase_guid": "lifecyclePhase.guid"}
-CHANGE_FILTERS = {"status": "lifecycleStatus.type", "lifecycle_status": "lifecycleStatus.type",
-                  "effective_since": "effectiveSince"}
+ITEM_FILTERS = {
+    "category": "category.name",
+    "lifecycle_phase": "lifecyclePhase.name",
+    "category_guid": "category.guid",
+    "lifecycle_phase_guid": "lifecyclePhase.guid",
+}
+CHANGE_FILTERS = {
+    "status": "lifecycleStatus.type",
+    "lifecycle_status": "lifecycleStatus.type",
+    "effective_since": "effectiveSince",
+}
 
 
 def _query(filters: Mapping[str, Any], aliases: Mapping[str, str]) -> dict[str, str]:
@@ -54,8 +61,9 @@ def _query(filters: Mapping[str, Any], aliases: Mapping[str, str]) -> dict[str, 
 class ArenaSession:
     """Login/logout callables for `SessionLogin`; remembers the workspace facts Arena returns."""
 
-    def __init__(self, email: str, password: str, workspace_id: int | str, correlation_header: str,
-                 default_correlation_id: str) -> None:
+    def __init__(
+        self, email: str, password: str, workspace_id: int | str, correlation_header: str, default_correlation_id: str
+    ) -> None:
         self._email, self._password, self._workspace_id = email, password, workspace_id
         self._header, self._default_cid = correlation_header, default_correlation_id
         self.workspace: dict[str, Any] = {}
@@ -66,9 +74,11 @@ class ArenaSession:
 
     def login(self, http: httpx.Client) -> tuple[str, str]:
         """One login exchange; 5xx/429/unreachable come back retryable, a refusal as AuthError."""
-        response = http.post("/v1/login", headers={self._header: self._cid()},
-                             json={"email": self._email, "password": self._password,
-                                   "workspaceId": self._workspace_id})
+        response = http.post(
+            "/v1/login",
+            headers={self._header: self._cid()},
+            json={"email": self._email, "password": self._password, "workspaceId": self._workspace_id},
+        )
         if response.status_code >= 400:
             raise self._login_error(response)
         try:
@@ -77,8 +87,13 @@ class ArenaSession:
             body = {}
         session_id = body.get("arenaSessionId") if isinstance(body, dict) else None
         if not session_id:
-            raise AuthError("plm", "login answered without an arenaSessionId", status=response.status_code,
-                            method="POST", route="/v1/login")
+            raise AuthError(
+                "plm",
+                "login answered without an arenaSessionId",
+                status=response.status_code,
+                method="POST",
+                route="/v1/login",
+            )
         self.workspace = {k: body.get(k) for k in ("workspaceId", "workspaceName", "workspaceRequestLimit")}
         return SESSION_HEADER, str(session_id)
 
@@ -88,8 +103,15 @@ class ArenaSession:
         status = response.status_code
         retryable = status == 429 or status >= 500
         cls = error_class_for(status) if retryable else AuthError
-        err = cls("plm", f"login refused: {message}", status=status, code=code, method="POST", route="/v1/login",
-                  retry_after_s=parse_retry_after(response.headers.get("Retry-After")))
+        err = cls(
+            "plm",
+            f"login refused: {message}",
+            status=status,
+            code=code,
+            method="POST",
+            route="/v1/login",
+            retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
+        )
         err.may_retry = retryable
         return err
 
@@ -100,9 +122,16 @@ class ArenaSession:
 class PLMClient(SystemClient):
     """Arena-shaped PLM reads: items, revisions, BOMs, where-used, changes; and the released BOM walk."""
 
-    def __init__(self, api: ApiClient, session: ArenaSession, *, page_size: int = MAX_PAGE_SIZE,
-                 max_concurrency: int = 8, assembly_categories: Iterable[str] = ("Assembly",),
-                 logger: Any = None) -> None:
+    def __init__(
+        self,
+        api: ApiClient,
+        session: ArenaSession,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        max_concurrency: int = 8,
+        assembly_categories: Iterable[str] = ("Assembly",),
+        logger: Any = None,
+    ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"PLMClient page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
         if max_concurrency < 1:
@@ -188,12 +217,19 @@ class PLMClient(SystemClient):
 
         tree = fetch_tree(top, self.get_item, self.bom, has_bom, self.max_concurrency)
         result = with_change_numbers(assemble(tree), self._effective_change_numbers(tree.items, tree.boms))
-        self.log.info("PLM released BOM of %s rev %s: %d parts, %d lines, %d BOMs read", assembly_number,
-                      result.assembly.revision, len(result.parts), len(result.lines), len(tree.boms))
+        self.log.info(
+            "PLM released BOM of %s rev %s: %d parts, %d lines, %d BOMs read",
+            assembly_number,
+            result.assembly.revision,
+            len(result.parts),
+            len(result.lines),
+            len(tree.boms),
+        )
         return result
 
-    def _effective_change_numbers(self, items: Mapping[str, Mapping[str, Any]], assemblies: Iterable[str]
-                                  ) -> dict[str, str]:
+    def _effective_change_numbers(
+        self, items: Mapping[str, Mapping[str, Any]], assemblies: Iterable[str]
+    ) -> dict[str, str]:
         """Item number -> number of the change that made its effective revision effective (Arena keeps the
         change on the revision, not on the item), for each assembly; one revisions read each."""
         numbers = sorted(assemblies)
@@ -208,9 +244,12 @@ class PLMClient(SystemClient):
 
     def released_top_assemblies(self) -> list[str]:
         """Numbers of released assemblies that have a BOM and are used by no other item, sorted."""
-        candidates = [item for category in sorted(self.assembly_categories)
-                      for item in self.iter_items(category=category)
-                      if item.get("revisionStatus") == EFFECTIVE]
+        candidates = [
+            item
+            for category in sorted(self.assembly_categories)
+            for item in self.iter_items(category=category)
+            if item.get("revisionStatus") == EFFECTIVE
+        ]
 
         def is_top(item: dict) -> bool:
             return not self.where_used(item["guid"]) and bool(self.bom(item["guid"]))
@@ -288,8 +327,9 @@ class PLMClient(SystemClient):
         return parents
 
     @staticmethod
-    def _roots(start: str, parents: Mapping[str, list[dict]], released: set[str],
-               with_bom: Mapping[str, bool]) -> set[str]:
+    def _roots(
+        start: str, parents: Mapping[str, list[dict]], released: set[str], with_bom: Mapping[str, bool]
+    ) -> set[str]:
         roots, seen, stack = set(), {start}, [start]
         while stack:
             number = stack.pop()
@@ -306,7 +346,11 @@ class PLMClient(SystemClient):
     def test_connection(self) -> dict[str, Any]:
         """Log in and read one item: proves reachability, credentials and read permission."""
         page = self._get("/v1/items", "/v1/items", {"offset": 0, "limit": 1})
-        return {"ok": True, "system": "plm", "workspace_id": self.session.workspace.get("workspaceId"),
-                "workspace_name": self.session.workspace.get("workspaceName"),
-                "request_limit": self.session.workspace.get("workspaceRequestLimit"),
-                "items_readable": bool(page.get("results"))}
+        return {
+            "ok": True,
+            "system": "plm",
+            "workspace_id": self.session.workspace.get("workspaceId"),
+            "workspace_name": self.session.workspace.get("workspaceName"),
+            "request_limit": self.session.workspace.get("workspaceRequestLimit"),
+            "items_readable": bool(page.get("results")),
+        }

@@ -95,8 +95,9 @@ def quantity_of(value: Any, where: str) -> Decimal:
     return quantity
 
 
-def bom_line_from_arena(parent: Part, line: Mapping[str, Any], component: Part, *, level: int,
-                        path: tuple[str, ...]) -> BomLine:
+def bom_line_from_arena(
+    parent: Part, line: Mapping[str, Any], component: Part, *, level: int, path: tuple[str, ...]
+) -> BomLine:
     """One Arena BOM line of `parent` -> BomLine (uom = the component's unit)."""
     where = f"BOM line {line.get('lineNumber')!r} of {parent.number}"
     find_number = _required(line, "lineNumber", where)

@@ -31,14 +31,20 @@ from resources.transport import ApiClient, QuotaHeaders, SessionLogin, install_l
 
 __all__ = ["PLMResource", "PLMClient", "PLMDataError", "ReleasedBom", "ENV_VARS"]
 
-ENV_VARS = {"url": "MFG_SYNC_PLM_URL", "email": "MFG_SYNC_PLM_EMAIL", "password": "MFG_SYNC_PLM_PASSWORD",
-            "workspace_id": "MFG_SYNC_PLM_WORKSPACE_ID"}
-SANDBOX_DEFAULTS = {"url": "http://127.0.0.1:8101", "email": "engineer@sandbox.example", "password": "sandbox",
-                    "workspace_id": 100001}
+ENV_VARS = {
+    "url": "MFG_SYNC_PLM_URL",
+    "email": "MFG_SYNC_PLM_EMAIL",
+    "password": "MFG_SYNC_PLM_PASSWORD",
+    "workspace_id": "MFG_SYNC_PLM_WORKSPACE_ID",
+}
+SANDBOX_DEFAULTS = {
+    "url": "http://127.0.0.1:8101",
+    "email": "engineer@sandbox.example",
+    "password": "sandbox",
+    "workspace_id": 100001,
+}
 # Arena reports its quota as requests remaining and the HTTP date when the count resets.
 ARENA_QUOTA = QuotaHeaders(remaining="X-Arena-Requests-Remaining", reset="X-Arena-Next-Request-Limit-Reset")
-
-
 
 
 class PLMResource(HttpSystemResource):
@@ -55,7 +61,8 @@ class PLMResource(HttpSystemResource):
     page_size: int = Field(default=400, description="Items per page when listing (Arena max 400).")
     assembly_categories: list[str] = Field(
         default_factory=lambda: ["Assembly"],
-        description="Item categories whose BOM the walk reads; other items are treated as leaves.")
+        description="Item categories whose BOM the walk reads; other items are treated as leaves.",
+    )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> PLMResource:
@@ -84,8 +91,12 @@ class PLMResource(HttpSystemResource):
 
     def policy_extras(self) -> dict[str, Any]:
         """Arena's quota headers, its session header as a secret, and a pool as wide as the BOM walk."""
-        return {"quota": ARENA_QUOTA, "max_connections": max(10, self.max_concurrency + 2),
-                "max_keepalive_connections": max(5, self.max_concurrency), "secret_headers": ("arena_session_id",)}
+        return {
+            "quota": ARENA_QUOTA,
+            "max_connections": max(10, self.max_concurrency + 2),
+            "max_keepalive_connections": max(5, self.max_concurrency),
+            "secret_headers": ("arena_session_id",),
+        }
 
     def client(self, correlation_id: str | None = None, logger: Any = None) -> PLMClient:
         """A logged-out client (login happens on the first call); close it (or use `with`) to log out."""
@@ -93,13 +104,26 @@ class PLMResource(HttpSystemResource):
         install_log_redaction(("resources.plm.resource",))
         password = resolved(self.password)
         cid = correlation_id or uuid.uuid4().hex
-        session = ArenaSession(resolved(self.email), password, resolved(self.workspace_id), self.correlation_header,
-                               cid)
-        api = ApiClient(self.system, resolved(self.url).rstrip("/"), policy=self.policy(),
-                        auth=SessionLogin(session.login, session.logout), correlation_id=cid,
-                        secrets=self._secrets(password), headers={"Accept": "application/json"})
-        return PLMClient(api, session, page_size=self.page_size, max_concurrency=self.max_concurrency,
-                         assembly_categories=self.assembly_categories, logger=logger)
+        session = ArenaSession(
+            resolved(self.email), password, resolved(self.workspace_id), self.correlation_header, cid
+        )
+        api = ApiClient(
+            self.system,
+            resolved(self.url).rstrip("/"),
+            policy=self.policy(),
+            auth=SessionLogin(session.login, session.logout),
+            correlation_id=cid,
+            secrets=self._secrets(password),
+            headers={"Accept": "application/json"},
+        )
+        return PLMClient(
+            api,
+            session,
+            page_size=self.page_size,
+            max_concurrency=self.max_concurrency,
+            assembly_categories=self.assembly_categories,
+            logger=logger,
+        )
 
     @staticmethod
     def _secrets(password: str) -> list[str]:

@@ -46,8 +46,13 @@ def _component_ref(line: Mapping[str, Any], parent: str) -> Mapping[str, Any]:
     return ref
 
 
-def fetch_tree(top: Item, get_item: Callable[[str], Item], get_bom: Callable[[str], list[Item]],
-               has_bom: Callable[[Item], bool], max_workers: int) -> FetchedTree:
+def fetch_tree(
+    top: Item,
+    get_item: Callable[[str], Item],
+    get_bom: Callable[[str], list[Item]],
+    has_bom: Callable[[Item], bool],
+    max_workers: int,
+) -> FetchedTree:
     """Read every item and every assembly BOM below `top` (an item detail), `max_workers` at a time."""
     tree = FetchedTree(top=str(top["number"]), items={str(top["number"]): top}, boms={})
     requested = {tree.top}
@@ -99,7 +104,7 @@ def assemble(tree: FetchedTree) -> ReleasedBom:
         for raw in _ordered(tree.boms.get(number, [])):
             child = str(_component_ref(raw, number)["number"])
             if child in path:  # a back edge: the child is one of its own ancestors
-                loop = " -> ".join((*path[path.index(child):], child))
+                loop = " -> ".join((*path[path.index(child) :], child))
                 raise PLMDataError(f"BOM of {tree.top} contains a loop: {loop}", code="BOM_CYCLE")
             lines.append(bom_line_from_arena(parent, raw, parts[child], level=len(path), path=path))
             if child not in seen:
@@ -114,6 +119,8 @@ def assemble(tree: FetchedTree) -> ReleasedBom:
 
 def with_change_numbers(released: ReleasedBom, change_numbers: Mapping[str, str]) -> ReleasedBom:
     """The same BOM with each part's effective change order number set (where the PLM names one)."""
-    parts = [replace(p, change_number=change_numbers[p.number]) if change_numbers.get(p.number) else p
-             for p in released.parts]
+    parts = [
+        replace(p, change_number=change_numbers[p.number]) if change_numbers.get(p.number) else p
+        for p in released.parts
+    ]
     return ReleasedBom(assembly=parts[0], parts=parts, lines=released.lines)

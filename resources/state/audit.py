@@ -35,11 +35,7 @@ class AuditTrail:
 
     def record_history(self, entity: str, key: str) -> list[AuditEntry]:
         """Every applied change of one record, oldest first."""
-        stmt = (
-            select(AuditRow.__table__)
-            .where(AuditRow.entity == entity, AuditRow.key == key)
-            .order_by(AuditRow.id)
-        )
+        stmt = select(AuditRow.__table__).where(AuditRow.entity == entity, AuditRow.key == key).order_by(AuditRow.id)
         with self._db.read() as conn:
             return [AuditEntry(**row._mapping) for row in conn.execute(stmt)]
 

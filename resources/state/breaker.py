@@ -41,9 +41,11 @@ class BreakerState:
     def reason(self) -> str:
         """The skip reason schedules and sensors give while the breaker is open."""
         when = self.since.isoformat(timespec="seconds") if self.since else "an unknown time"
-        return (f"circuit breaker for flow {self.flow!r} is open since {when} after {self.failures} consecutive "
-                f"failed runs (last run {self.last_failed_run or '-'}); a successful run or "
-                f"`mfg-sync breaker reset --flow {self.flow}` closes it")
+        return (
+            f"circuit breaker for flow {self.flow!r} is open since {when} after {self.failures} consecutive "
+            f"failed runs (last run {self.last_failed_run or '-'}); a successful run or "
+            f"`mfg-sync breaker reset --flow {self.flow}` closes it"
+        )
 
 
 def _failure_streak(store: StateStore, flow: str, failures: int) -> list[SyncRun]:

@@ -61,9 +61,7 @@ class DeadLetters:
     def mark(self, dead_letter_id: int, status: str) -> None:
         """Move a dead letter to `status` (open, retrying, resolved, discarded)."""
         if status not in DEAD_LETTER_STATUSES:
-            raise StateStoreError(
-                f"dead letter {dead_letter_id}: status {status!r} not in {DEAD_LETTER_STATUSES}"
-            )
+            raise StateStoreError(f"dead letter {dead_letter_id}: status {status!r} not in {DEAD_LETTER_STATUSES}")
         stmt = update(DeadLetterRow).where(DeadLetterRow.id == dead_letter_id).values(status=status)
         try:
             with self._db.write() as conn:
@@ -80,9 +78,7 @@ class DeadLetters:
             return resolve_dead_letters(conn, flow, {(entity, k) for k in keys}, utcnow())
 
 
-def write_dead_letters(
-    conn: Connection, run_id: int, flow: str, failed: Sequence[FailedChange], now: datetime
-) -> None:
+def write_dead_letters(conn: Connection, run_id: int, flow: str, failed: Sequence[FailedChange], now: datetime) -> None:
     """Each failure becomes a live dead letter, or bumps `attempts` of the live one (caller's transaction)."""
     if not failed:
         return

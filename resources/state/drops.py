@@ -37,9 +37,7 @@ class WebhookDrops:
     def add(self, source: str, event_id: str, event_type: str, payload: Any) -> bool:
         """Drop an event once: True when stored, False when (source, event_id) was already there."""
         require(source=source, event_id=event_id, event_type=event_type)
-        values = dict(
-            source=source, event_id=event_id, event_type=event_type, payload=payload, received_at=utcnow()
-        )
+        values = dict(source=source, event_id=event_id, event_type=event_type, payload=payload, received_at=utcnow())
         with self._db.write() as conn:
             stmt = (
                 dialect_insert(conn)(WebhookDropRow)

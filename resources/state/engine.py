@@ -119,7 +119,10 @@ class StateDatabase:
     """
 
     def __init__(
-        self, url: str | URL | None = None, *, schema: str | None = None,
+        self,
+        url: str | URL | None = None,
+        *,
+        schema: str | None = None,
         engine_options: Mapping[str, Any] | None = None,
     ) -> None:
         if schema is not None and not SCHEMA_NAME.match(schema):

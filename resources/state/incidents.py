@@ -37,8 +37,19 @@ def group_incidents(letters: Sequence[DeadLetter]) -> list[Incident]:
     groups: dict[tuple, list[DeadLetter]] = {}
     for letter in letters:
         groups.setdefault((letter.flow, letter.run_id, letter.error_code, letter.message), []).append(letter)
-    return [Incident(flow, run_id, code, message, any(d.retryable for d in group),
-                     "retrying" if all(d.status == "retrying" for d in group) else "open",
-                     tuple((d.entity, d.key) for d in group), tuple(d.id for d in group),
-                     max(d.attempts for d in group), min(d.first_seen for d in group), max(d.last_seen for d in group))
-            for (flow, run_id, code, message), group in groups.items()]
+    return [
+        Incident(
+            flow,
+            run_id,
+            code,
+            message,
+            any(d.retryable for d in group),
+            "retrying" if all(d.status == "retrying" for d in group) else "open",
+            tuple((d.entity, d.key) for d in group),
+            tuple(d.id for d in group),
+            max(d.attempts for d in group),
+            min(d.first_seen for d in group),
+            max(d.last_seen for d in group),
+        )
+        for (flow, run_id, code, message), group in groups.items()
+    ]

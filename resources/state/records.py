@@ -32,9 +32,7 @@ class RecordStates:
         """What was last written for `entity`, by key; all keys, the given `keys`, or those under `key_prefix`."""
         states = key_filtered(select(RecordStateRow.__table__), RecordStateRow.key, keys, key_prefix)
         # two filtered reads, matched here: a join planned on fresh, unanalysed tables can go quadratic
-        id_maps = key_filtered(
-            select(IdMapRow.source_key, IdMapRow.target_key), IdMapRow.source_key, keys, key_prefix
-        )
+        id_maps = key_filtered(select(IdMapRow.source_key, IdMapRow.target_key), IdMapRow.source_key, keys, key_prefix)
         found: dict[str, StoredRecord] = {}
         with self._db.read() as conn:
             target_keys: dict[str, str] = {}
@@ -114,15 +112,11 @@ def _write_applied(conn: Connection, run_id: int, applied: Sequence[AppliedChang
     kept = [c for c in final.values() if c.operation != "delete"]
     for entity, keys in group_keys(gone).items():
         for chunk in chunks(keys):
-            conn.execute(
-                delete(RecordStateRow).where(RecordStateRow.entity == entity, RecordStateRow.key.in_(chunk))
-            )
+            conn.execute(delete(RecordStateRow).where(RecordStateRow.entity == entity, RecordStateRow.key.in_(chunk)))
             conn.execute(delete(IdMapRow).where(IdMapRow.entity == entity, IdMapRow.source_key.in_(chunk)))
     upsert(conn, RecordStateRow, [_state_row(c, run_id, now) for c in kept], ["entity", "key"], _REFRESHED)
     mapped = [
-        dict(entity=c.entity, source_key=c.key, target_key=c.target_key, updated_at=now)
-        for c in kept
-        if c.target_key
+        dict(entity=c.entity, source_key=c.key, target_key=c.target_key, updated_at=now) for c in kept if c.target_key
     ]
     upsert(conn, IdMapRow, mapped, ["entity", "source_key"], ["target_key", "updated_at"])
     write_audit(conn, run_id, applied, now)

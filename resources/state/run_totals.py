@@ -18,8 +18,7 @@ def run_totals(db: StateDatabase, run_ids: Sequence[int]) -> dict[str, int]:
     totals = dict.fromkeys((*OPERATION_COUNTS.values(), "dead_lettered"), 0)
     if not run_ids:
         return totals
-    audited = (select(AuditRow.operation, func.count()).where(AuditRow.run_id.in_(run_ids))
-               .group_by(AuditRow.operation))
+    audited = select(AuditRow.operation, func.count()).where(AuditRow.run_id.in_(run_ids)).group_by(AuditRow.operation)
     letters = select(func.count()).where(DeadLetterRow.run_id.in_(run_ids))
     with db.read() as conn:
         for operation, count in conn.execute(audited).tuples():

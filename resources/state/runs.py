@@ -37,9 +37,7 @@ class SyncRuns:
     def __init__(self, db: StateDatabase) -> None:
         self._db = db
 
-    def start(
-        self, flow: str, partition: str | None, correlation_id: str, dagster_run_id: str | None = None
-    ) -> int:
+    def start(self, flow: str, partition: str | None, correlation_id: str, dagster_run_id: str | None = None) -> int:
         """Record the start of a sync run; returns its id (pass it to `record_batch` and `finish`)."""
         require(flow=flow, correlation_id=correlation_id)
         with self._db.write() as conn:
@@ -57,8 +55,9 @@ class SyncRuns:
             )
             return conn.execute(stmt).scalar_one()
 
-    def finish(self, run_id: int, status: str, counts: Mapping[str, int] | None = None,
-               reason: str | None = None) -> None:
+    def finish(
+        self, run_id: int, status: str, counts: Mapping[str, int] | None = None, reason: str | None = None
+    ) -> None:
         """Close a run with its final status, operation counts (keys from COUNT_FIELDS) and, for a failure,
         the reason."""
         if status not in RUN_STATUSES or status == "started":
@@ -70,9 +69,7 @@ class SyncRuns:
             if name not in COUNT_FIELDS:
                 raise StateStoreError(f"run {run_id}: unknown count {name!r} (expected {COUNT_FIELDS})")
             if not isinstance(value, int) or value < 0:
-                raise StateStoreError(
-                    f"run {run_id}: count {name!r} must be a non-negative int, got {value!r}"
-                )
+                raise StateStoreError(f"run {run_id}: count {name!r} must be a non-negative int, got {value!r}")
             values[name] = value
         with self._db.write() as conn:
             result = conn.execute(update(SyncRunRow).where(SyncRunRow.id == run_id).values(**values))
@@ -87,8 +84,11 @@ class SyncRuns:
         with self._db.write() as conn:
             ids = list(conn.execute(select(SyncRunRow.id).where(started)).scalars())
             if ids:
-                conn.execute(update(SyncRunRow).where(SyncRunRow.id.in_(ids))
-                             .values(status="failed", finished_at=utcnow(), reason=reason))
+                conn.execute(
+                    update(SyncRunRow)
+                    .where(SyncRunRow.id.in_(ids))
+                    .values(status="failed", finished_at=utcnow(), reason=reason)
+                )
         return ids
 
     def of_dagster_run(self, dagster_run_id: str) -> list[SyncRun]:

@@ -37,9 +37,22 @@ from resources.state.runs import COUNT_FIELDS, SyncRun, SyncRuns
 from sync.records import AppliedChange, FailedChange, StoredRecord
 
 __all__ = [
-    "COUNT_FIELDS", "ENV_DATA_DIR", "ENV_SCHEMA", "ENV_URL", "READ_ONLY_OPTION", "AuditEntry", "Conflict",
-    "DeadLetter", "FieldConflict", "StateStore", "StateStoreError", "SyncRun", "WebhookDrop", "build_engine",
-    "default_url", "normalise_url",
+    "COUNT_FIELDS",
+    "ENV_DATA_DIR",
+    "ENV_SCHEMA",
+    "ENV_URL",
+    "READ_ONLY_OPTION",
+    "AuditEntry",
+    "Conflict",
+    "DeadLetter",
+    "FieldConflict",
+    "StateStore",
+    "StateStoreError",
+    "SyncRun",
+    "WebhookDrop",
+    "build_engine",
+    "default_url",
+    "normalise_url",
 ]
 
 
@@ -109,8 +122,9 @@ class StateStore:
     ) -> int:
         return self.runs.start(flow, partition, correlation_id, dagster_run_id)
 
-    def finish_run(self, run_id: int, status: str, counts: Mapping[str, int] | None = None,
-                   reason: str | None = None) -> None:
+    def finish_run(
+        self, run_id: int, status: str, counts: Mapping[str, int] | None = None, reason: str | None = None
+    ) -> None:
         self.runs.finish(run_id, status, counts, reason)
 
     def fail_started_runs(self, dagster_run_id: str, reason: str) -> list[int]:
@@ -126,9 +140,7 @@ class StateStore:
     def get_run(self, run_id: int) -> SyncRun | None:
         return self.runs.get(run_id)
 
-    def recent_runs(
-        self, flow: str | None = None, partition: str | None = None, limit: int = 20
-    ) -> list[SyncRun]:
+    def recent_runs(self, flow: str | None = None, partition: str | None = None, limit: int = 20) -> list[SyncRun]:
         return self.runs.recent(flow, partition, limit)
 
     def last_successful_run(self, flow: str, partition: str | None = None) -> SyncRun | None:

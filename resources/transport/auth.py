@@ -49,8 +49,16 @@ from .errors import ApiError, AuthError, TransientError
 from .hooks import HookBase, HookClient, RequestHook
 from .redact import register_secret, scrub
 
-__all__ = ["ApiKeyHeader", "BasicAuth", "HookBase", "NoAuth", "OAuth2ClientCredentials", "OAuth2RefreshToken",
-           "RequestHook", "SessionLogin"]
+__all__ = [
+    "ApiKeyHeader",
+    "BasicAuth",
+    "HookBase",
+    "NoAuth",
+    "OAuth2ClientCredentials",
+    "OAuth2RefreshToken",
+    "RequestHook",
+    "SessionLogin",
+]
 
 log = logging.getLogger("resources.transport")
 
@@ -91,20 +99,32 @@ class ApiKeyHeader(HookBase):
 def _auth_failure(client: HookClient, what: str, exc: Exception) -> ApiError:
     """Turn a token/login failure into a typed error: unreachable or 429/5xx -> transient, refused -> auth."""
     if isinstance(exc, httpx.TransportError):
-        err: ApiError = TransientError(client.system, f"{what} unreachable: {type(exc).__name__}: {scrub(str(exc))}",
-                                       code=type(exc).__name__, method="POST", route=what)
+        err: ApiError = TransientError(
+            client.system,
+            f"{what} unreachable: {type(exc).__name__}: {scrub(str(exc))}",
+            code=type(exc).__name__,
+            method="POST",
+            route=what,
+        )
         err.may_retry = True
         return err
     status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
     if status is not None and (status == 429 or status >= 500):  # the endpoint is busy or down, not refusing us
-        err = TransientError(client.system, f"{what} answered {status}", status=status, code=str(status),
-                             method="POST", route=what)
+        err = TransientError(
+            client.system, f"{what} answered {status}", status=status, code=str(status), method="POST", route=what
+        )
         err.may_retry = True
         return err
     code = getattr(exc, "error", None) or type(exc).__name__
     message = getattr(exc, "description", None) or str(exc)
-    return AuthError(client.system, f"{what} refused: {scrub(str(message))}", status=status, code=str(code),
-                     route=what, method="POST")
+    return AuthError(
+        client.system,
+        f"{what} refused: {scrub(str(message))}",
+        status=status,
+        code=str(code),
+        route=what,
+        method="POST",
+    )
 
 
 class _OAuth2Base(HookBase):
@@ -112,8 +132,9 @@ class _OAuth2Base(HookBase):
 
     grant_type = ""
 
-    def __init__(self, token_url: str, client_id: str, client_secret: str, scope: str | None = None,
-                 leeway_s: float = 30.0) -> None:
+    def __init__(
+        self, token_url: str, client_id: str, client_secret: str, scope: str | None = None, leeway_s: float = 30.0
+    ) -> None:
         self.token_url, self.client_id, self.scope, self.leeway_s = token_url, client_id, scope, leeway_s
         self._client_secret = client_secret
         register_secret(client_secret)
@@ -124,10 +145,15 @@ class _OAuth2Base(HookBase):
         if self._oauth is None:
             t = client.policy.timeouts
             self._oauth = OAuth2Client(
-                client_id=self.client_id, client_secret=self._client_secret, scope=self.scope,
-                leeway=int(self.leeway_s), token_endpoint=self.token_url, grant_type=self.grant_type,
+                client_id=self.client_id,
+                client_secret=self._client_secret,
+                scope=self.scope,
+                leeway=int(self.leeway_s),
+                token_endpoint=self.token_url,
+                grant_type=self.grant_type,
                 timeout=httpx.Timeout(connect=t.connect_s, read=t.read_s, write=t.write_s, pool=t.pool_s),
-                verify=client.policy.verify_tls, update_token=self._on_token,
+                verify=client.policy.verify_tls,
+                update_token=self._on_token,
                 **({"token": self._initial_token()} if self._initial_token() else {}),
             )
         return self._oauth
@@ -152,8 +178,13 @@ class _OAuth2Base(HookBase):
         _count_exchange(client, "POST", "(token endpoint)", started)
         self._on_token(dict(oauth.token or {}))
         client.metrics.event("token_fetch")
-        log.info("%s: OAuth2 %s token obtained (%s), expires_in=%s", client.system, self.grant_type, why,
-                 (oauth.token or {}).get("expires_in"))
+        log.info(
+            "%s: OAuth2 %s token obtained (%s), expires_in=%s",
+            client.system,
+            self.grant_type,
+            why,
+            (oauth.token or {}).get("expires_in"),
+        )
 
     def before_send(self, client: HookClient, request: httpx.Request) -> None:
         with self._lock:
@@ -220,9 +251,11 @@ class OAuth2ClientCredentials(_OAuth2Base):
                 _TOKENS[self._cache_key()] = dict(token)
 
     def _renew(self, client: HookClient, oauth: OAuth2Client) -> None:
-        oauth.fetch_token(self.token_url, grant_type="client_credentials",
-                          headers={"Accept": "application/json", client.policy.correlation_header:
-                                   client.current_correlation_id()})
+        oauth.fetch_token(
+            self.token_url,
+            grant_type="client_credentials",
+            headers={"Accept": "application/json", client.policy.correlation_header: client.current_correlation_id()},
+        )
 
 
 class OAuth2RefreshToken(_OAuth2Base):
@@ -230,8 +263,15 @@ class OAuth2RefreshToken(_OAuth2Base):
 
     grant_type = "refresh_token"
 
-    def __init__(self, token_url: str, client_id: str, client_secret: str, refresh_token: str,
-                 scope: str | None = None, leeway_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        scope: str | None = None,
+        leeway_s: float = 30.0,
+    ) -> None:
         super().__init__(token_url, client_id, client_secret, scope, leeway_s)
         self._refresh_token = refresh_token
         register_secret(refresh_token)

@@ -143,10 +143,14 @@ class ApiClient:
         if timeout is not None:
             send_kwargs["timeout"] = timeout
         call = _Call(
-            method=method, path=path, route=route or path.split("?", 1)[0],
+            method=method,
+            path=path,
+            route=route or path.split("?", 1)[0],
             correlation_id=correlation_id or self.correlation_id or uuid.uuid4().hex,
             retry_safe=idempotent if idempotent is not None else method in IDEMPOTENT_METHODS,
-            send_kwargs=send_kwargs, headers=dict(headers or {}), accept_statuses=accept_statuses,
+            send_kwargs=send_kwargs,
+            headers=dict(headers or {}),
+            accept_statuses=accept_statuses,
         )
         token = correlation_id_var.set(call.correlation_id)
         started, failed = time.monotonic(), True
@@ -157,8 +161,16 @@ class ApiClient:
             return response
         except ApiError as err:
             budget.annotate(err, call.attempt)
-            log.warning("%s: %s %s gave up after %d attempt(s) in %.1f s: %s correlation_id=%s", self.system,
-                        method, call.route, call.attempt, budget.elapsed_s(), err, call.correlation_id)
+            log.warning(
+                "%s: %s %s gave up after %d attempt(s) in %.1f s: %s correlation_id=%s",
+                self.system,
+                method,
+                call.route,
+                call.attempt,
+                budget.elapsed_s(),
+                err,
+                call.correlation_id,
+            )
             raise
         finally:
             self.metrics.record_call(method, call.route, time.monotonic() - started, failed)
@@ -184,13 +196,27 @@ class ApiClient:
         """`request("DELETE", ...)`."""
         return self.request("DELETE", path, **kwargs)
 
-    def send_once(self, method: str, path: str, *, headers: Mapping[str, str] | None = None,
-                  route: str | None = None, params: Mapping[str, Any] | None = None) -> httpx.Response:
+    def send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        route: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
         """One exchange for hooks (e.g. a CSRF token fetch): rate limit + auth + metrics, no retries,
         no other hooks, no status check. Cookies set by the answer stay in `self.http`'s jar."""
-        call = _Call(method=method.upper(), path=path, route=route or path, retry_safe=False,
-                     correlation_id=self.current_correlation_id(), send_kwargs={"params": params},
-                     headers=dict(headers or {}), accept_statuses=())
+        call = _Call(
+            method=method.upper(),
+            path=path,
+            route=route or path,
+            retry_safe=False,
+            correlation_id=self.current_correlation_id(),
+            send_kwargs={"params": params},
+            headers=dict(headers or {}),
+            accept_statuses=(),
+        )
         self._pace()
         request = self._build(call)
         self.auth.before_send(self, request)
@@ -228,9 +254,16 @@ class ApiClient:
         exc = state.outcome.exception() if state.outcome else None
         self.metrics.add("retries")
         self.metrics.add("retry_wait_s", state.upcoming_sleep)
-        log.warning("%s: %s; retry %d in %.3fs (%.1f s of the %g s budget spent) correlation_id=%s",
-                    self.system, exc, state.attempt_number, state.upcoming_sleep, state.seconds_since_start,
-                    self.policy.retry.total_budget_s, correlation_id_var.get())
+        log.warning(
+            "%s: %s; retry %d in %.3fs (%.1f s of the %g s budget spent) correlation_id=%s",
+            self.system,
+            exc,
+            state.attempt_number,
+            state.upcoming_sleep,
+            state.seconds_since_start,
+            self.policy.retry.total_budget_s,
+            correlation_id_var.get(),
+        )
 
     # ---- one attempt ------------------------------------------------------------------------------
 
@@ -273,31 +306,51 @@ class ApiClient:
         """Send, read the body, count it, log it; transport failures become `TransientError`."""
         if log.isEnabledFor(logging.DEBUG):
             body = call.send_kwargs.get("json")
-            log.debug("%s: -> %s %s attempt=%d correlation_id=%s headers=%s%s", self.system, request.method,
-                      redact_url(request.url), call.attempt, call.correlation_id,
-                      redact_headers(request.headers, self.policy.secret_headers),
-                      f" json={jsonlib.dumps(redact_mapping(body), default=str)[:1000]}" if body is not None else "")
+            log.debug(
+                "%s: -> %s %s attempt=%d correlation_id=%s headers=%s%s",
+                self.system,
+                request.method,
+                redact_url(request.url),
+                call.attempt,
+                call.correlation_id,
+                redact_headers(request.headers, self.policy.secret_headers),
+                f" json={jsonlib.dumps(redact_mapping(body), default=str)[:1000]}" if body is not None else "",
+            )
         sent = len(request.content) if hasattr(request, "_content") else 0
         started = time.monotonic()
         try:
             response = self.http.send(request)
         except httpx.TransportError as exc:
-            self.metrics.record_attempt(call.method, call.route, type(exc).__name__,
-                                        time.monotonic() - started, sent, 0)
-            err = TransientError(self.system, f"{type(exc).__name__}: {scrub(str(exc)) or 'no detail'}",
-                                 code=type(exc).__name__, method=call.method, route=call.route)
+            self.metrics.record_attempt(
+                call.method, call.route, type(exc).__name__, time.monotonic() - started, sent, 0
+            )
+            err = TransientError(
+                self.system,
+                f"{type(exc).__name__}: {scrub(str(exc)) or 'no detail'}",
+                code=type(exc).__name__,
+                method=call.method,
+                route=call.route,
+            )
             err.may_retry = call.retry_safe or isinstance(exc, _NOT_SENT)
             raise err from None
         elapsed = time.monotonic() - started
-        self.metrics.record_attempt(call.method, call.route, response.status_code, elapsed, sent,
-                                    len(response.content))
+        self.metrics.record_attempt(call.method, call.route, response.status_code, elapsed, sent, len(response.content))
         if self._quota is not None:
             pause = self._quota.observe(response.headers)
             if pause:
-                log.info("%s: quota exhausted, pausing %.3fs correlation_id=%s", self.system, pause,
-                         call.correlation_id)
-        log.debug("%s: <- %s %s %d in %.3fs request_id=%s correlation_id=%s", self.system, request.method,
-                  call.route, response.status_code, elapsed, self._request_id(response), call.correlation_id)
+                log.info(
+                    "%s: quota exhausted, pausing %.3fs correlation_id=%s", self.system, pause, call.correlation_id
+                )
+        log.debug(
+            "%s: <- %s %s %d in %.3fs request_id=%s correlation_id=%s",
+            self.system,
+            request.method,
+            call.route,
+            response.status_code,
+            elapsed,
+            self._request_id(response),
+            call.correlation_id,
+        )
         return response
 
     def _request_id(self, response: httpx.Response) -> str | None:
@@ -315,8 +368,13 @@ class ApiClient:
             code, message = None, f"(error body unreadable: {type(exc).__name__}) {response.text[:200]}"
         retry_after = parse_retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
         err = error_class_for(status)(
-            self.system, scrub(message or response.reason_phrase or f"HTTP {status}"), status=status,
-            code=code, request_id=self._request_id(response), method=call.method, route=call.route,
+            self.system,
+            scrub(message or response.reason_phrase or f"HTTP {status}"),
+            status=status,
+            code=code,
+            request_id=self._request_id(response),
+            method=call.method,
+            route=call.route,
             retry_after_s=retry_after,
         )
         rp = self.policy.retry

@@ -68,9 +68,16 @@ class ApiError(Exception):
     def as_dict(self) -> dict[str, object]:
         """Plain fields for a dead letter or asset metadata."""
         return {
-            "type": type(self).__name__, "system": self.system, "status": self.status, "code": self.code,
-            "message": self.message, "request_id": self.request_id, "method": self.method,
-            "route": self.route, "retryable": self.retryable, "attempts": self.attempts,
+            "type": type(self).__name__,
+            "system": self.system,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+            "request_id": self.request_id,
+            "method": self.method,
+            "route": self.route,
+            "retryable": self.retryable,
+            "attempts": self.attempts,
             "elapsed_s": self.elapsed_s,
         }
 
@@ -124,8 +131,14 @@ class ClientError(FatalError):
 
 
 _FATAL_BY_STATUS: dict[int, type[FatalError]] = {
-    400: ValidationError, 422: ValidationError, 401: AuthError, 403: AuthError, 404: NotFoundError,
-    409: ConflictError, 412: PreconditionFailedError, 428: PreconditionFailedError,
+    400: ValidationError,
+    422: ValidationError,
+    401: AuthError,
+    403: AuthError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+    428: PreconditionFailedError,
 }
 
 

@@ -33,8 +33,15 @@ class HookClient(Protocol):
     error_parser: ErrorParser
     auth: RequestHook
 
-    def send_once(self, method: str, path: str, *, headers: Mapping[str, str] | None = None,
-                  route: str | None = None, params: Mapping[str, Any] | None = None) -> httpx.Response: ...
+    def send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        route: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response: ...
 
     def current_correlation_id(self) -> str: ...
 

@@ -15,8 +15,17 @@ class TransportMetrics:
     """
 
     _TOTALS = (
-        "calls", "attempts", "retries", "resends", "errors", "bytes_sent", "bytes_received",
-        "request_time_s", "rate_limit_wait_s", "quota_wait_s", "retry_wait_s",
+        "calls",
+        "attempts",
+        "retries",
+        "resends",
+        "errors",
+        "bytes_sent",
+        "bytes_received",
+        "request_time_s",
+        "rate_limit_wait_s",
+        "quota_wait_s",
+        "retry_wait_s",
     )
 
     def __init__(self) -> None:
@@ -62,8 +71,9 @@ class TransportMetrics:
                 row["errors"] += 1
                 self._totals["errors"] += 1
 
-    def record_attempt(self, method: str, route: str, status: int | str, elapsed_s: float,
-                       sent: int, received: int) -> None:
+    def record_attempt(
+        self, method: str, route: str, status: int | str, elapsed_s: float, sent: int, received: int
+    ) -> None:
         """One HTTP exchange (or transport failure, status like 'ConnectError') finished."""
         with self._lock:
             self._routes[f"{method} {route}"]["attempts"] += 1

@@ -19,8 +19,9 @@ class TokenBucket:
     """`requests` per `period_s`; each caller reserves its slot under the lock and sleeps outside it,
     so concurrent threads are spaced evenly rather than stampeding when the bucket refills."""
 
-    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, limit: RateLimit, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.capacity = float(limit.burst or limit.requests)
         self.rate_per_s = limit.requests / limit.period_s
         self._tokens = self.capacity
@@ -62,8 +63,13 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
 class QuotaGate:
     """Pauses every thread of a client once the system reports zero remaining calls, until its reset."""
 
-    def __init__(self, headers: QuotaHeaders, clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        headers: QuotaHeaders,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.headers = headers
         self._clock, self._wall, self._sleep = clock, wall, sleep
         self._paused_until = 0.0

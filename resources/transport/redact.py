@@ -22,20 +22,50 @@ MASK = "***"
 # Shorter values would mangle ordinary text; nothing that short is a real secret anyway.
 MIN_SECRET_LENGTH = 4
 
-SECRET_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "arena_session_id", "x-csrf-token",
-    "x-api-key", "api-key", "apikey", "x-auth-token", "x-session-id", "x-amz-security-token",
-})
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "arena_session_id",
+        "x-csrf-token",
+        "x-api-key",
+        "api-key",
+        "apikey",
+        "x-auth-token",
+        "x-session-id",
+        "x-amz-security-token",
+    }
+)
 _SECRET_KEY_PARTS = (
-    "password", "passwd", "secret", "token", "apikey", "session", "authorization", "cookie", "credential",
-    "privatekey", "signature", "csrf", "accesskey",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "session",
+    "authorization",
+    "cookie",
+    "credential",
+    "privatekey",
+    "signature",
+    "csrf",
+    "accesskey",
 )
 _SECRET_KEY_EXACT = frozenset({"pwd", "sig", "code_verifier", "assertion", "client_assertion"})
 
 # Loggers that see request lines/headers; a filter on a parent logger does not see children's records.
 HTTP_LOGGERS = (
-    "httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
-    "httpcore.socks", "authlib", "resources.transport",
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "authlib",
+    "resources.transport",
 )
 
 correlation_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("mfg_sync_correlation_id", default="-")
@@ -51,10 +81,7 @@ def is_secret_key(name: str) -> bool:
 def redact_headers(headers: Mapping[str, str] | httpx.Headers, extra: Iterable[str] = ()) -> dict[str, str]:
     """A copy of `headers` with secret-bearing values masked (`extra`: more header names to mask)."""
     extra_names = {h.lower() for h in extra}
-    return {
-        k: (MASK if is_secret_key(k) or k.lower() in extra_names else scrub(v))
-        for k, v in headers.items()
-    }
+    return {k: (MASK if is_secret_key(k) or k.lower() in extra_names else scrub(v)) for k, v in headers.items()}
 
 
 def redact_url(url: str | httpx.URL) -> str:
@@ -118,8 +145,9 @@ _HEADER_TUPLE = re.compile(
     r"x-csrf-token|x-api-key|api-key|apikey|x-auth-token|x-session-id)['\"],\s*b?)(?P<q>['\"])[^'\"]*(?P=q)",
     re.IGNORECASE,
 )
-_AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Digest|Token)(?P<gap>\s+)(?P<value>[A-Za-z0-9._~+/=-]{4,})",
-                          re.IGNORECASE)
+_AUTH_SCHEME = re.compile(
+    r"\b(?P<scheme>Bearer|Basic|Digest|Token)(?P<gap>\s+)(?P<value>[A-Za-z0-9._~+/=-]{4,})", re.IGNORECASE
+)
 # digits, base64/JWT punctuation or an inner capital; a hyphen or a full stop alone is ordinary prose
 _TOKEN_MARKS = re.compile(r"[0-9_~+/=]|[^.]\.[^.]|.[A-Z]")
 # A credential after an auth scheme: long and random-looking; "Basic credentials", "token endpoint" are words.

@@ -69,11 +69,13 @@ class RetryBudget:
             return True
         return False
 
-    def retrying(self, retry_if: Callable[[BaseException], bool],
-                 before_sleep: Callable[[RetryCallState], Any] | None = None) -> Retrying:
+    def retrying(
+        self, retry_if: Callable[[BaseException], bool], before_sleep: Callable[[RetryCallState], Any] | None = None
+    ) -> Retrying:
         """A tenacity `Retrying` that re-raises the last error once this budget stops it."""
-        return Retrying(stop=self.stop, wait=self.wait, retry=retry_if_exception(retry_if),
-                        before_sleep=before_sleep, reraise=True)
+        return Retrying(
+            stop=self.stop, wait=self.wait, retry=retry_if_exception(retry_if), before_sleep=before_sleep, reraise=True
+        )
 
     def annotate(self, err: ApiError, attempts: int) -> None:
         """Stamp the final error with what was tried: attempts, seconds spent and why it stopped."""

@@ -1,7 +1,7 @@
 """The sandbox EAM: a local stand-in for IBM Maximo's REST/JSON API (Manage 7.6.1 / MAS shapes), seeded
 from `sandbox.catalog`.
 
-`create_app(EamSettings(...))` returns the ASGI app (faults, stats and `/_sandbox/*` included);
+`create_app(EAMSettings(...))` returns the ASGI app (faults, stats and `/_sandbox/*` included);
 `connection_facts(settings, base_url)` is the EAM block of sandbox.json.
 """
 
@@ -14,17 +14,17 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from sandbox.control import ControlledApp, Faults, SandboxControl
-from sandbox.eam.app import EamRoutes, http_error, maximo_error, server_error
+from sandbox.eam.app import EAMRoutes, http_error, maximo_error, server_error
 from sandbox.eam.errors import MaximoError, error_response
 from sandbox.eam.publish import DEFAULT_PUBLISH_SECRET, Publisher
 from sandbox.eam.seed import SITE, seed_store
-from sandbox.eam.store import EamStore
+from sandbox.eam.store import EAMStore
 
-__all__ = ["EamSettings", "EamSystem", "create_app", "connection_facts"]
+__all__ = ["EAMSettings", "EAMSystem", "create_app", "connection_facts"]
 
 
 @dataclass
-class EamSettings:
+class EAMSettings:
     db_path: str | None = None  # SQLite file; None = in-memory. A restart on the same file keeps all data.
     profile: str = "demo"  # "demo" (60 work orders) or "large"
     seed: int = 7  # same profile + seed => identical data
@@ -41,20 +41,24 @@ class EamSettings:
     rate_window_s: float = 60.0
 
 
-class EamSystem:
+class EAMSystem:
     """One running EAM: settings, store, control and publisher (hung on the app as `.sandbox`)."""
 
-    def __init__(self, settings: EamSettings) -> None:
+    def __init__(self, settings: EAMSettings) -> None:
         if not settings.publish_secret:
-            raise ValueError("EamSettings.publish_secret must not be empty")
+            raise ValueError("EAMSettings.publish_secret must not be empty")
         self.settings = settings
-        self.store = EamStore(settings.db_path)
+        self.store = EAMStore(settings.db_path)
         if self.store.is_empty():
             self.reseed({})
         self.control = SandboxControl(
-            "eam", error_response=error_response, on_reset=self.reseed, summary=self.summary,
+            "eam",
+            error_response=error_response,
+            on_reset=self.reseed,
+            summary=self.summary,
             settings=self._setters(),
-            default_faults=Faults(rate_limit=settings.rate_limit, rate_window_s=settings.rate_window_s))
+            default_faults=Faults(rate_limit=settings.rate_limit, rate_window_s=settings.rate_window_s),
+        )
         self.publisher = Publisher(self.store, lambda: self.settings.publish_retry_delays_s)
 
     def reseed(self, body: dict[str, Any]) -> None:
@@ -71,12 +75,17 @@ class EamSystem:
             return self.store.query(sql)[0][0]
 
         return {
-            "profile": self.store.meta("profile"), "seed": int(self.store.meta("seed") or 0),
+            "profile": self.store.meta("profile"),
+            "seed": int(self.store.meta("seed") or 0),
             "storerooms": (self.store.meta("storerooms") or "").split(","),
             "workorders": self.store.count("workorder"),
-            "workorders_by_status": {r[0]: r[1] for r in self.store.query(
-                "SELECT json_extract(data, '$.status'), COUNT(*) FROM records WHERE kind = 'workorder' "
-                "GROUP BY 1 ORDER BY 1")},
+            "workorders_by_status": {
+                r[0]: r[1]
+                for r in self.store.query(
+                    "SELECT json_extract(data, '$.status'), COUNT(*) FROM records WHERE kind = 'workorder' "
+                    "GROUP BY 1 ORDER BY 1"
+                )
+            },
             "planned_materials": self.store.count("wpmaterial"),
             "reservations": self.store.count("invreserve"),
             "material_transactions": self.store.count("matusetrans"),
@@ -96,20 +105,27 @@ class EamSystem:
         }
 
 
-def create_app(settings: EamSettings) -> ControlledApp:
-    """The EAM sandbox as an ASGI app; `app.sandbox` is its EamSystem."""
-    system = EamSystem(settings)
+def create_app(settings: EAMSettings) -> ControlledApp:
+    """The EAM sandbox as an ASGI app; `app.sandbox` is its EAMSystem."""
+    system = EAMSystem(settings)
 
-    app = Starlette(routes=[*EamRoutes(system).routes(), *system.control.routes()],
-                    lifespan=system.publisher.lifespan,
-                    exception_handlers={MaximoError: maximo_error, HTTPException: http_error,
-                                        Exception: server_error})
+    app = Starlette(
+        routes=[*EAMRoutes(system).routes(), *system.control.routes()],
+        lifespan=system.publisher.lifespan,
+        exception_handlers={MaximoError: maximo_error, HTTPException: http_error, Exception: server_error},
+    )
     wrapped = system.control.wrap(app)
     wrapped.sandbox = system
     return wrapped
 
 
-def connection_facts(settings: EamSettings, base_url: str) -> dict[str, Any]:
+def connection_facts(settings: EAMSettings, base_url: str) -> dict[str, Any]:
     """The EAM block of sandbox.json: where it answers and the sandbox credentials."""
-    return {"base_url": base_url, "apikey": settings.apikey, "username": settings.username,
-            "password": settings.password, "siteid": settings.siteid, "publish_secret": settings.publish_secret}
+    return {
+        "base_url": base_url,
+        "apikey": settings.apikey,
+        "username": settings.username,
+        "password": settings.password,
+        "siteid": settings.siteid,
+        "publish_secret": settings.publish_secret,
+    }

@@ -28,7 +28,7 @@ SESSION_COOKIE = "JSESSIONID"
 ROOTS = ("api", "oslc")
 
 
-class EamRoutes:
+class EAMRoutes:
     """Route handlers bound to one EAM system (store, settings, control, publisher, login sessions)."""
 
     def __init__(self, system: Any) -> None:
@@ -59,8 +59,9 @@ class EamRoutes:
                 return
         elif request.cookies.get(SESSION_COOKIE) in self.sessions or self._maxauth_user(request.headers.get("maxauth")):
             return
-        raise MaximoError(401, NOT_AUTHENTICATED, "BMXAA0021E - User name and password combination are not valid. "
-                                                  "Try again.")
+        raise MaximoError(
+            401, NOT_AUTHENTICATED, "BMXAA0021E - User name and password combination are not valid. Try again."
+        )
 
     @staticmethod
     def lean(request: Request, root: str) -> bool:
@@ -80,8 +81,14 @@ class EamRoutes:
     async def write(self, request: Request, work) -> Any:
         s = self.system.settings
         result, events = await asyncio.to_thread(
-            writes.run_write, self.store, s.siteid, s.storeroom, request.headers.get("transactionid"),
-            s.transaction_lifetime_s, work)
+            writes.run_write,
+            self.store,
+            s.siteid,
+            s.storeroom,
+            request.headers.get("transactionid"),
+            s.transaction_lifetime_s,
+            work,
+        )
         if events:
             await self.system.publisher.publish(events)
         return result
@@ -105,12 +112,14 @@ class EamRoutes:
     async def login(self, request: Request) -> Response:
         user = self._maxauth_user(request.headers.get("maxauth"))
         if user is None:
-            raise MaximoError(401, NOT_AUTHENTICATED, "BMXAA0021E - User name and password combination are not "
-                                                      "valid. Try again.")
+            raise MaximoError(
+                401, NOT_AUTHENTICATED, "BMXAA0021E - User name and password combination are not valid. Try again."
+            )
         session_id = secrets.token_urlsafe(24)
         self.sessions[session_id] = user
-        response = JSONResponse({"userid": user.upper(), "displayname": "Sandbox Integration User",
-                                 "defsite": self.system.settings.siteid})
+        response = JSONResponse(
+            {"userid": user.upper(), "displayname": "Sandbox Integration User", "defsite": self.system.settings.siteid}
+        )
         response.set_cookie(SESSION_COOKIE, session_id, httponly=True, path="/maximo")
         return response
 
@@ -138,20 +147,28 @@ class EamRoutes:
             try:
                 after = int(q.get("lastfetchts", "0"))
             except ValueError:
-                raise MaximoError(400, "BMXAA9366E", f"lastfetchts must be a rowstamp, got {q['lastfetchts']!r}") from None
+                raise MaximoError(
+                    400, "BMXAA9366E", f"lastfetchts must be a rowstamp, got {q['lastfetchts']!r}"
+                ) from None
         rows = [r for r in self.store.read(os.kind, after_rowstamp=after) if where(r.data)]
         order = parse_order_by(q.get("oslc.orderBy"))
-        rows = sort_records(rows, order, lambda r: r.data) if order else (
-            sorted(rows, key=lambda r: r.rowstamp) if delta else rows)
+        rows = (
+            sort_records(rows, order, lambda r: r.data)
+            if order
+            else (sorted(rows, key=lambda r: r.rowstamp) if delta else rows)
+        )
         size = self._page_size(q.get("oslc.pageSize"), len(rows))
         pages = max(1, math.ceil(len(rows) / size))
         try:
             page = int(q.get("pageno", "1"))
         except ValueError:
             raise MaximoError(400, "BMXAA9366E", f"pageno must be a number, got {q['pageno']!r}") from None
-        chunk = rows[(page - 1) * size:page * size]
-        children = self.store.children_of([r.id for r in chunk]) if os.children and (
-            select is not None and any(c.name in select or "*" in select for c in os.children)) else {}
+        chunk = rows[(page - 1) * size : page * size]
+        children = (
+            self.store.children_of([r.id for r in chunk])
+            if os.children and (select is not None and any(c.name in select or "*" in select for c in os.children))
+            else {}
+        )
         base = self.base(request)
         url = f"{base}{request.url.path}"
         info: dict[str, Any] = {"href": f"{url}?{request.url.query}", "pagenum": page, "totalPages": pages}
@@ -161,8 +178,11 @@ class EamRoutes:
             info["nextPage"] = {"href": f"{url}?{urlencode({**dict(q), 'pageno': str(page + 1)})}"}
         if page > 1:
             info["previousPage"] = {"href": f"{url}?{urlencode({**dict(q), 'pageno': str(page - 1)})}"}
-        body = {"member": [record_view(os, r, children.get(r.id, []), base, root, select, collection=True)
-                           for r in chunk], "href": url, "responseInfo": info}
+        body = {
+            "member": [record_view(os, r, children.get(r.id, []), base, root, select, collection=True) for r in chunk],
+            "href": url,
+            "responseInfo": info,
+        }
         headers = {}
         if delta:
             headers["maxrowstamp"] = str(max((r.rowstamp for r in rows), default=after or 0))
@@ -192,8 +212,10 @@ class EamRoutes:
         if not isinstance(body, dict):
             raise bad_value("BMXAA4195E - The request body must be a JSON object.")
         if action:
-            handlers = {"wsmethod:changestatus": writes.change_status,
-                        "wsmethod:adjustcurrentbalance": writes.adjust_balance}
+            handlers = {
+                "wsmethod:changestatus": writes.change_status,
+                "wsmethod:adjustcurrentbalance": writes.adjust_balance,
+            }
             handler = handlers.get(action.lower())
             if handler is None:
                 raise bad_value(f"BMXAA4195E - The action {action} is not supported on {os.name.upper()}.")
@@ -202,16 +224,20 @@ class EamRoutes:
             return self.answer(request, os, root, row, 204)
         if override == "PATCH":
             merge = (request.headers.get("patchtype") or "").upper() == "MERGE"
-            row = await self.write(request, lambda w: service.update(w, os, writes.resolve(w, os, href_id), body,
-                                                                    merge=merge))
+            row = await self.write(
+                request, lambda w: service.update(w, os, writes.resolve(w, os, href_id), body, merge=merge)
+            )
             self.wrote()
             return self.answer(request, os, root, row, 204)
         if override == "DELETE":
             await self.write(request, lambda w: service.delete(w, os, writes.resolve(w, os, href_id)))
             self.wrote()
             return Response(status_code=204)
-        raise MaximoError(405, METHOD_NOT_ALLOWED, f"POST to a {os.name.upper()} resource needs "
-                                                   "x-method-override PATCH or DELETE, or an action.")
+        raise MaximoError(
+            405,
+            METHOD_NOT_ALLOWED,
+            f"POST to a {os.name.upper()} resource needs x-method-override PATCH or DELETE, or an action.",
+        )
 
     def _get_one(self, request: Request, os: Structure, root: str, href_id: str) -> Response:
         key = os.key_from_href_id(href_id)
@@ -219,8 +245,15 @@ class EamRoutes:
         if row is None:
             raise MaximoError(404, "BMXAA8727E", f"The resource {os.name.upper()} {key} cannot be found.")
         children = self.store.children_of([row.id]).get(row.id, [])
-        view = record_view(os, row, children, self.base(request), root,
-                           parse_select(request.query_params.get("oslc.select")), collection=False)
+        view = record_view(
+            os,
+            row,
+            children,
+            self.base(request),
+            root,
+            parse_select(request.query_params.get("oslc.select")),
+            collection=False,
+        )
         return JSONResponse(view if self.lean(request, root) else namespaced(view))
 
     # --- writes -------------------------------------------------------------------------------------------
@@ -231,7 +264,8 @@ class EamRoutes:
                 raise bad_value("BMXAA4195E - A BULK request body must be a JSON array.")
             base = self.base(request)
             answers, written = await self.write(
-                request, lambda w: writes.bulk(w, os, body, lambda data: href(base, root, os, data)))
+                request, lambda w: writes.bulk(w, os, body, lambda data: href(base, root, os, data))
+            )
             self.wrote(written)
             return JSONResponse(answers)
         if not isinstance(body, dict):
@@ -243,8 +277,9 @@ class EamRoutes:
     # --- publish channel subscriptions (sandbox route) --------------------------------------------------
     async def subscriptions(self, request: Request) -> Response:
         if request.method == "GET":
-            rows = await asyncio.to_thread(self.store.query, "SELECT id, url, events, created_at FROM subscriptions "
-                                                             "ORDER BY created_at, id")
+            rows = await asyncio.to_thread(
+                self.store.query, "SELECT id, url, events, created_at FROM subscriptions ORDER BY created_at, id"
+            )
             return JSONResponse({"member": [{**dict(r), "events": json.loads(r["events"])} for r in rows]})
         body = await self.body(request)
         url, events = body.get("url"), body.get("events", list(CHANNELS))
@@ -258,8 +293,10 @@ class EamRoutes:
 
         def _store() -> None:
             with self.store.tx() as c:
-                c.execute("INSERT INTO subscriptions(id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)",
-                          (sub_id, url, json.dumps(events), secret, now_iso()))
+                c.execute(
+                    "INSERT INTO subscriptions(id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (sub_id, url, json.dumps(events), secret, now_iso()),
+                )
 
         await asyncio.to_thread(_store)
         return JSONResponse({"id": sub_id, "url": url, "events": events}, status_code=201)
@@ -298,9 +335,10 @@ async def maximo_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = {404: f"The resource {request.url.path} cannot be found.",
-               405: f"Method {request.method} is not supported on {request.url.path}."}.get(exc.status_code,
-                                                                                           str(exc.detail))
+    message = {
+        404: f"The resource {request.url.path} cannot be found.",
+        405: f"Method {request.method} is not supported on {request.url.path}.",
+    }.get(exc.status_code, str(exc.detail))
     return error_response(exc.status_code, message, "BMXAA8727E" if exc.status_code == 404 else METHOD_NOT_ALLOWED)
 
 

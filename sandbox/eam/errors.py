@@ -33,8 +33,14 @@ class MaximoError(Exception):
 def error_body(status: int, reason_code: str, message: str) -> dict:
     # Maximo prefixes the message with its id and sends the status as a string.
     text = message if message.startswith(reason_code) else f"{reason_code} - {message}"
-    return {"Error": {"message": text, "reasonCode": reason_code, "statusCode": str(status),
-                      "extendedError": {"moreInfo": {"href": ""}}}}
+    return {
+        "Error": {
+            "message": text,
+            "reasonCode": reason_code,
+            "statusCode": str(status),
+            "extendedError": {"moreInfo": {"href": ""}},
+        }
+    }
 
 
 def error_response(status: int, message: str, reason_code: str | None = None) -> Response:

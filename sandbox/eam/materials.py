@@ -20,7 +20,7 @@ from sandbox.eam.errors import (
     bad_value,
     not_found,
 )
-from sandbox.eam.store import EamStore, Row
+from sandbox.eam.store import EAMStore, Row
 from sandbox.eam.structures import BALANCE, ITEM
 
 STATUSES = ("WAPPR", "APPR", "WMATL", "INPRG", "COMP", "CLOSE", "CAN")
@@ -46,7 +46,7 @@ def now_iso() -> str:
 class Write:
     """One write transaction: the connection, the site it defaults to, and the events to publish after commit."""
 
-    store: EamStore
+    store: EAMStore
     c: sqlite3.Connection
     siteid: str
     storeroom: str
@@ -72,11 +72,13 @@ def change_status(w: Write, wo: Row, new_status: str, memo: str | None = None) -
     if new_status == old:
         return wo
     if new_status not in TRANSITIONS[old]:
-        raise MaximoError(400, STATUS_NOT_ALLOWED, f"Work order {wo.data['wonum']}: the status cannot be changed "
-                                                   f"from {old} to {new_status}.")
+        raise MaximoError(
+            400,
+            STATUS_NOT_ALLOWED,
+            f"Work order {wo.data['wonum']}: the status cannot be changed from {old} to {new_status}.",
+        )
     if new_status == "CAN" and w.store.children(w.c, wo.id, "matusetrans"):
-        raise MaximoError(400, STATUS_NOT_ALLOWED, f"Work order {wo.data['wonum']} has actuals and cannot be "
-                                                   "canceled.")
+        raise MaximoError(400, STATUS_NOT_ALLOWED, f"Work order {wo.data['wonum']} has actuals and cannot be canceled.")
     stamp = now_iso()
     wo = w.store.update(w.c, wo, {**wo.data, "status": new_status, "statusdate": stamp, "changedate": stamp})
     if new_status in APPROVED:
@@ -84,9 +86,21 @@ def change_status(w: Write, wo: Row, new_status: str, memo: str | None = None) -
     if new_status in ("CAN", "CLOSE"):
         for reservation in w.store.children(w.c, wo.id, "invreserve"):
             w.c.execute("DELETE FROM records WHERE id = ?", (reservation.id,))
-    w.events.append((STATUS_EVENT, {"wonum": wo.data["wonum"], "siteid": wo.data["siteid"],
-                                    "workorderid": wo.id, "status": new_status, "previousstatus": old,
-                                    "statusdate": stamp, "memo": memo, "_rowstamp": str(wo.rowstamp)}))
+    w.events.append(
+        (
+            STATUS_EVENT,
+            {
+                "wonum": wo.data["wonum"],
+                "siteid": wo.data["siteid"],
+                "workorderid": wo.id,
+                "status": new_status,
+                "previousstatus": old,
+                "statusdate": stamp,
+                "memo": memo,
+                "_rowstamp": str(wo.rowstamp),
+            },
+        )
+    )
     return wo
 
 
@@ -96,26 +110,40 @@ def reserve_planned_materials(w: Write, wo: Row) -> None:
     for line in w.store.children(w.c, wo.id, "wpmaterial"):
         if line.data.get("linetype", "ITEM") != "ITEM" or line.id in reserved:
             continue
-        w.store.insert(w.c, "invreserve", {
-            "itemnum": line.data["itemnum"], "location": line.data.get("location") or w.storeroom,
-            "reservedqty": float(line.data.get("itemqty", 0)), "actualqty": 0.0, "wpitemid": line.id,
-            "wonum": wo.data["wonum"], "siteid": wo.data["siteid"],
-            "requireddate": line.data.get("requiredate")}, parent_id=wo.id, id_field="invreserveid")
+        w.store.insert(
+            w.c,
+            "invreserve",
+            {
+                "itemnum": line.data["itemnum"],
+                "location": line.data.get("location") or w.storeroom,
+                "reservedqty": float(line.data.get("itemqty", 0)),
+                "actualqty": 0.0,
+                "wpitemid": line.id,
+                "wonum": wo.data["wonum"],
+                "siteid": wo.data["siteid"],
+                "requireddate": line.data.get("requiredate"),
+            },
+            parent_id=wo.id,
+            id_field="invreserveid",
+        )
 
 
 def validate_item(w: Write, itemnum: Any) -> str:
     if not itemnum:
         raise bad_value("BMXAA4195E - itemnum is required.")
-    rows = w.c.execute("SELECT 1 FROM records WHERE kind = ? AND natural_key LIKE ?",
-                       (ITEM.kind, f"{itemnum}/%")).fetchall()
+    rows = w.c.execute(
+        "SELECT 1 FROM records WHERE kind = ? AND natural_key LIKE ?", (ITEM.kind, f"{itemnum}/%")
+    ).fetchall()
     if not rows:
         raise bad_value(f"BMXAA4195E - Item {itemnum} is not a valid item.")
     return str(itemnum)
 
 
 def _balance(w: Write, itemnum: str, storeroom: str, siteid: str) -> Row:
-    rows = w.c.execute("SELECT id FROM records WHERE kind = ? AND natural_key LIKE ? ORDER BY id",
-                       (BALANCE.kind, f"{itemnum}/{storeroom}/%/{siteid}")).fetchall()
+    rows = w.c.execute(
+        "SELECT id FROM records WHERE kind = ? AND natural_key LIKE ? ORDER BY id",
+        (BALANCE.kind, f"{itemnum}/{storeroom}/%/{siteid}"),
+    ).fetchall()
     if not rows:
         raise bad_value(f"BMXAA4195E - Item {itemnum} has no balance in storeroom {storeroom}.")
     found = w.store.by_id(w.c, rows[0]["id"])
@@ -130,8 +158,11 @@ def post_transaction(w: Write, wo: Row, entry: dict[str, Any]) -> Row:
         raise bad_value(f"BMXAA4195E - issuetype must be ISSUE or RETURN, got {issue_type}.")
     status = wo.data.get("status")
     if status not in ISSUABLE:
-        raise MaximoError(400, NOT_APPROVED, f"Materials cannot be issued to or returned from work order "
-                                             f"{wo.data['wonum']} in status {status}.")
+        raise MaximoError(
+            400,
+            NOT_APPROVED,
+            f"Materials cannot be issued to or returned from work order {wo.data['wonum']} in status {status}.",
+        )
     itemnum = validate_item(w, entry.get("itemnum"))
     storeroom = str(entry.get("storeloc") or w.storeroom)
     qty = _quantity(entry, "positivequantity", "quantity")
@@ -139,30 +170,59 @@ def post_transaction(w: Write, wo: Row, entry: dict[str, Any]) -> Row:
         raise bad_value("BMXAA4195E - quantity must be more than 0.")
     balance = _balance(w, itemnum, storeroom, wo.data["siteid"])
     curbal = float(balance.data.get("curbal", 0))
-    reservation = next((r for r in w.store.children(w.c, wo.id, "invreserve")
-                        if r.data["itemnum"] == itemnum and r.data["location"] == storeroom), None)
+    reservation = next(
+        (
+            r
+            for r in w.store.children(w.c, wo.id, "invreserve")
+            if r.data["itemnum"] == itemnum and r.data["location"] == storeroom
+        ),
+        None,
+    )
     if issue_type == "ISSUE":
         if qty > curbal:
-            raise MaximoError(400, NEGATIVE_BALANCE, f"Issuing {qty:g} of item {itemnum} from {storeroom} would "
-                                                     f"make the current balance ({curbal:g}) negative.")
+            raise MaximoError(
+                400,
+                NEGATIVE_BALANCE,
+                f"Issuing {qty:g} of item {itemnum} from {storeroom} would "
+                f"make the current balance ({curbal:g}) negative.",
+            )
         delta = -qty
     else:
-        issued = -sum(float(t.data["quantity"]) for t in w.store.children(w.c, wo.id, "matusetrans")
-                      if t.data["itemnum"] == itemnum and t.data["storeloc"] == storeroom)
+        issued = -sum(
+            float(t.data["quantity"])
+            for t in w.store.children(w.c, wo.id, "matusetrans")
+            if t.data["itemnum"] == itemnum and t.data["storeloc"] == storeroom
+        )
         if qty > issued:
-            raise bad_value(f"BMXAA4195E - Cannot return {qty:g} of item {itemnum}: only {issued:g} were issued "
-                            f"to work order {wo.data['wonum']} from {storeroom}.")
+            raise bad_value(
+                f"BMXAA4195E - Cannot return {qty:g} of item {itemnum}: only {issued:g} were issued "
+                f"to work order {wo.data['wonum']} from {storeroom}."
+            )
         delta = qty
     w.store.update(w.c, balance, {**balance.data, "curbal": curbal + delta})
     if reservation is not None:
         actual = float(reservation.data.get("actualqty", 0)) - delta
         w.store.update(w.c, reservation, {**reservation.data, "actualqty": actual})
     stamp = entry.get("transdate") or now_iso()
-    row = w.store.insert(w.c, "matusetrans", {
-        "itemnum": itemnum, "storeloc": storeroom, "binnum": balance.data.get("binnum", ""), "quantity": delta,
-        "positivequantity": qty, "issuetype": issue_type, "transdate": stamp, "refwo": wo.data["wonum"],
-        "siteid": wo.data["siteid"], "assetnum": wo.data.get("assetnum"), "memo": entry.get("memo")},
-        parent_id=wo.id, id_field="matusetransid")
+    row = w.store.insert(
+        w.c,
+        "matusetrans",
+        {
+            "itemnum": itemnum,
+            "storeloc": storeroom,
+            "binnum": balance.data.get("binnum", ""),
+            "quantity": delta,
+            "positivequantity": qty,
+            "issuetype": issue_type,
+            "transdate": stamp,
+            "refwo": wo.data["wonum"],
+            "siteid": wo.data["siteid"],
+            "assetnum": wo.data.get("assetnum"),
+            "memo": entry.get("memo"),
+        },
+        parent_id=wo.id,
+        id_field="matusetransid",
+    )
     w.events.append((TRANSACTION_EVENT, {**row.data, "_rowstamp": str(row.rowstamp)}))
     return row
 
@@ -177,8 +237,7 @@ def adjust_balance(w: Write, balance: Row, body: dict[str, Any]) -> Row:
         raise bad_value(f"BMXAA4195E - newcurbal must be a number, got {body['newcurbal']!r}.") from None
     if new < 0:
         raise MaximoError(400, NEGATIVE_BALANCE, "The current balance cannot be adjusted below 0.")
-    return w.store.update(w.c, balance, {**balance.data, "curbal": new, "adjusteddate": now_iso(),
-                                         "physcnt": new})
+    return w.store.update(w.c, balance, {**balance.data, "curbal": new, "adjusteddate": now_iso(), "physcnt": new})
 
 
 def find_wo(w: Write, wonum: str, siteid: str) -> Row:

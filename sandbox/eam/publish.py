@@ -17,7 +17,7 @@ from typing import Any
 
 from sandbox.delivery import DeliveryWorker
 from sandbox.eam.materials import now_iso
-from sandbox.eam.store import EamStore
+from sandbox.eam.store import EAMStore
 
 CHANNELS = {"workorder.status": "MXWOSTATUS", "matusetrans": "MXMATUSETRANS"}
 DEFAULT_PUBLISH_SECRET = "mfg-sync-sandbox-eam-publish-secret"
@@ -38,7 +38,7 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
 class Publisher(DeliveryWorker):
     """The publish channel: events to the subscriptions of their type, HMAC-SHA256 signed."""
 
-    def __init__(self, store: EamStore, delays: Callable[[], Sequence[float]]) -> None:
+    def __init__(self, store: EAMStore, delays: Callable[[], Sequence[float]]) -> None:
         super().__init__(delays)
         self.store = store
 
@@ -50,17 +50,38 @@ class Publisher(DeliveryWorker):
         for event_type, data in events:
             subscriptions = await asyncio.to_thread(self.subscriptions_for, event_type)
             event_id = "evt_" + secrets.token_hex(12)
-            body = json.dumps({"eventid": event_id, "eventtype": event_type, "channel": CHANNELS[event_type],
-                               "timestamp": now_iso(), "data": data}, separators=(",", ":")).encode()
+            body = json.dumps(
+                {
+                    "eventid": event_id,
+                    "eventtype": event_type,
+                    "channel": CHANNELS[event_type],
+                    "timestamp": now_iso(),
+                    "data": data,
+                },
+                separators=(",", ":"),
+            ).encode()
             self.schedule(subscriptions, event_type, event_id, body)
 
     def signed_headers(self, sub: dict[str, Any], event_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-        return {EVENT_ID_HEADER: event_id, TIMESTAMP_HEADER: str(timestamp),
-                SIGNATURE_HEADER: sign(sub["secret"], timestamp, body)}
+        return {
+            EVENT_ID_HEADER: event_id,
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: sign(sub["secret"], timestamp, body),
+        }
 
-    def record(self, sub: dict[str, Any], event_id: str, event_type: str, attempt: int, status: int | None,
-               error: str | None, ok: bool) -> None:
+    def record(
+        self,
+        sub: dict[str, Any],
+        event_id: str,
+        event_type: str,
+        attempt: int,
+        status: int | None,
+        error: str | None,
+        ok: bool,
+    ) -> None:
         with self.store.tx() as c:
-            c.execute("INSERT INTO deliveries(subscription_id, event_id, event_type, attempt, attempted_at, "
-                      "status_code, error, succeeded) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      (sub["id"], event_id, event_type, attempt, now_iso(), status, error, int(ok)))
+            c.execute(
+                "INSERT INTO deliveries(subscription_id, event_id, event_type, attempt, attempted_at, "
+                "status_code, error, succeeded) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (sub["id"], event_id, event_type, attempt, now_iso(), status, error, int(ok)),
+            )

@@ -18,8 +18,10 @@ from sandbox.eam.errors import BAD_QUERY, MaximoError
 Predicate = Callable[[dict[str, Any]], bool]
 Selection = dict[str, "Selection | None"]  # attribute -> None, or child -> its own selection; "*" = all
 
-_TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<op>!=|<=|>=|=|<|>)|(?P<lb>\[)|(?P<rb>\])|(?P<comma>,)'
-                    r'|(?P<word>[A-Za-z0-9_.:+\-]+))')
+_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<op>!=|<=|>=|=|<|>)|(?P<lb>\[)|(?P<rb>\])|(?P<comma>,)'
+    r"|(?P<word>[A-Za-z0-9_.:+\-]+))"
+)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -34,7 +36,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             break
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise bad_query(f"oslc.where cannot be parsed near {text[pos:pos + 20]!r}")
+            raise bad_query(f"oslc.where cannot be parsed near {text[pos : pos + 20]!r}")
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
         pos = m.end()
@@ -80,8 +82,14 @@ def _compare(actual: Any, op: str, expected: Any) -> bool:
             return False
     else:
         left, right = str(actual), str(expected)
-    return {"=": left == right, "!=": left != right, "<": left < right, ">": left > right,
-            "<=": left <= right, ">=": left >= right}[op]
+    return {
+        "=": left == right,
+        "!=": left != right,
+        "<": left < right,
+        ">": left > right,
+        "<=": left <= right,
+        ">=": left >= right,
+    }[op]
 
 
 def parse_where(text: str | None) -> Predicate:
@@ -198,6 +206,7 @@ def parse_order_by(text: str | None) -> list[SortKey]:
 def sort_records(records: list[Any], keys: list[SortKey], data: Callable[[Any], dict]) -> list[Any]:
     """Stable multi-key sort; missing values sort first, as Maximo's nulls do ascending."""
     for key in reversed(keys):
+
         def sort_value(record: Any, attr: str = key.attr) -> tuple:
             value = data(record).get(attr)
             instant = as_instant(value)

@@ -15,24 +15,33 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.catalog import Catalog, CatalogPart, build_catalog
-from sandbox.eam.store import EamStore
+from sandbox.eam.store import EAMStore
 
 SITE, ORG, ITEMSET = "P1000", "MFGORG", "SET1"
 STOREROOMS = {"CENTRAL": "Central MRO stores", "MAINT": "Maintenance workshop", "LINE1": "Line 1 line-side stock"}
 ERP_PRELOADED = 8  # the ERP sandbox preloads the catalog's first 8 purchased parts as materials
-EAM_ONLY_ITEMS = (("MRO-0001", "Nitrile Gloves, box of 100", "BOX"), ("MRO-0002", "Lint-Free Wipes", "PAK"),
-                  ("MRO-0003", "Contact Cleaner Spray 400 ml", "EA"), ("MRO-0004", "Cable Ties 200 mm, pack", "PAK"),
-                  ("MRO-0005", "Lubricating Grease Cartridge EP2", "EA"), ("MRO-0006", "Hydraulic Filter Element", "EA"))
-ASSETS = (("P-101", "Duplex pump skid PS-200, train A", "PUMPHOUSE-1", 0),
-          ("P-102", "Duplex pump skid PS-200, train B", "PUMPHOUSE-1", 0),
-          ("CV-201", "Belt conveyor CM-1200, infeed", "LINE1-INFEED", 1),
-          ("CV-202", "Belt conveyor CM-1200, outfeed", "LINE1-OUTFEED", 1),
-          ("CC-301", "Main control cabinet CC-800", "LINE1-MCC", 2),
-          ("CC-302", "Pump house control cabinet CC-800", "PUMPHOUSE-1", 2))
+EAM_ONLY_ITEMS = (
+    ("MRO-0001", "Nitrile Gloves, box of 100", "BOX"),
+    ("MRO-0002", "Lint-Free Wipes", "PAK"),
+    ("MRO-0003", "Contact Cleaner Spray 400 ml", "EA"),
+    ("MRO-0004", "Cable Ties 200 mm, pack", "PAK"),
+    ("MRO-0005", "Lubricating Grease Cartridge EP2", "EA"),
+    ("MRO-0006", "Hydraulic Filter Element", "EA"),
+)
+ASSETS = (
+    ("P-101", "Duplex pump skid PS-200, train A", "PUMPHOUSE-1", 0),
+    ("P-102", "Duplex pump skid PS-200, train B", "PUMPHOUSE-1", 0),
+    ("CV-201", "Belt conveyor CM-1200, infeed", "LINE1-INFEED", 1),
+    ("CV-202", "Belt conveyor CM-1200, outfeed", "LINE1-OUTFEED", 1),
+    ("CC-301", "Main control cabinet CC-800", "LINE1-MCC", 2),
+    ("CC-302", "Pump house control cabinet CC-800", "PUMPHOUSE-1", 2),
+)
 STATUS_MIX = ("WAPPR", "WAPPR", "APPR", "APPR", "WMATL", "INPRG", "INPRG", "COMP", "CLOSE", "CAN")
-WORK = {0: ("Replace mechanical seal on", "Inspect bearings of", "Vibration check", "Repack valve on"),
-        1: ("Replace drive belt on", "Realign conveyor", "Replace idler bearings on", "Lubricate"),
-        2: ("Thermographic inspection of", "Replace contactor in", "Tighten terminals in", "Replace fan filter in")}
+WORK = {
+    0: ("Replace mechanical seal on", "Inspect bearings of", "Vibration check", "Repack valve on"),
+    1: ("Replace drive belt on", "Realign conveyor", "Replace idler bearings on", "Lubricate"),
+    2: ("Thermographic inspection of", "Replace contactor in", "Tighten terminals in", "Replace fan filter in"),
+}
 COST_CENTRES = ("CC4100", "CC4200", "CC4300")
 BASE_DATE = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
 
@@ -62,9 +71,13 @@ def mro_items(seed: int) -> tuple[tuple[str, str, str, str], ...]:
     for part in catalog.purchased_parts()[:ERP_PRELOADED]:
         items[part.number] = (part.number, part.name, part.uom.upper(), "ERP")
     pump, conveyor, cabinet = catalog.top_assemblies[:3]
-    for kind, (top, cats) in enumerate(((pump, ("Bearing & Seal", "Purchased Assembly")),
-                                        (conveyor, ("Bearing & Seal", "Purchased Assembly")),
-                                        (cabinet, ("Electrical Component",)))):
+    for kind, (top, cats) in enumerate(
+        (
+            (pump, ("Bearing & Seal", "Purchased Assembly")),
+            (conveyor, ("Bearing & Seal", "Purchased Assembly")),
+            (cabinet, ("Electrical Component",)),
+        )
+    ):
         for part in _spares(catalog, top, cats, 6):
             items.setdefault(part.number, (part.number, part.name, part.uom.upper(), f"SPARE:{kind}"))
     for number, name, unit in EAM_ONLY_ITEMS:
@@ -72,7 +85,7 @@ def mro_items(seed: int) -> tuple[tuple[str, str, str, str], ...]:
     return tuple(items.values())
 
 
-def seed_store(store: EamStore, profile: str, seed: int, workorders: int | None = None) -> None:
+def seed_store(store: EAMStore, profile: str, seed: int, workorders: int | None = None) -> None:
     """Wipe and reseed in one transaction."""
     if profile not in ("demo", "large"):
         raise ValueError(f"unknown EAM profile {profile!r}; expected 'demo' or 'large'")
@@ -94,54 +107,147 @@ def seed_store(store: EamStore, profile: str, seed: int, workorders: int | None 
         reported = BASE_DATE + spacing * n
         stamp = iso(reported + timedelta(hours=rng.randint(2, 72)))
         wonum = str(1001 + n)
-        wo = {"workorderid": wo_id, "wonum": wonum, "siteid": SITE, "orgid": ORG, "status": status,
-              "description": f"{rng.choice(WORK[kind])} {assetnum}", "assetnum": assetnum, "location": location,
-              "wopriority": rng.randint(1, 5), "worktype": rng.choice(("PM", "CM", "CM", "EM")),
-              "glaccount": f"6100-400-{COST_CENTRES[kind]}", "costcenter": COST_CENTRES[kind],
-              "reportdate": iso(reported), "statusdate": stamp, "changedate": stamp}
+        wo = {
+            "workorderid": wo_id,
+            "wonum": wonum,
+            "siteid": SITE,
+            "orgid": ORG,
+            "status": status,
+            "description": f"{rng.choice(WORK[kind])} {assetnum}",
+            "assetnum": assetnum,
+            "location": location,
+            "wopriority": rng.randint(1, 5),
+            "worktype": rng.choice(("PM", "CM", "CM", "EM")),
+            "glaccount": f"6100-400-{COST_CENTRES[kind]}",
+            "costcenter": COST_CENTRES[kind],
+            "reportdate": iso(reported),
+            "statusdate": stamp,
+            "changedate": stamp,
+        }
         wo_rows.append((wo_id, "workorder", None, f"{SITE}/{wonum}", wo))
         for line_no in range(rng.randint(1, 3)):
             itemnum = rng.choice(spares[kind] if line_no < 2 else general)
             qty = float(rng.choice((1, 1, 2, 2, 4)))
             store_loc = rng.choice(("CENTRAL", "CENTRAL", "MAINT")) if line_no < 2 else "CENTRAL"
             wp_id = next(next_id)
-            wo_rows.append((wp_id, "wpmaterial", wo_id, None, {
-                "wpitemid": wp_id, "itemnum": itemnum, "itemqty": qty, "location": store_loc, "linetype": "ITEM",
-                "requiredate": iso(reported + timedelta(days=3)), "wonum": wonum, "siteid": SITE}))
+            wo_rows.append(
+                (
+                    wp_id,
+                    "wpmaterial",
+                    wo_id,
+                    None,
+                    {
+                        "wpitemid": wp_id,
+                        "itemnum": itemnum,
+                        "itemqty": qty,
+                        "location": store_loc,
+                        "linetype": "ITEM",
+                        "requiredate": iso(reported + timedelta(days=3)),
+                        "wonum": wonum,
+                        "siteid": SITE,
+                    },
+                )
+            )
             actual = 0.0
             if status in ("INPRG", "COMP", "CLOSE"):
                 actual = qty
-                wo_rows.append(_transaction(next(next_id), wo_id, wonum, itemnum, store_loc, bins[itemnum], -qty,
-                                            "ISSUE", stamp))
+                wo_rows.append(
+                    _transaction(next(next_id), wo_id, wonum, itemnum, store_loc, bins[itemnum], -qty, "ISSUE", stamp)
+                )
                 if line_no == 0 and qty > 1 and n % 3 == 0:  # some work used less than planned: a return
                     actual -= 1
-                    wo_rows.append(_transaction(next(next_id), wo_id, wonum, itemnum, store_loc, bins[itemnum],
-                                                1.0, "RETURN", stamp))
+                    wo_rows.append(
+                        _transaction(
+                            next(next_id), wo_id, wonum, itemnum, store_loc, bins[itemnum], 1.0, "RETURN", stamp
+                        )
+                    )
             if status in ("APPR", "WMATL", "INPRG", "COMP"):
                 res_id = next(next_id)
-                wo_rows.append((res_id, "invreserve", wo_id, None, {
-                    "invreserveid": res_id, "itemnum": itemnum, "location": store_loc, "reservedqty": qty,
-                    "actualqty": actual, "wpitemid": wp_id, "wonum": wonum, "siteid": SITE,
-                    "requireddate": iso(reported + timedelta(days=3))}))
+                wo_rows.append(
+                    (
+                        res_id,
+                        "invreserve",
+                        wo_id,
+                        None,
+                        {
+                            "invreserveid": res_id,
+                            "itemnum": itemnum,
+                            "location": store_loc,
+                            "reservedqty": qty,
+                            "actualqty": actual,
+                            "wpitemid": wp_id,
+                            "wonum": wonum,
+                            "siteid": SITE,
+                            "requireddate": iso(reported + timedelta(days=3)),
+                        },
+                    )
+                )
     for number, name, unit, source in items:
         item_id = next(next_id)
-        rows.append((item_id, "item", None, f"{number}/{ITEMSET}", {
-            "itemid": item_id, "itemnum": number, "itemsetid": ITEMSET, "description": name, "orderunit": unit,
-            "issueunit": unit, "status": "ACTIVE", "rotating": False, "erpmaterial": source != "EAM"}))
+        rows.append(
+            (
+                item_id,
+                "item",
+                None,
+                f"{number}/{ITEMSET}",
+                {
+                    "itemid": item_id,
+                    "itemnum": number,
+                    "itemsetid": ITEMSET,
+                    "description": name,
+                    "orderunit": unit,
+                    "issueunit": unit,
+                    "status": "ACTIVE",
+                    "rotating": False,
+                    "erpmaterial": source != "EAM",
+                },
+            )
+        )
     for number, _name, _unit, source in items:
         for store_loc in ("CENTRAL", "MAINT") if source.startswith("SPARE") else ("CENTRAL",):
             bal_id, curbal = next(next_id), float(rng.randint(20, 120))  # counted after the seeded issues
-            rows.append((bal_id, "invbalance", None, f"{number}/{store_loc}/{bins[number]}/{SITE}", {
-                "invbalancesid": bal_id, "itemnum": number, "itemsetid": ITEMSET, "location": store_loc,
-                "binnum": bins[number], "siteid": SITE, "curbal": curbal, "physcnt": curbal,
-                "conditioncode": None}))
+            rows.append(
+                (
+                    bal_id,
+                    "invbalance",
+                    None,
+                    f"{number}/{store_loc}/{bins[number]}/{SITE}",
+                    {
+                        "invbalancesid": bal_id,
+                        "itemnum": number,
+                        "itemsetid": ITEMSET,
+                        "location": store_loc,
+                        "binnum": bins[number],
+                        "siteid": SITE,
+                        "curbal": curbal,
+                        "physcnt": curbal,
+                        "conditioncode": None,
+                    },
+                )
+            )
     for pos, (assetnum, description, location, kind) in enumerate(ASSETS):
         asset_id = next(next_id)
-        rows.append((asset_id, "asset", None, f"{assetnum}/{SITE}", {
-            "assetid": asset_id, "assetnum": assetnum, "siteid": SITE, "orgid": ORG, "description": description,
-            "location": location, "status": "OPERATING", "serialnum": f"SN-{seed:02d}{pos + 1:04d}",
-            "externalrefid": f"{10000001 + pos}", "assettype": ("PUMP", "CONVEYOR", "PANEL")[kind],
-            "changedate": iso(BASE_DATE)}))
+        rows.append(
+            (
+                asset_id,
+                "asset",
+                None,
+                f"{assetnum}/{SITE}",
+                {
+                    "assetid": asset_id,
+                    "assetnum": assetnum,
+                    "siteid": SITE,
+                    "orgid": ORG,
+                    "description": description,
+                    "location": location,
+                    "status": "OPERATING",
+                    "serialnum": f"SN-{seed:02d}{pos + 1:04d}",
+                    "externalrefid": f"{10000001 + pos}",
+                    "assettype": ("PUMP", "CONVEYOR", "PANEL")[kind],
+                    "changedate": iso(BASE_DATE),
+                },
+            )
+        )
     with store.tx() as c:
         store.clear_data(c)
         store.insert_many(c, rows + wo_rows)
@@ -151,9 +257,32 @@ def seed_store(store: EamStore, profile: str, seed: int, workorders: int | None 
         store.set_meta(c, "storerooms", ",".join(STOREROOMS))
 
 
-def _transaction(trans_id: int, wo_id: int, wonum: str, itemnum: str, store_loc: str, binnum: str, quantity: float,
-                 issue_type: str, stamp: str) -> tuple[int, str, int, None, dict[str, Any]]:
-    return (trans_id, "matusetrans", wo_id, None, {
-        "matusetransid": trans_id, "itemnum": itemnum, "storeloc": store_loc, "binnum": binnum, "quantity": quantity,
-        "positivequantity": abs(quantity), "issuetype": issue_type, "transdate": stamp, "refwo": wonum,
-        "siteid": SITE})
+def _transaction(
+    trans_id: int,
+    wo_id: int,
+    wonum: str,
+    itemnum: str,
+    store_loc: str,
+    binnum: str,
+    quantity: float,
+    issue_type: str,
+    stamp: str,
+) -> tuple[int, str, int, None, dict[str, Any]]:
+    return (
+        trans_id,
+        "matusetrans",
+        wo_id,
+        None,
+        {
+            "matusetransid": trans_id,
+            "itemnum": itemnum,
+            "storeloc": store_loc,
+            "binnum": binnum,
+            "quantity": quantity,
+            "positivequantity": abs(quantity),
+            "issuetype": issue_type,
+            "transdate": stamp,
+            "refwo": wonum,
+            "siteid": SITE,
+        },
+    )

@@ -11,8 +11,15 @@ from sandbox.eam.store import Row
 from sandbox.eam.structures import ASSET, BALANCE, ITEM, WORK_ORDER, Child, Structure
 
 READ_ONLY_FIELDS = frozenset({"href", "_rowstamp", "localref"})
-LABELS = {"wonum": "Work Order", "siteid": "Site", "assetnum": "Asset", "itemnum": "Item", "itemsetid": "Item Set",
-          "location": "Storeroom", "binnum": "Bin"}
+LABELS = {
+    "wonum": "Work Order",
+    "siteid": "Site",
+    "assetnum": "Asset",
+    "itemnum": "Item",
+    "itemsetid": "Item Set",
+    "location": "Storeroom",
+    "binnum": "Bin",
+}
 
 
 def _lower(body: dict[str, Any]) -> dict[str, Any]:
@@ -85,8 +92,9 @@ def update(w: Write, structure: Structure, row: Row, body: dict[str, Any], *, me
     new_status = data.pop("status", None) if structure is WORK_ORDER else None
     for key in (*structure.key_fields, structure.id_field):
         if key in data and str(data.pop(key)) != str(row.data.get(key)):
-            raise bad_value(f"BMXAA4195E - {key} of {structure.name.upper()} {structure.natural_key(row.data)} "
-                            "cannot be changed.")
+            raise bad_value(
+                f"BMXAA4195E - {key} of {structure.name.upper()} {structure.natural_key(row.data)} cannot be changed."
+            )
     if structure is BALANCE and "curbal" in data:
         raise bad_value("BMXAA4195E - curbal is read-only: use ?action=wsmethod:adjustCurrentBalance.")
     changed = {k: v for k, v in data.items() if row.data.get(k) != v}
@@ -142,8 +150,14 @@ def _add_planned_material(w: Write, wo: Row, entry: dict[str, Any]) -> Row:
         raise bad_value(f"BMXAA4195E - itemqty must be a number, got {entry.get('itemqty')!r}.") from None
     if qty <= 0:
         raise bad_value(f"BMXAA4195E - itemqty of {entry.get('itemnum')} must be more than 0.")
-    data = {**entry, "linetype": linetype, "itemqty": qty, "location": entry.get("location") or w.storeroom,
-            "wonum": wo.data["wonum"], "siteid": wo.data["siteid"]}
+    data = {
+        **entry,
+        "linetype": linetype,
+        "itemqty": qty,
+        "location": entry.get("location") or w.storeroom,
+        "wonum": wo.data["wonum"],
+        "siteid": wo.data["siteid"],
+    }
     row = w.store.insert(w.c, "wpmaterial", data, parent_id=wo.id, id_field="wpitemid")
     if wo.data.get("status") in materials.APPROVED:  # a line added after approval is reserved at once
         materials.reserve_planned_materials(w, wo)
@@ -154,6 +168,9 @@ def delete(w: Write, structure: Structure, row: Row) -> None:
     """Maximo deletes only work orders still waiting for approval."""
     _writable(structure)
     if structure is WORK_ORDER and row.data.get("status") != "WAPPR":
-        raise MaximoError(400, materials.STATUS_NOT_ALLOWED, f"Work order {row.data['wonum']} is in status "
-                                                             f"{row.data.get('status')} and cannot be deleted.")
+        raise MaximoError(
+            400,
+            materials.STATUS_NOT_ALLOWED,
+            f"Work order {row.data['wonum']} is in status {row.data.get('status')} and cannot be deleted.",
+        )
     w.store.delete(w.c, row)

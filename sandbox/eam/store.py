@@ -52,7 +52,7 @@ def _row(r: sqlite3.Row) -> Row:
     return Row(r["id"], r["kind"], r["parent_id"], r["rowstamp"], json.loads(r["data"]))
 
 
-class EamStore(SqliteStore):
+class EAMStore(SqliteStore):
     """Maximo's records as JSON documents under one rowstamp sequence, plus publish subscriptions."""
 
     def __init__(self, path: str | None) -> None:
@@ -72,12 +72,22 @@ class EamStore(SqliteStore):
         return int(self.meta(ROWSTAMP_KEY, "1")) - 1
 
     # --- records --------------------------------------------------------------------------------------
-    def insert(self, c: sqlite3.Connection, kind: str, data: dict[str, Any], *, parent_id: int | None = None,
-               natural_key: str | None = None, id_field: str | None = None) -> Row:
+    def insert(
+        self,
+        c: sqlite3.Connection,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        parent_id: int | None = None,
+        natural_key: str | None = None,
+        id_field: str | None = None,
+    ) -> Row:
         """Store a new record; `id_field` (e.g. "workorderid") is filled with the store's id."""
         rowstamp = self.next_counter(c, ROWSTAMP_KEY, 1)
-        cursor = c.execute("INSERT INTO records(kind, parent_id, natural_key, rowstamp, data) VALUES (?, ?, ?, ?, ?)",
-                           (kind, parent_id, natural_key, rowstamp, "{}"))
+        cursor = c.execute(
+            "INSERT INTO records(kind, parent_id, natural_key, rowstamp, data) VALUES (?, ?, ?, ?, ?)",
+            (kind, parent_id, natural_key, rowstamp, "{}"),
+        )
         record_id = int(cursor.lastrowid)
         if id_field:
             data = {id_field: record_id, **data}
@@ -88,8 +98,10 @@ class EamStore(SqliteStore):
         """Bulk seed: (id, kind, parent_id, natural_key, data) with ids chosen by the caller, rowstamps in order."""
         rows = list(rows)
         first = self.next_counter(c, ROWSTAMP_KEY, 1, step=len(rows))
-        c.executemany("INSERT INTO records(id, kind, parent_id, natural_key, rowstamp, data) VALUES (?, ?, ?, ?, ?, ?)",
-                      [(i, k, p, n, first + pos, json.dumps(d)) for pos, (i, k, p, n, d) in enumerate(rows)])
+        c.executemany(
+            "INSERT INTO records(id, kind, parent_id, natural_key, rowstamp, data) VALUES (?, ?, ?, ?, ?, ?)",
+            [(i, k, p, n, first + pos, json.dumps(d)) for pos, (i, k, p, n, d) in enumerate(rows)],
+        )
 
     def update(self, c: sqlite3.Connection, row: Row, data: dict[str, Any]) -> Row:
         """Replace a record's fields; it takes the next rowstamp."""
@@ -113,8 +125,10 @@ class EamStore(SqliteStore):
 
     @staticmethod
     def children(c: sqlite3.Connection, parent_id: int, kind: str) -> list[Row]:
-        return [_row(r) for r in c.execute("SELECT * FROM records WHERE parent_id = ? AND kind = ? ORDER BY id",
-                                           (parent_id, kind))]
+        return [
+            _row(r)
+            for r in c.execute("SELECT * FROM records WHERE parent_id = ? AND kind = ? ORDER BY id", (parent_id, kind))
+        ]
 
     def find(self, kind: str, natural_key: str) -> Row | None:
         """A record by its key, outside any write transaction."""
@@ -138,7 +152,7 @@ class EamStore(SqliteStore):
             stamps = [(r[0], r[1]) for r in self._conn.execute(sql + " ORDER BY id", args)]
             stale = [i for i, stamp in stamps if (hit := self._cache.get(i)) is None or hit.rowstamp != stamp]
             for start in range(0, len(stale), 500):
-                chunk = stale[start:start + 500]
+                chunk = stale[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for r in self._conn.execute(f"SELECT * FROM records WHERE id IN ({marks})", chunk):
                     self._cache[r["id"]] = _row(r)
@@ -148,7 +162,7 @@ class EamStore(SqliteStore):
         """The children of many parents at once (one query per 500 parents)."""
         found: dict[int, list[Row]] = {}
         for i in range(0, len(parent_ids), 500):
-            chunk = parent_ids[i:i + 500]
+            chunk = parent_ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
             for r in self.query(f"SELECT * FROM records WHERE parent_id IN ({marks}) ORDER BY id", chunk):
                 found.setdefault(r["parent_id"], []).append(_row(r))

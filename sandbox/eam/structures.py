@@ -45,17 +45,22 @@ class Structure:
             raise not_found(f"{self.name}/{href_id}") from None
 
 
-WORK_ORDER = Structure("mxapiwodetail", "workorder", ("siteid", "wonum"), "workorderid", children=(
-    Child("wpmaterial", "wpitemid"),
-    Child("invreserve", "invreserveid", writable=False),
-    Child("matusetrans", "matusetransid", deletable=False),
-))
+WORK_ORDER = Structure(
+    "mxapiwodetail",
+    "workorder",
+    ("siteid", "wonum"),
+    "workorderid",
+    children=(
+        Child("wpmaterial", "wpitemid"),
+        Child("invreserve", "invreserveid", writable=False),
+        Child("matusetrans", "matusetransid", deletable=False),
+    ),
+)
 BALANCE = Structure("mxapiinvbal", "invbalance", ("itemnum", "location", "binnum", "siteid"), "invbalancesid")
 ASSET = Structure("mxapiasset", "asset", ("assetnum", "siteid"), "assetid")
 ITEM = Structure("mxapiitem", "item", ("itemnum", "itemsetid"), "itemid")
 # Sandbox-named read-only view of the material transactions (a custom object structure in a real Maximo).
-MATERIAL_TRANSACTION = Structure("mxapimatusetrans", "matusetrans", ("matusetransid",), "matusetransid",
-                                 writable=False)
+MATERIAL_TRANSACTION = Structure("mxapimatusetrans", "matusetrans", ("matusetransid",), "matusetransid", writable=False)
 
 STRUCTURES = {s.name: s for s in (WORK_ORDER, BALANCE, ASSET, ITEM, MATERIAL_TRANSACTION)}
 CHILD_KINDS = {c.name for c in WORK_ORDER.children}

@@ -20,8 +20,16 @@ def _pick(data: dict[str, Any], select: Selection | None) -> dict[str, Any]:
     return {k: data[k] for k in select if select[k] is None and k in data}
 
 
-def record_view(structure: Structure, row: Row, children: list[Row], base: str, root: str,
-                select: Selection | None, *, collection: bool) -> dict[str, Any]:
+def record_view(
+    structure: Structure,
+    row: Row,
+    children: list[Row],
+    base: str,
+    root: str,
+    select: Selection | None,
+    *,
+    collection: bool,
+) -> dict[str, Any]:
     """One record; in a collection without oslc.select Maximo answers only the href."""
     own_href = href(base, root, structure, row.data)
     if collection and select is None:
@@ -34,7 +42,8 @@ def record_view(structure: Structure, row: Row, children: list[Row], base: str, 
         rows = [r for r in children if r.kind == child.name]
         view[child.name] = [
             {"href": f"{own_href}/{child.name}/{r.id}", "_rowstamp": str(r.rowstamp), **_pick(r.data, child_select)}
-            for r in rows]
+            for r in rows
+        ]
     return view
 
 
@@ -46,7 +55,12 @@ def namespaced(value: Any) -> Any:
         return value
     out = {}
     for key, item in value.items():
-        name = {"href": "rdf:about", "member": "rdfs:member", "responseInfo": "oslc:responseInfo",
-                "nextPage": "oslc:nextPage", "totalCount": "oslc:totalCount"}.get(key)
+        name = {
+            "href": "rdf:about",
+            "member": "rdfs:member",
+            "responseInfo": "oslc:responseInfo",
+            "nextPage": "oslc:nextPage",
+            "totalCount": "oslc:totalCount",
+        }.get(key)
         out[name or (key if ":" in key else f"spi:{key}")] = namespaced(item)
     return out

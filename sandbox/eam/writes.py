@@ -14,22 +14,31 @@ from typing import Any, TypeVar
 from sandbox.eam import materials, service
 from sandbox.eam.errors import DUPLICATE_TRANSACTION, MaximoError, bad_value
 from sandbox.eam.materials import Write
-from sandbox.eam.store import EamStore, Row
+from sandbox.eam.store import EAMStore, Row
 from sandbox.eam.structures import Structure
 
 T = TypeVar("T")
 
 
-def run_write(store: EamStore, siteid: str, storeroom: str, transaction_id: str | None, lifetime_s: float,
-              work: Callable[[Write], T]) -> tuple[T, list[tuple[str, dict[str, Any]]]]:
+def run_write(
+    store: EAMStore,
+    siteid: str,
+    storeroom: str,
+    transaction_id: str | None,
+    lifetime_s: float,
+    work: Callable[[Write], T],
+) -> tuple[T, list[tuple[str, dict[str, Any]]]]:
     """`work` inside one transaction; the transaction id is checked and stored in the same commit."""
     with store.tx() as c:
         if transaction_id:
             now = time.time()
             c.execute("DELETE FROM transactions WHERE seen_at < ?", (now - lifetime_s,))
             if c.execute("SELECT 1 FROM transactions WHERE id = ?", (transaction_id,)).fetchone():
-                raise MaximoError(409, DUPLICATE_TRANSACTION, f"The transaction {transaction_id} was already "
-                                                              "processed; it is not processed again.")
+                raise MaximoError(
+                    409,
+                    DUPLICATE_TRANSACTION,
+                    f"The transaction {transaction_id} was already processed; it is not processed again.",
+                )
             c.execute("INSERT INTO transactions(id, seen_at) VALUES (?, ?)", (transaction_id, now))
         w = Write(store, c, siteid, storeroom)
         result = work(w)
@@ -49,7 +58,7 @@ def href_id_of(uri: Any, structure: Structure) -> str:
     marker = f"/os/{structure.name}/"
     if marker not in text.lower():
         raise bad_value(f"BMXAA4195E - href {uri!r} does not point at a {structure.name.upper()} resource.")
-    return text[text.lower().index(marker) + len(marker):].split("/")[0].split("?")[0]
+    return text[text.lower().index(marker) + len(marker) :].split("/")[0].split("?")[0]
 
 
 def bulk(w: Write, structure: Structure, items: list[Any], href: Callable[[dict], str]) -> tuple[list[dict], int]:
@@ -66,8 +75,9 @@ def bulk(w: Write, structure: Structure, items: list[Any], href: Callable[[dict]
             w.c.execute("ROLLBACK TO bulk_item")
             w.c.execute("RELEASE bulk_item")
             del w.events[events_before:]
-            answers.append({"_responsedata": err.body(), "_responsemeta": {"status": str(err.status),
-                                                                           "position": position}})
+            answers.append(
+                {"_responsedata": err.body(), "_responsemeta": {"status": str(err.status), "position": position}}
+            )
     return answers, written
 
 
@@ -115,6 +125,7 @@ def change_status(w: Write, structure: Structure, row: Row, body: dict[str, Any]
 
 def adjust_balance(w: Write, structure: Structure, row: Row, body: dict[str, Any]) -> Row:
     if structure.kind != "invbalance":
-        raise bad_value(f"BMXAA4195E - adjustCurrentBalance is an inventory balance action, not one of "
-                        f"{structure.name.upper()}.")
+        raise bad_value(
+            f"BMXAA4195E - adjustCurrentBalance is an inventory balance action, not one of {structure.name.upper()}."
+        )
     return materials.adjust_balance(w, row, {k.lower(): v for k, v in body.items()})

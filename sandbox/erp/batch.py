@@ -20,7 +20,7 @@ from sandbox.erp.errors import ODataError, bad_request
 from sandbox.erp.http import TUNNELED, Call, Reply, ServiceRoute, error_reply
 
 if TYPE_CHECKING:
-    from sandbox.erp.system import ErpSystem
+    from sandbox.erp.system import ERPSystem
 
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 
@@ -40,7 +40,7 @@ def boundary_of(content_type: str) -> str:
 
 def _split_head(text: str) -> tuple[dict[str, str], str]:
     m = re.search(r"\r?\n\r?\n", text)
-    head, body = (text[: m.start()], text[m.end():]) if m else (text, "")
+    head, body = (text[: m.start()], text[m.end() :]) if m else (text, "")
     headers = {}
     for line in head.splitlines():
         if ":" in line:
@@ -90,7 +90,7 @@ def parse_operation(part: Part) -> Operation:
 class BatchRunner:
     """Runs the operations of one $batch request against the service's routes."""
 
-    def __init__(self, system: ErpSystem, call: Call, routes: list[ServiceRoute], service_path: str) -> None:
+    def __init__(self, system: ERPSystem, call: Call, routes: list[ServiceRoute], service_path: str) -> None:
         self.system, self.call, self.service_path = system, call, service_path
         self.routes = [(compile_path(r.template)[0], r) for r in routes]
         self.writes = 0
@@ -135,20 +135,18 @@ class BatchRunner:
             return _http_part(error_reply(exc))  # nothing of the change set is stored
         self.writes += sum(r.writes for _, r in replies)
         inner = f"changeset_{uuid.uuid4()}"
-        body = "".join(
-            f"--{inner}\r\n{_http_part(r, op.content_id)}\r\n" for op, r in replies
-        ) + f"--{inner}--"
+        body = "".join(f"--{inner}\r\n{_http_part(r, op.content_id)}\r\n" for op, r in replies) + f"--{inner}--"
         return f"Content-Type: multipart/mixed; boundary={inner}\r\n\r\n{body}"
 
     def _dispatch(self, op: Operation, locations: dict[str, str]) -> Reply:
         url = op.url
         if url.startswith("$") and url[1:].split("/")[0] in locations:
             ref = url[1:].split("/")[0]
-            url = locations[ref] + url[1 + len(ref):]
+            url = locations[ref] + url[1 + len(ref) :]
         split = urlsplit(url)
         path = split.path
         if path.startswith(self.service_path):
-            path = path[len(self.service_path):]
+            path = path[len(self.service_path) :]
         path = "/" + path.lstrip("/")
         method = op.method
         if method == "POST" and op.headers.get("x-http-method", "").upper() in TUNNELED:
@@ -160,9 +158,16 @@ class BatchRunner:
                 continue
             if method not in route.methods:
                 raise ODataError(405, "/IWBEP/CM_MGW_RT/004", f"Method {method} is not allowed on '{path}'")
-            call = Call(method, path, m.groupdict(), dict(parse_qsl(split.query, keep_blank_values=True)),
-                        {**op.headers, "authorization": ""}, op.body.encode("utf-8"), self.call.service_root,
-                        user=self.call.user)
+            call = Call(
+                method,
+                path,
+                m.groupdict(),
+                dict(parse_qsl(split.query, keep_blank_values=True)),
+                {**op.headers, "authorization": ""},
+                op.body.encode("utf-8"),
+                self.call.service_root,
+                user=self.call.user,
+            )
             return route.handler(self.system, call)
         raise ODataError(404, "/IWBEP/CM_MGW_RT/020", f"Resource not found for segment '{path}'")
 
@@ -179,13 +184,16 @@ def _http_part(reply: Reply, content_id: str | None = None) -> str:
     headers["DataServiceVersion"] = "2.0"
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     cid = f"Content-ID: {content_id}\r\n" if content_id else ""
-    return (f"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n{cid}\r\n"
-            f"HTTP/1.1 {reply.status} {reason}\r\n{head}\r\n{payload}")
+    return (
+        f"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n{cid}\r\n"
+        f"HTTP/1.1 {reply.status} {reason}\r\n{head}\r\n{payload}"
+    )
 
 
 def batch_handler(routes: list[ServiceRoute], service_path: str):
-    def handler(system: ErpSystem, call: Call) -> Reply:
+    def handler(system: ERPSystem, call: Call) -> Reply:
         if call.method != "POST":
             raise ODataError(405, "/IWBEP/CM_MGW_RT/004", "$batch accepts POST only")
         return BatchRunner(system, call, routes, service_path).run()
+
     return handler

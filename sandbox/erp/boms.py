@@ -36,8 +36,8 @@ from sandbox.erp.query import format_with_expand, parse_options, prefilter_value
 from sandbox.erp.registry import register_service
 
 if TYPE_CHECKING:
-    from sandbox.erp.store import ErpStore
-    from sandbox.erp.system import ErpSystem
+    from sandbox.erp.store import ERPStore
+    from sandbox.erp.system import ERPSystem
 
 SERVICE_PATH = "/sap/opu/odata/sap/API_BILL_OF_MATERIAL_SRV;v=0002"
 NS = "API_BILL_OF_MATERIAL_SRV"
@@ -45,78 +45,114 @@ IN_PROCESS = "10"
 RELEASED, SUPERSEDED = bom_rules.RELEASED, bom_rules.SUPERSEDED
 FAR_FUTURE_MS = 253402214400000  # 9999-12-31, SAP's open end date
 
-BOM = EntityType(NS, "MaterialBOMType", "MaterialBOM", (
-    "BillOfMaterial", "BillOfMaterialCategory", "BillOfMaterialVariant", "BillOfMaterialVersion",
-    "EngineeringChangeDocument", "Material", "Plant"), (
-    Prop("BillOfMaterial", max_len=8, read_only=True),
-    Prop("BillOfMaterialCategory", max_len=1, default="M"),
-    Prop("BillOfMaterialVariant", max_len=2, default="1"),
-    Prop("BillOfMaterialVersion", max_len=4),
-    Prop("EngineeringChangeDocument", max_len=12),
-    Prop("Material", max_len=40),
-    Prop("Plant", max_len=4),
-    Prop("BillOfMaterialHeaderUUID", "Edm.Guid", read_only=True),
-    Prop("BillOfMaterialVariantUsage", max_len=1, default="1"),
-    Prop("BOMHeaderBaseUnit", max_len=3),
-    Prop("BOMHeaderQuantityInBaseUnit", "Edm.Decimal", scale=3, default="1.000"),
-    Prop("HeaderValidityStartDate", "Edm.DateTime", default=None),
-    Prop("HeaderValidityEndDate", "Edm.DateTime", default=FAR_FUTURE_MS),
-    Prop("BillOfMaterialStatus", max_len=2, default="01"),
-    Prop("IsVersionBillOfMaterial", "Edm.Boolean", default=False, read_only=True),
-    Prop("BOMVersionStatus", max_len=2, read_only=True),
-    Prop("IsLatestBOMVersion", "Edm.Boolean", default=False, read_only=True),
-    Prop("BOMHeaderText", max_len=40),
-    Prop("BOMAlternativeText", max_len=40),
-    Prop("IsMarkedForDeletion", "Edm.Boolean", default=False),
-    Prop("RecordCreationDate", "Edm.DateTime", default=None, read_only=True),
-    Prop("CreatedByUser", max_len=12, read_only=True),
-    Prop("LastChangeDate", "Edm.DateTime", default=None, read_only=True),
-    Prop("LastChangedByUser", max_len=12, read_only=True),
-    Prop("LastChangeDateTime", "Edm.DateTimeOffset", default=None, read_only=True),
-), navs=("to_BillOfMaterialItem",))
+BOM = EntityType(
+    NS,
+    "MaterialBOMType",
+    "MaterialBOM",
+    (
+        "BillOfMaterial",
+        "BillOfMaterialCategory",
+        "BillOfMaterialVariant",
+        "BillOfMaterialVersion",
+        "EngineeringChangeDocument",
+        "Material",
+        "Plant",
+    ),
+    (
+        Prop("BillOfMaterial", max_len=8, read_only=True),
+        Prop("BillOfMaterialCategory", max_len=1, default="M"),
+        Prop("BillOfMaterialVariant", max_len=2, default="1"),
+        Prop("BillOfMaterialVersion", max_len=4),
+        Prop("EngineeringChangeDocument", max_len=12),
+        Prop("Material", max_len=40),
+        Prop("Plant", max_len=4),
+        Prop("BillOfMaterialHeaderUUID", "Edm.Guid", read_only=True),
+        Prop("BillOfMaterialVariantUsage", max_len=1, default="1"),
+        Prop("BOMHeaderBaseUnit", max_len=3),
+        Prop("BOMHeaderQuantityInBaseUnit", "Edm.Decimal", scale=3, default="1.000"),
+        Prop("HeaderValidityStartDate", "Edm.DateTime", default=None),
+        Prop("HeaderValidityEndDate", "Edm.DateTime", default=FAR_FUTURE_MS),
+        Prop("BillOfMaterialStatus", max_len=2, default="01"),
+        Prop("IsVersionBillOfMaterial", "Edm.Boolean", default=False, read_only=True),
+        Prop("BOMVersionStatus", max_len=2, read_only=True),
+        Prop("IsLatestBOMVersion", "Edm.Boolean", default=False, read_only=True),
+        Prop("BOMHeaderText", max_len=40),
+        Prop("BOMAlternativeText", max_len=40),
+        Prop("IsMarkedForDeletion", "Edm.Boolean", default=False),
+        Prop("RecordCreationDate", "Edm.DateTime", default=None, read_only=True),
+        Prop("CreatedByUser", max_len=12, read_only=True),
+        Prop("LastChangeDate", "Edm.DateTime", default=None, read_only=True),
+        Prop("LastChangedByUser", max_len=12, read_only=True),
+        Prop("LastChangeDateTime", "Edm.DateTimeOffset", default=None, read_only=True),
+    ),
+    navs=("to_BillOfMaterialItem",),
+)
 
-ITEM = EntityType(NS, "MaterialBOMItemType", "MaterialBOMItem", (
-    "BillOfMaterial", "BillOfMaterialCategory", "BillOfMaterialVariant", "BillOfMaterialVersion",
-    "BillOfMaterialItemNodeNumber", "HeaderChangeDocument", "Material", "Plant"), (
-    Prop("BillOfMaterial", max_len=8),
-    Prop("BillOfMaterialCategory", max_len=1, default="M"),
-    Prop("BillOfMaterialVariant", max_len=2, default="1"),
-    Prop("BillOfMaterialVersion", max_len=4),
-    Prop("BillOfMaterialItemNodeNumber", max_len=8, read_only=True),
-    Prop("HeaderChangeDocument", max_len=12),
-    Prop("Material", max_len=40),
-    Prop("Plant", max_len=4),
-    Prop("ValidityStartDate", "Edm.DateTime", default=None),
-    Prop("ValidityEndDate", "Edm.DateTime", default=FAR_FUTURE_MS),
-    Prop("EngineeringChangeDocument", max_len=12),
-    Prop("BillOfMaterialComponent", max_len=40),
-    Prop("ComponentDescription", max_len=40, read_only=True),
-    Prop("BillOfMaterialItemCategory", max_len=1, default="L"),
-    Prop("BillOfMaterialItemNumber", max_len=4),
-    Prop("BillOfMaterialItemUnit", max_len=3),
-    Prop("BillOfMaterialItemQuantity", "Edm.Decimal", scale=3, default="0.000"),
-    Prop("ComponentScrapInPercent", "Edm.Decimal", scale=2, default="0.00"),
-    Prop("BOMItemDescription", max_len=40),
-    Prop("BOMItemText2", max_len=40),
-    Prop("BOMItemSorter", max_len=10),
-    Prop("IsProductionRelevant", "Edm.Boolean", default=True),
-    Prop("BOMItemIsSparePart", max_len=1),
-    Prop("BOMItemRecordCreationDate", "Edm.DateTime", default=None, read_only=True),
-    Prop("BOMItemCreatedByUser", max_len=12, read_only=True),
-    Prop("BOMItemLastChangeDate", "Edm.DateTime", default=None, read_only=True),
-    Prop("BOMItemLastChangedByUser", max_len=12, read_only=True),
-))
-HEADER_KEYS_ON_ITEM = ("BillOfMaterial", "BillOfMaterialCategory", "BillOfMaterialVariant",
-                       "BillOfMaterialVersion", "Material", "Plant")
+ITEM = EntityType(
+    NS,
+    "MaterialBOMItemType",
+    "MaterialBOMItem",
+    (
+        "BillOfMaterial",
+        "BillOfMaterialCategory",
+        "BillOfMaterialVariant",
+        "BillOfMaterialVersion",
+        "BillOfMaterialItemNodeNumber",
+        "HeaderChangeDocument",
+        "Material",
+        "Plant",
+    ),
+    (
+        Prop("BillOfMaterial", max_len=8),
+        Prop("BillOfMaterialCategory", max_len=1, default="M"),
+        Prop("BillOfMaterialVariant", max_len=2, default="1"),
+        Prop("BillOfMaterialVersion", max_len=4),
+        Prop("BillOfMaterialItemNodeNumber", max_len=8, read_only=True),
+        Prop("HeaderChangeDocument", max_len=12),
+        Prop("Material", max_len=40),
+        Prop("Plant", max_len=4),
+        Prop("ValidityStartDate", "Edm.DateTime", default=None),
+        Prop("ValidityEndDate", "Edm.DateTime", default=FAR_FUTURE_MS),
+        Prop("EngineeringChangeDocument", max_len=12),
+        Prop("BillOfMaterialComponent", max_len=40),
+        Prop("ComponentDescription", max_len=40, read_only=True),
+        Prop("BillOfMaterialItemCategory", max_len=1, default="L"),
+        Prop("BillOfMaterialItemNumber", max_len=4),
+        Prop("BillOfMaterialItemUnit", max_len=3),
+        Prop("BillOfMaterialItemQuantity", "Edm.Decimal", scale=3, default="0.000"),
+        Prop("ComponentScrapInPercent", "Edm.Decimal", scale=2, default="0.00"),
+        Prop("BOMItemDescription", max_len=40),
+        Prop("BOMItemText2", max_len=40),
+        Prop("BOMItemSorter", max_len=10),
+        Prop("IsProductionRelevant", "Edm.Boolean", default=True),
+        Prop("BOMItemIsSparePart", max_len=1),
+        Prop("BOMItemRecordCreationDate", "Edm.DateTime", default=None, read_only=True),
+        Prop("BOMItemCreatedByUser", max_len=12, read_only=True),
+        Prop("BOMItemLastChangeDate", "Edm.DateTime", default=None, read_only=True),
+        Prop("BOMItemLastChangedByUser", max_len=12, read_only=True),
+    ),
+)
+HEADER_KEYS_ON_ITEM = (
+    "BillOfMaterial",
+    "BillOfMaterialCategory",
+    "BillOfMaterialVariant",
+    "BillOfMaterialVersion",
+    "Material",
+    "Plant",
+)
 
 
 # --- domain operations --------------------------------------------------------------------------------------
 
-def _bom_number(system: ErpSystem, doc: dict[str, Any]) -> str:
+
+def _bom_number(system: ERPSystem, doc: dict[str, Any]) -> str:
     """One BOM number per material/plant/usage (SAP's material-to-BOM link), shared by alternatives and versions."""
     for other in system.store.children(BOM.set_name, doc["Material"]):
         if (other["Material"], other["Plant"], other["BillOfMaterialVariantUsage"]) == (
-                doc["Material"], doc["Plant"], doc["BillOfMaterialVariantUsage"]):
+            doc["Material"],
+            doc["Plant"],
+            doc["BillOfMaterialVariantUsage"],
+        ):
             return other["BillOfMaterial"]
     return f"{system.store.next_number('bom'):08d}"
 
@@ -126,21 +162,31 @@ def _same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a[f] == b[f] for f in fields)
 
 
-def create_bom(system: ErpSystem, payload: dict[str, Any], user: str) -> tuple[dict[str, Any], int]:
+def create_bom(system: ERPSystem, payload: dict[str, Any], user: str) -> tuple[dict[str, Any], int]:
     doc = apply_payload(BOM, BOM.defaults(), payload, creating=True)
     bom_rules.validate_header(system, doc)
     for other in system.store.children(BOM.set_name, doc["Material"]):
         if _same_slot(other, doc) and other["BillOfMaterialVersion"] == doc["BillOfMaterialVersion"]:
             what = f"version {doc['BillOfMaterialVersion']}" if doc["BillOfMaterialVersion"] else "a BOM"
-            raise ODataError(400, BOM_EXISTS, f"Material {doc['Material']} already has {what} in plant "
-                             f"{doc['Plant']} (usage {doc['BillOfMaterialVariantUsage']}, alternative "
-                             f"{doc['BillOfMaterialVariant']})")
+            raise ODataError(
+                400,
+                BOM_EXISTS,
+                f"Material {doc['Material']} already has {what} in plant "
+                f"{doc['Plant']} (usage {doc['BillOfMaterialVariantUsage']}, alternative "
+                f"{doc['BillOfMaterialVariant']})",
+            )
     versioned = bool(doc["BillOfMaterialVersion"])
     us = system.now()
-    doc.update(BillOfMaterial=_bom_number(system, doc), BillOfMaterialHeaderUUID=str(uuid.uuid4()),
-               IsVersionBillOfMaterial=versioned, BOMVersionStatus=IN_PROCESS if versioned else "",
-               IsLatestBOMVersion=versioned, RecordCreationDate=midnight_ms(us), CreatedByUser=user[:12],
-               HeaderValidityStartDate=doc["HeaderValidityStartDate"] or midnight_ms(us))
+    doc.update(
+        BillOfMaterial=_bom_number(system, doc),
+        BillOfMaterialHeaderUUID=str(uuid.uuid4()),
+        IsVersionBillOfMaterial=versioned,
+        BOMVersionStatus=IN_PROCESS if versioned else "",
+        IsLatestBOMVersion=versioned,
+        RecordCreationDate=midnight_ms(us),
+        CreatedByUser=user[:12],
+        HeaderValidityStartDate=doc["HeaderValidityStartDate"] or midnight_ms(us),
+    )
     _touch(system, doc, user)
     if versioned:
         for other in system.store.children(BOM.set_name, doc["Material"]):
@@ -158,38 +204,56 @@ def create_bom(system: ErpSystem, payload: dict[str, Any], user: str) -> tuple[d
     return doc, writes
 
 
-def _save_header(system: ErpSystem, header: dict[str, Any]) -> None:
+def _save_header(system: ERPSystem, header: dict[str, Any]) -> None:
     """Headers are filed under their material (the `parent` index) so a material's BOMs are one lookup."""
     system.store.put(BOM.set_name, BOM.key_of(header), header, parent=header["Material"])
 
 
-def _touch(system: ErpSystem, doc: dict[str, Any], user: str) -> None:
+def _touch(system: ERPSystem, doc: dict[str, Any], user: str) -> None:
     us = system.now()
     doc.update(LastChangeDateTime=us, LastChangeDate=midnight_ms(us), LastChangedByUser=user[:12], __ts=us)
 
 
-def add_item(system: ErpSystem, header: dict[str, Any], payload: dict[str, Any], user: str, *,
-             existing: list[dict[str, Any]] | None = None, save_header: bool = True) -> dict[str, Any]:
+def add_item(
+    system: ERPSystem,
+    header: dict[str, Any],
+    payload: dict[str, Any],
+    user: str,
+    *,
+    existing: list[dict[str, Any]] | None = None,
+    save_header: bool = True,
+) -> dict[str, Any]:
     """Validate and store one item; a deep insert passes the items so far and saves the header once."""
     bom_rules.editable(header, payload.get("EngineeringChangeDocument"))
     hkey = BOM.key_of(header)
     existing = system.store.children(ITEM.set_name, hkey) if existing is None else existing
-    base = {**ITEM.defaults(), **{k: header[k] for k in HEADER_KEYS_ON_ITEM},
-            "HeaderChangeDocument": header["EngineeringChangeDocument"]}
-    item = apply_payload(ITEM, base, {k: v for k, v in payload.items() if k not in HEADER_KEYS_ON_ITEM},
-                         creating=True)
+    base = {
+        **ITEM.defaults(),
+        **{k: header[k] for k in HEADER_KEYS_ON_ITEM},
+        "HeaderChangeDocument": header["EngineeringChangeDocument"],
+    }
+    item = apply_payload(ITEM, base, {k: v for k, v in payload.items() if k not in HEADER_KEYS_ON_ITEM}, creating=True)
     if not item["BillOfMaterialItemNumber"]:  # SAP proposes the next multiple of 10
         top = max((int(i["BillOfMaterialItemNumber"]) for i in existing), default=0)
         item["BillOfMaterialItemNumber"] = f"{(top // 10 + 1) * 10:04d}"
     bom_rules.validate_item(system, header, item)
     if any(i["BillOfMaterialItemNumber"] == item["BillOfMaterialItemNumber"] for i in existing):
-        raise ODataError(400, DUPLICATE_ITEM, f"Item number {item['BillOfMaterialItemNumber']} already exists in "
-                         f"the BOM of material {header['Material']}", target="BillOfMaterialItemNumber")
+        raise ODataError(
+            400,
+            DUPLICATE_ITEM,
+            f"Item number {item['BillOfMaterialItemNumber']} already exists in "
+            f"the BOM of material {header['Material']}",
+            target="BillOfMaterialItemNumber",
+        )
     us = system.now()
-    item.update(BillOfMaterialItemNodeNumber=str(system.store.next_number(f"node:{hkey}")),
-                BOMItemRecordCreationDate=midnight_ms(us), BOMItemCreatedByUser=user[:12],
-                BOMItemLastChangeDate=midnight_ms(us), BOMItemLastChangedByUser=user[:12],
-                ValidityStartDate=item["ValidityStartDate"] or header["HeaderValidityStartDate"])
+    item.update(
+        BillOfMaterialItemNodeNumber=str(system.store.next_number(f"node:{hkey}")),
+        BOMItemRecordCreationDate=midnight_ms(us),
+        BOMItemCreatedByUser=user[:12],
+        BOMItemLastChangeDate=midnight_ms(us),
+        BOMItemLastChangedByUser=user[:12],
+        ValidityStartDate=item["ValidityStartDate"] or header["HeaderValidityStartDate"],
+    )
     system.store.put(ITEM.set_name, ITEM.key_of(item), item, parent=hkey)
     if save_header:
         _touch(system, header, user)
@@ -197,7 +261,7 @@ def add_item(system: ErpSystem, header: dict[str, Any], payload: dict[str, Any],
     return item
 
 
-def release_version(system: ErpSystem, header: dict[str, Any], user: str) -> dict[str, Any]:
+def release_version(system: ERPSystem, header: dict[str, Any], user: str) -> dict[str, Any]:
     where = f"version {header['BillOfMaterialVersion']} of the BOM of material {header['Material']}"
     if not header["IsVersionBillOfMaterial"]:
         raise ODataError(400, VERSION_NOT_RELEASABLE, f"The BOM of material {header['Material']} has no versions")
@@ -218,22 +282,33 @@ def release_version(system: ErpSystem, header: dict[str, Any], user: str) -> dic
 
 # --- handlers -----------------------------------------------------------------------------------------------
 
-def _expander(system: ErpSystem, root: str):
+
+def _expander(system: ERPSystem, root: str):
     def expand(doc: dict[str, Any], nav: str) -> list[dict[str, Any]]:
         items = system.store.children(ITEM.set_name, BOM.key_of(doc))
         items.sort(key=lambda i: (i["BillOfMaterialItemNumber"], int(i["BillOfMaterialItemNodeNumber"])))
         return [format_entity(ITEM, i, root) for i in items]
+
     return expand
 
 
-def boms(system: ErpSystem, call: Call) -> Reply:
+def boms(system: ERPSystem, call: Call) -> Reply:
     if call.method == "GET":
         materials = prefilter_values(call.query, BOM, "Material")
-        docs = system.store.all(BOM.set_name) if materials is None else [
-            d for m in sorted(materials) for d in system.store.children(BOM.set_name, m)]
-        d = read_collection(docs, BOM, call.query, page_size=system.page_size,
-                            service_root=call.service_root, request_path=call.path,
-                            expander=_expander(system, call.service_root))
+        docs = (
+            system.store.all(BOM.set_name)
+            if materials is None
+            else [d for m in sorted(materials) for d in system.store.children(BOM.set_name, m)]
+        )
+        d = read_collection(
+            docs,
+            BOM,
+            call.query,
+            page_size=system.page_size,
+            service_root=call.service_root,
+            request_path=call.path,
+            expander=_expander(system, call.service_root),
+        )
         return Reply(200, {"d": d})
     if call.method == "POST":
         doc, writes = create_bom(system, call.json(), call.user)
@@ -243,7 +318,7 @@ def boms(system: ErpSystem, call: Call) -> Reply:
     raise method_not_allowed(call)
 
 
-def bom(system: ErpSystem, call: Call) -> Reply:
+def bom(system: ERPSystem, call: Call) -> Reply:
     doc = load_entity(system, BOM, call)
     if call.method == "GET":
         opts = parse_options({k: v for k, v in call.query.items() if k in ("$select", "$expand")}, BOM)
@@ -270,7 +345,7 @@ def bom(system: ErpSystem, call: Call) -> Reply:
     raise method_not_allowed(call)
 
 
-def bom_items(system: ErpSystem, call: Call) -> Reply:
+def bom_items(system: ERPSystem, call: Call) -> Reply:
     """GET/POST MaterialBOM(...)/to_BillOfMaterialItem and MaterialBOMItem."""
     if "key" in call.path_params:
         header = load_entity(system, BOM, call)
@@ -279,8 +354,9 @@ def bom_items(system: ErpSystem, call: Call) -> Reply:
         header, docs = None, None
     if call.method == "GET":
         docs = docs if docs is not None else system.store.all(ITEM.set_name)
-        d = read_collection(docs, ITEM, call.query, page_size=system.page_size, service_root=call.service_root,
-                            request_path=call.path)
+        d = read_collection(
+            docs, ITEM, call.query, page_size=system.page_size, service_root=call.service_root, request_path=call.path
+        )
         return Reply(200, {"d": d})
     if call.method == "POST":
         payload = call.json()
@@ -304,7 +380,7 @@ def _change_number_option(call: Call) -> str | None:
     return call.query.get("EngineeringChangeDocument", "").strip("'") or None
 
 
-def _header_of_item_payload(system: ErpSystem, payload: dict[str, Any]) -> dict[str, Any]:
+def _header_of_item_payload(system: ERPSystem, payload: dict[str, Any]) -> dict[str, Any]:
     keys = {k: str(payload.get(k, BOM.prop(k).default)) for k in HEADER_KEYS_ON_ITEM}
     keys["EngineeringChangeDocument"] = str(payload.get("HeaderChangeDocument", ""))
     header = system.store.get(BOM.set_name, BOM.key_of(keys))
@@ -313,7 +389,7 @@ def _header_of_item_payload(system: ErpSystem, payload: dict[str, Any]) -> dict[
     return header
 
 
-def bom_item(system: ErpSystem, call: Call) -> Reply:
+def bom_item(system: ERPSystem, call: Call) -> Reply:
     item = load_entity(system, ITEM, call)
     header = _header_of_item_payload(system, item)
     if call.method == "GET":
@@ -323,10 +399,18 @@ def bom_item(system: ErpSystem, call: Call) -> Reply:
         new = apply_payload(ITEM, item, call.json(), creating=False, replace=call.method == "PUT")
         bom_rules.validate_item(system, header, new)
         siblings = system.store.children(ITEM.set_name, BOM.key_of(header))
-        if any(s["BillOfMaterialItemNumber"] == new["BillOfMaterialItemNumber"] and
-               s["BillOfMaterialItemNodeNumber"] != new["BillOfMaterialItemNodeNumber"] for s in siblings):
-            raise ODataError(400, DUPLICATE_ITEM, f"Item number {new['BillOfMaterialItemNumber']} already exists "
-                             f"in the BOM of material {header['Material']}", target="BillOfMaterialItemNumber")
+        if any(
+            s["BillOfMaterialItemNumber"] == new["BillOfMaterialItemNumber"]
+            and s["BillOfMaterialItemNodeNumber"] != new["BillOfMaterialItemNodeNumber"]
+            for s in siblings
+        ):
+            raise ODataError(
+                400,
+                DUPLICATE_ITEM,
+                f"Item number {new['BillOfMaterialItemNumber']} already exists "
+                f"in the BOM of material {header['Material']}",
+                target="BillOfMaterialItemNumber",
+            )
         new.update(BOMItemLastChangeDate=midnight_ms(system.now()), BOMItemLastChangedByUser=call.user[:12])
         system.store.put(ITEM.set_name, ITEM.key_of(new), new, parent=BOM.key_of(header))
     elif call.method == "DELETE":
@@ -338,7 +422,7 @@ def bom_item(system: ErpSystem, call: Call) -> Reply:
     return Reply(204, None, {}, 1)
 
 
-def release_version_bom(system: ErpSystem, call: Call) -> Reply:
+def release_version_bom(system: ERPSystem, call: Call) -> Reply:
     """POST /ReleaseVersionBOM?Material='X'&Plant='1000'&BillOfMaterialVersion='2'[&...]: the function import."""
     if call.method != "POST":
         raise method_not_allowed(call)
@@ -354,15 +438,18 @@ def release_version_bom(system: ErpSystem, call: Call) -> Reply:
     if missing:
         raise bad_request(f"ReleaseVersionBOM needs parameter(s) {', '.join(missing)}", target=missing[0])
     keys = {"BillOfMaterialCategory": "M", "BillOfMaterialVariant": "1", "EngineeringChangeDocument": "", **params}
-    match = [b for b in system.store.children(BOM.set_name, params["Material"])
-             if all(b[k] == v for k, v in keys.items() if k in BOM.keys)]
+    match = [
+        b
+        for b in system.store.children(BOM.set_name, params["Material"])
+        if all(b[k] == v for k, v in keys.items() if k in BOM.keys)
+    ]
     if len(match) != 1:
         raise not_found(BOM.set_name, ",".join(f"{k}='{v}'" for k, v in keys.items()))
     header = release_version(system, match[0], call.user)
     return entity_reply(BOM, header, call, writes=1)
 
 
-def _released_boms(store: ErpStore) -> int:
+def _released_boms(store: ERPStore) -> int:
     return sum(1 for b in store.all(BOM.set_name) if b.get("BOMVersionStatus") in ("", RELEASED))
 
 
@@ -376,5 +463,6 @@ ROUTES = [
     ServiceRoute("/ReleaseVersionBOM", ("POST",), release_version_bom),
 ]
 
-register_service(SERVICE_PATH, ROUTES, {
-    "boms": BOM.set_name, "released_boms": _released_boms, "bom_items": ITEM.set_name})
+register_service(
+    SERVICE_PATH, ROUTES, {"boms": BOM.set_name, "released_boms": _released_boms, "bom_items": ITEM.set_name}
+)

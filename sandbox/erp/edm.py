@@ -92,8 +92,9 @@ def from_wire(etype: EntityType, prop: Prop, value: Any) -> Any:
         return None
     if prop.edm == "Edm.String":
         if not isinstance(value, str):
-            raise ODataError(400, INVALID_PROPERTY, f"Property '{prop.name}' of {etype.type_name} expects a string",
-                             target=prop.name)
+            raise ODataError(
+                400, INVALID_PROPERTY, f"Property '{prop.name}' of {etype.type_name} expects a string", target=prop.name
+            )
         if prop.max_len is not None and len(value) > prop.max_len:
             raise bad_request(f"Value of '{where}' is longer than {prop.max_len} characters", target=prop.name)
         return value
@@ -149,8 +150,9 @@ def etag_of(us: int) -> str:
     return f"W/\"datetimeoffset'{quote(text, safe='-.TZ')}'\""
 
 
-def format_entity(etype: EntityType, doc: dict[str, Any], service_root: str,
-                  select: set[str] | None = None) -> dict[str, Any]:
+def format_entity(
+    etype: EntityType, doc: dict[str, Any], service_root: str, select: set[str] | None = None
+) -> dict[str, Any]:
     """Stored document -> OData v2 JSON entity with __metadata; navigations deferred."""
     uri = f"{service_root}/{etype.set_name}{quote(etype.key_predicate(doc), safe=chr(39) + '=,()')}"
     meta = {"id": uri, "uri": uri, "type": f"{etype.namespace}.{etype.type_name}"}

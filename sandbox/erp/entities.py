@@ -19,8 +19,9 @@ from sandbox.erp.http import Call, Reply
 UPDATE_METHODS = {"PUT", "PATCH", "MERGE"}
 
 
-def apply_payload(etype: EntityType, doc: dict[str, Any], payload: dict[str, Any], *, creating: bool,
-                  replace: bool = False) -> dict[str, Any]:
+def apply_payload(
+    etype: EntityType, doc: dict[str, Any], payload: dict[str, Any], *, creating: bool, replace: bool = False
+) -> dict[str, Any]:
     """Validated copy of `doc` with the client's properties applied.
 
     Unknown properties are an error (as in SAP Gateway); read-only ones are ignored; keys may be repeated
@@ -36,8 +37,9 @@ def apply_payload(etype: EntityType, doc: dict[str, Any], payload: dict[str, Any
             continue
         prop = etype.prop(name)
         if prop is None:
-            raise ODataError(400, INVALID_PROPERTY, f"Property '{name}' is invalid for type '{etype.type_name}'",
-                             target=name)
+            raise ODataError(
+                400, INVALID_PROPERTY, f"Property '{name}' is invalid for type '{etype.type_name}'", target=name
+            )
         if prop.read_only:
             continue
         stored = from_wire(etype, prop, value)
@@ -55,16 +57,29 @@ def check_if_match(call: Call, doc: dict[str, Any], etype: EntityType) -> None:
         return
     given = call.headers.get("if-match")
     if not given:
-        raise ODataError(428, PRECONDITION_REQUIRED,
-                         f"Update of {etype.set_name}{etype.key_predicate(doc)} requires an If-Match header")
+        raise ODataError(
+            428,
+            PRECONDITION_REQUIRED,
+            f"Update of {etype.set_name}{etype.key_predicate(doc)} requires an If-Match header",
+        )
     current = etag_of(doc["__ts"])
     if given.strip() != "*" and current not in [g.strip() for g in given.split(",")]:
-        raise ODataError(412, PRECONDITION_FAILED,
-                         f"{etype.set_name}{etype.key_predicate(doc)} was changed by someone else (etag mismatch)")
+        raise ODataError(
+            412,
+            PRECONDITION_FAILED,
+            f"{etype.set_name}{etype.key_predicate(doc)} was changed by someone else (etag mismatch)",
+        )
 
 
-def entity_reply(etype: EntityType, doc: dict[str, Any], call: Call, *, status: int = 200, writes: int = 0,
-                 body: dict[str, Any] | None = None) -> Reply:
+def entity_reply(
+    etype: EntityType,
+    doc: dict[str, Any],
+    call: Call,
+    *,
+    status: int = 200,
+    writes: int = 0,
+    body: dict[str, Any] | None = None,
+) -> Reply:
     entity = body if body is not None else format_entity(etype, doc, call.service_root)
     headers = {}
     if "__ts" in doc:

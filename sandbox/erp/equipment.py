@@ -25,76 +25,87 @@ from sandbox.erp.query import prefilter_values
 from sandbox.erp.registry import register_service
 
 if TYPE_CHECKING:
-    from sandbox.erp.system import ErpSystem
+    from sandbox.erp.system import ERPSystem
 
 SERVICE_PATH = "/sap/opu/odata/sap/API_EQUIPMENT"
 NS = "API_EQUIPMENT"
 FAR_FUTURE_MS = 253402214400000  # 9999-12-31
 CATEGORIES = {"M", "P", "Q", "S"}  # machines, production resources, test equipment, customer equipment
 
-EQUIPMENT = EntityType(NS, "EquipmentType", "Equipment", ("Equipment",), (
-    Prop("Equipment", max_len=18),
-    Prop("ValidityEndDate", "Edm.DateTime", default=FAR_FUTURE_MS, read_only=True),
-    Prop("ValidityStartDate", "Edm.DateTime", default=None),
-    Prop("EquipmentName", max_len=40),
-    Prop("EquipmentCategory", max_len=1, default="M"),
-    Prop("TechnicalObjectType", max_len=10),
-    Prop("AuthorizationGroup", max_len=4),
-    Prop("GrossWeight", "Edm.Decimal", scale=3, default="0.000"),
-    Prop("GrossWeightUnit", max_len=3),
-    Prop("SizeOrDimensionText", max_len=18),
-    Prop("InventoryNumber", max_len=25),
-    Prop("OperationStartDate", "Edm.DateTime", default=None),
-    Prop("AssetManufacturerName", max_len=30),
-    Prop("ManufacturerPartTypeName", max_len=20),
-    Prop("ManufacturerCountry", max_len=3),
-    Prop("ConstructionYear", max_len=4),
-    Prop("ConstructionMonth", max_len=2),
-    Prop("ManufacturerPartNmbr", max_len=30),
-    Prop("ManufacturerSerialNumber", max_len=30),
-    Prop("MaintenancePlant", max_len=4),
-    Prop("AssetLocation", max_len=10),
-    Prop("AssetRoom", max_len=8),
-    Prop("PlantSection", max_len=3),
-    Prop("WorkCenter", max_len=8),
-    Prop("CostCenter", max_len=10),
-    Prop("MaintenancePlanningPlant", max_len=4),
-    Prop("MaintenancePlannerGroup", max_len=3),
-    Prop("MainWorkCenter", max_len=8),
-    Prop("FunctionalLocation", max_len=40),
-    Prop("SuperordinateEquipment", max_len=18),
-    Prop("Material", max_len=40),
-    Prop("SerialNumber", max_len=18),
-    Prop("EquipmentIsMarkedForDeletion", "Edm.Boolean", default=False),
-    Prop("CreationDate", "Edm.DateTime", default=None, read_only=True),
-    Prop("CreatedByUser", max_len=12, read_only=True),
-    Prop("LastChangeDate", "Edm.DateTime", default=None, read_only=True),
-    Prop("LastChangedByUser", max_len=12, read_only=True),
-    Prop("LastChangeDateTime", "Edm.DateTimeOffset", default=None, read_only=True),
-))
+EQUIPMENT = EntityType(
+    NS,
+    "EquipmentType",
+    "Equipment",
+    ("Equipment",),
+    (
+        Prop("Equipment", max_len=18),
+        Prop("ValidityEndDate", "Edm.DateTime", default=FAR_FUTURE_MS, read_only=True),
+        Prop("ValidityStartDate", "Edm.DateTime", default=None),
+        Prop("EquipmentName", max_len=40),
+        Prop("EquipmentCategory", max_len=1, default="M"),
+        Prop("TechnicalObjectType", max_len=10),
+        Prop("AuthorizationGroup", max_len=4),
+        Prop("GrossWeight", "Edm.Decimal", scale=3, default="0.000"),
+        Prop("GrossWeightUnit", max_len=3),
+        Prop("SizeOrDimensionText", max_len=18),
+        Prop("InventoryNumber", max_len=25),
+        Prop("OperationStartDate", "Edm.DateTime", default=None),
+        Prop("AssetManufacturerName", max_len=30),
+        Prop("ManufacturerPartTypeName", max_len=20),
+        Prop("ManufacturerCountry", max_len=3),
+        Prop("ConstructionYear", max_len=4),
+        Prop("ConstructionMonth", max_len=2),
+        Prop("ManufacturerPartNmbr", max_len=30),
+        Prop("ManufacturerSerialNumber", max_len=30),
+        Prop("MaintenancePlant", max_len=4),
+        Prop("AssetLocation", max_len=10),
+        Prop("AssetRoom", max_len=8),
+        Prop("PlantSection", max_len=3),
+        Prop("WorkCenter", max_len=8),
+        Prop("CostCenter", max_len=10),
+        Prop("MaintenancePlanningPlant", max_len=4),
+        Prop("MaintenancePlannerGroup", max_len=3),
+        Prop("MainWorkCenter", max_len=8),
+        Prop("FunctionalLocation", max_len=40),
+        Prop("SuperordinateEquipment", max_len=18),
+        Prop("Material", max_len=40),
+        Prop("SerialNumber", max_len=18),
+        Prop("EquipmentIsMarkedForDeletion", "Edm.Boolean", default=False),
+        Prop("CreationDate", "Edm.DateTime", default=None, read_only=True),
+        Prop("CreatedByUser", max_len=12, read_only=True),
+        Prop("LastChangeDate", "Edm.DateTime", default=None, read_only=True),
+        Prop("LastChangedByUser", max_len=12, read_only=True),
+        Prop("LastChangeDateTime", "Edm.DateTimeOffset", default=None, read_only=True),
+    ),
+)
 
 
 # --- domain operations (used by the handlers and by seeding) -------------------------------------------
 
-def _touch(system: ErpSystem, doc: dict[str, Any], user: str) -> None:
+
+def _touch(system: ERPSystem, doc: dict[str, Any], user: str) -> None:
     us = system.now()
     doc.update(LastChangeDateTime=us, LastChangeDate=midnight_ms(us), LastChangedByUser=user[:12], __ts=us)
 
 
-def _validate(system: ErpSystem, doc: dict[str, Any]) -> None:
+def _validate(system: ERPSystem, doc: dict[str, Any]) -> None:
     where = f"equipment {doc['Equipment'] or '(new)'}"
     if not doc["EquipmentName"]:
         raise bad_request(f"EquipmentName is required ({where})", target="EquipmentName", code=FIELD_INVALID)
     if doc["EquipmentCategory"] not in CATEGORIES:
-        raise bad_request(f"Equipment category '{doc['EquipmentCategory']}' is not defined ({where})",
-                          target="EquipmentCategory", code=FIELD_INVALID)
+        raise bad_request(
+            f"Equipment category '{doc['EquipmentCategory']}' is not defined ({where})",
+            target="EquipmentCategory",
+            code=FIELD_INVALID,
+        )
     for field in ("MaintenancePlant", "MaintenancePlanningPlant"):
         if doc[field] and not system.plant_known(doc[field]):
-            raise ODataError(400, UNKNOWN_PLANT, f"Plant '{doc[field]}' does not exist ({where}, {field})",
-                             target=field)
+            raise ODataError(
+                400, UNKNOWN_PLANT, f"Plant '{doc[field]}' does not exist ({where}, {field})", target=field
+            )
 
 
-def create_equipment(system: ErpSystem, payload: dict[str, Any], user: str) -> dict[str, Any]:
+def create_equipment(system: ERPSystem, payload: dict[str, Any], user: str) -> dict[str, Any]:
     doc = apply_payload(EQUIPMENT, EQUIPMENT.defaults(), payload, creating=True)
     _validate(system, doc)
     if not doc["Equipment"]:
@@ -103,8 +114,11 @@ def create_equipment(system: ErpSystem, payload: dict[str, Any], user: str) -> d
     if system.store.get(EQUIPMENT.set_name, doc["Equipment"]) is not None:
         raise ODataError(400, FIELD_INVALID, f"Equipment {doc['Equipment']} already exists", target="Equipment")
     us = system.now()
-    doc.update(CreationDate=midnight_ms(us), CreatedByUser=user[:12],
-               ValidityStartDate=doc["ValidityStartDate"] or midnight_ms(us))
+    doc.update(
+        CreationDate=midnight_ms(us),
+        CreatedByUser=user[:12],
+        ValidityStartDate=doc["ValidityStartDate"] or midnight_ms(us),
+    )
     _touch(system, doc, user)
     system.store.put(EQUIPMENT.set_name, doc["Equipment"], doc)
     return doc
@@ -112,11 +126,15 @@ def create_equipment(system: ErpSystem, payload: dict[str, Any], user: str) -> d
 
 # --- handlers -----------------------------------------------------------------------------------------------
 
-def equipment_collection(system: ErpSystem, call: Call) -> Reply:
+
+def equipment_collection(system: ERPSystem, call: Call) -> Reply:
     if call.method == "GET":
         wanted = prefilter_values(call.query, EQUIPMENT, "Equipment")
-        docs = system.store.all(EQUIPMENT.set_name) if wanted is None else [
-            d for d in (system.store.get(EQUIPMENT.set_name, k) for k in sorted(wanted)) if d is not None]
+        docs = (
+            system.store.all(EQUIPMENT.set_name)
+            if wanted is None
+            else [d for d in (system.store.get(EQUIPMENT.set_name, k) for k in sorted(wanted)) if d is not None]
+        )
         return collection_reply(system, call, EQUIPMENT, docs)
     if call.method == "POST":
         doc = create_equipment(system, call.json(), call.user)
@@ -124,7 +142,7 @@ def equipment_collection(system: ErpSystem, call: Call) -> Reply:
     raise method_not_allowed(call)
 
 
-def equipment_entity(system: ErpSystem, call: Call) -> Reply:
+def equipment_entity(system: ERPSystem, call: Call) -> Reply:
     doc = load_entity(system, EQUIPMENT, call)
     if call.method == "GET":
         return entity_reply(EQUIPMENT, doc, call)
@@ -136,8 +154,11 @@ def equipment_entity(system: ErpSystem, call: Call) -> Reply:
         system.store.put(EQUIPMENT.set_name, new["Equipment"], new)
         return updated_reply(EQUIPMENT, new, 1)
     if call.method == "DELETE":
-        raise ODataError(405, METHOD_NOT_ALLOWED, f"Equipment {doc['Equipment']} cannot be deleted; set "
-                         "EquipmentIsMarkedForDeletion to true instead")
+        raise ODataError(
+            405,
+            METHOD_NOT_ALLOWED,
+            f"Equipment {doc['Equipment']} cannot be deleted; set EquipmentIsMarkedForDeletion to true instead",
+        )
     raise method_not_allowed(call)
 
 

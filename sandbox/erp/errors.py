@@ -46,8 +46,9 @@ UNKNOWN_EQUIPMENT = "IE/001"
 class ODataError(Exception):
     """A request failure the service answers with `status` and an SAP-style error body."""
 
-    def __init__(self, status: int, code: str, message: str, *, target: str = "",
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, target: str = "", headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code

@@ -37,7 +37,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise bad_request(f"Invalid $filter syntax near position {pos}: '{text[pos:pos + 20]}'")
+            raise bad_request(f"Invalid $filter syntax near position {pos}: '{text[pos : pos + 20]}'")
         kind = m.lastgroup or ""
         tokens.append((kind, m.group(kind)))
         pos = m.end()

@@ -14,15 +14,16 @@ from sandbox.erp.metadata import metadata_document
 from sandbox.erp.query import Expander, KeyOrderedTable, format_with_expand, parse_options, read_collection
 
 if TYPE_CHECKING:
-    from sandbox.erp.system import ErpSystem
+    from sandbox.erp.system import ERPSystem
 
 
 def service_routes(namespace: str, etypes: Sequence[EntityType]) -> list[ServiceRoute]:
     """The service root (its entity sets) and `$metadata` (its EDMX), the first routes of every service."""
-    def service_document(system: ErpSystem, call: Call) -> Reply:
+
+    def service_document(system: ERPSystem, call: Call) -> Reply:
         return Reply(200, {"d": {"EntitySets": [etype.set_name for etype in etypes]}})
 
-    def metadata(system: ErpSystem, call: Call) -> Reply:
+    def metadata(system: ERPSystem, call: Call) -> Reply:
         return Reply(200, text=metadata_document(namespace, list(etypes)), content_type="application/xml")
 
     return [
@@ -32,13 +33,24 @@ def service_routes(namespace: str, etypes: Sequence[EntityType]) -> list[Service
     ]
 
 
-def collection_reply(system: ErpSystem, call: Call, etype: EntityType,
-                     docs: list[dict[str, Any]] | KeyOrderedTable | None = None,
-                     expander: Expander | None = None) -> Reply:
+def collection_reply(
+    system: ERPSystem,
+    call: Call,
+    etype: EntityType,
+    docs: list[dict[str, Any]] | KeyOrderedTable | None = None,
+    expander: Expander | None = None,
+) -> Reply:
     """A GET of the entity set (or of `docs`, when a prefilter picked them) with its query options applied."""
     rows = system.store.all(etype.set_name) if docs is None else docs
-    d = read_collection(rows, etype, call.query, page_size=system.page_size, service_root=call.service_root,
-                        request_path=call.path, expander=expander)
+    d = read_collection(
+        rows,
+        etype,
+        call.query,
+        page_size=system.page_size,
+        service_root=call.service_root,
+        request_path=call.path,
+        expander=expander,
+    )
     return Reply(200, {"d": d})
 
 

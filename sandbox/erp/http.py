@@ -18,7 +18,7 @@ from sandbox.erp.errors import METHOD_NOT_ALLOWED, NOT_FOUND, ODataError, bad_re
 from sandbox.erp.security import SESSION_COOKIE, WRITE_METHODS
 
 if TYPE_CHECKING:
-    from sandbox.erp.system import ErpSystem
+    from sandbox.erp.system import ERPSystem
 
 ODATA_HEADERS = {"DataServiceVersion": "2.0"}
 TUNNELED = {"MERGE", "PATCH", "PUT", "DELETE"}
@@ -57,7 +57,7 @@ class Reply:
     content_type: str = "text/plain"
 
 
-Handler = Callable[["ErpSystem", Call], Reply]
+Handler = Callable[["ERPSystem", Call], Reply]
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def render(reply: Reply) -> Response:
     return JSONResponse(reply.body, reply.status, headers=headers)
 
 
-def execute(system: ErpSystem, handler: Handler, call: Call) -> Reply:
+def execute(system: ERPSystem, handler: Handler, call: Call) -> Reply:
     """Run one handler in one transaction and count its writes once they are committed."""
     with system.store.transaction():
         reply = handler(system, call)
@@ -93,7 +93,7 @@ def execute(system: ErpSystem, handler: Handler, call: Call) -> Reply:
     return reply
 
 
-def make_endpoint(system: ErpSystem, service_path: str, route: ServiceRoute) -> Callable:
+def make_endpoint(system: ERPSystem, service_path: str, route: ServiceRoute) -> Callable:
     """An async Starlette endpoint: authenticate, check CSRF, run the handler in one transaction."""
 
     async def endpoint(request: Request) -> Response:
@@ -103,8 +103,15 @@ def make_endpoint(system: ErpSystem, service_path: str, route: ServiceRoute) -> 
         if method == "POST" and headers.get("x-http-method", "").upper() in TUNNELED:
             method = headers["x-http-method"].upper()
         root = f"{request.url.scheme}://{request.url.netloc}{service_path}"
-        call = Call(method, request.url.path[len(service_path):] or "/", dict(request.path_params),
-                    dict(request.query_params), headers, body, root)
+        call = Call(
+            method,
+            request.url.path[len(service_path) :] or "/",
+            dict(request.path_params),
+            dict(request.query_params),
+            headers,
+            body,
+            root,
+        )
         extra: dict[str, str] = {}
         session = request.cookies.get(SESSION_COOKIE)
         try:
@@ -132,13 +139,13 @@ def make_endpoint(system: ErpSystem, service_path: str, route: ServiceRoute) -> 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "MERGE", "DELETE"]
 
 
-def starlette_routes(system: ErpSystem, service_path: str, routes: list[ServiceRoute]) -> list[Route]:
+def starlette_routes(system: ERPSystem, service_path: str, routes: list[ServiceRoute]) -> list[Route]:
     """Every route takes every method, so a wrong one gets SAP's 405 body rather than Starlette's text."""
-    return [Route(service_path + r.template, make_endpoint(system, service_path, r), methods=ALL_METHODS)
-            for r in routes]
+    return [
+        Route(service_path + r.template, make_endpoint(system, service_path, r), methods=ALL_METHODS) for r in routes
+    ]
 
 
-def unknown_segment(system: ErpSystem, call: Call) -> Reply:
+def unknown_segment(system: ERPSystem, call: Call) -> Reply:
     """Catch-all of a service: an OData 404 naming the segment."""
     raise ODataError(404, NOT_FOUND, f"Resource not found for segment '{call.path.lstrip('/')}'")
-

@@ -21,15 +21,18 @@ def _property(prop) -> str:
         attrs += ' Precision="0" sap:display-format="Date"'
     if prop.edm == "Edm.DateTimeOffset":
         attrs += ' Precision="7"'
-    return f"<Property {attrs} Nullable=\"true\"/>"
+    return f'<Property {attrs} Nullable="true"/>'
 
 
 def metadata_document(namespace: str, types: list[EntityType]) -> str:
     entity_types = "".join(
         f"<EntityType Name={quoteattr(t.type_name)}><Key>"
         + "".join(f'<PropertyRef Name="{k}"/>' for k in t.keys)
-        + "</Key>" + "".join(_property(p) for p in t.props) + "</EntityType>"
-        for t in types)
+        + "</Key>"
+        + "".join(_property(p) for p in t.props)
+        + "</EntityType>"
+        for t in types
+    )
     sets = "".join(f'<EntitySet Name="{t.set_name}" EntityType="{namespace}.{t.type_name}"/>' for t in types)
     return (
         '<?xml version="1.0" encoding="utf-8"?>'

@@ -11,8 +11,19 @@ from sandbox.erp.edm import EntityType, format_entity
 from sandbox.erp.errors import bad_request
 from sandbox.erp.filter import Node, compile_filter, equality_candidates, parse_filter
 
-KNOWN_OPTIONS = {"$filter", "$orderby", "$top", "$skip", "$inlinecount", "$select", "$expand", "$skiptoken",
-                 "$format", "sap-client", "sap-language"}
+KNOWN_OPTIONS = {
+    "$filter",
+    "$orderby",
+    "$top",
+    "$skip",
+    "$inlinecount",
+    "$select",
+    "$expand",
+    "$skiptoken",
+    "$format",
+    "sap-client",
+    "sap-language",
+}
 
 
 @dataclass
@@ -116,9 +127,16 @@ class KeyOrderedTable:
         return self.store.all(self.entity_set)
 
 
-def read_collection(docs: list[dict[str, Any]] | KeyOrderedTable, etype: EntityType, query: dict[str, str], *,
-                    page_size: int, service_root: str, request_path: str,
-                    expander: Expander | None = None) -> dict[str, Any]:
+def read_collection(
+    docs: list[dict[str, Any]] | KeyOrderedTable,
+    etype: EntityType,
+    query: dict[str, str],
+    *,
+    page_size: int,
+    service_root: str,
+    request_path: str,
+    expander: Expander | None = None,
+) -> dict[str, Any]:
     """Apply the query options to `docs`; return the `d` object of the response (results, __count, __next)."""
     opts = parse_options(query, etype)
     key_order = not opts.orderby or opts.orderby == [(etype.keys[0], False)]
@@ -145,8 +163,9 @@ def read_collection(docs: list[dict[str, Any]] | KeyOrderedTable, etype: EntityT
     return d
 
 
-def format_with_expand(doc: dict[str, Any], etype: EntityType, service_root: str, opts: QueryOptions | None,
-                       expander: Expander | None) -> dict[str, Any]:
+def format_with_expand(
+    doc: dict[str, Any], etype: EntityType, service_root: str, opts: QueryOptions | None, expander: Expander | None
+) -> dict[str, Any]:
     select = opts.select if opts else None
     if select is not None and opts:
         select = select | set(opts.expand)

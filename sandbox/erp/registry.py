@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sandbox.erp.http import ServiceRoute
-from sandbox.erp.store import ErpStore
+from sandbox.erp.store import ERPStore
 
-Count = Callable[[ErpStore], int]
+Count = Callable[[ERPStore], int]
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from sandbox.erp.errors import UNAUTHORIZED, ODataError
 
 SESSION_COOKIE = "SAP_SESSIONID_S4H_100"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "MERGE", "DELETE"}
-SCOPE = ("API_PRODUCT_SRV_0001 API_BILL_OF_MATERIAL_SRV_0002 API_RESERVATION_DOCUMENT_SRV_0001 "
-         "API_MATERIAL_DOCUMENT_SRV_0001 API_MATERIAL_STOCK_SRV_0001 API_EQUIPMENT_0001 API_MAINTENANCEORDER_0002")
+SCOPE = (
+    "API_PRODUCT_SRV_0001 API_BILL_OF_MATERIAL_SRV_0002 API_RESERVATION_DOCUMENT_SRV_0001 "
+    "API_MATERIAL_DOCUMENT_SRV_0001 API_MATERIAL_STOCK_SRV_0001 API_EQUIPMENT_0001 API_MAINTENANCEORDER_0002"
+)
 
 
 @dataclass
@@ -46,8 +48,7 @@ class Security:
         lifetime = self.token_lifetime_s
         with self._lock:
             self._tokens[token] = time.monotonic() + lifetime
-        return {"access_token": token, "token_type": "bearer", "expires_in": max(1, round(lifetime)),
-                "scope": SCOPE}
+        return {"access_token": token, "token_type": "bearer", "expires_in": max(1, round(lifetime)), "scope": SCOPE}
 
     def authenticate(self, authorization: str) -> str:
         """The caller's name, or a 401 for a missing, wrong or expired credential."""
@@ -56,16 +57,24 @@ class Security:
             with self._lock:
                 expiry = self._tokens.get(value.strip())
             if expiry is None or expiry <= time.monotonic():
-                raise ODataError(401, UNAUTHORIZED, "Access token is invalid or expired",
-                                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                raise ODataError(
+                    401,
+                    UNAUTHORIZED,
+                    "Access token is invalid or expired",
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                )
             return self.credentials.client_id
         if scheme.lower() == "basic" and value:
             user, password = decode_basic(value)
             c = self.credentials
             if hmac.compare_digest(user, c.username) and hmac.compare_digest(password, c.password):
                 return user
-        raise ODataError(401, UNAUTHORIZED, "Logon failed: provide a bearer token or valid Basic credentials",
-                         headers={"WWW-Authenticate": 'Basic realm="SAP NetWeaver Application Server [S4H/100]"'})
+        raise ODataError(
+            401,
+            UNAUTHORIZED,
+            "Logon failed: provide a bearer token or valid Basic credentials",
+            headers={"WWW-Authenticate": 'Basic realm="SAP NetWeaver Application Server [S4H/100]"'},
+        )
 
     def fetch_csrf(self, session: str | None) -> tuple[str, str]:
         """(token, session id): the session's live token, or a new session with a fresh token."""

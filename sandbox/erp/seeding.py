@@ -16,18 +16,35 @@ from sandbox.erp.stock import STORAGE_LOCATION_SET, move_stock
 from sandbox.erp.system import PLANT_SET, UNIT_SET
 
 if TYPE_CHECKING:
-    from sandbox.erp.system import ErpSystem
+    from sandbox.erp.system import ERPSystem
 
 PLANTS = {"1000": "Main Plant"}
 STORAGE_LOCATIONS = {("1000", "0001"): "Spare parts store", ("1000", "0002"): "Production store"}
 # (name, technical object type, manufacturer, serial number) of the plant's equipment, numbered 10000001...
-EQUIPMENT = (("Centrifugal pump P-101", "PUMP", "KSB", "KSB-7731-01"),
-             ("Conveyor drive CV-201", "DRIVE", "SEW-Eurodrive", "SEW-4410-22"),
-             ("Control cabinet CC-301", "CABINET", "Rittal", "RIT-9902-03"))
+EQUIPMENT = (
+    ("Centrifugal pump P-101", "PUMP", "KSB", "KSB-7731-01"),
+    ("Conveyor drive CV-201", "DRIVE", "SEW-Eurodrive", "SEW-4410-22"),
+    ("Control cabinet CC-301", "CABINET", "Rittal", "RIT-9902-03"),
+)
 # SAP's commercial unit codes (T006): piece, lengths, masses, volumes, areas
-UNITS = {"EA": "each", "PC": "piece", "M": "meter", "MM": "millimeter", "CM": "centimeter", "KM": "kilometer",
-         "KG": "kilogram", "G": "gram", "TO": "ton", "L": "liter", "ML": "milliliter", "M2": "square meter",
-         "M3": "cubic meter", "SET": "set", "PAK": "pack", "ROL": "roll"}
+UNITS = {
+    "EA": "each",
+    "PC": "piece",
+    "M": "meter",
+    "MM": "millimeter",
+    "CM": "centimeter",
+    "KM": "kilometer",
+    "KG": "kilogram",
+    "G": "gram",
+    "TO": "ton",
+    "L": "liter",
+    "ML": "milliliter",
+    "M2": "square meter",
+    "M3": "cubic meter",
+    "SET": "set",
+    "PAK": "pack",
+    "ROL": "roll",
+}
 # PLM unit -> the ERP base unit of a preloaded material (the sync does its own conversion)
 SEED_UNIT = {"EA": "EA", "mm": "M", "m": "M", "g": "KG", "kg": "KG", "L": "L", "ml": "L"}
 SEED_USER = "SANDBOX"
@@ -49,7 +66,7 @@ def preloaded_parts(profile: str, seed_value: int, params: tuple[tuple[str, int]
     return tuple(build_catalog(profile, seed_value, **dict(params)).purchased_parts()[:PRELOADED])
 
 
-def seed(system: ErpSystem, profile: str, seed_value: int) -> None:
+def seed(system: ERPSystem, profile: str, seed_value: int) -> None:
     """Wipe and reseed in one transaction (the caller decides when: empty database or POST /_sandbox/reset)."""
     store = system.store
     with store.transaction():
@@ -60,31 +77,50 @@ def seed(system: ErpSystem, profile: str, seed_value: int) -> None:
             store.put(UNIT_SET, unit, {"UnitOfMeasure": unit, "UnitOfMeasureName": name})
         params = tuple(sorted(system.settings.catalog_params().items()))
         for part in preloaded_parts(profile, seed_value, params):
-            create_product(system, {
-                "Product": part.number,
-                "ProductType": product_type(part),
-                "BaseUnit": SEED_UNIT[part.uom],
-                "ProductGroup": product_group(part.category),
-                "ProductOldID": f"{part.number}/{part.revision}",
-                "to_Description": [{"Language": "EN", "ProductDescription": part.name[:40]}],
-                "to_Plant": [{"Plant": "1000", "ProcurementType": "F", "MRPType": "PD"}],
-            }, SEED_USER)
+            create_product(
+                system,
+                {
+                    "Product": part.number,
+                    "ProductType": product_type(part),
+                    "BaseUnit": SEED_UNIT[part.uom],
+                    "ProductGroup": product_group(part.category),
+                    "ProductOldID": f"{part.number}/{part.revision}",
+                    "to_Description": [{"Language": "EN", "ProductDescription": part.name[:40]}],
+                    "to_Plant": [{"Plant": "1000", "ProcurementType": "F", "MRPType": "PD"}],
+                },
+                SEED_USER,
+            )
         _seed_maintenance(system, preloaded_parts(profile, seed_value, params))
 
 
-def _seed_maintenance(system: ErpSystem, parts: tuple[CatalogPart, ...]) -> None:
+def _seed_maintenance(system: ERPSystem, parts: tuple[CatalogPart, ...]) -> None:
     """Spare-part stock in both storage locations, the equipment, and a corrective order on the pump."""
     for (plant, location), name in STORAGE_LOCATIONS.items():
-        system.store.put(STORAGE_LOCATION_SET, f"{plant}\x1f{location}",
-                         {"Plant": plant, "StorageLocation": location, "StorageLocationName": name})
+        system.store.put(
+            STORAGE_LOCATION_SET,
+            f"{plant}\x1f{location}",
+            {"Plant": plant, "StorageLocation": location, "StorageLocationName": name},
+        )
     for index, part in enumerate(parts):
         unit = SEED_UNIT[part.uom]
         move_stock(system, part.number, "1000", "0001", Decimal(100 + 10 * index), unit)
         if index % 2 == 0:
             move_stock(system, part.number, "1000", "0002", Decimal(20), unit)
     for name, object_type, manufacturer, serial in EQUIPMENT:
-        create_equipment(system, {"EquipmentName": name, "TechnicalObjectType": object_type,
-                                  "AssetManufacturerName": manufacturer, "ManufacturerSerialNumber": serial,
-                                  "MaintenancePlant": "1000", "MaintenancePlanningPlant": "1000"}, SEED_USER)
-    create_order(system, {"MaintenanceOrderType": "PM01", "MaintenanceOrderDesc": "Replace pump seal P-101",
-                          "Equipment": "10000001"}, SEED_USER)
+        create_equipment(
+            system,
+            {
+                "EquipmentName": name,
+                "TechnicalObjectType": object_type,
+                "AssetManufacturerName": manufacturer,
+                "ManufacturerSerialNumber": serial,
+                "MaintenancePlant": "1000",
+                "MaintenancePlanningPlant": "1000",
+            },
+            SEED_USER,
+        )
+    create_order(
+        system,
+        {"MaintenanceOrderType": "PM01", "MaintenanceOrderDesc": "Replace pump seal P-101", "Equipment": "10000001"},
+        SEED_USER,
+    )

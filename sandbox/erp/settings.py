@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class ErpSettings:
+class ERPSettings:
     db_path: str | None = None  # SQLite file; None = in-memory. A restart on the same file keeps all state.
     profile: str = "demo"  # "demo" or "large"
     seed: int = 7  # same profile + seed => identical data

@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 
-class ErpStore:
+class ERPStore:
     """Documents keyed by (entity set, key); `parent` links children (descriptions, plants, BOM items)."""
 
     def __init__(self, db_path: str | None) -> None:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.erp.edm import now_us
 from sandbox.erp.security import Security
-from sandbox.erp.settings import ErpSettings
-from sandbox.erp.store import ErpStore
+from sandbox.erp.settings import ERPSettings
+from sandbox.erp.store import ERPStore
 
 if TYPE_CHECKING:
     from sandbox.control import SandboxControl
@@ -18,16 +18,16 @@ UNIT_SET = "_Unit"
 PLANT_SET = "_Plant"
 
 
-class ErpSystem:
+class ERPSystem:
     """What the handlers share; `summary_counts` (set by the app from the registry) feeds `summary()`."""
 
-    def __init__(self, settings: ErpSettings, store: ErpStore, security: Security) -> None:
+    def __init__(self, settings: ERPSettings, store: ERPStore, security: Security) -> None:
         self.settings = settings
         self.store = store
         self.security = security
         self.page_size = settings.page_size
         self.control: SandboxControl | None = None
-        self.summary_counts: dict[str, Callable[[ErpStore], int]] = {}
+        self.summary_counts: dict[str, Callable[[ERPStore], int]] = {}
         self._last_us = 0
         self._clock_lock = threading.Lock()
 

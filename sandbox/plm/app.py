@@ -22,7 +22,7 @@ DEFAULT_LIMIT, MAX_LIMIT = 20, 400
 SUBSCRIPTION_EVENTS = ("change.effective",)
 
 
-class PlmRoutes:
+class PLMRoutes:
     """Route handlers bound to one PLM system (its store, settings, control and webhook dispatcher)."""
 
     def __init__(self, system: Any) -> None:
@@ -34,14 +34,20 @@ class PlmRoutes:
         return str(request.base_url).rstrip("/")
 
     async def auth(self, request: Request) -> None:
-        await asyncio.to_thread(service.touch_session, self.store, request.headers.get("arena_session_id"),
-                                self.system.settings.session_lifetime_s)
+        await asyncio.to_thread(
+            service.touch_session,
+            self.store,
+            request.headers.get("arena_session_id"),
+            self.system.settings.session_lifetime_s,
+        )
 
     async def body(self, request: Request) -> dict[str, Any]:
         try:
             body = json.loads(await request.body() or b"null")
         except ValueError:
-            raise ApiError(400, "The format of the request is not valid. Please check the syntax.", BAD_FORMAT) from None
+            raise ApiError(
+                400, "The format of the request is not valid. Please check the syntax.", BAD_FORMAT
+            ) from None
         if not isinstance(body, dict):
             raise ApiError(400, "The format of the request is not valid: expected a JSON object.", BAD_FORMAT)
         return body
@@ -74,20 +80,32 @@ class PlmRoutes:
         s = self.system.settings
         workspace = body.get("workspaceId", s.workspace_id)
         if body.get("email") != s.email or body.get("password") != s.password or str(workspace) != str(s.workspace_id):
-            raise ApiError(400, "The username, password or workspace ID is not valid or you are not allowed to log "
-                                "in due to IP restriction.", BAD_LOGIN)
+            raise ApiError(
+                400,
+                "The username, password or workspace ID is not valid or you are not allowed to log "
+                "in due to IP restriction.",
+                BAD_LOGIN,
+            )
         session_id = new_session_id()
 
         def _store() -> None:
             with self.store.tx() as c:
                 if s.single_session_per_user:  # Arena: a second login cancels the first session
                     c.execute("DELETE FROM sessions WHERE email = ?", (s.email,))
-                c.execute("INSERT INTO sessions(id, email, last_used) VALUES (?, ?, ?)", (session_id, s.email, time.time()))
+                c.execute(
+                    "INSERT INTO sessions(id, email, last_used) VALUES (?, ?, ?)", (session_id, s.email, time.time())
+                )
 
         await asyncio.to_thread(_store)
         limit = self.system.control.faults.rate_limit
-        return JSONResponse({"arenaSessionId": session_id, "workspaceId": s.workspace_id,
-                             "workspaceName": s.workspace_name, "workspaceRequestLimit": limit})
+        return JSONResponse(
+            {
+                "arenaSessionId": session_id,
+                "workspaceId": s.workspace_id,
+                "workspaceName": s.workspace_name,
+                "workspaceRequestLimit": limit,
+            }
+        )
 
     async def logout(self, request: Request) -> Response:
         await self.auth(request)
@@ -104,11 +122,15 @@ class PlmRoutes:
     async def items(self, request: Request) -> Response:
         await self.auth(request)
         offset, limit = self.paging(request)
-        filters = {k: v for k, v in request.query_params.items() if k not in ("offset", "limit",
-                                                                             "includeAdditionalAttributes")}
+        filters = {
+            k: v for k, v in request.query_params.items() if k not in ("offset", "limit", "includeAdditionalAttributes")
+        }
         with_attrs = request.query_params.get("includeAdditionalAttributes", "false").lower() == "true"
-        return self.page(await asyncio.to_thread(service.list_items, self.store, filters, offset, limit,
-                                                 self.base_url(request), with_attrs))
+        return self.page(
+            await asyncio.to_thread(
+                service.list_items, self.store, filters, offset, limit, self.base_url(request), with_attrs
+            )
+        )
 
     async def create_item(self, request: Request) -> Response:
         await self.auth(request)
@@ -132,10 +154,20 @@ class PlmRoutes:
 
         def _revisions() -> list:
             rev = service.get_revision(self.store, request.path_params["guid"])
-            rows = self.store.query("SELECT * FROM revisions WHERE item_id = ? ORDER BY status = 0 DESC, status, "
-                                    "effective_at DESC", (rev["item_id"],))
-            return [revision_view(r, self.store.one("SELECT * FROM changes WHERE guid = ?", (r["change_guid"],))
-                                  if r["change_guid"] else None, self.base_url(request)) for r in rows]
+            rows = self.store.query(
+                "SELECT * FROM revisions WHERE item_id = ? ORDER BY status = 0 DESC, status, effective_at DESC",
+                (rev["item_id"],),
+            )
+            return [
+                revision_view(
+                    r,
+                    self.store.one("SELECT * FROM changes WHERE guid = ?", (r["change_guid"],))
+                    if r["change_guid"]
+                    else None,
+                    self.base_url(request),
+                )
+                for r in rows
+            ]
 
         return self.page(await asyncio.to_thread(_revisions))
 
@@ -143,8 +175,9 @@ class PlmRoutes:
         await self.auth(request)
 
         def _bom() -> list:
-            rev = service.bom_revision(self.store, request.path_params["guid"],
-                                       request.query_params.get("revisionStatus"))
+            rev = service.bom_revision(
+                self.store, request.path_params["guid"], request.query_params.get("revisionStatus")
+            )
             return service.bom(self.store, rev["guid"], self.base_url(request))
 
         return self.page(await asyncio.to_thread(_bom))
@@ -152,8 +185,9 @@ class PlmRoutes:
     async def add_bom_line(self, request: Request) -> Response:
         await self.auth(request)
         body = await self.body(request)
-        line = await asyncio.to_thread(service.add_bom_line, self.store, request.path_params["guid"], body,
-                                       self.base_url(request))
+        line = await asyncio.to_thread(
+            service.add_bom_line, self.store, request.path_params["guid"], body, self.base_url(request)
+        )
         self.wrote()
         return JSONResponse(line, status_code=201)
 
@@ -165,15 +199,17 @@ class PlmRoutes:
             self.wrote()
             return Response(status_code=204)
         body = await self.body(request)
-        line = await asyncio.to_thread(service.update_bom_line, self.store, guid, line_guid, body,
-                                       self.base_url(request))
+        line = await asyncio.to_thread(
+            service.update_bom_line, self.store, guid, line_guid, body, self.base_url(request)
+        )
         self.wrote()
         return JSONResponse(line)
 
     async def where_used(self, request: Request) -> Response:
         await self.auth(request)
-        return self.page(await asyncio.to_thread(service.where_used, self.store, request.path_params["guid"],
-                                                 self.base_url(request)))
+        return self.page(
+            await asyncio.to_thread(service.where_used, self.store, request.path_params["guid"], self.base_url(request))
+        )
 
     # --- changes ------------------------------------------------------------------------------------------
     async def changes(self, request: Request) -> Response:
@@ -213,12 +249,21 @@ class PlmRoutes:
             if guid is None:
                 return None
             rev = self.store.revision(guid)
-            return {"guid": guid, "number": row["item_number"], "name": row["name"], "revisionNumber": rev["number"],
-                    "url": urls(base, guid)}
+            return {
+                "guid": guid,
+                "number": row["item_number"],
+                "name": row["name"],
+                "revisionNumber": rev["number"],
+                "url": urls(base, guid),
+            }
 
-        return {"guid": row["guid"], "affectedItemRevision": ref(row["old_revision_guid"]),
-                "newItemRevision": ref(row["new_revision_guid"]), "newRevisionNumber": row["new_revision_number"],
-                "item": {"number": row["item_number"], "name": row["name"]}}
+        return {
+            "guid": row["guid"],
+            "affectedItemRevision": ref(row["old_revision_guid"]),
+            "newItemRevision": ref(row["new_revision_guid"]),
+            "newRevisionNumber": row["new_revision_number"],
+            "item": {"number": row["item_number"], "name": row["name"]},
+        }
 
     async def status_changes(self, request: Request) -> Response:
         await self.auth(request)
@@ -236,16 +281,31 @@ class PlmRoutes:
             await asyncio.to_thread(service.set_change_status, self.store, guid, status)
             self.wrote()
         else:
-            raise ApiError(400, f"status must be one of SUBMITTED, EFFECTIVE, OPEN_AND_LOCKED, OPEN_AND_UNLOCKED, "
-                                f"CANCELED; got {body.get('status')!r}")
+            raise ApiError(
+                400,
+                f"status must be one of SUBMITTED, EFFECTIVE, OPEN_AND_LOCKED, OPEN_AND_UNLOCKED, "
+                f"CANCELED; got {body.get('status')!r}",
+            )
         change = await asyncio.to_thread(service.get_change, self.store, guid)
-        return JSONResponse({"change": {"guid": guid, "number": change["number"]}, "comment": body.get("comment"),
-                             "status": status, "url": urls(self.base_url(request), guid, "changes")}, status_code=201)
+        return JSONResponse(
+            {
+                "change": {"guid": guid, "number": change["number"]},
+                "comment": body.get("comment"),
+                "status": status,
+                "url": urls(self.base_url(request), guid, "changes"),
+            },
+            status_code=201,
+        )
 
     # --- webhook subscriptions (extension) ----------------------------------------------------------------
     def _subscription_view(self, row: Any) -> dict[str, Any]:
-        return {"guid": row["guid"], "url": row["url"], "events": json.loads(row["events"]),
-                "active": bool(row["active"]), "creationDateTime": row["created_at"]}
+        return {
+            "guid": row["guid"],
+            "url": row["url"],
+            "events": json.loads(row["events"]),
+            "active": bool(row["active"]),
+            "creationDateTime": row["created_at"],
+        }
 
     def _subscription_fields(self, body: dict, partial: bool) -> dict[str, Any]:
         fields: dict[str, Any] = {}
@@ -256,9 +316,13 @@ class PlmRoutes:
             fields["url"] = url
         if "events" in body or not partial:
             events = body.get("events", list(SUBSCRIPTION_EVENTS))
-            unknown = [e for e in events if e not in (*SUBSCRIPTION_EVENTS, "*")] if isinstance(events, list) else events
+            unknown = (
+                [e for e in events if e not in (*SUBSCRIPTION_EVENTS, "*")] if isinstance(events, list) else events
+            )
             if not isinstance(events, list) or unknown:
-                raise ApiError(400, f"subscription events must be a list from {list(SUBSCRIPTION_EVENTS)}; bad: {unknown}")
+                raise ApiError(
+                    400, f"subscription events must be a list from {list(SUBSCRIPTION_EVENTS)}; bad: {unknown}"
+                )
             fields["events"] = json.dumps(events)
         if "secret" in body or not partial:
             secret = body.get("secret") or self.system.settings.webhook_secret
@@ -279,9 +343,11 @@ class PlmRoutes:
 
             def _insert() -> None:
                 with self.store.tx() as c:
-                    c.execute("INSERT INTO subscriptions(guid, url, events, secret, active, created_at) "
-                              "VALUES (?, ?, ?, ?, 1, ?)", (guid, fields["url"], fields["events"], fields["secret"],
-                                                            service.now_iso()))
+                    c.execute(
+                        "INSERT INTO subscriptions(guid, url, events, secret, active, created_at) "
+                        "VALUES (?, ?, ?, ?, 1, ?)",
+                        (guid, fields["url"], fields["events"], fields["secret"], service.now_iso()),
+                    )
 
             await asyncio.to_thread(_insert)
             self.wrote()
@@ -308,8 +374,9 @@ class PlmRoutes:
         self.wrote()
         if request.method == "DELETE":
             return Response(status_code=204)
-        return JSONResponse(self._subscription_view(self.store.one("SELECT * FROM subscriptions WHERE guid = ?",
-                                                                   (guid,))))
+        return JSONResponse(
+            self._subscription_view(self.store.one("SELECT * FROM subscriptions WHERE guid = ?", (guid,)))
+        )
 
     async def deliveries(self, request: Request) -> Response:
         await self.auth(request)
@@ -317,9 +384,20 @@ class PlmRoutes:
         if self.store.one("SELECT 1 FROM subscriptions WHERE guid = ?", (guid,)) is None:
             raise ApiError(404, f'No webhook subscription with guid "{guid}".')
         rows = self.store.query("SELECT * FROM deliveries WHERE subscription_guid = ? ORDER BY id", (guid,))
-        return self.page([{"eventId": r["event_id"], "eventType": r["event_type"], "attempt": r["attempt"],
-                           "attemptedDateTime": r["attempted_at"], "statusCode": r["status_code"],
-                           "error": r["error"], "succeeded": bool(r["succeeded"])} for r in rows])
+        return self.page(
+            [
+                {
+                    "eventId": r["event_id"],
+                    "eventType": r["event_type"],
+                    "attempt": r["attempt"],
+                    "attemptedDateTime": r["attempted_at"],
+                    "statusCode": r["status_code"],
+                    "error": r["error"],
+                    "succeeded": bool(r["succeeded"]),
+                }
+                for r in rows
+            ]
+        )
 
     # --- table ----------------------------------------------------------------------------------------
     def routes(self) -> list[Route]:
@@ -351,8 +429,10 @@ async def api_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = {404: "Resource not found - endpoint not supported.",
-               405: f"Method {request.method} is not supported on {request.url.path}."}.get(exc.status_code, exc.detail)
+    message = {
+        404: "Resource not found - endpoint not supported.",
+        405: f"Method {request.method} is not supported on {request.url.path}.",
+    }.get(exc.status_code, exc.detail)
     return error_response(exc.status_code, message)
 
 

@@ -69,8 +69,9 @@ def _check_edits(http: httpx.Client, number: str, item_guid: str, edits: BomEdit
 
 
 def _edit_bom(http: httpx.Client, number: str, owner: str, item_guid: str, edits: BomEdits) -> None:
-    lines = _checked(http.get(f"/items/{item_guid}/bom", params={"revisionStatus": "WORKING"}),
-                     f"working BOM of {number}")["results"]
+    lines = _checked(
+        http.get(f"/items/{item_guid}/bom", params={"revisionStatus": "WORKING"}), f"working BOM of {number}"
+    )["results"]
     by_number = {line["lineNumber"]: line for line in lines}
     for line_number, quantity in sorted(edits.quantities.items()):
         line = by_number[line_number]
@@ -84,22 +85,42 @@ def _edit_bom(http: httpx.Client, number: str, owner: str, item_guid: str, edits
         _checked(http.post(f"/items/{owner}/bom", json=body), f"{number} new line {new.line}")
 
 
-def release_change(plm_url: str, number: str, edits: BomEdits, *, email: str, password: str, workspace_id: int,
-                   title: str | None = None, timeout_s: float = 30.0) -> str:
+def release_change(
+    plm_url: str,
+    number: str,
+    edits: BomEdits,
+    *,
+    email: str,
+    password: str,
+    workspace_id: int,
+    title: str | None = None,
+    timeout_s: float = 30.0,
+) -> str:
     """Make, fill and release a change order for item `number`; returns the change's number (e.g. ECO-002001)."""
     with httpx.Client(base_url=f"{plm_url.rstrip('/')}/v1", timeout=timeout_s) as http:
-        login = _checked(http.post("/login", json={"email": email, "password": password, "workspaceId": workspace_id}),
-                         "login")
+        login = _checked(
+            http.post("/login", json={"email": email, "password": password, "workspaceId": workspace_id}), "login"
+        )
         http.headers["arena_session_id"] = login["arenaSessionId"]
         item = _item(http, number)
         _check_edits(http, number, item["guid"], edits)
-        change = _checked(http.post("/changes", json={"title": title or f"BOM change of {number}",
-                                                      "items": [{"affectedItemRevision": {"guid": item["guid"]}}]}),
-                          f"change order for {number}")
+        change = _checked(
+            http.post(
+                "/changes",
+                json={
+                    "title": title or f"BOM change of {number}",
+                    "items": [{"affectedItemRevision": {"guid": item["guid"]}}],
+                },
+            ),
+            f"change order for {number}",
+        )
         if edits.category:  # an item-level field: Arena does not revision it
-            _checked(http.put(f"/items/{item['guid']}", json={"category": {"name": edits.category}}),
-                     f"category of {number}")
+            _checked(
+                http.put(f"/items/{item['guid']}", json={"category": {"name": edits.category}}), f"category of {number}"
+            )
         _edit_bom(http, number, _working_guid(http, item["guid"], number), item["guid"], edits)
-        _checked(http.post("/changes/statuschanges", json={"change": {"guid": change["guid"]}, "status": "EFFECTIVE"}),
-                 f"release of {change['number']}")
+        _checked(
+            http.post("/changes/statuschanges", json={"change": {"guid": change["guid"]}, "status": "EFFECTIVE"}),
+            f"release of {change['number']}",
+        )
         return str(change["number"])

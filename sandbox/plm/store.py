@@ -75,7 +75,7 @@ def new_session_id() -> str:
     return "SBX-" + base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
 
 
-class PlmStore(SqliteStore):
+class PLMStore(SqliteStore):
     """Arena's items, revisions, BOM lines and changes, plus sessions and webhook subscriptions."""
 
     def __init__(self, path: str | None) -> None:
@@ -94,7 +94,9 @@ class PlmStore(SqliteStore):
     def revision(self, guid: str) -> sqlite3.Row | None:
         return self.one(
             "SELECT r.*, i.number AS item_number, i.name, i.description, i.category, i.uom, i.make_buy, i.attributes, "
-            "i.created_at AS item_created_at FROM revisions r JOIN items i ON i.id = r.item_id WHERE r.guid = ?", (guid,))
+            "i.created_at AS item_created_at FROM revisions r JOIN items i ON i.id = r.item_id WHERE r.guid = ?",
+            (guid,),
+        )
 
     def revision_of(self, item_id: int, status: int) -> sqlite3.Row | None:
         return self.one("SELECT * FROM revisions WHERE item_id = ? AND status = ?", (item_id, status))

@@ -7,7 +7,7 @@ import sqlite3
 from decimal import Decimal
 from typing import Any
 
-from sandbox.plm.store import EFFECTIVE, SUPERSEDED, WORKING, PlmStore, seeded_guid
+from sandbox.plm.store import EFFECTIVE, SUPERSEDED, WORKING, PLMStore, seeded_guid
 
 REVISION_STATUS = {WORKING: "WORKING", EFFECTIVE: "EFFECTIVE", SUPERSEDED: "SUPERSEDED"}
 
@@ -28,23 +28,44 @@ def named(kind: str, name: str) -> dict[str, str]:
 
 
 def item_ref(rev: sqlite3.Row | dict, number: str, name: str, base_url: str) -> dict[str, Any]:
-    return {"guid": rev["guid"], "name": name, "number": number, "revisionNumber": rev["number"],
-            "revisionStatus": REVISION_STATUS[rev["status"]], "url": urls(base_url, rev["guid"])}
+    return {
+        "guid": rev["guid"],
+        "name": name,
+        "number": number,
+        "revisionNumber": rev["number"],
+        "revisionStatus": REVISION_STATUS[rev["status"]],
+        "url": urls(base_url, rev["guid"]),
+    }
 
 
 def additional_attributes(make_buy: str, attributes_json: str) -> list[dict[str, Any]]:
     attrs = {"makeBuy": make_buy, **json.loads(attributes_json)}
-    return [{"apiName": key, "fieldType": "SINGLE_SELECT" if key == "makeBuy" else "SINGLE_LINE_TEXT",
-             "guid": seeded_guid("attribute", key), "name": key, "value": value} for key, value in attrs.items()]
+    return [
+        {
+            "apiName": key,
+            "fieldType": "SINGLE_SELECT" if key == "makeBuy" else "SINGLE_LINE_TEXT",
+            "guid": seeded_guid("attribute", key),
+            "name": key,
+            "value": value,
+        }
+        for key, value in attrs.items()
+    ]
 
 
 def item_view(rev: sqlite3.Row, base_url: str, with_attributes: bool = True) -> dict[str, Any]:
-    """An item at one revision (the row comes from PlmStore.revision or the items query)."""
+    """An item at one revision (the row comes from PLMStore.revision or the items query)."""
     body = {
-        "guid": rev["guid"], "number": rev["item_number"], "name": rev["name"], "description": rev["description"],
-        "revisionNumber": rev["number"], "revisionStatus": REVISION_STATUS[rev["status"]],
-        "category": named("category", rev["category"]), "lifecyclePhase": named("phase", rev["lifecycle_phase"]),
-        "uom": rev["uom"], "creationDateTime": rev["item_created_at"], "effectiveDateTime": rev["effective_at"],
+        "guid": rev["guid"],
+        "number": rev["item_number"],
+        "name": rev["name"],
+        "description": rev["description"],
+        "revisionNumber": rev["number"],
+        "revisionStatus": REVISION_STATUS[rev["status"]],
+        "category": named("category", rev["category"]),
+        "lifecyclePhase": named("phase", rev["lifecycle_phase"]),
+        "uom": rev["uom"],
+        "creationDateTime": rev["item_created_at"],
+        "effectiveDateTime": rev["effective_at"],
         "url": urls(base_url, rev["guid"]),
     }
     if with_attributes:
@@ -55,15 +76,27 @@ def item_view(rev: sqlite3.Row, base_url: str, with_attributes: bool = True) -> 
 def revision_view(rev: sqlite3.Row, change: sqlite3.Row | None, base_url: str) -> dict[str, Any]:
     change_body: dict[str, Any] = {"guid": None, "deviated": False, "creationDateTime": rev["created_at"]}
     if change is not None:
-        change_body = {"guid": change["guid"], "number": change["number"], "deviated": False,
-                       "creationDateTime": change["created_at"], "effectiveDateTime": change["effective_at"]}
-    return {"guid": rev["guid"], "number": rev["number"], "status": rev["status"], "notes": None,
-            "lifecyclePhase": named("phase", rev["lifecycle_phase"]), "change": change_body,
-            "effectiveDateTime": rev["effective_at"], "supersededDateTime": rev["superseded_at"],
-            "url": urls(base_url, rev["guid"])}
+        change_body = {
+            "guid": change["guid"],
+            "number": change["number"],
+            "deviated": False,
+            "creationDateTime": change["created_at"],
+            "effectiveDateTime": change["effective_at"],
+        }
+    return {
+        "guid": rev["guid"],
+        "number": rev["number"],
+        "status": rev["status"],
+        "notes": None,
+        "lifecyclePhase": named("phase", rev["lifecycle_phase"]),
+        "change": change_body,
+        "effectiveDateTime": rev["effective_at"],
+        "supersededDateTime": rev["superseded_at"],
+        "url": urls(base_url, rev["guid"]),
+    }
 
 
-def component_ref(store: PlmStore, component_id: int, base_url: str) -> dict[str, Any]:
+def component_ref(store: PLMStore, component_id: int, base_url: str) -> dict[str, Any]:
     item = store.one("SELECT number, name, uom FROM items WHERE id = ?", (component_id,))
     rev = store.current_revision(component_id)
     ref = item_ref(rev, item["number"], item["name"], base_url)
@@ -72,12 +105,25 @@ def component_ref(store: PlmStore, component_id: int, base_url: str) -> dict[str
 
 
 def bom_line_view(line: sqlite3.Row, item: dict[str, Any]) -> dict[str, Any]:
-    return {"guid": line["guid"], "lineNumber": line["line_number"], "quantity": number_out(line["quantity"]),
-            "refDes": line["ref_des"] or None, "notes": line["notes"] or None, "item": item}
+    return {
+        "guid": line["guid"],
+        "lineNumber": line["line_number"],
+        "quantity": number_out(line["quantity"]),
+        "refDes": line["ref_des"] or None,
+        "notes": line["notes"] or None,
+        "item": item,
+    }
 
 
 def change_view(change: sqlite3.Row, base_url: str) -> dict[str, Any]:
-    return {"guid": change["guid"], "number": change["number"], "title": change["title"],
-            "description": change["description"], "category": named("change-category", "ECO"),
-            "lifecycleStatus": {"type": change["status"]}, "creationDateTime": change["created_at"],
-            "effectiveDateTime": change["effective_at"], "url": urls(base_url, change["guid"], "changes")}
+    return {
+        "guid": change["guid"],
+        "number": change["number"],
+        "title": change["title"],
+        "description": change["description"],
+        "category": named("change-category", "ECO"),
+        "lifecycleStatus": {"type": change["status"]},
+        "creationDateTime": change["created_at"],
+        "effectiveDateTime": change["effective_at"],
+        "url": urls(base_url, change["guid"], "changes"),
+    }

@@ -13,7 +13,7 @@ from typing import Any
 
 from sandbox.delivery import DeliveryWorker
 from sandbox.plm.seed import iso
-from sandbox.plm.store import PlmStore
+from sandbox.plm.store import PLMStore
 
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"mfg-sync sandbox PLM webhook key").decode()
 
@@ -41,8 +41,10 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 def event_payload(event_type: str, data: dict[str, Any]) -> tuple[str, bytes]:
     """A new event: (webhook id, JSON body). The id stays the same across retries (receivers dedupe on it)."""
     msg_id = "msg_" + secrets.token_hex(12)
-    body = json.dumps({"type": event_type, "timestamp": data.get("effectiveDateTime") or iso_now(), "data": data},
-                      separators=(",", ":")).encode()
+    body = json.dumps(
+        {"type": event_type, "timestamp": data.get("effectiveDateTime") or iso_now(), "data": data},
+        separators=(",", ":"),
+    ).encode()
     return msg_id, body
 
 
@@ -55,7 +57,7 @@ def iso_now() -> str:
 class WebhookDispatcher(DeliveryWorker):
     """Outbound webhooks: events to every active subscriber of their type, signed as Standard Webhooks."""
 
-    def __init__(self, store: PlmStore, delays: Callable[[], Sequence[float]], on_attempt: Callable[[], None]) -> None:
+    def __init__(self, store: PLMStore, delays: Callable[[], Sequence[float]], on_attempt: Callable[[], None]) -> None:
         super().__init__(delays)
         self.store = store
         self._on_attempt = on_attempt
@@ -68,13 +70,26 @@ class WebhookDispatcher(DeliveryWorker):
         return len(subscriptions)
 
     def signed_headers(self, sub: dict[str, Any], event_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-        return {"webhook-id": event_id, "webhook-timestamp": str(timestamp),
-                "webhook-signature": sign(sub["secret"], event_id, timestamp, body)}
+        return {
+            "webhook-id": event_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(sub["secret"], event_id, timestamp, body),
+        }
 
-    def record(self, sub: dict[str, Any], event_id: str, event_type: str, attempt: int, status: int | None,
-               error: str | None, ok: bool) -> None:
+    def record(
+        self,
+        sub: dict[str, Any],
+        event_id: str,
+        event_type: str,
+        attempt: int,
+        status: int | None,
+        error: str | None,
+        ok: bool,
+    ) -> None:
         with self.store.tx() as c:
-            c.execute("INSERT INTO deliveries(subscription_guid, event_id, event_type, attempt, attempted_at, "
-                      "status_code, error, succeeded) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      (sub["guid"], event_id, event_type, attempt, iso_now(), status, error, int(ok)))
+            c.execute(
+                "INSERT INTO deliveries(subscription_guid, event_id, event_type, attempt, attempted_at, "
+                "status_code, error, succeeded) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (sub["guid"], event_id, event_type, attempt, iso_now(), status, error, int(ok)),
+            )
         self._on_attempt()

@@ -14,8 +14,14 @@ HEADER = f"{SUBASSEMBLY}|1000|1"
 
 def change(h: SyncHarness, number: str, edits: BomEdits) -> str:
     facts = h.sandbox.facts["plm"]
-    return release_change(h.url("plm"), number, edits, email=facts["email"], password=facts["password"],
-                          workspace_id=facts["workspace_id"])
+    return release_change(
+        h.url("plm"),
+        number,
+        edits,
+        email=facts["email"],
+        password=facts["password"],
+        workspace_id=facts["workspace_id"],
+    )
 
 
 def subassembly_lines(h: SyncHarness) -> list[int]:
@@ -35,7 +41,6 @@ def synced(tmp_path, monkeypatch):
     with sync_harness(tmp_path) as h:
         assert h.sync(ASSEMBLY).success
         yield h
-
 
 
 def test_an_emptied_subassembly_bom_is_retired_in_the_erp(synced):

@@ -73,7 +73,9 @@ def test_a_first_sync_makes_the_erp_equal_the_mapped_plm(synced_demo):
 def test_the_read_back_checks_pass_after_a_first_sync(synced_demo):
     _, results = synced_demo
     for result in results.values():
-        evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+        evaluations = [
+            e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        ]
         assert {e.check_name for e in evaluations} >= {"bom_structure", "materials_match_plan", "boms_match_plan"}
         assert all(e.passed for e in evaluations)
 
@@ -109,7 +111,9 @@ def test_changing_three_lines_writes_exactly_those_lines_in_one_batch_call(tmp_p
         assert sum(batch_calls(h).values()) == 1
         with h.erp().client() as erp:
             bom = erp.read_bom("ASM-10004", "1000")
-        quantities = {int(i["BillOfMaterialItemNumber"]): Decimal(str(i["BillOfMaterialItemQuantity"])) for i in bom.items}
+        quantities = {
+            int(i["BillOfMaterialItemNumber"]): Decimal(str(i["BillOfMaterialItemQuantity"])) for i in bom.items
+        }
         assert {n: quantities[n] for n in new_quantities} == new_quantities
 
 

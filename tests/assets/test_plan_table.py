@@ -23,16 +23,24 @@ def test_a_quantity_change_is_one_row_naming_field_before_and_after(tmp_path):
 
 
 def test_an_update_of_two_fields_is_two_rows_and_a_create_is_one():
-    update = PlanItem("bom_item", "A|1000|1|0020", "update", {"BillOfMaterialComponent": "PRT-1", "Qty": "4",
-                      "Text": "old"}, {"BillOfMaterialComponent": "PRT-1", "Qty": "6", "Text": "new"},
-                      changed_fields=("Qty", "Text"))
+    update = PlanItem(
+        "bom_item",
+        "A|1000|1|0020",
+        "update",
+        {"BillOfMaterialComponent": "PRT-1", "Qty": "4", "Text": "old"},
+        {"BillOfMaterialComponent": "PRT-1", "Qty": "6", "Text": "new"},
+        changed_fields=("Qty", "Text"),
+    )
     create = PlanItem("material", "PRT-2", "create", None, {"Product": "PRT-2", "ProductDescription": "Nut"})
     rows = field_changes([update, create], {"PRT-1": "Bearing", "PRT-2": "Nut"})
     assert [(r["field"], r["before"], r["after"], r["description"]) for r in rows[:2]] == [
-        ("Qty", "4", "6", "Bearing"), ("Text", "old", "new", "Bearing")]
+        ("Qty", "4", "6", "Bearing"),
+        ("Text", "old", "new", "Bearing"),
+    ]
     assert rows[2]["field"] == "*" and rows[2]["component"] == "PRT-2"
 
 
 def test_a_cut_table_says_how_much_is_shown_and_where_the_rest_is():
     assert shown_note(200, 723, "changed fields", "the stored table") == (
-        "200 of 723 changed fields shown; all of them: the stored table")
+        "200 of 723 changed fields shown; all of them: the stored table"
+    )

@@ -19,11 +19,18 @@ def test_a_run_with_a_misspelt_target_field_fails_before_any_erp_write_naming_fi
         h.instance.add_dynamic_partitions(assemblies.name, [ASSEMBLY])
         resources = {**h.resources(), "mapping_spec": MappingSpecResource(path=str(bad))}
 
-        result = dg.materialize(assets_and_checks(), selection=BOM_SYNC_SELECTION, partition_key=ASSEMBLY,
-                                instance=h.instance, resources=resources, raise_on_error=False)
+        result = dg.materialize(
+            assets_and_checks(),
+            selection=BOM_SYNC_SELECTION,
+            partition_key=ASSEMBLY,
+            instance=h.instance,
+            resources=resources,
+            raise_on_error=False,
+        )
 
         assert not result.success
         assert h.stats("erp")["writes"] == 0
         errors = [str(e.event_specific_data.error) for e in result.all_events if e.is_failure and e.event_specific_data]
-        assert any(f"{bad}: material.ProductGrup: target field 'ProductGrup' is not a field of material" in e
-                   for e in errors), errors
+        assert any(
+            f"{bad}: material.ProductGrup: target field 'ProductGrup' is not a field of material" in e for e in errors
+        ), errors

@@ -16,8 +16,13 @@ from sqlalchemy.engine import make_url
 from orchestration.instance_config import LOCAL_INSTANCE_YAML, PRODUCTION_INSTANCE_YAML, ensure_local_instance
 from tests.deploy.conftest import dagster_pg_env
 
-PG_ENV = {"DAGSTER_PG_HOST": "db.plant.example", "DAGSTER_PG_PORT": "6432", "DAGSTER_PG_USER": "dagster",
-          "DAGSTER_PG_PASSWORD": "s3cret/with@odd:chars", "DAGSTER_PG_DB": "dagster"}
+PG_ENV = {
+    "DAGSTER_PG_HOST": "db.plant.example",
+    "DAGSTER_PG_PORT": "6432",
+    "DAGSTER_PG_USER": "dagster",
+    "DAGSTER_PG_PASSWORD": "s3cret/with@odd:chars",
+    "DAGSTER_PG_DB": "dagster",
+}
 
 
 def test_the_local_config_loads_as_a_real_instance_with_sqlite_storage_under_its_home(tmp_path):
@@ -54,8 +59,7 @@ def test_ensure_local_instance_leaves_an_existing_instance_config_alone(tmp_path
 def production_storage_url(home) -> str:
     """The PostgreSQL URL dagster-postgres builds from deploy/dagster.yaml (config only: no connection)."""
     config, _ = dagster_instance_config(str(home))
-    result = process_config(resolve_to_config_type(DagsterPostgresStorage.config_type()),
-                            config["storage"]["postgres"])
+    result = process_config(resolve_to_config_type(DagsterPostgresStorage.config_type()), config["storage"]["postgres"])
     assert result.success, result.errors
     return pg_url_from_config(result.value)
 
@@ -97,8 +101,13 @@ def test_the_production_instance_refuses_to_load_and_names_a_missing_variable(tm
 
 def test_the_test_env_for_a_server_url_points_at_the_named_database():
     env = dagster_pg_env(make_url("postgresql+psycopg2://postgres@127.0.0.1:5432/test"), "mfgsync_dagster_x")
-    assert env == {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USER": "postgres",
-                   "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": "mfgsync_dagster_x"}
+    assert env == {
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_PORT": "5432",
+        "DAGSTER_PG_USER": "postgres",
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_DB": "mfgsync_dagster_x",
+    }
 
 
 @pytest.mark.parametrize("config_file", [LOCAL_INSTANCE_YAML, PRODUCTION_INSTANCE_YAML], ids=["local", "production"])

@@ -59,10 +59,18 @@ def synced(pg_deployment: PostgresDeployment, tmp_path_factory) -> Iterator[Sync
     with sync_harness(tmp_path_factory.mktemp("sync")) as h:
         instance = pg_deployment.instance
         instance.add_dynamic_partitions(assemblies.name, [ASSEMBLY])
-        resources = {**h.resources(), "sync_state": SyncStateResource(url=pg_deployment.state_url,
-                                                                      db_schema=pg_deployment.state_schema)}
-        result = dg.materialize(assets_and_checks(), selection=BOM_SYNC_SELECTION, partition_key=ASSEMBLY, instance=instance,
-                                resources=resources, raise_on_error=False)
+        resources = {
+            **h.resources(),
+            "sync_state": SyncStateResource(url=pg_deployment.state_url, db_schema=pg_deployment.state_schema),
+        }
+        result = dg.materialize(
+            assets_and_checks(),
+            selection=BOM_SYNC_SELECTION,
+            partition_key=ASSEMBLY,
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+        )
         yield SyncedOnPostgres(pg_deployment, h, result)
 
 
@@ -86,15 +94,18 @@ def test_the_run_is_recorded_in_the_postgres_runs_table(synced):
 
 
 def test_the_run_is_tagged_with_its_assembly_partition_in_postgres(synced):
-    rows = synced.dagster_db("SELECT value FROM run_tags WHERE run_id = :run_id AND key = 'dagster/partition'",
-                             run_id=synced.result.run_id)
+    rows = synced.dagster_db(
+        "SELECT value FROM run_tags WHERE run_id = :run_id AND key = 'dagster/partition'", run_id=synced.result.run_id
+    )
     assert [row.value for row in rows] == [ASSEMBLY]
 
 
 def test_every_sync_asset_materialization_is_in_the_postgres_event_log(synced):
     rows = synced.dagster_db(
         "SELECT asset_key, partition FROM event_logs WHERE run_id = :run_id "
-        "AND dagster_event_type = 'ASSET_MATERIALIZATION'", run_id=synced.result.run_id)
+        "AND dagster_event_type = 'ASSET_MATERIALIZATION'",
+        run_id=synced.result.run_id,
+    )
     stored = {dg.AssetKey.from_db_string(row.asset_key).to_user_string() for row in rows}
     assert stored == SYNC_ASSETS
     assert {row.partition for row in rows} == {ASSEMBLY}
@@ -103,15 +114,17 @@ def test_every_sync_asset_materialization_is_in_the_postgres_event_log(synced):
 def test_the_read_back_checks_are_stored_as_passed_in_postgres(synced):
     rows = synced.dagster_db(
         "SELECT check_name, execution_status FROM asset_check_executions WHERE run_id = :run_id",
-        run_id=synced.result.run_id)
+        run_id=synced.result.run_id,
+    )
     statuses = {row.check_name: row.execution_status for row in rows}
     assert {"bom_structure", "materials_match_plan", "boms_match_plan"} <= statuses.keys()
     assert set(statuses.values()) == {"SUCCEEDED"}
 
 
 def test_the_assembly_partition_is_registered_in_postgres(synced):
-    rows = synced.dagster_db("SELECT partition FROM dynamic_partitions WHERE partitions_def_name = :name",
-                             name=assemblies.name)
+    rows = synced.dagster_db(
+        "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = :name", name=assemblies.name
+    )
     assert [row.partition for row in rows] == [ASSEMBLY]
 
 

@@ -44,8 +44,14 @@ class MaintenanceHarness:
     def sync(self) -> dg.ExecuteInProcessResult:
         """Materialize the `maintenance_sync` job's assets for the site."""
         self.systems.instance.add_dynamic_partitions(sites.name, [SITE])
-        return dg.materialize(assets_and_checks(), selection=MAINTENANCE_SYNC_SELECTION, partition_key=SITE,
-                              instance=self.systems.instance, resources=self.resources(), raise_on_error=False)
+        return dg.materialize(
+            assets_and_checks(),
+            selection=MAINTENANCE_SYNC_SELECTION,
+            partition_key=SITE,
+            instance=self.systems.instance,
+            resources=self.resources(),
+            raise_on_error=False,
+        )
 
     def go_live_now(self) -> None:
         """Start both cursors one overlap window above what the EAM holds today: the seeded history (approved
@@ -64,8 +70,17 @@ class MaintenanceHarness:
         number = f"T-{self._numbers:03d}"
         lines = [{"itemnum": item, "itemqty": float(qty), "location": STOREROOM} for item, qty in quantities.items()]
         with self.eam_client() as client:
-            client.create(WORK_ORDER, {"wonum": number, "siteid": SITE, "description": "Replace seal", "assetnum":
-                                       "P-101", "costcenter": "CC4100", "wpmaterial": lines})
+            client.create(
+                WORK_ORDER,
+                {
+                    "wonum": number,
+                    "siteid": SITE,
+                    "description": "Replace seal",
+                    "assetnum": "P-101",
+                    "costcenter": "CC4100",
+                    "wpmaterial": lines,
+                },
+            )
             if status != "WAPPR":
                 client.change_status(client.href(WORK_ORDER, SITE, number), status)
         return number
@@ -84,8 +99,10 @@ class MaintenanceHarness:
 
     def change_planned_quantity(self, number: str, line_id: int, quantity: Decimal) -> None:
         with self.eam_client() as client:
-            client.update(client.href(WORK_ORDER, SITE, number),
-                          {"wpmaterial": [{"wpitemid": line_id, "itemqty": float(quantity)}]})
+            client.update(
+                client.href(WORK_ORDER, SITE, number),
+                {"wpmaterial": [{"wpitemid": line_id, "itemqty": float(quantity)}]},
+            )
 
     def remove_planned_line(self, number: str, line_id: int) -> None:
         keep = [{"wpitemid": line["wpitemid"]} for line in self.planned_lines(number) if line["wpitemid"] != line_id]
@@ -101,8 +118,13 @@ class MaintenanceHarness:
         self._transactions += 1
         with self.eam_client() as client:
             move = client.issue_material if kind == "ISSUE" else client.return_material
-            move(client.href(WORK_ORDER, SITE, number), item, STOREROOM, quantity,
-                 transaction_id=f"clerk-{self._transactions}")
+            move(
+                client.href(WORK_ORDER, SITE, number),
+                item,
+                STOREROOM,
+                quantity,
+                transaction_id=f"clerk-{self._transactions}",
+            )
 
     # --- the ERP side -------------------------------------------------------------------------------------------
     def link(self, number: str) -> dict[str, Any] | None:
@@ -110,7 +132,9 @@ class MaintenanceHarness:
 
     def postings(self) -> dict[str, dict[str, Any]]:
         """The state store's record of every posting: EAM transaction id -> state, reference, document."""
-        return {key: dict(r.payload or {}) for key, r in self.systems.state().store().stored_records(state.POSTING).items()}
+        return {
+            key: dict(r.payload or {}) for key, r in self.systems.state().store().stored_records(state.POSTING).items()
+        }
 
     def reservation(self, number: str) -> Reservation:
         link = self.link(number)

@@ -48,7 +48,8 @@ def test_ten_issue_transactions_become_ten_goods_issues_against_the_reservation(
     posted = documents(maint)
     assert len(posted) == 10 and maint.erp_calls("POST", POSTINGS) == 10
     assert {(p.movement_type, p.reservation, p.quantity) for p in posted.values()} == {
-        ("201", maint.reservation(number).reservation, Decimal(1))}
+        ("201", maint.reservation(number).reservation, Decimal(1))
+    }
     assert maint.stock(part) == stock_before - 10
     assert maint.reservation(number).items[0].withdrawn_quantity == Decimal(10)
 
@@ -102,9 +103,16 @@ def test_a_posting_committed_by_a_run_that_crashed_before_recording_it_is_not_po
     maint.issue(number, part, Decimal(1))
     [txn] = maint.transactions(number)
     with maint.systems.erp().client() as erp:  # the crashed run's post: in the ERP, not in the state store
-        erp.maintenance.post_goods_movement(GoodsIssue(reference=f"EAM-MT-{txn.transaction_id}", material=part,
-                                                       quantity=Decimal(1), movement_type="201",
-                                                       storage_location="0001", cost_center="CC4100"))
+        erp.maintenance.post_goods_movement(
+            GoodsIssue(
+                reference=f"EAM-MT-{txn.transaction_id}",
+                material=part,
+                quantity=Decimal(1),
+                movement_type="201",
+                storage_location="0001",
+                cost_center="CC4100",
+            )
+        )
     maint.systems.reset_stats("erp")
     assert maint.sync().success
     assert maint.erp_calls("POST", POSTINGS) == 0

@@ -32,8 +32,9 @@ def order(status="APPR", asset="P-101") -> WorkOrder:
 
 
 def line(line_id: int, quantity: str = "2", item: str = "PRT-1") -> WorkOrderMaterial:
-    return WorkOrderMaterial(work_order="1001", site="P1000", line_id=line_id, item=item, quantity=Decimal(quantity),
-                             storeroom="CENTRAL")
+    return WorkOrderMaterial(
+        work_order="1001", site="P1000", line_id=line_id, item=item, quantity=Decimal(quantity), storeroom="CENTRAL"
+    )
 
 
 def linked(*line_ids: int, movement: str = "201") -> dict:
@@ -48,8 +49,12 @@ def test_the_shipped_spec_loads():
 
 def test_a_bad_spec_names_its_file_and_field():
     with pytest.raises(MaintenanceSpecError, match=r"eam_to_erp.yaml: field 'storerooms.MAINT'"):
-        parse_maintenance_spec({"reservation": {"reserve_statuses": ["APPR"], "retire_statuses": ["CAN"]},
-                                "storerooms": {"MAINT": {"plant": "1000"}}})
+        parse_maintenance_spec(
+            {
+                "reservation": {"reserve_statuses": ["APPR"], "retire_statuses": ["CAN"]},
+                "storerooms": {"MAINT": {"plant": "1000"}},
+            }
+        )
 
 
 def test_an_asset_mapped_to_a_maintenance_order_reserves_with_261_against_it():
@@ -59,8 +64,9 @@ def test_an_asset_mapped_to_a_maintenance_order_reserves_with_261_against_it():
 
 
 def test_an_unmapped_storeroom_is_an_error_naming_the_work_order_line_and_storeroom():
-    bad = WorkOrderMaterial(work_order="1001", site="P1000", line_id=11, item="PRT-1", quantity=Decimal(1),
-                            storeroom="LINE1")
+    bad = WorkOrderMaterial(
+        work_order="1001", site="P1000", line_id=11, item="PRT-1", quantity=Decimal(1), storeroom="LINE1"
+    )
     [change] = plan_reservations(spec(), [order()], [bad], {})
     assert change.op == "error" and "work order P1000/1001 line 11: storeroom 'LINE1'" in change.message
 
@@ -75,11 +81,22 @@ def test_an_unchanged_work_order_plans_nothing():
 
 
 def test_a_return_against_an_order_reservation_is_a_262():
-    txn = MaterialTransaction(transaction_id=55, work_order="1001", site="P1000", item="PRT-1", storeroom="CENTRAL",
-                              quantity=Decimal(1), issue_type="RETURN")
+    txn = MaterialTransaction(
+        transaction_id=55,
+        work_order="1001",
+        site="P1000",
+        item="PRT-1",
+        storeroom="CENTRAL",
+        quantity=Decimal(1),
+        issue_type="RETURN",
+    )
     issue = goods_movement(spec(), txn, linked(11, movement="261"))
     assert (issue.movement_type, issue.order, issue.reservation_item, issue.reference) == (
-        "262", "4000001", "0011", "EAM-MT-55")
+        "262",
+        "4000001",
+        "0011",
+        "EAM-MT-55",
+    )
 
 
 def test_the_cursor_stays_below_the_first_held_row():

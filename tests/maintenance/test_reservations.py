@@ -31,7 +31,10 @@ def test_an_approved_work_order_with_three_planned_parts_becomes_one_reservation
     reservation = maint.reservation(number)
     assert (reservation.movement_type, reservation.cost_center) == ("201", "CC4100")
     assert [(i.material, i.quantity, i.storage_location) for i in reservation.items] == [
-        (parts[0], Decimal(2), "0001"), (parts[1], Decimal(4), "0001"), (parts[2], Decimal(1), "0001")]
+        (parts[0], Decimal(2), "0001"),
+        (parts[1], Decimal(4), "0001"),
+        (parts[2], Decimal(1), "0001"),
+    ]
     assert maint.erp_calls("POST", HEADERS) == 1
 
 

@@ -24,11 +24,19 @@ SPEC = Path(__file__).resolve().parents[2] / "mappings" / "plm_to_erp.yaml"
 @pytest.fixture
 def cli_env(tmp_path):
     with running_sandbox(None, overrides={"plm": {"rate_limit": None}}) as sandbox:
-        env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home"), "MFG_SYNC_DATA_DIR": str(tmp_path / "data"),
-               "MFG_SYNC_PLM_URL": sandbox.base_url("plm"), "MFG_SYNC_ERP_URL": sandbox.base_url("erp"),
-               "MFG_SYNC_PLM_RATE_LIMIT": "100", "MFG_SYNC_ERP_BATCH_SIZE": "4", "MFG_SYNC_ERP_MAX_ATTEMPTS": "2",
-               "MFG_SYNC_ERP_BACKOFF_INITIAL_S": "0.05", "MFG_SYNC_ERP_BACKOFF_MAX_S": "0.1",
-               "MFG_SYNC_ERP_RETRY_BUDGET_S": "2"}
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+            "MFG_SYNC_DATA_DIR": str(tmp_path / "data"),
+            "MFG_SYNC_PLM_URL": sandbox.base_url("plm"),
+            "MFG_SYNC_ERP_URL": sandbox.base_url("erp"),
+            "MFG_SYNC_PLM_RATE_LIMIT": "100",
+            "MFG_SYNC_ERP_BATCH_SIZE": "4",
+            "MFG_SYNC_ERP_MAX_ATTEMPTS": "2",
+            "MFG_SYNC_ERP_BACKOFF_INITIAL_S": "0.05",
+            "MFG_SYNC_ERP_BACKOFF_MAX_S": "0.1",
+            "MFG_SYNC_ERP_RETRY_BUDGET_S": "2",
+        }
         yield env, sandbox.base_url("erp"), sandbox
 
 

@@ -16,9 +16,14 @@ CLI = [str(Path(sys.executable).with_name("mfg-sync"))]
 @pytest.fixture
 def cli_env(tmp_path):
     with running_sandbox(None, overrides={"plm": {"rate_limit": None}}) as sandbox:
-        env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home"), "MFG_SYNC_DATA_DIR": str(tmp_path / "data"),
-               "MFG_SYNC_PLM_URL": sandbox.base_url("plm"), "MFG_SYNC_ERP_URL": sandbox.base_url("erp"),
-               "MFG_SYNC_PLM_RATE_LIMIT": "100"}
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+            "MFG_SYNC_DATA_DIR": str(tmp_path / "data"),
+            "MFG_SYNC_PLM_URL": sandbox.base_url("plm"),
+            "MFG_SYNC_ERP_URL": sandbox.base_url("erp"),
+            "MFG_SYNC_PLM_RATE_LIMIT": "100",
+        }
         yield env
 
 

@@ -33,8 +33,13 @@ SANDBOX_WEBHOOK_KEY = PUBLISHED_SANDBOX_SECRETS["MFG_SYNC_PLM_WEBHOOK_SECRET"]
 
 def clean_env(tmp_path: Path, **variables: str) -> dict[str, str]:
     """Only what a shell gives every process, plus `variables`: no MFG_SYNC_* leaks in from the test run."""
-    return {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path / "dagster"),
-            "MFG_SYNC_DATA_DIR": str(tmp_path / "data"), **variables}
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+        "MFG_SYNC_DATA_DIR": str(tmp_path / "data"),
+        **variables,
+    }
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -58,29 +63,49 @@ def sandbox():
 
 
 def sandbox_plm_env(sandbox) -> dict[str, str]:
-    return {"MFG_SYNC_PLM_URL": sandbox.base_url("plm"), "MFG_SYNC_PLM_EMAIL": "engineer@sandbox.example",
-            "MFG_SYNC_PLM_PASSWORD": "sandbox", "MFG_SYNC_PLM_WORKSPACE_ID": "100001"}
+    return {
+        "MFG_SYNC_PLM_URL": sandbox.base_url("plm"),
+        "MFG_SYNC_PLM_EMAIL": "engineer@sandbox.example",
+        "MFG_SYNC_PLM_PASSWORD": "sandbox",
+        "MFG_SYNC_PLM_WORKSPACE_ID": "100001",
+    }
 
 
 def sandbox_erp_env(sandbox) -> dict[str, str]:
-    return {"MFG_SYNC_ERP_URL": sandbox.base_url("erp"), "MFG_SYNC_ERP_CLIENT_ID": "MFG_SYNC_COMM_USER",
-            "MFG_SYNC_ERP_CLIENT_SECRET": "sandbox-erp-secret", "MFG_SYNC_ERP_PLANT": "1000"}
+    return {
+        "MFG_SYNC_ERP_URL": sandbox.base_url("erp"),
+        "MFG_SYNC_ERP_CLIENT_ID": "MFG_SYNC_COMM_USER",
+        "MFG_SYNC_ERP_CLIENT_SECRET": "sandbox-erp-secret",
+        "MFG_SYNC_ERP_PLANT": "1000",
+    }
 
 
 def test_sync_bom_against_a_real_erp_without_its_client_secret_fails_before_any_request(sandbox, tmp_path):
-    env = clean_env(tmp_path, **sandbox_plm_env(sandbox), MFG_SYNC_ERP_URL=REAL_ERP,
-                    MFG_SYNC_ERP_CLIENT_ID="MFG_SYNC_COMM_USER", MFG_SYNC_ERP_PLANT="1000")
+    env = clean_env(
+        tmp_path,
+        **sandbox_plm_env(sandbox),
+        MFG_SYNC_ERP_URL=REAL_ERP,
+        MFG_SYNC_ERP_CLIENT_ID="MFG_SYNC_COMM_USER",
+        MFG_SYNC_ERP_PLANT="1000",
+    )
     before = calls(sandbox.base_url("plm"))
     result = run(env, "sync", "bom", "--assembly", "ASM-10004")
     assert result.returncode != 0
-    assert (f"MFG_SYNC_ERP_CLIENT_SECRET is not set (needed for the ERP at {REAL_ERP} with auth mode oauth)"
-            in result.stderr)
+    assert (
+        f"MFG_SYNC_ERP_CLIENT_SECRET is not set (needed for the ERP at {REAL_ERP} with auth mode oauth)"
+        in result.stderr
+    )
     assert calls(sandbox.base_url("plm")) == before
 
 
 def test_sync_bom_against_a_real_plm_without_its_password_fails_before_any_request(sandbox, tmp_path):
-    env = clean_env(tmp_path, **sandbox_erp_env(sandbox), MFG_SYNC_PLM_URL=REAL_PLM,
-                    MFG_SYNC_PLM_EMAIL="api@plant.example", MFG_SYNC_PLM_WORKSPACE_ID="42")
+    env = clean_env(
+        tmp_path,
+        **sandbox_erp_env(sandbox),
+        MFG_SYNC_PLM_URL=REAL_PLM,
+        MFG_SYNC_PLM_EMAIL="api@plant.example",
+        MFG_SYNC_PLM_WORKSPACE_ID="42",
+    )
     before = calls(sandbox.base_url("erp"))
     result = run(env, "sync", "bom", "--assembly", "ASM-10004")
     assert result.returncode != 0
@@ -91,8 +116,14 @@ def test_sync_bom_against_a_real_plm_without_its_password_fails_before_any_reque
 def test_sync_bom_with_nothing_configured_names_every_missing_variable_and_the_profile(tmp_path):
     result = run(clean_env(tmp_path), "sync", "bom", "--assembly", "ASM-10004")
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    for variable in ("MFG_SYNC_PLM_URL", "MFG_SYNC_PLM_PASSWORD", "MFG_SYNC_PLM_WORKSPACE_ID", "MFG_SYNC_ERP_URL",
-                     "MFG_SYNC_ERP_CLIENT_SECRET", "MFG_SYNC_ERP_PLANT"):
+    for variable in (
+        "MFG_SYNC_PLM_URL",
+        "MFG_SYNC_PLM_PASSWORD",
+        "MFG_SYNC_PLM_WORKSPACE_ID",
+        "MFG_SYNC_ERP_URL",
+        "MFG_SYNC_ERP_CLIENT_SECRET",
+        "MFG_SYNC_ERP_PLANT",
+    ):
         assert f"{variable} is not set" in result.stderr
     assert "MFG_SYNC_PROFILE=sandbox" in result.stderr
 
@@ -110,8 +141,9 @@ def test_the_sandbox_webhook_key_is_refused_for_a_real_plm():
 
 
 def test_the_sandbox_webhook_key_is_accepted_for_a_loopback_sandbox_plm():
-    keys = webhook_secrets({"MFG_SYNC_PLM_WEBHOOK_SECRET": SANDBOX_WEBHOOK_KEY,
-                            "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101"})
+    keys = webhook_secrets(
+        {"MFG_SYNC_PLM_WEBHOOK_SECRET": SANDBOX_WEBHOOK_KEY, "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101"}
+    )
     assert len(keys) == 1
 
 

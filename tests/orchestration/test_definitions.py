@@ -31,10 +31,15 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/goods_issues": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
 }
 CHECKS = {
-    ("plm/parts", "plm_bom_pre_sync"), ("plm/bom_lines", "plm_bom_pre_sync"), ("plm/bom_lines", "bom_structure"),
-    ("erp/material_plan", "erp_pre_apply"), ("erp/bom_plan", "erp_pre_apply"),
-    ("erp/materials", "erp_post_sync"), ("erp/materials", "materials_match_plan"),
-    ("erp/boms", "erp_post_sync"), ("erp/boms", "boms_match_plan"),
+    ("plm/parts", "plm_bom_pre_sync"),
+    ("plm/bom_lines", "plm_bom_pre_sync"),
+    ("plm/bom_lines", "bom_structure"),
+    ("erp/material_plan", "erp_pre_apply"),
+    ("erp/bom_plan", "erp_pre_apply"),
+    ("erp/materials", "erp_post_sync"),
+    ("erp/materials", "materials_match_plan"),
+    ("erp/boms", "erp_post_sync"),
+    ("erp/boms", "boms_match_plan"),
     ("reconciliation/bom", "systems_agree"),
 }
 BOM_SYNC = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
@@ -42,8 +47,15 @@ JOBS = {
     "bom_sync": BOM_SYNC,
     "bom_plan": {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan"},
     "reconciliation": {"reconciliation/bom", "monitoring/sync_statistics"},
-    "maintenance_sync": {"eam/work_orders", "eam/work_order_materials", "eam/material_transactions",
-                         "erp/reservation_plan", "erp/reservations", "erp/goods_issue_plan", "erp/goods_issues"},
+    "maintenance_sync": {
+        "eam/work_orders",
+        "eam/work_order_materials",
+        "eam/material_transactions",
+        "erp/reservation_plan",
+        "erp/reservations",
+        "erp/goods_issue_plan",
+        "erp/goods_issues",
+    },
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
@@ -57,8 +69,11 @@ def test_asset_keys_groups_partitions_and_kinds():
     found = {}
     for key in GRAPH.get_all_asset_keys():
         node = GRAPH.get(key)
-        found[key.to_user_string()] = (node.group_name, node.partitions_def.name if node.partitions_def else None,
-                                       set(node.kinds))
+        found[key.to_user_string()] = (
+            node.group_name,
+            node.partitions_def.name if node.partitions_def else None,
+            set(node.kinds),
+        )
     assert found == ASSETS
 
 
@@ -68,8 +83,10 @@ def test_asset_checks():
 
 
 def test_job_selections():
-    found = {job.name: {k.to_user_string() for k in defs.resolve_job_def(job.name).asset_layer.selected_asset_keys}
-             for job in defs.jobs}
+    found = {
+        job.name: {k.to_user_string() for k in defs.resolve_job_def(job.name).asset_layer.selected_asset_keys}
+        for job in defs.jobs
+    }
     assert found == JOBS
 
 
@@ -92,8 +109,15 @@ def test_bom_sync_assets_name_their_flow_stage_and_owner():
 
 def _defined_in_modules() -> dict[str, set[str]]:
     """Names of the assets, checks, jobs, sensors and schedules the rooms' modules define (by decorator/call)."""
-    kinds = {"asset": "assets", "multi_asset": "assets", "asset_check": "checks", "define_asset_job": "jobs",
-             "sensor": "sensors", "run_failure_sensor": "sensors", "schedule": "schedules"}
+    kinds = {
+        "asset": "assets",
+        "multi_asset": "assets",
+        "asset_check": "checks",
+        "define_asset_job": "jobs",
+        "sensor": "sensors",
+        "run_failure_sensor": "sensors",
+        "schedule": "schedules",
+    }
     found: dict[str, set[str]] = {k: set() for k in set(kinds.values())}
     for room in ("assets", "sensors", "schedules"):
         for path in (ROOT / room).glob("*.py"):

@@ -22,9 +22,15 @@ ASSEMBLY = "ASM-10002"
 @pytest.fixture
 def cli_env(tmp_path):
     with running_sandbox(None, overrides={"plm": {"rate_limit": None}}) as sandbox:
-        env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home"), "MFG_SYNC_DATA_DIR": str(tmp_path / "data"),
-               "MFG_SYNC_PLM_URL": sandbox.base_url("plm"), "MFG_SYNC_ERP_URL": sandbox.base_url("erp"),
-               "MFG_SYNC_PLM_RATE_LIMIT": "100", "MFG_SYNC_ERP_BATCH_SIZE": "4"}
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+            "MFG_SYNC_DATA_DIR": str(tmp_path / "data"),
+            "MFG_SYNC_PLM_URL": sandbox.base_url("plm"),
+            "MFG_SYNC_ERP_URL": sandbox.base_url("erp"),
+            "MFG_SYNC_PLM_RATE_LIMIT": "100",
+            "MFG_SYNC_ERP_BATCH_SIZE": "4",
+        }
         yield env, sandbox.base_url("erp")
 
 
@@ -44,8 +50,9 @@ def one_erp_slot(dagster_home: str) -> None:
 def kill_during_the_apply(env: dict, erp_url: str) -> int:
     """Start a sync, wait until the ERP has stored writes, kill -9 it; returns the dead process id."""
     httpx.put(f"{erp_url}/_sandbox/faults", json={"latency_ms": 150}).raise_for_status()
-    proc = subprocess.Popen([*CLI, "sync", "bom", "--assembly", ASSEMBLY], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*CLI, "sync", "bom", "--assembly", ASSEMBLY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         for _ in range(1200):  # bounded: 1200 polls of 0.1 s
             if erp_writes(erp_url) > 0 or proc.poll() is not None:
@@ -65,8 +72,9 @@ def test_a_sync_after_a_killed_one_frees_the_dead_runs_slot_and_finishes(cli_env
     one_erp_slot(env["DAGSTER_HOME"])
     dead_pid = kill_during_the_apply(env, erp_url)
 
-    rerun = subprocess.run([*CLI, "sync", "bom", "--assembly", ASSEMBLY], env=env, capture_output=True, text=True,
-                           timeout=300)
+    rerun = subprocess.run(
+        [*CLI, "sync", "bom", "--assembly", ASSEMBLY], env=env, capture_output=True, text=True, timeout=300
+    )
 
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
     assert "freed the erp_api slot of dead run" in rerun.stdout and f"(process {dead_pid} is gone)" in rerun.stdout

@@ -10,12 +10,12 @@ import httpx
 import pytest
 
 from resources.erp import ERPResource
-from sandbox.erp import ErpSettings, connection_facts, create_app
+from sandbox.erp import ERPSettings, connection_facts, create_app
 from sandbox.server import serving
 
 
 @dataclass
-class ErpSandbox:
+class ERPSandbox:
     """A running sandbox ERP: its URL, its sandbox.json facts and the app (for the issued secrets)."""
 
     base_url: str
@@ -39,17 +39,25 @@ class ErpSandbox:
     def resource(self, **overrides: Any) -> ERPResource:
         """Sandbox credentials and tiny backoffs so retry tests take milliseconds."""
         values: dict[str, Any] = {
-            "url": self.base_url, "client_id": self.facts["client_id"], "client_secret": self.facts["client_secret"],
-            "username": self.facts["username"], "password": self.facts["password"],
-            "backoff_initial_s": 0.01, "backoff_max_s": 0.05, "total_budget_s": 20.0, "max_attempts": 6,
-            "rate_limit_requests": 200, "connect_timeout_s": 2.0, "read_timeout_s": 10.0,
+            "url": self.base_url,
+            "client_id": self.facts["client_id"],
+            "client_secret": self.facts["client_secret"],
+            "username": self.facts["username"],
+            "password": self.facts["password"],
+            "backoff_initial_s": 0.01,
+            "backoff_max_s": 0.05,
+            "total_budget_s": 20.0,
+            "max_attempts": 6,
+            "rate_limit_requests": 200,
+            "connect_timeout_s": 2.0,
+            "read_timeout_s": 10.0,
         }
         return ERPResource(**{**values, **overrides})
 
 
 @pytest.fixture
-def erp_sandbox() -> Iterator[ErpSandbox]:
-    settings = ErpSettings(rate_limit=None)
+def erp_sandbox() -> Iterator[ERPSandbox]:
+    settings = ERPSettings(rate_limit=None)
     app = create_app(settings)
     with serving(app) as base_url:
-        yield ErpSandbox(base_url, connection_facts(settings, base_url), app)
+        yield ERPSandbox(base_url, connection_facts(settings, base_url), app)

@@ -127,16 +127,20 @@ async def _scripted_response(answer: Scripted, extra_headers: dict[str, str]) ->
         await asyncio.sleep(answer.delay_s)
     headers = {"x-request-id": "req-" + secrets.token_hex(4), **extra_headers, **answer.headers}
     if answer.slow_body_s:
+
         async def trickle():
             for chunk in (b'{"slow": ', b"true}"):
                 await asyncio.sleep(answer.slow_body_s)
                 yield chunk
-        return StreamingResponse(trickle(), status_code=answer.status, headers=headers,
-                                 media_type="application/json")
+
+        return StreamingResponse(trickle(), status_code=answer.status, headers=headers, media_type="application/json")
     if isinstance(answer.body, str):
         return Response(answer.body, status_code=answer.status, headers=headers, media_type="text/plain")
-    return JSONResponse(answer.body if answer.body is not None else {"status": answer.status},
-                        status_code=answer.status, headers=headers)
+    return JSONResponse(
+        answer.body if answer.body is not None else {"status": answer.status},
+        status_code=answer.status,
+        headers=headers,
+    )
 
 
 async def api(request: Request) -> Response:
@@ -206,11 +210,13 @@ async def logout(request: Request) -> Response:
 
 def make_flaky_app(**settings: Any) -> Starlette:
     """A fresh app with its own `FlakyState(**settings)` at `app.state.flaky`."""
-    app = Starlette(routes=[
-        Route("/oauth/token", token, methods=["POST"]),
-        Route("/v1/login", login, methods=["POST"]),
-        Route("/v1/logout", logout, methods=["PUT"]),
-        Route("/api/{rest:path}", api, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/oauth/token", token, methods=["POST"]),
+            Route("/v1/login", login, methods=["POST"]),
+            Route("/v1/logout", logout, methods=["PUT"]),
+            Route("/api/{rest:path}", api, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        ]
+    )
     app.state.flaky = FlakyState(**settings)
     return app

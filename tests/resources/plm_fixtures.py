@@ -13,19 +13,19 @@ import httpx
 
 from resources.plm import PLMResource
 from sandbox.catalog import Catalog, build_catalog
-from sandbox.plm import PlmSettings, create_app
+from sandbox.plm import PLMSettings, create_app
 from sandbox.server import serving
 
 TEST_PASSWORD = "Gr4nite-Pump-7731"  # distinctive, so a leak is unmistakable in captured logs
 
 
 @dataclass
-class PlmSandbox:
+class PLMSandbox:
     """One running sandbox PLM: its URL, the system object, and its control endpoints."""
 
     url: str
     system: Any
-    settings: PlmSettings
+    settings: PLMSettings
 
     def control(self, method: str, path: str, body: dict | None = None) -> dict:
         response = httpx.request(method, f"{self.url}/_sandbox/{path}", json=body, timeout=10)
@@ -46,22 +46,30 @@ class PlmSandbox:
 
     def resource(self, **overrides: Any) -> PLMResource:
         """A client config for tests: sandbox credentials, no client-side throttling, tiny backoffs."""
-        values: dict[str, Any] = dict(url=self.url, email=self.settings.email, password=self.settings.password,
-                                      workspace_id=self.settings.workspace_id, rate_limit_requests=10_000,
-                                      backoff_initial_s=0.01, backoff_max_s=0.05, max_attempts=8,
-                                      total_budget_s=20.0, max_concurrency=8)
+        values: dict[str, Any] = dict(
+            url=self.url,
+            email=self.settings.email,
+            password=self.settings.password,
+            workspace_id=self.settings.workspace_id,
+            rate_limit_requests=10_000,
+            backoff_initial_s=0.01,
+            backoff_max_s=0.05,
+            max_attempts=8,
+            total_budget_s=20.0,
+            max_concurrency=8,
+        )
         values.update(overrides)
         return PLMResource(**values)
 
 
 @contextmanager
-def running_plm(**settings: Any) -> Iterator[PlmSandbox]:
+def running_plm(**settings: Any) -> Iterator[PLMSandbox]:
     """The demo-profile sandbox PLM in memory, without its default rate limit unless asked."""
     settings = {"rate_limit": None, "password": TEST_PASSWORD, **settings}
-    plm_settings = PlmSettings(**settings)
+    plm_settings = PLMSettings(**settings)
     app = create_app(plm_settings)
     with serving(app) as url:
-        yield PlmSandbox(url=url, system=app.sandbox, settings=plm_settings)
+        yield PLMSandbox(url=url, system=app.sandbox, settings=plm_settings)
 
 
 def demo_catalog() -> Catalog:
@@ -99,11 +107,14 @@ def tops_above(catalog: Catalog, number: str) -> set[str]:
 class ArenaWriter:
     """Test-side writes through the PLM's own API (the client under test only reads)."""
 
-    def __init__(self, sandbox: PlmSandbox) -> None:
+    def __init__(self, sandbox: PLMSandbox) -> None:
         self.http = httpx.Client(base_url=sandbox.url, timeout=10)
         s = sandbox.settings
-        body = self.http.post("/v1/login", json={"email": s.email, "password": s.password,
-                                                 "workspaceId": s.workspace_id}).raise_for_status().json()
+        body = (
+            self.http.post("/v1/login", json={"email": s.email, "password": s.password, "workspaceId": s.workspace_id})
+            .raise_for_status()
+            .json()
+        )
         self.http.headers["arena_session_id"] = body["arenaSessionId"]
 
     def guid_of(self, number: str) -> str:
@@ -114,8 +125,9 @@ class ArenaWriter:
         """Create a change with these affected items and move it to EFFECTIVE."""
         items = [{"affectedItemRevision": {"guid": self.guid_of(n)}} for n in numbers]
         change = self.http.post("/v1/changes", json={"title": title, "items": items}).raise_for_status().json()
-        self.http.post("/v1/changes/statuschanges",
-                       json={"change": {"guid": change["guid"]}, "status": "EFFECTIVE"}).raise_for_status()
+        self.http.post(
+            "/v1/changes/statuschanges", json={"change": {"guid": change["guid"]}, "status": "EFFECTIVE"}
+        ).raise_for_status()
         return change
 
     def close(self) -> None:

@@ -22,8 +22,15 @@ ADDRESS = {"Plant": "1000", "BillOfMaterialVariantUsage": "1"}
 
 
 def material(number: str) -> dict:
-    return {"Product": number, "ProductDescription": f"Part {number}", "ProductType": "HALB", "BaseUnit": "EA",
-            "ProductGroup": "MECH", "Plant": "1000", "ProcurementType": "E"}
+    return {
+        "Product": number,
+        "ProductDescription": f"Part {number}",
+        "ProductType": "HALB",
+        "BaseUnit": "EA",
+        "ProductGroup": "MECH",
+        "Plant": "1000",
+        "ProcurementType": "E",
+    }
 
 
 def created(entity: str, key: str, after: dict) -> PlanItem:
@@ -33,12 +40,24 @@ def created(entity: str, key: str, after: dict) -> PlanItem:
 def bom_level(parent: str, components: list[str]) -> list[PlanItem]:
     """One BOM level as the planner writes it (values in the spec's canonical form: decimals as text)."""
     header = {"Material": parent, **ADDRESS, "BOMHeaderQuantityInBaseUnit": "1", "BOMHeaderBaseUnit": "EA"}
-    items = [created("bom_item", bom_item_key(parent, "1000", "1", f"{10 * n:04d}"),
-                     {"Material": parent, **ADDRESS, "BillOfMaterialItemNumber": f"{10 * n:04d}",
-                      "BillOfMaterialComponent": component, "BillOfMaterialItemCategory": "L",
-                      "BillOfMaterialItemQuantity": "2", "BillOfMaterialItemUnit": "EA",
-                      "BOMItemDescription": None, "BOMItemText2": None})
-             for n, component in enumerate(components, 1)]
+    items = [
+        created(
+            "bom_item",
+            bom_item_key(parent, "1000", "1", f"{10 * n:04d}"),
+            {
+                "Material": parent,
+                **ADDRESS,
+                "BillOfMaterialItemNumber": f"{10 * n:04d}",
+                "BillOfMaterialComponent": component,
+                "BillOfMaterialItemCategory": "L",
+                "BillOfMaterialItemQuantity": "2",
+                "BillOfMaterialItemUnit": "EA",
+                "BOMItemDescription": None,
+                "BOMItemText2": None,
+            },
+        )
+        for n, component in enumerate(components, 1)
+    ]
     return [*items, created("bom_header", bom_header_key(parent, "1000", "1"), header)]
 
 

@@ -39,6 +39,7 @@ def plm():
 
 # --- reads -------------------------------------------------------------------------------------------
 
+
 def test_iter_items_pages_to_the_last_item(shared):
     with shared.resource(page_size=100).client() as client:
         numbers = [item["number"] for item in client.iter_items()]
@@ -80,6 +81,7 @@ def test_released_top_assemblies_are_the_catalog_tops(shared, catalog):
 
 
 # --- sessions, faults ----------------------------------------------------------------------------------
+
 
 def test_session_expiring_mid_run_is_renewed(plm):
     plm.control("PUT", "settings", {"session_lifetime_s": 1.5})
@@ -126,8 +128,9 @@ def test_full_outage_raises_a_retryable_error_after_the_retries(plm):
 
 def test_outage_retries_stop_at_the_total_budget(plm):
     plm.faults(outage=True)
-    with plm.resource(max_attempts=1000, backoff_initial_s=0.05, backoff_max_s=0.05,
-                      total_budget_s=0.5).client() as client:
+    with plm.resource(
+        max_attempts=1000, backoff_initial_s=0.05, backoff_max_s=0.05, total_budget_s=0.5
+    ).client() as client:
         with pytest.raises(ServiceUnavailableError):
             client.get_item("ANYGUID")
         retries = client.metrics.snapshot()["retries"]
@@ -135,6 +138,7 @@ def test_outage_retries_stop_at_the_total_budget(plm):
 
 
 # --- changes -------------------------------------------------------------------------------------------
+
 
 def test_effective_changes_since_and_their_top_assemblies(plm, catalog):
     since = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
@@ -148,14 +152,16 @@ def test_effective_changes_since_and_their_top_assemblies(plm, catalog):
     with plm.resource().client() as client:
         changes = client.effective_changes_since(since)
         assert len(client.effective_changes_since(None)) == len(changes) + sum(
-            c.status == "EFFECTIVE" for c in catalog.changes)
+            c.status == "EFFECTIVE" for c in catalog.changes
+        )
         tops = client.affected_top_assemblies(a.number for a in changes[0].affected_items)
         where_used_calls = client.metrics.snapshot()["routes"]["GET /v1/items/{guid}/whereused"]["calls"]
     assert [c.number for c in changes] == [change["number"]]
     order = changes[0]
     assert order.status == "EFFECTIVE" and order.effective_at >= since
     assert {a.number: (a.old_revision, a.new_revision) for a in order.affected_items} == {
-        n: (catalog.part(n).revision, chr(ord(catalog.part(n).revision) + 1)) for n in changed}
+        n: (catalog.part(n).revision, chr(ord(catalog.part(n).revision) + 1)) for n in changed
+    }
     assert tops == {n: tops_above(catalog, n) for n in changed}
     assert tops[SHARED_MOTOR_MOUNT] == {"ASM-10001", "ASM-10002"} and tops["ASM-10004"] == {"ASM-10004"}
     assert where_used_calls == len(with_ancestors(catalog, changed))  # each item's where-used read once
@@ -172,6 +178,7 @@ def with_ancestors(catalog, numbers: list[str]) -> set[str]:
 
 
 # --- connection checks, config, secrets -----------------------------------------------------------------
+
 
 def test_test_connection_proves_login_and_read_access(shared):
     facts = shared.resource().test_connection()
@@ -199,8 +206,11 @@ def test_from_env_defaults_to_the_sandbox(monkeypatch):
     for var in ("MFG_SYNC_PLM_URL", "MFG_SYNC_PLM_EMAIL", "MFG_SYNC_PLM_PASSWORD", "MFG_SYNC_PLM_WORKSPACE_ID"):
         monkeypatch.delenv(var, raising=False)
     resource = PLMResource.from_env()
-    assert (resource.url, resource.email, resource.workspace_id) == ("http://127.0.0.1:8101",
-                                                                     "engineer@sandbox.example", 100001)
+    assert (resource.url, resource.email, resource.workspace_id) == (
+        "http://127.0.0.1:8101",
+        "engineer@sandbox.example",
+        100001,
+    )
 
 
 def test_resource_works_inside_a_dagster_asset(shared, monkeypatch):

@@ -39,8 +39,7 @@ def walked(plm, top):
 
 
 def shape(bom) -> list[tuple]:
-    return [(ln.parent_number, ln.find_number, ln.component_number, ln.quantity, ln.level, ln.path)
-            for ln in bom.lines]
+    return [(ln.parent_number, ln.find_number, ln.component_number, ln.quantity, ln.level, ln.path) for ln in bom.lines]
 
 
 def test_largest_demo_assembly_has_600_plus_parts_over_10_levels(walked, top):
@@ -79,8 +78,11 @@ def test_records_carry_revisions_units_and_decimal_quantities(walked, catalog):
         assert isinstance(line.quantity, Decimal) and line.quantity > 0
     part = by_number[bom.lines[0].component_number]
     expected = catalog.part(part.number)
-    assert (part.category, part.make_buy, part.attributes) == (expected.category, expected.make_buy,
-                                                               expected.attributes)
+    assert (part.category, part.make_buy, part.attributes) == (
+        expected.category,
+        expected.make_buy,
+        expected.attributes,
+    )
 
 
 def test_each_assembly_bom_is_read_once(walked, catalog, top):
@@ -118,14 +120,26 @@ def test_unreleased_item_is_refused_with_its_number(plm):
 
 # --- the pure steps: loops in the data -------------------------------------------------------------
 
+
 def _item(number: str, category: str = "Assembly") -> dict:
-    return {"guid": f"G-{number}", "number": number, "name": number, "revisionNumber": "A", "uom": "EA",
-            "revisionStatus": "EFFECTIVE", "category": {"name": category}}
+    return {
+        "guid": f"G-{number}",
+        "number": number,
+        "name": number,
+        "revisionNumber": "A",
+        "uom": "EA",
+        "revisionStatus": "EFFECTIVE",
+        "category": {"name": category},
+    }
 
 
 def _line(find: int, child: str) -> dict:
-    return {"guid": f"L-{child}-{find}", "lineNumber": find, "quantity": 1, "item": {"guid": f"G-{child}",
-                                                                                    "number": child}}
+    return {
+        "guid": f"L-{child}-{find}",
+        "lineNumber": find,
+        "quantity": 1,
+        "item": {"guid": f"G-{child}", "number": child},
+    }
 
 
 LOOPED = {"TOP": [_line(1, "B")], "B": [_line(1, "C")], "C": [_line(1, "D"), _line(2, "B")], "D": []}
@@ -145,7 +159,8 @@ def test_fetching_a_looped_bom_ends_and_reads_each_bom_once():
         reads.append(guid)
         return LOOPED[guid.removeprefix("G-")]
 
-    tree = fetch_tree(_item("TOP"), lambda guid: _item(guid.removeprefix("G-")), get_bom,
-                      lambda item: True, max_workers=3)
+    tree = fetch_tree(
+        _item("TOP"), lambda guid: _item(guid.removeprefix("G-")), get_bom, lambda item: True, max_workers=3
+    )
     assert sorted(reads) == ["G-B", "G-C", "G-D", "G-TOP"]
     assert set(tree.items) == {"TOP", "B", "C", "D"}

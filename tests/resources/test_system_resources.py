@@ -11,8 +11,10 @@ from resources.system_resource import HttpSystemResource
 from resources.transport import ApiClient, SystemClient
 
 
-@pytest.mark.parametrize(("resource", "pace", "read_timeout_s"), [
-    (PLMResource(), 10, 30.0), (ERPResource(), 15, 60.0), (EAMResource(), 20, 60.0)])
+@pytest.mark.parametrize(
+    ("resource", "pace", "read_timeout_s"),
+    [(PLMResource(), 10, 30.0), (ERPResource(), 15, 60.0), (EAMResource(), 20, 60.0)],
+)
 def test_each_system_keeps_its_own_pace_and_read_timeout(resource, pace, read_timeout_s) -> None:
     policy = resource.policy()
     assert isinstance(resource, HttpSystemResource)
@@ -21,12 +23,23 @@ def test_each_system_keeps_its_own_pace_and_read_timeout(resource, pace, read_ti
 
 @pytest.mark.parametrize("kind", [PLMResource, ERPResource, EAMResource])
 def test_the_shared_settings_reach_the_policy_of_every_system(kind) -> None:
-    policy = kind(rate_limit_requests=3, rate_limit_period_s=2.0, max_attempts=4, backoff_initial_s=0.1,
-                  backoff_max_s=1.0, total_budget_s=9.0, connect_timeout_s=1.5,
-                  correlation_header="X-Run").policy()
+    policy = kind(
+        rate_limit_requests=3,
+        rate_limit_period_s=2.0,
+        max_attempts=4,
+        backoff_initial_s=0.1,
+        backoff_max_s=1.0,
+        total_budget_s=9.0,
+        connect_timeout_s=1.5,
+        correlation_header="X-Run",
+    ).policy()
     assert (policy.rate_limit.requests, policy.rate_limit.period_s) == (3, 2.0)
-    assert (policy.retry.max_attempts, policy.retry.backoff_initial_s, policy.retry.backoff_max_s,
-            policy.retry.total_budget_s) == (4, 0.1, 1.0, 9.0)
+    assert (
+        policy.retry.max_attempts,
+        policy.retry.backoff_initial_s,
+        policy.retry.backoff_max_s,
+        policy.retry.total_budget_s,
+    ) == (4, 0.1, 1.0, 9.0)
     assert (policy.timeouts.connect_s, policy.correlation_header) == (1.5, "X-Run")
 
 

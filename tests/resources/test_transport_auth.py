@@ -67,8 +67,10 @@ def test_401_triggers_one_token_refresh_and_resend(server: Server) -> None:
 def test_second_401_after_refresh_is_auth_error(server: Server) -> None:
     server.state.auth_mode = "bearer"
     server.state.script("/api/materials", 401, 401)
-    with ApiClient("erp", server.base_url, policy=fast_policy(), auth=_cc(server)) as client, \
-            pytest.raises(AuthError) as caught:
+    with (
+        ApiClient("erp", server.base_url, policy=fast_policy(), auth=_cc(server)) as client,
+        pytest.raises(AuthError) as caught,
+    ):
         client.get("/api/materials")
     assert caught.value.status == 401 and not caught.value.retryable
     assert len(server.state.hits_for("/api/materials")) == 2
@@ -76,8 +78,10 @@ def test_second_401_after_refresh_is_auth_error(server: Server) -> None:
 
 def test_token_endpoint_refusing_gives_auth_error(server: Server) -> None:
     server.state.auth_mode, server.state.refuse_tokens = "bearer", True
-    with ApiClient("erp", server.base_url, policy=fast_policy(), auth=_cc(server)) as client, \
-            pytest.raises(AuthError) as caught:
+    with (
+        ApiClient("erp", server.base_url, policy=fast_policy(), auth=_cc(server)) as client,
+        pytest.raises(AuthError) as caught,
+    ):
         client.get("/api/materials")
     assert caught.value.code == "invalid_client"
     assert server.state.hits == []  # nothing was sent without a token
@@ -87,8 +91,7 @@ def test_refresh_token_grant_works_and_follows_rotation(server: Server) -> None:
     s = server.state
     s.auth_mode, s.token_ttl_s = "bearer", 1
     first_refresh = s.issue_refresh_token()
-    auth = OAuth2RefreshToken(f"{server.base_url}/oauth/token", s.client_id, s.client_secret, first_refresh,
-                              leeway_s=0)
+    auth = OAuth2RefreshToken(f"{server.base_url}/oauth/token", s.client_id, s.client_secret, first_refresh, leeway_s=0)
     with ApiClient("erp", server.base_url, policy=fast_policy(), auth=auth) as client:
         client.get("/api/materials")
         time.sleep(1.1)
@@ -116,6 +119,7 @@ def _arena_login(password: str):
         resp = http.post("/v1/login", json={"email": "sync@example.com", "password": password})
         resp.raise_for_status()
         return "arena_session_id", resp.json()["arenaSessionId"]
+
     return login
 
 
@@ -126,8 +130,9 @@ def _arena_logout(http: httpx.Client, headers: dict[str, str]) -> None:
 def test_session_login_is_lazy_relogs_on_401_and_logs_out_on_close(server: Server) -> None:
     s = server.state
     s.auth_mode = "session"
-    client = ApiClient("plm", server.base_url, policy=fast_policy(),
-                       auth=SessionLogin(_arena_login(s.login_password), _arena_logout))
+    client = ApiClient(
+        "plm", server.base_url, policy=fast_policy(), auth=SessionLogin(_arena_login(s.login_password), _arena_logout)
+    )
     assert s.logins == 0  # lazy
     client.get("/api/items")
     client.get("/api/items")
@@ -141,8 +146,12 @@ def test_session_login_is_lazy_relogs_on_401_and_logs_out_on_close(server: Serve
 
 def test_session_login_refused_is_auth_error(server: Server) -> None:
     server.state.auth_mode = "session"
-    with ApiClient("plm", server.base_url, policy=fast_policy(),
-                   auth=SessionLogin(_arena_login("wrong-password"))) as client, pytest.raises(AuthError) as caught:
+    with (
+        ApiClient(
+            "plm", server.base_url, policy=fast_policy(), auth=SessionLogin(_arena_login("wrong-password"))
+        ) as client,
+        pytest.raises(AuthError) as caught,
+    ):
         client.get("/api/items")
     assert caught.value.status == 401
 
@@ -155,8 +164,10 @@ def test_basic_auth_and_api_key_are_sent(server: Server) -> None:
     s.auth_mode = "apikey"
     with ApiClient("eam", server.base_url, auth=ApiKeyHeader(s.api_key_header, s.api_key)) as client:
         assert client.get("/api/x").status_code == 200
-    with ApiClient("eam", server.base_url, auth=ApiKeyHeader(s.api_key_header, "wrong-key")) as client, \
-            pytest.raises(AuthError):
+    with (
+        ApiClient("eam", server.base_url, auth=ApiKeyHeader(s.api_key_header, "wrong-key")) as client,
+        pytest.raises(AuthError),
+    ):
         client.get("/api/x")
 
 

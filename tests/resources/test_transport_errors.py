@@ -39,9 +39,15 @@ def test_sap_odata_error_body_and_request_id_header(server: Server) -> None:
     assert caught.value.request_id == "sap-1"
 
 
-@pytest.mark.parametrize(("status", "error_type"), [
-    (404, NotFoundError), (409, ConflictError), (412, PreconditionFailedError), (428, PreconditionFailedError),
-])
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [
+        (404, NotFoundError),
+        (409, ConflictError),
+        (412, PreconditionFailedError),
+        (428, PreconditionFailedError),
+    ],
+)
 def test_status_maps_to_typed_fatal_error_without_retry(server: Server, status: int, error_type: type) -> None:
     server.state.script("/api/boms/7", Scripted(status, body="plain text reason"))
     with ApiClient("erp", server.base_url, policy=fast_policy()) as client, pytest.raises(error_type) as caught:
@@ -58,8 +64,10 @@ def test_custom_error_parser_is_used(server: Server) -> None:
         fault = response.json()["fault"]
         return fault["id"], fault["text"]
 
-    with ApiClient("eam", server.base_url, policy=fast_policy(), error_parser=eam_parser) as client, \
-            pytest.raises(ConflictError) as caught:
+    with (
+        ApiClient("eam", server.base_url, policy=fast_policy(), error_parser=eam_parser) as client,
+        pytest.raises(ConflictError) as caught,
+    ):
         client.put("/api/wo")
     assert (caught.value.code, caught.value.message) == ("WO-LOCKED", "locked by planner")
 

@@ -43,6 +43,7 @@ def test_correlation_header_name_is_configurable(server: Server) -> None:
 def _login(password: str):
     def login(http: httpx.Client) -> tuple[str, str]:
         return "arena_session_id", http.post("/v1/login", json={"password": password}).json()["arenaSessionId"]
+
     return login
 
 
@@ -52,8 +53,12 @@ def test_no_secret_appears_in_any_log_line(server: Server, caplog) -> None:
     s.auth_mode, s.csrf_required = "bearer", False
     token_url = f"{server.base_url}/oauth/token"
     seen_tokens: list[str] = []
-    with ApiClient("erp", server.base_url, policy=fast_policy(),
-                   auth=OAuth2ClientCredentials(token_url, s.client_id, s.client_secret)) as client:
+    with ApiClient(
+        "erp",
+        server.base_url,
+        policy=fast_policy(),
+        auth=OAuth2ClientCredentials(token_url, s.client_id, s.client_secret),
+    ) as client:
         client.get("/api/materials", params={"api_key": "qp-KEY-42a7", "plant": "1000"})
         client.post("/api/materials", json={"Material": "M-1", "password": "in-body-secret-99"})
         seen_tokens += list(s.tokens)
@@ -61,13 +66,16 @@ def test_no_secret_appears_in_any_log_line(server: Server, caplog) -> None:
         client.get("/api/materials")
         seen_tokens += list(s.tokens)
     rt = s.issue_refresh_token()
-    with ApiClient("erp", server.base_url, policy=fast_policy(),
-                   auth=OAuth2RefreshToken(token_url, s.client_id, s.client_secret, rt)) as client:
+    with ApiClient(
+        "erp",
+        server.base_url,
+        policy=fast_policy(),
+        auth=OAuth2RefreshToken(token_url, s.client_id, s.client_secret, rt),
+    ) as client:
         client.get("/api/materials")
         seen_tokens += list(s.tokens) + list(s.refresh_tokens)
     s.auth_mode = "session"
-    with ApiClient("plm", server.base_url, policy=fast_policy(),
-                   auth=SessionLogin(_login(s.login_password))) as client:
+    with ApiClient("plm", server.base_url, policy=fast_policy(), auth=SessionLogin(_login(s.login_password))) as client:
         client.get("/api/items")
         sessions = list(s.sessions)
     s.auth_mode = "basic"
@@ -84,8 +92,20 @@ def test_no_secret_appears_in_any_log_line(server: Server, caplog) -> None:
 
     text = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
     assert "HTTP Request" in text and "receive_response_headers" in text  # httpx and httpcore were captured
-    secrets = [s.client_secret, s.basic_password, s.api_key, s.login_password, "qp-KEY-42a7", "url-pass-777",
-               "in-body-secret-99", rt, cookie, *s.csrf_tokens, *seen_tokens, *sessions]
+    secrets = [
+        s.client_secret,
+        s.basic_password,
+        s.api_key,
+        s.login_password,
+        "qp-KEY-42a7",
+        "url-pass-777",
+        "in-body-secret-99",
+        rt,
+        cookie,
+        *s.csrf_tokens,
+        *seen_tokens,
+        *sessions,
+    ]
     leaked = [secret for secret in secrets if secret in text]
     assert leaked == []
     assert "***" in text

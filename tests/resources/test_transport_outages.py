@@ -62,8 +62,12 @@ def test_eight_consecutive_503s_are_ridden_out_by_default(server: Server) -> Non
 
 def test_a_20_s_outage_is_ridden_out_within_the_budget(outage: tuple[Outage, str]) -> None:
     system, base_url = outage
-    policy = fast_policy(**{f: getattr(SCALED_DEFAULTS, f) for f in
-                            ("max_attempts", "backoff_initial_s", "backoff_max_s", "total_budget_s")})
+    policy = fast_policy(
+        **{
+            f: getattr(SCALED_DEFAULTS, f)
+            for f in ("max_attempts", "backoff_initial_s", "backoff_max_s", "total_budget_s")
+        }
+    )
     with ApiClient("plm", base_url, policy=policy) as client:
         response = client.get("/api/items")
         snap = client.metrics.snapshot()
@@ -74,8 +78,9 @@ def test_a_20_s_outage_is_ridden_out_within_the_budget(outage: tuple[Outage, str
 
 def test_the_same_outage_defeats_a_configured_limit_of_5_attempts(outage: tuple[Outage, str]) -> None:
     system, base_url = outage
-    policy = fast_policy(max_attempts=SCALED_OLD_ATTEMPTS, backoff_initial_s=0.025, backoff_max_s=1.5,
-                         total_budget_s=6.0)
+    policy = fast_policy(
+        max_attempts=SCALED_OLD_ATTEMPTS, backoff_initial_s=0.025, backoff_max_s=1.5, total_budget_s=6.0
+    )
     with ApiClient("plm", base_url, policy=policy) as client, pytest.raises(ServiceUnavailableError) as caught:
         client.get("/api/items")
     assert system.calls == 5
@@ -85,8 +90,7 @@ def test_the_same_outage_defeats_a_configured_limit_of_5_attempts(outage: tuple[
 def test_a_spent_budget_fails_with_a_typed_error_naming_attempts_and_time(server: Server) -> None:
     server.state.script("/api/items", *[503] * 1000)
     policy = fast_policy(max_attempts=None, backoff_initial_s=0.01, backoff_max_s=0.02, total_budget_s=0.3)
-    with ApiClient("plm", server.base_url, policy=policy) as client, \
-            pytest.raises(ServiceUnavailableError) as caught:
+    with ApiClient("plm", server.base_url, policy=policy) as client, pytest.raises(ServiceUnavailableError) as caught:
         client.get("/api/items", route="/api/items")
     err, calls = caught.value, len(server.state.hits_for("/api/items"))
     assert err.retryable and err.status == 503 and err.attempts == calls > 5
@@ -106,8 +110,13 @@ def test_the_sap_csrf_token_fetch_is_retried_on_500(server: Server) -> None:
     s.auth_mode, s.csrf_required = "basic", True
     root = "/api/sap/opu/odata/sap/API_PRODUCT_SRV/"
     s.script(root, 500, 500)
-    with ApiClient("erp", server.base_url, policy=fast_policy(), auth=BasicAuth(s.basic_user, s.basic_password),
-                   hooks=[SapCsrf(root)]) as client:
+    with ApiClient(
+        "erp",
+        server.base_url,
+        policy=fast_policy(),
+        auth=BasicAuth(s.basic_user, s.basic_password),
+        hooks=[SapCsrf(root)],
+    ) as client:
         response = client.post(f"{root}A_Product", json={"Product": "P-1"})
         events = client.metrics.snapshot()["events"]
     assert response.status_code == 200

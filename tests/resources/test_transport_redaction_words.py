@@ -10,25 +10,34 @@ from resources.transport import ApiClient, AuthError, OAuth2ClientCredentials, r
 from tests.resources.transport_fixtures import Server, fast_policy, server_fixture  # noqa: F401
 
 
-@pytest.mark.parametrize("words", [
-    "erp: POST token endpoint failed, HTTP 401: token endpoint refused",
-    "provide a bearer token or valid Basic credentials",
-    "Token expired; Bearer authentication required",
-    "the basic authentication scheme of the Digest standard",
-    "could not reach the token endpoint.",
-    "Basic well-known credentials",
-])
+@pytest.mark.parametrize(
+    "words",
+    [
+        "erp: POST token endpoint failed, HTTP 401: token endpoint refused",
+        "provide a bearer token or valid Basic credentials",
+        "Token expired; Bearer authentication required",
+        "the basic authentication scheme of the Digest standard",
+        "could not reach the token endpoint.",
+        "Basic well-known credentials",
+    ],
+)
 def test_ordinary_words_after_an_auth_scheme_stay_readable(words):
     assert scrub(words) == words
 
 
-@pytest.mark.parametrize("line, secret", [
-    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"),
-    ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA=="),
-    ("Authorization: bearer at-Zq81xLmPq0aa", "at-Zq81xLmPq0aa"),
-    ("GET /v1/items?access_token=abc123xyz&limit=5", "abc123xyz"),
-    ("GET /v1/items?api_key=plainletters", "plainletters"),
-])
+@pytest.mark.parametrize(
+    "line, secret",
+    [
+        (
+            "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+        ),
+        ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA=="),
+        ("Authorization: bearer at-Zq81xLmPq0aa", "at-Zq81xLmPq0aa"),
+        ("GET /v1/items?access_token=abc123xyz&limit=5", "abc123xyz"),
+        ("GET /v1/items?api_key=plainletters", "plainletters"),
+    ],
+)
 def test_real_secret_values_are_masked(line, secret):
     masked = scrub(line)
     assert secret not in masked and "***" in masked

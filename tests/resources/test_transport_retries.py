@@ -74,14 +74,22 @@ def test_full_outage_raises_retryable_error_after_max_attempts(server: Server) -
     err = caught.value
     assert err.retryable and err.system == "plm" and err.method == "GET" and err.route == "/api/items/{id}"
     assert err.request_id.startswith("req-")
-    assert routes == {"GET /api/items/{id}": {"calls": 1, "attempts": 3, "errors": 1, "time_s": routes[
-        "GET /api/items/{id}"]["time_s"]}}
+    assert routes == {
+        "GET /api/items/{id}": {
+            "calls": 1,
+            "attempts": 3,
+            "errors": 1,
+            "time_s": routes["GET /api/items/{id}"]["time_s"],
+        }
+    }
 
 
 def test_persistent_429_becomes_rate_limited_error(server: Server) -> None:
     server.state.script("/api/items", *[429] * 5)
-    with ApiClient("plm", server.base_url, policy=fast_policy(max_attempts=2)) as client, \
-            pytest.raises(RateLimitedError):
+    with (
+        ApiClient("plm", server.base_url, policy=fast_policy(max_attempts=2)) as client,
+        pytest.raises(RateLimitedError),
+    ):
         client.get("/api/items")
 
 
@@ -109,8 +117,10 @@ def test_connection_refused_is_transient() -> None:
     sock = bind_socket()  # bound but never listening: connections are refused
     port = sock.getsockname()[1]
     try:
-        with ApiClient("eam", f"http://127.0.0.1:{port}", policy=fast_policy(max_attempts=2)) as client, \
-                pytest.raises(TransientError) as caught:
+        with (
+            ApiClient("eam", f"http://127.0.0.1:{port}", policy=fast_policy(max_attempts=2)) as client,
+            pytest.raises(TransientError) as caught,
+        ):
             client.post("/api/wo", json={})
     finally:
         sock.close()

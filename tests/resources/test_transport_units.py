@@ -22,8 +22,15 @@ from resources.transport.ratelimit import TokenBucket, parse_retry_after
 
 
 def test_redact_headers_masks_secret_headers_and_keeps_the_rest() -> None:
-    headers = {"Authorization": "Bearer abc.def", "Cookie": "a=b", "arena_session_id": "s-1", "X-CSRF-Token": "t",
-               "X-API-Key": "k", "Accept": "application/json", "X-Tenant-Secret": "z"}
+    headers = {
+        "Authorization": "Bearer abc.def",
+        "Cookie": "a=b",
+        "arena_session_id": "s-1",
+        "X-CSRF-Token": "t",
+        "X-API-Key": "k",
+        "Accept": "application/json",
+        "X-Tenant-Secret": "z",
+    }
     out = redact_headers(headers)
     assert out["Accept"] == "application/json"
     assert {k for k, v in out.items() if v == "***"} == set(headers) - {"Accept"}
@@ -38,8 +45,11 @@ def test_redact_url_masks_userinfo_and_secret_query_params() -> None:
 
 def test_redact_mapping_masks_secret_keys_at_any_depth() -> None:
     body = {"Material": "M-1", "auth": {"client_secret": "x", "password": "y"}, "items": [{"refresh_token": "z"}]}
-    assert redact_mapping(body) == {"Material": "M-1", "auth": {"client_secret": "***", "password": "***"},
-                                    "items": [{"refresh_token": "***"}]}
+    assert redact_mapping(body) == {
+        "Material": "M-1",
+        "auth": {"client_secret": "***", "password": "***"},
+        "items": [{"refresh_token": "***"}],
+    }
 
 
 def test_secret_filter_scrubs_registered_values_from_args_and_exceptions() -> None:
@@ -49,6 +59,7 @@ def test_secret_filter_scrubs_registered_values_from_args_and_exceptions() -> No
         raise RuntimeError("boom hunter2-registered")
     except RuntimeError:
         import sys
+
         record.exc_info = sys.exc_info()
     SecretFilter().filter(record)
     assert record.getMessage() == "login with ***"

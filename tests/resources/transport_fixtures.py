@@ -15,8 +15,9 @@ from tests.resources.flaky_app import FlakyState, make_flaky_app
 
 def fast_policy(**retry: Any) -> TransportPolicy:
     """Tiny backoffs so retry tests take milliseconds; override any RetryPolicy field."""
-    base = RetryPolicy(max_attempts=4, backoff_initial_s=0.01, backoff_max_s=0.05, total_budget_s=10.0,
-                       retry_after_cap_s=5.0)
+    base = RetryPolicy(
+        max_attempts=4, backoff_initial_s=0.01, backoff_max_s=0.05, total_budget_s=10.0, retry_after_cap_s=5.0
+    )
     return TransportPolicy(retry=replace(base, **retry), timeouts=Timeouts(connect_s=2, read_s=2, write_s=2, pool_s=2))
 
 

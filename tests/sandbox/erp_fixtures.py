@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.erp import ErpSettings, create_app
+from sandbox.erp import ERPSettings, create_app
 from sandbox.server import serving
 
 PRODUCT_SRV = "/sap/opu/odata/sap/API_PRODUCT_SRV"
 BOM_SRV = "/sap/opu/odata/sap/API_BILL_OF_MATERIAL_SRV;v=0002"
 TOKEN_URL = "/sap/bc/sec/oauth2/token"
-SETTINGS = ErpSettings()
+SETTINGS = ERPSettings()
 CLIENT_AUTH = (SETTINGS.client_id, SETTINGS.client_secret)
 BASIC_AUTH = (SETTINGS.username, SETTINGS.password)
 PRELOADED = "PRT-200069"  # first purchased part of the demo catalog, seed 7
@@ -41,10 +41,23 @@ class ERPClient(httpx.Client):
     def product(self, number: str, **params: str) -> httpx.Response:
         return self.get(f"{PRODUCT_SRV}/A_Product('{number}')", params=params)
 
-    def create_product(self, number: str, *, unit: str = "EA", product_type: str = "HALB",
-                       description: str = "Test part", plant: bool = True, **fields: Any) -> httpx.Response:
-        body: dict[str, Any] = {"Product": number, "ProductType": product_type, "BaseUnit": unit, **fields,
-                                "to_Description": [{"Language": "EN", "ProductDescription": description}]}
+    def create_product(
+        self,
+        number: str,
+        *,
+        unit: str = "EA",
+        product_type: str = "HALB",
+        description: str = "Test part",
+        plant: bool = True,
+        **fields: Any,
+    ) -> httpx.Response:
+        body: dict[str, Any] = {
+            "Product": number,
+            "ProductType": product_type,
+            "BaseUnit": unit,
+            **fields,
+            "to_Description": [{"Language": "EN", "ProductDescription": description}],
+        }
         if plant:
             body["to_Plant"] = [{"Plant": "1000", "ProcurementType": "E"}]
         return self.post(f"{PRODUCT_SRV}/A_Product", json=body)
@@ -61,7 +74,7 @@ class ERPClient(httpx.Client):
 @contextmanager
 def running_erp(**settings: Any) -> Iterator[tuple[Any, ERPClient]]:
     """Serve an ERP sandbox (in-memory unless db_path is given); yield (app, logged-in client with CSRF)."""
-    app = create_app(ErpSettings(**{"rate_limit": None, **settings}))
+    app = create_app(ERPSettings(**{"rate_limit": None, **settings}))
     with serving(app) as base_url, ERPClient(base_url=base_url, timeout=10) as client:
         client.login()
         client.fetch_csrf()
@@ -71,7 +84,7 @@ def running_erp(**settings: Any) -> Iterator[tuple[Any, ERPClient]]:
 @pytest.fixture(scope="module")
 def erp_server() -> Iterator[tuple[Any, str]]:
     """One served ERP per test module (starting a server costs more than most tests)."""
-    app = create_app(ErpSettings(rate_limit=None))
+    app = create_app(ERPSettings(rate_limit=None))
     with serving(app) as base_url:
         yield app, base_url
 
@@ -109,8 +122,9 @@ def batch_request(parts: list[Any]) -> tuple[str, str]:
 
 def _operation(method: str, url: str, payload: dict | None = None, content_id: str | None = None) -> str:
     cid = f"Content-ID: {content_id}\r\n" if content_id else ""
-    head = (f"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n{cid}\r\n"
-            f"{method} {url} HTTP/1.1\r\n")
+    head = (
+        f"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n{cid}\r\n{method} {url} HTTP/1.1\r\n"
+    )
     if payload is None:
         return head + "Accept: application/json\r\n\r\n"
     data = json.dumps(payload)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.plm import PlmSettings, create_app
+from sandbox.plm import PLMSettings, create_app
 from sandbox.server import serving
 
 LOGIN = {"email": "engineer@sandbox.example", "password": "sandbox", "workspaceId": 100001}
@@ -37,7 +37,7 @@ class PLMClient(httpx.Client):
 @contextmanager
 def running_plm(**settings) -> Iterator[tuple[object, PLMClient]]:
     """Serve a PLM sandbox (in-memory unless db_path is given) and yield (app, logged-in client)."""
-    app = create_app(PlmSettings(**{"rate_limit": None, **settings}))
+    app = create_app(PLMSettings(**{"rate_limit": None, **settings}))
     with serving(app) as base_url, PLMClient(base_url=base_url, timeout=10) as client:
         client.login()
         yield app, client

@@ -21,8 +21,13 @@ def run_change(h: SyncHarness, *args: str):
 def erp_lines(h: SyncHarness) -> dict[int, tuple[str, Decimal]]:
     with h.erp().client() as erp:
         items = erp.read_bom(ASSEMBLY, "1000").items
-    return {int(i["BillOfMaterialItemNumber"]): (i["BillOfMaterialComponent"], Decimal(str(i["BillOfMaterialItemQuantity"])))
-            for i in items}
+    return {
+        int(i["BillOfMaterialItemNumber"]): (
+            i["BillOfMaterialComponent"],
+            Decimal(str(i["BillOfMaterialItemQuantity"])),
+        )
+        for i in items
+    }
 
 
 def test_sandbox_change_releases_a_change_order_that_the_next_sync_carries_to_the_erp(tmp_path):

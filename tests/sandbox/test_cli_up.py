@@ -20,16 +20,31 @@ def free_port() -> int:
 
 def test_sandbox_up_serves_every_system_and_status_reports_their_contents(tmp_path):
     ports = {"plm": free_port(), "erp": free_port(), "eam": free_port()}
-    up = subprocess.Popen([CLI, "sandbox", "up", "--data-dir", str(tmp_path), "--plm-port", str(ports["plm"]),
-                           "--erp-port", str(ports["erp"]), "--eam-port", str(ports["eam"])],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    up = subprocess.Popen(
+        [
+            CLI,
+            "sandbox",
+            "up",
+            "--data-dir",
+            str(tmp_path),
+            "--plm-port",
+            str(ports["plm"]),
+            "--erp-port",
+            str(ports["erp"]),
+            "--eam-port",
+            str(ports["eam"]),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         facts_file = tmp_path / "sandbox.json"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if facts_file.exists() and all(httpx.get(f"http://127.0.0.1:{ports[name]}/_sandbox/summary").is_success
-                                               for name in ("erp", "eam")):
+                if facts_file.exists() and all(
+                    httpx.get(f"http://127.0.0.1:{ports[name]}/_sandbox/summary").is_success for name in ("erp", "eam")
+                ):
                     break
             except httpx.TransportError:
                 pass
@@ -39,8 +54,12 @@ def test_sandbox_up_serves_every_system_and_status_reports_their_contents(tmp_pa
         assert set(facts["erp"]) >= {"base_url", "token_url", "client_id", "client_secret", "username", "password"}
         assert facts["eam"]["base_url"] == f"http://127.0.0.1:{ports['eam']}"
         assert set(facts["eam"]) >= {"apikey", "username", "password", "publish_secret"}
-        status = subprocess.run([CLI, "sandbox", "status", "--data-dir", str(tmp_path), "--json"],
-                                capture_output=True, text=True, timeout=60)
+        status = subprocess.run(
+            [CLI, "sandbox", "status", "--data-dir", str(tmp_path), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert status.returncode == 0, status.stderr
         summaries = json.loads(status.stdout)
         assert summaries["plm"]["items"] > 600 and summaries["erp"]["products"] == 8

@@ -32,8 +32,7 @@ except ImportError:  # tests/sandbox is not a package: pytest put its folder on 
 
 def test_client_credentials_by_basic_header_return_a_bearer_token(erp):
     _, client = erp
-    response = httpx.post(f"{client.base_url}{TOKEN_URL}", data={"grant_type": "client_credentials"},
-                          auth=CLIENT_AUTH)
+    response = httpx.post(f"{client.base_url}{TOKEN_URL}", data={"grant_type": "client_credentials"}, auth=CLIENT_AUTH)
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer" and body["expires_in"] == 3600 and body["access_token"]
@@ -41,15 +40,18 @@ def test_client_credentials_by_basic_header_return_a_bearer_token(erp):
 
 def test_client_credentials_as_form_fields_are_accepted(erp):
     _, client = erp
-    response = httpx.post(f"{client.base_url}{TOKEN_URL}", data={
-        "grant_type": "client_credentials", "client_id": CLIENT_AUTH[0], "client_secret": CLIENT_AUTH[1]})
+    response = httpx.post(
+        f"{client.base_url}{TOKEN_URL}",
+        data={"grant_type": "client_credentials", "client_id": CLIENT_AUTH[0], "client_secret": CLIENT_AUTH[1]},
+    )
     assert response.status_code == 200
 
 
 def test_wrong_client_secret_is_invalid_client(erp):
     _, client = erp
-    response = httpx.post(f"{client.base_url}{TOKEN_URL}", data={"grant_type": "client_credentials"},
-                          auth=(CLIENT_AUTH[0], "wrong"))
+    response = httpx.post(
+        f"{client.base_url}{TOKEN_URL}", data={"grant_type": "client_credentials"}, auth=(CLIENT_AUTH[0], "wrong")
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
 

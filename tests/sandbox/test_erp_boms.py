@@ -14,19 +14,34 @@ ASSEMBLY = "ASM-10001"
 
 
 def _item(component: str, number: str, quantity: str = "2", **fields) -> dict:
-    return {"BillOfMaterialItemNumber": number, "BillOfMaterialComponent": component,
-            "BillOfMaterialItemCategory": "L", "BillOfMaterialItemQuantity": quantity, **fields}
+    return {
+        "BillOfMaterialItemNumber": number,
+        "BillOfMaterialComponent": component,
+        "BillOfMaterialItemCategory": "L",
+        "BillOfMaterialItemQuantity": quantity,
+        **fields,
+    }
 
 
 def _bom(version: str = "1", items: list[dict] | None = None, **fields) -> dict:
-    return {"Material": ASSEMBLY, "Plant": "1000", "BillOfMaterialVariantUsage": "1", "BillOfMaterialVariant": "1",
-            "BillOfMaterialVersion": version, "BOMHeaderBaseUnit": "EA", "BOMHeaderQuantityInBaseUnit": "1",
-            "to_BillOfMaterialItem": items if items is not None else [_item(PRELOADED, "0010")], **fields}
+    return {
+        "Material": ASSEMBLY,
+        "Plant": "1000",
+        "BillOfMaterialVariantUsage": "1",
+        "BillOfMaterialVariant": "1",
+        "BillOfMaterialVersion": version,
+        "BOMHeaderBaseUnit": "EA",
+        "BOMHeaderQuantityInBaseUnit": "1",
+        "to_BillOfMaterialItem": items if items is not None else [_item(PRELOADED, "0010")],
+        **fields,
+    }
 
 
 def _release(client, version: str = "1"):
-    return client.post(f"{BOM_SRV}/ReleaseVersionBOM", params={
-        "Material": f"'{ASSEMBLY}'", "Plant": "'1000'", "BillOfMaterialVersion": f"'{version}'"})
+    return client.post(
+        f"{BOM_SRV}/ReleaseVersionBOM",
+        params={"Material": f"'{ASSEMBLY}'", "Plant": "'1000'", "BillOfMaterialVersion": f"'{version}'"},
+    )
 
 
 @pytest.fixture
@@ -38,23 +53,26 @@ def erp_with_assembly(erp):
 
 def test_deep_insert_creates_header_with_items(erp_with_assembly):
     _, client = erp_with_assembly
-    response = client.post(BOMS, json=_bom(items=[_item(PRELOADED, "0010", "4", BOMItemDescription="Nut"),
-                                                  _item(PRELOADED, "20", "1.5")]))
+    response = client.post(
+        BOMS, json=_bom(items=[_item(PRELOADED, "0010", "4", BOMItemDescription="Nut"), _item(PRELOADED, "20", "1.5")])
+    )
     assert response.status_code == 201, response.text
     header = response.json()["d"]
     assert header["BillOfMaterial"] == "00000001" and header["BillOfMaterialCategory"] == "M"
     assert header["__metadata"]["type"] == "API_BILL_OF_MATERIAL_SRV.MaterialBOMType"
     items = header["to_BillOfMaterialItem"]["results"]
-    assert [(i["BillOfMaterialItemNumber"], i["BillOfMaterialItemQuantity"], i["BillOfMaterialItemUnit"])
-            for i in items] == [("0010", "4.000", "EA"), ("0020", "1.500", "EA")]
+    assert [
+        (i["BillOfMaterialItemNumber"], i["BillOfMaterialItemQuantity"], i["BillOfMaterialItemUnit"]) for i in items
+    ] == [("0010", "4.000", "EA"), ("0020", "1.500", "EA")]
     assert items[0]["BillOfMaterialItemNodeNumber"] == "1" and items[0]["ComponentDescription"]
 
 
 def test_read_a_materials_bom_with_filter_and_expand(erp_with_assembly):
     _, client = erp_with_assembly
     client.post(BOMS, json=_bom()).raise_for_status()
-    d = client.collection(BOMS, **{"$filter": f"Material eq '{ASSEMBLY}' and Plant eq '1000'",
-                                   "$expand": "to_BillOfMaterialItem"})
+    d = client.collection(
+        BOMS, **{"$filter": f"Material eq '{ASSEMBLY}' and Plant eq '1000'", "$expand": "to_BillOfMaterialItem"}
+    )
     assert len(d["results"]) == 1
     assert d["results"][0]["to_BillOfMaterialItem"]["results"][0]["BillOfMaterialComponent"] == PRELOADED
 
@@ -158,8 +176,10 @@ def test_released_version_takes_item_changes_under_a_change_number(erp_with_asse
     _, client = erp_with_assembly
     header = client.post(BOMS, json=_bom()).json()["d"]
     _release(client).raise_for_status()
-    added = client.post(f"{header['__metadata']['uri']}/to_BillOfMaterialItem",
-                        json={**_item(PRELOADED, "0020", "4"), "EngineeringChangeDocument": "ECO-1"})
+    added = client.post(
+        f"{header['__metadata']['uri']}/to_BillOfMaterialItem",
+        json={**_item(PRELOADED, "0020", "4"), "EngineeringChangeDocument": "ECO-1"},
+    )
     assert added.status_code == 201, added.text
     item_uri = added.json()["d"]["__metadata"]["uri"]
     assert client.patch(item_uri, json={"BillOfMaterialItemQuantity": "6"}).status_code == 400  # no change number

@@ -49,7 +49,7 @@ def test_imports_form_no_cycle_type_checking_imports_included() -> None:
     def visit(module: str, stack: list[str]) -> None:
         for dependency in sorted(graph[module]):
             if dependency in stack:
-                cycles.append(stack[stack.index(dependency):] + [dependency])
+                cycles.append(stack[stack.index(dependency) :] + [dependency])
             elif dependency not in done:
                 visit(dependency, [*stack, dependency])
         done.add(module)

@@ -27,29 +27,51 @@ SEEDED_STOCK = "100.000"  # PRELOADED in plant 1000, storage location 0001
 
 def _reservation(client, movement: str = "201", quantity: str = "5", **header) -> httpx.Response:
     account = {"CostCenter": "4711"} if movement == "201" else {"OrderID": SEEDED_ORDER}
-    body = {"GoodsMovementType": movement, **account, **header,
-            "to_ReservationDocumentItem": [{"Product": PRELOADED, "Plant": "1000", "StorageLocation": "0001",
-                                            "ResvnItmRequiredQtyInBaseUnit": quantity}]}
+    body = {
+        "GoodsMovementType": movement,
+        **account,
+        **header,
+        "to_ReservationDocumentItem": [
+            {
+                "Product": PRELOADED,
+                "Plant": "1000",
+                "StorageLocation": "0001",
+                "ResvnItmRequiredQtyInBaseUnit": quantity,
+            }
+        ],
+    }
     return client.post(f"{RESERVATION_SRV}/A_ReservationDocumentHeader", json=body)
 
 
 def _goods_issue(client, quantity: str, movement: str = "201", text: str = "EAM-TX-1", **item) -> httpx.Response:
-    line = {"Material": PRELOADED, "Plant": "1000", "StorageLocation": "0001", "GoodsMovementType": movement,
-            "QuantityInEntryUnit": quantity, **item}
+    line = {
+        "Material": PRELOADED,
+        "Plant": "1000",
+        "StorageLocation": "0001",
+        "GoodsMovementType": movement,
+        "QuantityInEntryUnit": quantity,
+        **item,
+    }
     if movement in ("201", "202") and "Reservation" not in item:
         line.setdefault("CostCenter", "4711")
-    return client.post(f"{MATDOC_SRV}/A_MaterialDocumentHeader", json={
-        "GoodsMovementCode": "03", "MaterialDocumentHeaderText": text, "to_MaterialDocumentItem": [line]})
+    return client.post(
+        f"{MATDOC_SRV}/A_MaterialDocumentHeader",
+        json={"GoodsMovementCode": "03", "MaterialDocumentHeaderText": text, "to_MaterialDocumentItem": [line]},
+    )
 
 
 def _stock(client, location: str = "0001") -> str:
-    d = client.collection(f"{STOCK_SRV}/A_MatlStkInAcctMod",
-                          **{"$filter": f"Material eq '{PRELOADED}' and Plant eq '1000' and StorageLocation eq '{location}'"})
+    d = client.collection(
+        f"{STOCK_SRV}/A_MatlStkInAcctMod",
+        **{"$filter": f"Material eq '{PRELOADED}' and Plant eq '1000' and StorageLocation eq '{location}'"},
+    )
     return d["results"][0]["MatlWrhsStkQtyInMatlBaseUnit"]
 
 
 def _reservation_item(client, reservation: str) -> dict:
-    path = f"{RESERVATION_SRV}/A_ReservationDocumentItem(Reservation='{reservation}',ReservationItem='0001',RecordType='')"
+    path = (
+        f"{RESERVATION_SRV}/A_ReservationDocumentItem(Reservation='{reservation}',ReservationItem='0001',RecordType='')"
+    )
     response = client.get(path)
     assert response.status_code == 200, response.text
     return response.json()["d"]
@@ -60,8 +82,9 @@ def test_reservation_for_a_cost_centre_is_created_by_deep_insert_and_read_back(e
     created = _reservation(client, "201", quantity="4")
     assert created.status_code == 201, created.text
     number = created.json()["d"]["Reservation"]
-    d = client.get(f"{RESERVATION_SRV}/A_ReservationDocumentHeader('{number}')",
-                   params={"$expand": "to_ReservationDocumentItem"}).json()["d"]
+    d = client.get(
+        f"{RESERVATION_SRV}/A_ReservationDocumentHeader('{number}')", params={"$expand": "to_ReservationDocumentItem"}
+    ).json()["d"]
     assert (d["GoodsMovementType"], d["CostCenter"]) == ("201", "4711")
     [item] = d["to_ReservationDocumentItem"]["results"]
     assert (item["ReservationItem"], item["Product"], item["StorageLocation"]) == ("0001", PRELOADED, "0001")
@@ -72,17 +95,26 @@ def test_reservation_for_a_cost_centre_is_created_by_deep_insert_and_read_back(e
 def test_reservation_for_an_order_needs_an_existing_order(erp):
     _, client = erp
     assert _reservation(client, "261").status_code == 201
-    refused = client.post(f"{RESERVATION_SRV}/A_ReservationDocumentHeader", json={
-        "GoodsMovementType": "261", "OrderID": "4999999",
-        "to_ReservationDocumentItem": [{"Product": PRELOADED, "ResvnItmRequiredQtyInBaseUnit": "1"}]})
+    refused = client.post(
+        f"{RESERVATION_SRV}/A_ReservationDocumentHeader",
+        json={
+            "GoodsMovementType": "261",
+            "OrderID": "4999999",
+            "to_ReservationDocumentItem": [{"Product": PRELOADED, "ResvnItmRequiredQtyInBaseUnit": "1"}],
+        },
+    )
     assert refused.status_code == 400 and error_code(refused) == "KO/002"
 
 
 def test_reservation_for_a_cost_centre_without_one_is_refused(erp):
     _, client = erp
-    refused = client.post(f"{RESERVATION_SRV}/A_ReservationDocumentHeader", json={
-        "GoodsMovementType": "201", "to_ReservationDocumentItem": [{"Product": PRELOADED,
-                                                                    "ResvnItmRequiredQtyInBaseUnit": "1"}]})
+    refused = client.post(
+        f"{RESERVATION_SRV}/A_ReservationDocumentHeader",
+        json={
+            "GoodsMovementType": "201",
+            "to_ReservationDocumentItem": [{"Product": PRELOADED, "ResvnItmRequiredQtyInBaseUnit": "1"}],
+        },
+    )
     assert refused.status_code == 400 and error_code(refused) == "M7/146"
 
 
@@ -116,18 +148,24 @@ def test_cancel_restores_stock_and_withdrawn_quantity_and_flags_the_original(erp
     number = _reservation(client, quantity="5").json()["d"]["Reservation"]
     doc = _goods_issue(client, "3", Reservation=number, ReservationItem="1").json()["d"]
     year, material_document = doc["MaterialDocumentYear"], doc["MaterialDocument"]
-    cancelled = client.post(f"{MATDOC_SRV}/Cancel", params={"MaterialDocumentYear": f"'{year}'",
-                                                            "MaterialDocument": f"'{material_document}'"})
+    cancelled = client.post(
+        f"{MATDOC_SRV}/Cancel",
+        params={"MaterialDocumentYear": f"'{year}'", "MaterialDocument": f"'{material_document}'"},
+    )
     assert cancelled.status_code == 200, cancelled.text
     [reversal] = cancelled.json()["d"]["to_MaterialDocumentItem"]["results"]
     assert (reversal["GoodsMovementType"], reversal["ReversedMaterialDocument"]) == ("202", material_document)
     assert _stock(client) == SEEDED_STOCK
     assert _reservation_item(client, number)["ResvnItmWithdrawnQtyInBaseUnit"] == "0.000"
-    original = client.get(f"{MATDOC_SRV}/A_MaterialDocumentItem(MaterialDocumentYear='{year}',"
-                          f"MaterialDocument='{material_document}',MaterialDocumentItem='1')").json()["d"]
+    original = client.get(
+        f"{MATDOC_SRV}/A_MaterialDocumentItem(MaterialDocumentYear='{year}',"
+        f"MaterialDocument='{material_document}',MaterialDocumentItem='1')"
+    ).json()["d"]
     assert original["GoodsMovementIsCancelled"] is True
-    again = client.post(f"{MATDOC_SRV}/Cancel", params={"MaterialDocumentYear": f"'{year}'",
-                                                        "MaterialDocument": f"'{material_document}'"})
+    again = client.post(
+        f"{MATDOC_SRV}/Cancel",
+        params={"MaterialDocumentYear": f"'{year}'", "MaterialDocument": f"'{material_document}'"},
+    )
     assert again.status_code == 400 and error_code(again) == "M7/136"
 
 
@@ -143,17 +181,33 @@ def test_goods_issue_beyond_stock_is_refused_with_sap_deficit_message_and_stores
     refused = _goods_issue(client, "130")
     assert refused.status_code == 400
     assert error_code(refused) == "M7/021"
-    assert refused.json()["error"]["message"]["value"] == f"Deficit of SL Unrestricted-use 30.000 EA : {PRELOADED} 1000 0001"
+    assert (
+        refused.json()["error"]["message"]["value"]
+        == f"Deficit of SL Unrestricted-use 30.000 EA : {PRELOADED} 1000 0001"
+    )
     assert _stock(client) == SEEDED_STOCK
     assert client.collection(f"{MATDOC_SRV}/A_MaterialDocumentHeader")["results"] == []
 
 
 def test_goods_receipt_101_for_a_production_order_raises_stock(erp):
     _, client = erp
-    posted = client.post(f"{MATDOC_SRV}/A_MaterialDocumentHeader", json={
-        "GoodsMovementCode": "02", "MaterialDocumentHeaderText": "MES-CONF-1", "to_MaterialDocumentItem": [
-            {"Material": PRELOADED, "Plant": "1000", "StorageLocation": "0002", "GoodsMovementType": "101",
-             "ManufacturingOrder": "1000123", "QuantityInEntryUnit": "6"}]})
+    posted = client.post(
+        f"{MATDOC_SRV}/A_MaterialDocumentHeader",
+        json={
+            "GoodsMovementCode": "02",
+            "MaterialDocumentHeaderText": "MES-CONF-1",
+            "to_MaterialDocumentItem": [
+                {
+                    "Material": PRELOADED,
+                    "Plant": "1000",
+                    "StorageLocation": "0002",
+                    "GoodsMovementType": "101",
+                    "ManufacturingOrder": "1000123",
+                    "QuantityInEntryUnit": "6",
+                }
+            ],
+        },
+    )
     assert posted.status_code == 201, posted.text
     assert _stock(client, "0002") == "26.000"
 
@@ -162,21 +216,38 @@ def test_header_text_filter_finds_the_posting(erp):
     _, client = erp
     _goods_issue(client, "1", text="EAM-TX-A")
     _goods_issue(client, "1", text="EAM-TX-B")
-    d = client.collection(f"{MATDOC_SRV}/A_MaterialDocumentHeader",
-                          **{"$filter": "MaterialDocumentHeaderText eq 'EAM-TX-B'", "$expand": "to_MaterialDocumentItem"})
+    d = client.collection(
+        f"{MATDOC_SRV}/A_MaterialDocumentHeader",
+        **{"$filter": "MaterialDocumentHeaderText eq 'EAM-TX-B'", "$expand": "to_MaterialDocumentItem"},
+    )
     assert [h["MaterialDocumentHeaderText"] for h in d["results"]] == ["EAM-TX-B"]
     assert len(d["results"][0]["to_MaterialDocumentItem"]["results"]) == 1
 
 
 def test_goods_issue_change_set_is_atomic_in_batch(erp):
     _, client = erp
-    ok = {"GoodsMovementCode": "03", "MaterialDocumentHeaderText": "B-1", "to_MaterialDocumentItem": [
-        {"Material": PRELOADED, "Plant": "1000", "StorageLocation": "0001", "GoodsMovementType": "201",
-         "CostCenter": "4711", "QuantityInEntryUnit": "2"}]}
-    too_much = {**ok, "MaterialDocumentHeaderText": "B-2", "to_MaterialDocumentItem": [
-        {**ok["to_MaterialDocumentItem"][0], "QuantityInEntryUnit": "999"}]}
-    content_type, body = batch_request([[("POST", "A_MaterialDocumentHeader", ok),
-                                         ("POST", "A_MaterialDocumentHeader", too_much)]])
+    ok = {
+        "GoodsMovementCode": "03",
+        "MaterialDocumentHeaderText": "B-1",
+        "to_MaterialDocumentItem": [
+            {
+                "Material": PRELOADED,
+                "Plant": "1000",
+                "StorageLocation": "0001",
+                "GoodsMovementType": "201",
+                "CostCenter": "4711",
+                "QuantityInEntryUnit": "2",
+            }
+        ],
+    }
+    too_much = {
+        **ok,
+        "MaterialDocumentHeaderText": "B-2",
+        "to_MaterialDocumentItem": [{**ok["to_MaterialDocumentItem"][0], "QuantityInEntryUnit": "999"}],
+    }
+    content_type, body = batch_request(
+        [[("POST", "A_MaterialDocumentHeader", ok), ("POST", "A_MaterialDocumentHeader", too_much)]]
+    )
     response = client.post(f"{MATDOC_SRV}/$batch", content=body, headers={"Content-Type": content_type})
     assert response.status_code == 202 and batch_statuses(response) == [400] and '"M7/021"' in response.text
     assert _stock(client) == SEEDED_STOCK
@@ -190,8 +261,9 @@ def test_commit_then_drop_stores_the_document_but_answers_nothing(erp):
         raise AssertionError("the connection should have dropped")
     except httpx.RemoteProtocolError:
         pass
-    d = client.collection(f"{MATDOC_SRV}/A_MaterialDocumentHeader",
-                          **{"$filter": "MaterialDocumentHeaderText eq 'EAM-TX-DROP'"})
+    d = client.collection(
+        f"{MATDOC_SRV}/A_MaterialDocumentHeader", **{"$filter": "MaterialDocumentHeaderText eq 'EAM-TX-DROP'"}
+    )
     assert len(d["results"]) == 1 and _stock(client) == "98.000"
     assert client.get("/_sandbox/faults").json()["drop_after_commit_next"] == 0
 
@@ -200,8 +272,14 @@ def test_commit_then_drop_spares_reads_and_counts_only_writes(erp):
     _, client = erp
     client.put("/_sandbox/faults", json={"drop_after_commit_next": 1}).raise_for_status()
     assert _stock(client) == SEEDED_STOCK  # a read passes untouched
-    assert client.post("/sap/bc/sec/oauth2/token", data={"grant_type": "client_credentials"},
-                       auth=("MFG_SYNC_COMM_USER", "sandbox-erp-secret")).status_code == 200
+    assert (
+        client.post(
+            "/sap/bc/sec/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=("MFG_SYNC_COMM_USER", "sandbox-erp-secret"),
+        ).status_code
+        == 200
+    )
     assert client.get("/_sandbox/faults").json()["drop_after_commit_next"] == 1
 
 
@@ -211,13 +289,16 @@ def test_stock_service_is_read_only(erp):
     assert response.status_code == 405
     d = client.collection(f"{STOCK_SRV}/A_MatlStkInAcctMod", **{"$filter": f"Material eq '{PRELOADED}'"})
     assert [(s["StorageLocation"], s["MatlWrhsStkQtyInMatlBaseUnit"]) for s in d["results"]] == [
-        ("0001", "100.000"), ("0002", "20.000")]
+        ("0001", "100.000"),
+        ("0002", "20.000"),
+    ]
 
 
 def test_equipment_create_then_patch_needs_the_current_etag(erp):
     _, client = erp
-    created = client.post(f"{EQUIPMENT_SRV}/Equipment", json={"EquipmentName": "Gearbox G-1",
-                                                               "MaintenancePlant": "1000"})
+    created = client.post(
+        f"{EQUIPMENT_SRV}/Equipment", json={"EquipmentName": "Gearbox G-1", "MaintenancePlant": "1000"}
+    )
     assert created.status_code == 201, created.text
     number, etag = created.json()["d"]["Equipment"], created.headers["ETag"]
     assert number == "10000004"  # after the three seeded
@@ -232,8 +313,9 @@ def test_equipment_create_then_patch_needs_the_current_etag(erp):
 
 def test_maintenance_order_is_created_for_existing_equipment_only(erp):
     _, client = erp
-    created = client.post(f"{ORDER_SRV}/MaintenanceOrder", json={"MaintenanceOrderDesc": "Inspect drive",
-                                                                 "Equipment": "10000002"})
+    created = client.post(
+        f"{ORDER_SRV}/MaintenanceOrder", json={"MaintenanceOrderDesc": "Inspect drive", "Equipment": "10000002"}
+    )
     assert created.status_code == 201 and created.json()["d"]["MaintenanceOrder"] == "4000002"
     refused = client.post(f"{ORDER_SRV}/MaintenanceOrder", json={"MaintenanceOrderDesc": "X", "Equipment": "1"})
     assert refused.status_code == 400 and error_code(refused) == "IE/001"

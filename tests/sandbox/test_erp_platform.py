@@ -14,7 +14,7 @@ try:
 except ImportError:  # tests/sandbox is not a package: pytest put its folder on sys.path
     from erp_fixtures import PRELOADED, PRODUCT_SRV, erp, erp_server, error_code, running_erp  # noqa: F401
 
-from sandbox.erp import ErpSettings, connection_facts
+from sandbox.erp import ERPSettings, connection_facts
 
 
 def test_rate_limit_answers_429_with_retry_after(erp):
@@ -30,7 +30,7 @@ def test_rate_limit_answers_429_with_retry_after(erp):
 
 
 def test_default_settings_carry_an_sap_like_rate_limit():
-    assert ErpSettings().rate_limit == 1200
+    assert ERPSettings().rate_limit == 1200
 
 
 def test_state_survives_a_restart_on_the_same_file(tmp_path):
@@ -70,6 +70,6 @@ def test_reset_reseeds_the_preloaded_materials(erp):
 
 
 def test_connection_facts_name_endpoints_and_sandbox_credentials():
-    facts = connection_facts(ErpSettings(), "http://127.0.0.1:8102/")
+    facts = connection_facts(ERPSettings(), "http://127.0.0.1:8102/")
     assert facts["token_url"] == "http://127.0.0.1:8102/sap/bc/sec/oauth2/token"
     assert set(facts) == {"base_url", "token_url", "client_id", "client_secret", "username", "password"}

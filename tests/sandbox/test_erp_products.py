@@ -41,8 +41,10 @@ def test_unknown_product_is_404_resource_not_found(erp):
     response = client.product("NOPE")
     assert response.status_code == 404
     assert error_code(response) == "/IWBEP/CM_MGW_RT/020"
-    assert response.json()["error"]["message"] == {"lang": "en", "value": "Resource not found for segment "
-                                                   "'A_Product('NOPE')'"}
+    assert response.json()["error"]["message"] == {
+        "lang": "en",
+        "value": "Resource not found for segment 'A_Product('NOPE')'",
+    }
 
 
 def test_server_driven_paging_reaches_the_last_record_through_next(erp):
@@ -83,8 +85,9 @@ def test_filter_with_comparison_and_boolean_operators(erp):
     _, client = erp
     products = [p["Product"] for p in client.collection(PRODUCTS)["results"]]
     low, high = products[1], products[4]
-    d = client.collection(PRODUCTS, **{"$filter": f"(Product ge '{low}' and Product lt '{high}') or Product eq "
-                                                  f"'{products[7]}'"})
+    d = client.collection(
+        PRODUCTS, **{"$filter": f"(Product ge '{low}' and Product lt '{high}') or Product eq '{products[7]}'"}
+    )
     assert [p["Product"] for p in d["results"]] == [*products[1:4], products[7]]
     d = client.collection(PRODUCTS, **{"$filter": f"Product ne '{low}' and not (Product gt '{products[2]}')"})
     assert [p["Product"] for p in d["results"]] == [products[0], products[2]]
@@ -133,8 +136,9 @@ def test_orderby_desc_and_select(erp):
 
 def test_create_with_deep_insert_reads_back(erp):
     _, client = erp
-    created = client.create_product("asm-10001", unit="EA", product_type="FERT", description="Pump skid 40 kW",
-                                    ProductGroup="PUMPS")
+    created = client.create_product(
+        "asm-10001", unit="EA", product_type="FERT", description="Pump skid 40 kW", ProductGroup="PUMPS"
+    )
     assert created.status_code == 201
     assert created.headers["Location"].endswith("/A_Product('ASM-10001')")  # material numbers are upper-cased
     read = client.product("ASM-10001", **{"$expand": "to_Description,to_Plant"}).json()["d"]
@@ -196,8 +200,11 @@ def test_stale_etag_is_412_and_missing_if_match_is_428(erp):
 def test_merge_tunnelled_through_post(erp):
     _, client = erp
     etag = client.product(PRELOADED).headers["ETag"]
-    response = client.post(f"{PRODUCTS}('{PRELOADED}')", json={"IsMarkedForDeletion": True},
-                           headers={"X-HTTP-Method": "MERGE", "If-Match": etag})
+    response = client.post(
+        f"{PRODUCTS}('{PRELOADED}')",
+        json={"IsMarkedForDeletion": True},
+        headers={"X-HTTP-Method": "MERGE", "If-Match": etag},
+    )
     assert response.status_code == 204
     assert client.product(PRELOADED).json()["d"]["IsMarkedForDeletion"] is True
 
@@ -212,8 +219,10 @@ def test_delete_of_a_product_is_refused_in_favour_of_the_deletion_flag(erp):
 def test_description_change_bumps_the_products_change_stamp(erp):
     _, client = erp
     before = client.product(PRELOADED).headers["ETag"]
-    response = client.patch(f"{PRODUCT_SRV}/A_ProductDescription(Product='{PRELOADED}',Language='EN')",
-                            json={"ProductDescription": "Renamed"})
+    response = client.patch(
+        f"{PRODUCT_SRV}/A_ProductDescription(Product='{PRELOADED}',Language='EN')",
+        json={"ProductDescription": "Renamed"},
+    )
     assert response.status_code == 204
     after = client.product(PRELOADED, **{"$expand": "to_Description"})
     assert after.headers["ETag"] != before

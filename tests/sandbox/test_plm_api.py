@@ -74,12 +74,15 @@ def test_default_page_is_20_and_limit_over_400_is_rejected(plm_shared):
     assert "400" in response.json()["errors"][0]["message"]
 
 
-@pytest.mark.parametrize("params, check", [
-    ({"number": "ASM-*"}, lambda r: r["number"].startswith("ASM-")),
-    ({"name": "*Pump Skid*"}, lambda r: "Pump Skid" in r["name"]),
-    ({"category.name": "Fastener"}, lambda r: r["category"]["name"] == "Fastener"),
-    ({"lifecyclePhase.name": "In Design"}, lambda r: r["lifecyclePhase"]["name"] == "In Design"),
-])
+@pytest.mark.parametrize(
+    "params, check",
+    [
+        ({"number": "ASM-*"}, lambda r: r["number"].startswith("ASM-")),
+        ({"name": "*Pump Skid*"}, lambda r: "Pump Skid" in r["name"]),
+        ({"category.name": "Fastener"}, lambda r: r["category"]["name"] == "Fastener"),
+        ({"lifecyclePhase.name": "In Design"}, lambda r: r["lifecyclePhase"]["name"] == "In Design"),
+    ],
+)
 def test_item_filters_select_matching_items(plm_shared, params, check):
     _, client = plm_shared
     results = client.get("/v1/items", params={**params, "limit": 400}).json()["results"]
@@ -167,8 +170,9 @@ def test_restart_on_same_file_keeps_data_and_applied_changes(tmp_path):
         top = client.item("ASM-10002")
         line = client.get(f"/v1/items/{top['guid']}/bom", params={"revisionStatus": "WORKING"}).json()["results"][0]
         client.put(f"/v1/items/{top['guid']}/bom/{line['guid']}", json={"quantity": 7}).raise_for_status()
-        change = client.post("/v1/changes", json={"title": "Restart check",
-                                                  "items": [{"affectedItemRevision": {"guid": top["guid"]}}]}).json()
+        change = client.post(
+            "/v1/changes", json={"title": "Restart check", "items": [{"affectedItemRevision": {"guid": top["guid"]}}]}
+        ).json()
         client.post("/v1/changes/statuschanges", json={"change": {"guid": change["guid"]}, "status": "EFFECTIVE"})
     with running_plm(db_path=db) as (_, client):
         again = client.item("ASM-10002")

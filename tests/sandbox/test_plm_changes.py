@@ -26,8 +26,10 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
 def release(client, item_guid: str, title: str = "Test change") -> dict:
     change = client.post("/v1/changes", json={"title": title}).json()
     client.post(f"/v1/changes/{change['guid']}/items", json={"affectedItemRevision": {"guid": item_guid}})
-    response = client.post("/v1/changes/statuschanges", json={"change": {"guid": change["guid"]},
-                                                               "status": "EFFECTIVE", "comment": "release"})
+    response = client.post(
+        "/v1/changes/statuschanges",
+        json={"change": {"guid": change["guid"]}, "status": "EFFECTIVE", "comment": "release"},
+    )
     assert response.status_code == 201 and response.json()["status"] == "EFFECTIVE"
     return change
 
@@ -36,8 +38,10 @@ def test_working_bom_edit_is_invisible_until_change_is_effective(plm):
     _, client = plm
     top = client.item("ASM-10004")
     bolt = client.get("/v1/items", params={"category.name": "Fastener", "limit": 1}).json()["results"][0]
-    added = client.post(f"/v1/items/{top['guid']}/bom", json={"item": {"guid": bolt["guid"]}, "quantity": 12,
-                                                               "refDes": "", "notes": "added in test"})
+    added = client.post(
+        f"/v1/items/{top['guid']}/bom",
+        json={"item": {"guid": bolt["guid"]}, "quantity": 12, "refDes": "", "notes": "added in test"},
+    )
     assert added.status_code == 201
     effective_lines = client.get(f"/v1/items/{top['guid']}/bom").json()["results"]
     assert bolt["number"] not in [ln["item"]["number"] for ln in effective_lines]
@@ -69,8 +73,12 @@ def test_delete_and_update_working_lines(plm):
     _, client = plm
     top = client.item("ASM-10002")
     working = client.get(f"/v1/items/{top['guid']}/bom", params={"revisionStatus": "WORKING"}).json()["results"]
-    assert client.put(f"/v1/items/{top['guid']}/bom/{working[0]['guid']}",
-                      json={"quantity": "2.5", "notes": "changed"}).json()["quantity"] == 2.5
+    assert (
+        client.put(
+            f"/v1/items/{top['guid']}/bom/{working[0]['guid']}", json={"quantity": "2.5", "notes": "changed"}
+        ).json()["quantity"]
+        == 2.5
+    )
     assert client.delete(f"/v1/items/{top['guid']}/bom/{working[1]['guid']}").status_code == 204
     after = client.get(f"/v1/items/{top['guid']}/bom", params={"revisionStatus": "WORKING"}).json()["results"]
     assert len(after) == len(working) - 1
@@ -110,8 +118,9 @@ def test_effective_since_filter_returns_only_later_changes(plm):
 
 def test_item_in_an_open_change_cannot_join_another(plm):
     _, client = plm
-    open_change = client.get("/v1/changes", params={"number": "ECO-*", "lifecycleStatus": "OPEN_AND_UNLOCKED"}
-                             ).json()["results"][0]
+    open_change = client.get("/v1/changes", params={"number": "ECO-*", "lifecycleStatus": "OPEN_AND_UNLOCKED"}).json()[
+        "results"
+    ][0]
     item = client.get(f"/v1/changes/{open_change['guid']}/items").json()["results"][0]
     other = client.post("/v1/changes", json={"title": "second"}).json()
     guid = item["affectedItemRevision"]["guid"]
@@ -142,8 +151,7 @@ def test_failing_receiver_gets_retries_until_it_answers(plm):
         sub = client.post("/v1/webhooks/subscriptions", json={"url": receiver.url}).json()
         release(client, client.item("ASM-10004")["guid"])
         wait_for(lambda: len(receiver.received) == 3)
-        wait_for(lambda: len(client.get(f"/v1/webhooks/subscriptions/{sub['guid']}/deliveries")
-                             .json()["results"]) == 3)
+        wait_for(lambda: len(client.get(f"/v1/webhooks/subscriptions/{sub['guid']}/deliveries").json()["results"]) == 3)
         deliveries = client.get(f"/v1/webhooks/subscriptions/{sub['guid']}/deliveries").json()["results"]
     assert receiver.answered == [500, 500, 204]
     assert [d["succeeded"] for d in deliveries] == [False, False, True]

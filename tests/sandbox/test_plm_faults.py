@@ -25,9 +25,9 @@ def test_rate_limit_answers_429_with_retry_after_and_arena_quota_headers(plm):
 
 
 def test_default_settings_carry_an_arena_like_rate_limit():
-    from sandbox.plm import PlmSettings, create_app
+    from sandbox.plm import PLMSettings, create_app
 
-    app = create_app(PlmSettings())
+    app = create_app(PLMSettings())
     assert app.sandbox.control.faults.rate_limit == 600
 
 

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.eam import EamSettings, create_app
+from sandbox.eam import EAMSettings, create_app
 from sandbox.server import serving
 
 APIKEY = "sandbox-eam-apikey"
@@ -34,7 +34,7 @@ def wo_path(wonum: str, site: str = "P1000") -> str:
 @contextmanager
 def running_eam(**settings) -> Iterator[tuple[object, httpx.Client]]:
     """Serve an EAM sandbox (in memory) and yield (app, client sending the apikey)."""
-    app = create_app(EamSettings(**settings))
+    app = create_app(EAMSettings(**settings))
     with serving(app) as base_url, httpx.Client(base_url=base_url, headers={"apikey": APIKEY}, timeout=10) as client:
         yield app, client
 
@@ -48,15 +48,25 @@ def eam() -> Iterator[tuple[object, httpx.Client]]:
 
 def first_wo(client: httpx.Client, status: str) -> dict:
     """The lowest-numbered seeded work order in a status, with its children."""
-    members = client.get(WO, params={"lean": 1, "oslc.select": WO_SELECT, "oslc.where": f'status="{status}"',
-                                     "oslc.orderBy": "+wonum", "oslc.pageSize": 1}).json()["member"]
+    members = client.get(
+        WO,
+        params={
+            "lean": 1,
+            "oslc.select": WO_SELECT,
+            "oslc.where": f'status="{status}"',
+            "oslc.orderBy": "+wonum",
+            "oslc.pageSize": 1,
+        },
+    ).json()["member"]
     assert members, f"seed has no work order in {status}"
     return members[0]
 
 
 def balance(client: httpx.Client, itemnum: str, location: str) -> float:
-    members = client.get("/maximo/api/os/mxapiinvbal", params={
-        "lean": 1, "oslc.select": "curbal", "oslc.where": f'itemnum="{itemnum}" and location="{location}"'}).json()
+    members = client.get(
+        "/maximo/api/os/mxapiinvbal",
+        params={"lean": 1, "oslc.select": "curbal", "oslc.where": f'itemnum="{itemnum}" and location="{location}"'},
+    ).json()
     return sum(m["curbal"] for m in members["member"])
 
 

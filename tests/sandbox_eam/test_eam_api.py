@@ -41,9 +41,15 @@ def test_oslc_route_needs_a_maxauth_login_and_then_accepts_its_session_cookie(ea
 
 def test_where_with_in_like_and_numbers_select_with_nested_children_and_order(eam):
     _, client = eam
-    body = client.get(WO, params={"lean": 1, "oslc.select": "wonum,status,wopriority,wpmaterial{itemnum,itemqty}",
-                                  "oslc.where": 'status in ["APPR","INPRG"] and wopriority>=2 and description="%P-1%"',
-                                  "oslc.orderBy": "-wopriority,+wonum"}).json()
+    body = client.get(
+        WO,
+        params={
+            "lean": 1,
+            "oslc.select": "wonum,status,wopriority,wpmaterial{itemnum,itemqty}",
+            "oslc.where": 'status in ["APPR","INPRG"] and wopriority>=2 and description="%P-1%"',
+            "oslc.orderBy": "-wopriority,+wonum",
+        },
+    ).json()
     members = body["member"]
     assert members and all(m["status"] in ("APPR", "INPRG") and m["wopriority"] >= 2 for m in members)
     assert [m["wopriority"] for m in members] == sorted((m["wopriority"] for m in members), reverse=True)
@@ -98,18 +104,24 @@ def test_delta_fetch_returns_records_changed_after_a_rowstamp_with_maxrowstamp(e
 
 def test_a_new_material_transaction_does_not_bump_its_work_orders_rowstamp(eam):
     _, client = eam
-    cursor = int(client.get(WO, params={"oslc.select": "wonum", "fetchmodedelta": 1,
-                                        "lastfetchts": 0}).headers["maxrowstamp"])
+    cursor = int(
+        client.get(WO, params={"oslc.select": "wonum", "fetchmodedelta": 1, "lastfetchts": 0}).headers["maxrowstamp"]
+    )
     wo = first_wo(client, "INPRG")
     line = wo["wpmaterial"][0]
-    issue = {"matusetrans": [{"itemnum": line["itemnum"], "storeloc": line["location"], "quantity": 1,
-                              "issuetype": "ISSUE"}]}
-    assert client.post(wo["href"], json=issue, headers={"x-method-override": "PATCH",
-                                                        "patchtype": "MERGE"}).status_code == 204
+    issue = {
+        "matusetrans": [{"itemnum": line["itemnum"], "storeloc": line["location"], "quantity": 1, "issuetype": "ISSUE"}]
+    }
+    assert (
+        client.post(wo["href"], json=issue, headers={"x-method-override": "PATCH", "patchtype": "MERGE"}).status_code
+        == 204
+    )
     wo_delta = client.get(WO, params={"oslc.select": "wonum", "fetchmodedelta": 1, "lastfetchts": cursor})
     assert wo_delta.json()["member"] == []  # Maximo's limitation: the parent's rowstamp stays
-    trans = client.get("/maximo/api/os/mxapimatusetrans", params={
-        "oslc.select": "refwo,quantity,issuetype", "fetchmodedelta": 1, "lastfetchts": cursor}).json()["member"]
+    trans = client.get(
+        "/maximo/api/os/mxapimatusetrans",
+        params={"oslc.select": "refwo,quantity,issuetype", "fetchmodedelta": 1, "lastfetchts": cursor},
+    ).json()["member"]
     assert [(t["refwo"], t["quantity"], t["issuetype"]) for t in trans] == [(wo["wonum"], -1.0, "ISSUE")]
     reread = client.get(wo["href"], params={"oslc.select": "matusetrans{*}"}).json()
     assert max(int(t["_rowstamp"]) for t in reread["matusetrans"]) > cursor  # the child's own rowstamp shows it

@@ -51,16 +51,22 @@ def test_delta_cursor_sees_a_new_issue_in_transactions_but_not_on_the_work_order
         assert client.delta(WORK_ORDER, cursor, select="wonum").members == []
         moves, next_cursor = client.material_transactions(since=cursor)
     assert [(m.work_order, m.item, m.quantity, m.issue_type) for m in moves] == [
-        (approved.work_order, approved.item, Decimal("-1.0"), "ISSUE")]
+        (approved.work_order, approved.item, Decimal("-1.0"), "ISSUE")
+    ]
     assert next_cursor > cursor
 
 
 def test_bulk_maps_each_failed_item_to_a_typed_error_with_maximos_reason_code(served):
     _, _, url = served
     with EAMResource(url=url).client() as client:
-        results = client.bulk(WORK_ORDER, [{"wonum": "C-1", "_action": "Add"},
-                                           {"wonum": "C-1", "_action": "Add"},
-                                           {"href": client.href(WORK_ORDER, "P1000", "NOPE"), "_action": "Update"}])
+        results = client.bulk(
+            WORK_ORDER,
+            [
+                {"wonum": "C-1", "_action": "Add"},
+                {"wonum": "C-1", "_action": "Add"},
+                {"href": client.href(WORK_ORDER, "P1000", "NOPE"), "_action": "Update"},
+            ],
+        )
     assert [(r.status, r.ok) for r in results] == [(201, True), (400, False), (404, False)]
     assert isinstance(results[1].error, ValidationError) and results[1].error.code == "BMXAA4129E"
     assert isinstance(results[2].error, NotFoundError)
@@ -139,15 +145,16 @@ def test_return_and_adjust_balance_move_stock_as_maximo_does(served):
         after = {(b.item, b.storeroom): b for b in client.inventory_balances()}[(line.item, line.storeroom)]
         assert after.current_balance == before.current_balance + 1
         client.adjust_balance(client.href(BALANCE, after.item, after.storeroom, after.bin, after.site), 3)
-        assert client.inventory_balances(f'itemnum="{after.item}" and location="{after.storeroom}"')[0] \
-            .current_balance == Decimal("3.0")
+        assert client.inventory_balances(f'itemnum="{after.item}" and location="{after.storeroom}"')[
+            0
+        ].current_balance == Decimal("3.0")
 
 
 def test_maximo_error_body_parses_to_reason_code_and_message():
     import httpx
 
-    response = httpx.Response(400, json={"Error": {"reasonCode": "BMXAA4129E", "message": "BMXAA4129E - exists",
-                                                   "statusCode": "400"}})
+    response = httpx.Response(
+        400, json={"Error": {"reasonCode": "BMXAA4129E", "message": "BMXAA4129E - exists", "statusCode": "400"}}
+    )
     assert maximo_error_parser(response) == ("BMXAA4129E", "BMXAA4129E - exists")
     assert maximo_error_parser(httpx.Response(502, text="Bad gateway")) == (None, "Bad gateway")
-

@@ -9,8 +9,14 @@ from resources.eam import EAMResource
 @pytest.fixture
 def real_eam(monkeypatch):
     monkeypatch.delenv("MFG_SYNC_PROFILE", raising=False)
-    for var in ("MFG_SYNC_EAM_URL", "MFG_SYNC_EAM_APIKEY", "MFG_SYNC_EAM_USER", "MFG_SYNC_EAM_PASSWORD",
-                "MFG_SYNC_EAM_AUTH", "MFG_SYNC_EAM_SITEID"):
+    for var in (
+        "MFG_SYNC_EAM_URL",
+        "MFG_SYNC_EAM_APIKEY",
+        "MFG_SYNC_EAM_USER",
+        "MFG_SYNC_EAM_PASSWORD",
+        "MFG_SYNC_EAM_AUTH",
+        "MFG_SYNC_EAM_SITEID",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MFG_SYNC_EAM_URL", "https://maximo.example.invalid")
     return monkeypatch

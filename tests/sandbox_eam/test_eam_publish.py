@@ -17,8 +17,9 @@ SUBSCRIPTIONS = "/_sandbox/publish/subscriptions"
 
 
 def approve(client, wo: dict) -> None:
-    response = client.post(f"{wo['href']}?action=wsmethod:changeStatus", json={"status": "APPR"},
-                           headers={"x-method-override": "PATCH"})
+    response = client.post(
+        f"{wo['href']}?action=wsmethod:changeStatus", json={"status": "APPR"}, headers={"x-method-override": "PATCH"}
+    )
     assert response.status_code == 204
 
 
@@ -30,14 +31,18 @@ def test_a_status_change_is_delivered_signed_with_hmac_sha256_of_timestamp_and_b
         approve(client, wo)
         wait_for(lambda: len(receiver.received) == 1)
     body, headers = receiver.received[0]
-    expected = hmac.new(DEFAULT_PUBLISH_SECRET.encode(), f"{headers['x-maximo-timestamp']}.".encode() + body,
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        DEFAULT_PUBLISH_SECRET.encode(), f"{headers['x-maximo-timestamp']}.".encode() + body, hashlib.sha256
+    ).hexdigest()
     assert headers["x-maximo-signature"] == f"sha256={expected}"
     assert verify(DEFAULT_PUBLISH_SECRET, headers, body)
     event = json.loads(body)
     assert (event["eventtype"], event["channel"]) == ("workorder.status", "MXWOSTATUS")
     assert (event["data"]["wonum"], event["data"]["status"], event["data"]["previousstatus"]) == (
-        wo["wonum"], "APPR", "WAPPR")
+        wo["wonum"],
+        "APPR",
+        "WAPPR",
+    )
 
 
 def test_a_material_issue_is_published_with_the_subscriptions_own_secret(eam):
@@ -46,15 +51,21 @@ def test_a_material_issue_is_published_with_the_subscriptions_own_secret(eam):
         client.post(SUBSCRIPTIONS, json={"url": receiver.url, "events": ["matusetrans"], "secret": "own-secret"})
         wo = first_wo(client, "APPR")
         res = wo["invreserve"][0]
-        client.post(wo["href"], json={"matusetrans": [{"itemnum": res["itemnum"], "storeloc": res["location"],
-                                                       "quantity": 1}]},
-                    headers={"x-method-override": "PATCH", "patchtype": "MERGE"})
+        client.post(
+            wo["href"],
+            json={"matusetrans": [{"itemnum": res["itemnum"], "storeloc": res["location"], "quantity": 1}]},
+            headers={"x-method-override": "PATCH", "patchtype": "MERGE"},
+        )
         wait_for(lambda: len(receiver.received) == 1)
     body, headers = receiver.received[0]
     assert verify("own-secret", headers, body) and not verify(DEFAULT_PUBLISH_SECRET, headers, body)
     data = json.loads(body)["data"]
     assert (data["refwo"], data["itemnum"], data["quantity"], data["issuetype"]) == (
-        wo["wonum"], res["itemnum"], -1.0, "ISSUE")
+        wo["wonum"],
+        res["itemnum"],
+        -1.0,
+        "ISSUE",
+    )
 
 
 def test_a_failed_delivery_is_retried_in_the_background_under_the_same_event_id(eam):

@@ -40,12 +40,20 @@ def test_bulk_answers_200_with_a_status_per_item_and_commits_each_item_alone(eam
     app, client = eam
     client.post("/_sandbox/stats/reset")
     wo = first_wo(client, "WAPPR")
-    response = client.post(WO, headers={"x-method-override": "BULK"}, json=[
-        {"wonum": "B-1", "description": "new", "_action": "Add"},
-        {"wonum": "B-2", "description": "bad item", "wpmaterial": [{"itemnum": "NO-SUCH", "itemqty": 1}],
-         "_action": "Add"},
-        {"href": wo["href"], "description": "Updated in bulk", "_action": "Update"},
-    ])
+    response = client.post(
+        WO,
+        headers={"x-method-override": "BULK"},
+        json=[
+            {"wonum": "B-1", "description": "new", "_action": "Add"},
+            {
+                "wonum": "B-2",
+                "description": "bad item",
+                "wpmaterial": [{"itemnum": "NO-SUCH", "itemqty": 1}],
+                "_action": "Add",
+            },
+            {"href": wo["href"], "description": "Updated in bulk", "_action": "Update"},
+        ],
+    )
     assert response.status_code == 200
     statuses = [item["_responsemeta"]["status"] for item in response.json()]
     assert statuses == ["201", "400", "204"]
@@ -90,7 +98,8 @@ def test_approval_creates_one_reservation_per_planned_item(eam):
     after = client.get(wo["href"], params={"oslc.select": WO_SELECT}).json()
     assert after["status"] == "APPR"
     assert sorted((r["itemnum"], r["reservedqty"], r["actualqty"]) for r in after["invreserve"]) == sorted(
-        (line["itemnum"], line["itemqty"], 0.0) for line in wo["wpmaterial"])
+        (line["itemnum"], line["itemqty"], 0.0) for line in wo["wpmaterial"]
+    )
 
 
 def test_an_issue_lowers_the_balance_and_raises_the_reservations_actual_quantity(eam):
@@ -98,8 +107,9 @@ def test_an_issue_lowers_the_balance_and_raises_the_reservations_actual_quantity
     wo = first_wo(client, "APPR")
     res = wo["invreserve"][0]
     before = balance(client, res["itemnum"], res["location"])
-    issue = {"matusetrans": [{"itemnum": res["itemnum"], "storeloc": res["location"], "quantity": -1,
-                              "issuetype": "ISSUE"}]}
+    issue = {
+        "matusetrans": [{"itemnum": res["itemnum"], "storeloc": res["location"], "quantity": -1, "issuetype": "ISSUE"}]
+    }
     assert client.post(wo["href"], json=issue, headers=MERGE).status_code == 204
     assert balance(client, res["itemnum"], res["location"]) == before - 1
     after = client.get(wo["href"], params={"oslc.select": WO_SELECT}).json()
@@ -113,13 +123,16 @@ def test_a_return_raises_the_balance_and_lowers_the_actual_quantity(eam):
     wo = first_wo(client, "INPRG")
     res = next(r for r in wo["invreserve"] if r["actualqty"] >= 1)
     before = balance(client, res["itemnum"], res["location"])
-    ret = {"matusetrans": [{"itemnum": res["itemnum"], "storeloc": res["location"], "quantity": 1,
-                            "issuetype": "RETURN"}]}
+    ret = {
+        "matusetrans": [{"itemnum": res["itemnum"], "storeloc": res["location"], "quantity": 1, "issuetype": "RETURN"}]
+    }
     assert client.post(wo["href"], json=ret, headers=MERGE).status_code == 204
     assert balance(client, res["itemnum"], res["location"]) == before + 1
     after = client.get(wo["href"], params={"oslc.select": "invreserve{*}"}).json()
-    assert next(r for r in after["invreserve"] if r["invreserveid"] == res["invreserveid"])["actualqty"] == \
-        res["actualqty"] - 1
+    assert (
+        next(r for r in after["invreserve"] if r["invreserveid"] == res["invreserveid"])["actualqty"]
+        == res["actualqty"] - 1
+    )
 
 
 def test_an_issue_beyond_the_balance_or_to_an_unapproved_work_order_is_refused(eam):
@@ -136,10 +149,10 @@ def test_an_issue_beyond_the_balance_or_to_an_unapproved_work_order_is_refused(e
 
 def test_adjust_current_balance_sets_the_counted_quantity(eam):
     _, client = eam
-    bal = client.get("/maximo/api/os/mxapiinvbal", params={"oslc.select": "itemnum,location,curbal",
-                                                            "oslc.pageSize": 1}).json()["member"][0]
-    response = client.post(f"{bal['href']}?action=wsmethod:adjustCurrentBalance", json={"newcurbal": 7},
-                           headers=PATCH)
+    bal = client.get(
+        "/maximo/api/os/mxapiinvbal", params={"oslc.select": "itemnum,location,curbal", "oslc.pageSize": 1}
+    ).json()["member"][0]
+    response = client.post(f"{bal['href']}?action=wsmethod:adjustCurrentBalance", json={"newcurbal": 7}, headers=PATCH)
     assert response.status_code == 204
     assert client.get(bal["href"]).json()["curbal"] == 7.0
     direct = client.post(bal["href"], json={"curbal": 9}, headers=PATCH)

@@ -24,11 +24,7 @@ def seeded(new_store_args) -> dict[str, str]:
         run,
         FLOW,
         [AppliedChange("material", "PRT-1", "create", None, {"name": "Bracket"}, "c1")],
-        [
-            FailedChange(
-                "material", "PRT-2", "create", {"n": 2}, "ERP_LOCKED", "material locked by user X", True
-            )
-        ],
+        [FailedChange("material", "PRT-2", "create", {"n": 2}, "ERP_LOCKED", "material locked by user X", True)],
     )
     store.finish_run(run, "partial", {"created": 1, "failed": 1})
     store.dispose()

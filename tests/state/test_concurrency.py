@@ -25,9 +25,7 @@ def test_500_concurrent_webhook_inserts_store_each_event_exactly_once(new_store)
     def deliver(worker: int) -> list[bool]:
         start.wait()
         mine = deliveries[worker::THREADS]
-        return [
-            store.add_webhook_drop("plm", event_id, "item.released", {"event": event_id}) for event_id in mine
-        ]
+        return [store.add_webhook_drop("plm", event_id, "item.released", {"event": event_id}) for event_id in mine]
 
     with ThreadPoolExecutor(THREADS) as pool:
         outcomes = [ok for results in pool.map(deliver, range(THREADS)) for ok in results]

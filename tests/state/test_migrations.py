@@ -56,8 +56,7 @@ def test_two_processes_upgrading_at_once_both_succeed(new_store_args) -> None:
     )
     cmd = [sys.executable, "-c", code, args["url"], args["schema"] or ""]
     procs = [
-        subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
+        subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
     ]
     results = [p.communicate(timeout=120) for p in procs]
 

@@ -16,9 +16,7 @@ from sync.records import AppliedChange, FailedChange
 FLOW = "plm_to_erp"
 
 
-def created(
-    key: str, after: dict, checksum: str = "c1", target_key: str | None = None, **extra
-) -> AppliedChange:
+def created(key: str, after: dict, checksum: str = "c1", target_key: str | None = None, **extra) -> AppliedChange:
     return AppliedChange("material", key, "create", None, after, checksum, target_key=target_key, **extra)
 
 
@@ -34,9 +32,7 @@ def row_counts(store: StateStore) -> dict[str, int]:
         "dead_letters": DeadLetterRow,
     }
     with store.engine.connect() as conn:
-        return {
-            name: conn.execute(select(func.count()).select_from(t)).scalar_one() for name, t in tables.items()
-        }
+        return {name: conn.execute(select(func.count()).select_from(t)).scalar_one() for name, t in tables.items()}
 
 
 # --- record state, ID map, audit ---------------------------------------------------------------------
@@ -87,9 +83,7 @@ def test_stored_records_filter_by_keys_and_by_literal_prefix(store: StateStore) 
 def test_an_update_replaces_the_stored_state(store: StateStore) -> None:
     run = store.start_run(FLOW, "ASM-100", "corr-1")
     store.record_batch(run, FLOW, [created("PRT-1", {"name": "old"}, "c1", "MAT-1")], [])
-    update = AppliedChange(
-        "material", "PRT-1", "update", {"name": "old"}, {"name": "new"}, "c2", target_key="MAT-1"
-    )
+    update = AppliedChange("material", "PRT-1", "update", {"name": "old"}, {"name": "new"}, "c2", target_key="MAT-1")
     store.record_batch(run, FLOW, [update], [])
 
     record = store.stored_records("material")["PRT-1"]
@@ -111,9 +105,7 @@ def test_a_delete_removes_record_state_and_id_map_row(store: StateStore) -> None
 def test_record_history_lists_every_change_in_order(store: StateStore) -> None:
     run = store.start_run(FLOW, "ASM-100", "corr-1")
     store.record_batch(run, FLOW, [created("PRT-1", {"v": 1}, "c1")], [])
-    store.record_batch(
-        run, FLOW, [AppliedChange("material", "PRT-1", "update", {"v": 1}, {"v": 2}, "c2")], []
-    )
+    store.record_batch(run, FLOW, [AppliedChange("material", "PRT-1", "update", {"v": 1}, {"v": 2}, "c2")], [])
     store.record_batch(run, FLOW, [AppliedChange("material", "PRT-1", "delete", {"v": 2}, None, None)], [])
 
     history = store.record_history("material", "PRT-1")

@@ -23,8 +23,9 @@ def default_spec() -> MappingSpec:
     return load_spec(SPEC_PATH)
 
 
-def part(number: str, uom: str = "EA", category: str = "Machined Part", make_buy: str = "MAKE",
-         name: str | None = None) -> Part:
+def part(
+    number: str, uom: str = "EA", category: str = "Machined Part", make_buy: str = "MAKE", name: str | None = None
+) -> Part:
     return Part(number, name or f"Part {number}", "A", uom, category, make_buy)
 
 
@@ -57,8 +58,14 @@ def apply_plan(target: Target, plan: Plan) -> None:
             rows[item.key] = {**current, **item.patch}
 
 
-def sync_once(spec: MappingSpec, parts: list[Part], lines: list[BomLine], target: Target, stored: Stored,
-              use_snapshot: bool = True) -> tuple[Plan, Stored]:
+def sync_once(
+    spec: MappingSpec,
+    parts: list[Part],
+    lines: list[BomLine],
+    target: Target,
+    stored: Stored,
+    use_snapshot: bool = True,
+) -> tuple[Plan, Stored]:
     """Map, plan (retiring BOMs that are no longer desired), apply to target, fold the state."""
     desired = map_released_bom(spec, parts, lines).desired()
     retired = set(stored.get("bom_header", {})) - set(desired["bom_header"])

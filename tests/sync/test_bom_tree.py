@@ -9,8 +9,13 @@ import pytest
 from sync.bom_tree import BomCycleError, BomTree, match_lines
 from tests.sync.helpers import line
 
-LINES = [line("TOP", 10, "SUB", "2"), line("TOP", 20, "BOLT", "4"), line("SUB", 10, "BOLT", "3"),
-         line("SUB", 20, "PLATE", "1"), line("PLATE", 10, "STEEL", "0.5")]
+LINES = [
+    line("TOP", 10, "SUB", "2"),
+    line("TOP", 20, "BOLT", "4"),
+    line("SUB", 10, "BOLT", "3"),
+    line("SUB", 20, "PLATE", "1"),
+    line("PLATE", 10, "STEEL", "0.5"),
+]
 
 
 def test_cycle_is_reported_with_its_loop():

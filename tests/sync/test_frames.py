@@ -11,8 +11,17 @@ from sync.records import BomLine, Part
 
 def test_parts_and_lines_round_trip_through_parquet(tmp_path):
     parts = [
-        Part("ASM-1", "Pump skid", "B", "EA", "Assembly", "MAKE", guid="g1", attributes={"weight_kg": "12.5"},
-             effective_at=datetime(2026, 11, 2, 8, 30, tzinfo=UTC)),
+        Part(
+            "ASM-1",
+            "Pump skid",
+            "B",
+            "EA",
+            "Assembly",
+            "MAKE",
+            guid="g1",
+            attributes={"weight_kg": "12.5"},
+            effective_at=datetime(2026, 11, 2, 8, 30, tzinfo=UTC),
+        ),
         Part("PRT-2", "Hose", "A", "mm", "Hose", "BUY"),
     ]
     lines = [

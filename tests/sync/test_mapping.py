@@ -28,18 +28,29 @@ def test_bom_line_becomes_item_with_padded_number_converted_quantity_and_texts()
     mapped = map_released_bom(SPEC, parts, lines)
     item = mapped.bom_items["ASM-1|1000|1|0010"]
     assert (item["BillOfMaterialItemNumber"], item["BillOfMaterialItemQuantity"], item["BillOfMaterialItemUnit"]) == (
-        "0010", "0.25", "M")
+        "0010",
+        "0.25",
+        "M",
+    )
     assert (item["BOMItemText2"], item["BOMItemDescription"], item["BillOfMaterialItemCategory"]) == (
-        "R1 R2", "cut to length", "L")
+        "R1 R2",
+        "cut to length",
+        "L",
+    )
     assert mapped.bom_headers["ASM-1|1000|1"]["BillOfMaterialVariantUsage"] == "1"
     assert key_of("bom_item", item) == "ASM-1|1000|1|0010"
-    assert from_payload("bom_item", item) == BomItem("ASM-1", "0010", "ROD", "0.25", "M", BOMItemDescription="cut to length",
-                                                    BOMItemText2="R1 R2")
+    assert from_payload("bom_item", item) == BomItem(
+        "ASM-1", "0010", "ROD", "0.25", "M", BOMItemDescription="cut to length", BOMItemText2="R1 R2"
+    )
 
 
 def test_product_type_comes_from_category_and_make_buy():
-    parts = [part("A", category="Assembly"), part("B", category="Fastener", make_buy="BUY"),
-             part("C", category="Subassembly"), part("D", category="Assembly", make_buy="BUY")]
+    parts = [
+        part("A", category="Assembly"),
+        part("B", category="Fastener", make_buy="BUY"),
+        part("C", category="Subassembly"),
+        part("D", category="Assembly", make_buy="BUY"),
+    ]
     types = {k: m["ProductType"] for k, m in map_released_bom(SPEC, parts, []).materials.items()}
     assert types == {"A": "FERT", "B": "ROH", "C": "HALB", "D": "HAWA"}
 

@@ -40,8 +40,11 @@ def test_changing_three_lines_of_a_200_line_bom_plans_exactly_three_updates():
     lines[150] = replace(lines[150], ref_des="X9")
     plan = build_plan(SPEC, map_released_bom(SPEC, parts, lines).desired(), stored)
     assert plan.counts() == {"create": 0, "update": 3, "delete": 0, "unchanged": 201 + 1 + 200 - 3, "conflict": 0}
-    assert [i.changed_fields for i in plan.changes()] == [("BillOfMaterialItemQuantity",), ("BOMItemDescription",),
-                                                          ("BOMItemText2",)]
+    assert [i.changed_fields for i in plan.changes()] == [
+        ("BillOfMaterialItemQuantity",),
+        ("BOMItemDescription",),
+        ("BOMItemText2",),
+    ]
 
 
 def test_changing_the_description_transform_replans_every_material_and_nothing_else():
@@ -70,7 +73,11 @@ def test_renumbered_line_is_an_update_of_the_same_item_not_delete_and_create():
     plan, _ = sync_once(SPEC, parts, lines, target, stored)
     (item,) = plan.changes()
     assert (item.op, item.key, item.previous_key, item.changed_fields) == (
-        "update", "ASM-1|1000|1|0025", "ASM-1|1000|1|0020", ("BillOfMaterialItemNumber",))
+        "update",
+        "ASM-1|1000|1|0025",
+        "ASM-1|1000|1|0020",
+        ("BillOfMaterialItemNumber",),
+    )
     ops = [c.operation for c in applied_changes(item)]
     assert ops == ["delete", "update"]  # forget the old key, record the new one under the same ERP id
 
@@ -105,7 +112,11 @@ def test_manual_lists_a_conflict_and_writes_nothing_for_that_field():
     plan = _edited_in_target("manual", source_name="Bracket, zinc plated")
     (conflict,) = plan.conflicts
     assert (conflict.key, conflict.field, conflict.target_value, conflict.source_value) == (
-        "P1", "ProductDescription", "Bracket (ERP edit)", "Bracket, zinc plated")
+        "P1",
+        "ProductDescription",
+        "Bracket (ERP edit)",
+        "Bracket, zinc plated",
+    )
     assert "ProductDescription" not in plan.items[0].patch
 
 

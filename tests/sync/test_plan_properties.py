@@ -19,10 +19,13 @@ N_PARTS = 8
 def _records(uoms: dict[str, str], lines: dict[tuple[int, int], tuple[int, str]]) -> tuple[list[Part], list[BomLine]]:
     names = sorted(uoms)
     parents = {p for p, _ in lines}
-    parts = [Part(n, f"Item {n}", "A", uoms[n], "Assembly" if i in parents else "Machined Part")
-             for i, n in enumerate(names)]
-    bom = [BomLine(names[p], "A", find, names[c], "A", Decimal(q), uoms[names[c]])
-           for (p, find), (c, q) in sorted(lines.items())]
+    parts = [
+        Part(n, f"Item {n}", "A", uoms[n], "Assembly" if i in parents else "Machined Part") for i, n in enumerate(names)
+    ]
+    bom = [
+        BomLine(names[p], "A", find, names[c], "A", Decimal(q), uoms[names[c]])
+        for (p, find), (c, q) in sorted(lines.items())
+    ]
     return parts, bom
 
 

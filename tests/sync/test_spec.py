@@ -44,30 +44,66 @@ def test_version_ignores_comments_and_formatting_but_not_content(tmp_path):
 
 
 BAD_CASES = [
-    ("unknown type", lambda r: _field(r, "material", "Product").update(type="text"),
-     "material.Product: unknown type 'text'"),
-    ("unknown transform", lambda r: _field(r, "material", "ProductDescription").update(transforms=["shout"]),
-     "material.ProductDescription: unknown transform 'shout'"),
-    ("enum without map", lambda r: _field(r, "material", "ProcurementType").pop("enum"),
-     "material.ProcurementType: enum without a map"),
-    ("unit without conversion", lambda r: r["units"].update(inch={"to": "M"}),
-     "units.inch: unit 'inch' has no conversion"),
-    ("duplicate target", lambda r: r["entities"]["material"]["fields"].append({"target": "Product", "source": "name"}),
-     "material.Product: duplicate target field 'Product'"),
-    ("missing source", lambda r: _field(r, "bom_item", "BOMItemText2").pop("source"),
-     "bom_item.BOMItemText2: missing source"),
-    ("unknown source field", lambda r: _field(r, "bom_item", "BOMItemText2").update(source="refdes"),
-     "bom_item.BOMItemText2: unknown source field 'refdes' of bom_line"),
-    ("bad conflict rule", lambda r: _field(r, "material", "ProductGroup").update(conflict="erp_wins"),
-     "material.ProductGroup: bad conflict rule 'erp_wins'"),
-    ("bad direction", lambda r: _field(r, "material", "BaseUnit").update(direction="sideways"),
-     "material.BaseUnit: bad direction 'sideways'"),
-    ("bad transform argument", lambda r: _field(r, "material", "ProductDescription").update(transforms=[{"truncate": -1}]),
-     "material.ProductDescription: truncate needs a positive whole number"),
-    ("unknown lookup", lambda r: _field(r, "material", "ProductGroup").update(transforms=[{"lookup": "nope"}]),
-     "material.ProductGroup: lookup table 'nope' is not defined"),
-    ("reference to unknown entity", lambda r: _field(r, "bom_item", "BillOfMaterialComponent").update(references="asset"),
-     "bom_item.BillOfMaterialComponent: a reference needs 'references: ENTITY'"),
+    (
+        "unknown type",
+        lambda r: _field(r, "material", "Product").update(type="text"),
+        "material.Product: unknown type 'text'",
+    ),
+    (
+        "unknown transform",
+        lambda r: _field(r, "material", "ProductDescription").update(transforms=["shout"]),
+        "material.ProductDescription: unknown transform 'shout'",
+    ),
+    (
+        "enum without map",
+        lambda r: _field(r, "material", "ProcurementType").pop("enum"),
+        "material.ProcurementType: enum without a map",
+    ),
+    (
+        "unit without conversion",
+        lambda r: r["units"].update(inch={"to": "M"}),
+        "units.inch: unit 'inch' has no conversion",
+    ),
+    (
+        "duplicate target",
+        lambda r: r["entities"]["material"]["fields"].append({"target": "Product", "source": "name"}),
+        "material.Product: duplicate target field 'Product'",
+    ),
+    (
+        "missing source",
+        lambda r: _field(r, "bom_item", "BOMItemText2").pop("source"),
+        "bom_item.BOMItemText2: missing source",
+    ),
+    (
+        "unknown source field",
+        lambda r: _field(r, "bom_item", "BOMItemText2").update(source="refdes"),
+        "bom_item.BOMItemText2: unknown source field 'refdes' of bom_line",
+    ),
+    (
+        "bad conflict rule",
+        lambda r: _field(r, "material", "ProductGroup").update(conflict="erp_wins"),
+        "material.ProductGroup: bad conflict rule 'erp_wins'",
+    ),
+    (
+        "bad direction",
+        lambda r: _field(r, "material", "BaseUnit").update(direction="sideways"),
+        "material.BaseUnit: bad direction 'sideways'",
+    ),
+    (
+        "bad transform argument",
+        lambda r: _field(r, "material", "ProductDescription").update(transforms=[{"truncate": -1}]),
+        "material.ProductDescription: truncate needs a positive whole number",
+    ),
+    (
+        "unknown lookup",
+        lambda r: _field(r, "material", "ProductGroup").update(transforms=[{"lookup": "nope"}]),
+        "material.ProductGroup: lookup table 'nope' is not defined",
+    ),
+    (
+        "reference to unknown entity",
+        lambda r: _field(r, "bom_item", "BillOfMaterialComponent").update(references="asset"),
+        "bom_item.BillOfMaterialComponent: a reference needs 'references: ENTITY'",
+    ),
 ]
 
 

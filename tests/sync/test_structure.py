@@ -36,8 +36,13 @@ def test_each_line_problem_is_reported_with_its_parent_and_line():
         line("ASM-1", 40, "PRT-9"),  # unknown component
     ]
     problems = check_bom_structure(parts, lines, UNITS, max_depth=10)
-    assert kinds(problems) == ["duplicate_find_number", "duplicate_find_number", "non_positive_quantity",
-                               "unknown_component", "unknown_unit"]
+    assert kinds(problems) == [
+        "duplicate_find_number",
+        "duplicate_find_number",
+        "non_positive_quantity",
+        "unknown_component",
+        "unknown_unit",
+    ]
     negative = next(p for p in problems if p.kind == "non_positive_quantity")
     assert (negative.parent, negative.find_number, negative.component) == ("ASM-1", 20, "PRT-1")
 

@@ -40,20 +40,35 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 def change_event(change: str, *items: str) -> dict[str, Any]:
     """A `change.effective` event body as the PLM sends it."""
-    return {"type": "change.effective", "timestamp": "2025-03-11T05:00:00Z",
-            "data": {"guid": secrets.token_hex(8), "number": change, "effectiveDateTime": "2025-03-11T05:00:00Z",
-                     "affectedItems": [{"guid": secrets.token_hex(8), "number": n, "revisionNumber": "B"}
-                                       for n in items]}}
+    return {
+        "type": "change.effective",
+        "timestamp": "2025-03-11T05:00:00Z",
+        "data": {
+            "guid": secrets.token_hex(8),
+            "number": change,
+            "effectiveDateTime": "2025-03-11T05:00:00Z",
+            "affectedItems": [{"guid": secrets.token_hex(8), "number": n, "revisionNumber": "B"} for n in items],
+        },
+    }
 
 
-def signed_delivery(event: Any, secret: str = SANDBOX_PLM_WEBHOOK_SECRET, msg_id: str | None = None,
-                    timestamp: int | None = None, body: bytes | None = None) -> tuple[bytes, dict[str, str]]:
+def signed_delivery(
+    event: Any,
+    secret: str = SANDBOX_PLM_WEBHOOK_SECRET,
+    msg_id: str | None = None,
+    timestamp: int | None = None,
+    body: bytes | None = None,
+) -> tuple[bytes, dict[str, str]]:
     """(body, headers) of one delivery; `body` overrides the JSON of `event` (signed as given)."""
     raw = body if body is not None else json.dumps(event, separators=(",", ":")).encode()
     msg_id = msg_id or "msg_" + secrets.token_hex(12)
     timestamp = int(time.time()) if timestamp is None else timestamp
-    return raw, {"content-type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(timestamp),
-                 "webhook-signature": sign(secret, msg_id, timestamp, raw)}
+    return raw, {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, msg_id, timestamp, raw),
+    }
 
 
 def wait_for_drops(store: StateStore, count: int, timeout_s: float = 15.0) -> list:
@@ -90,17 +105,23 @@ class AlertInbox:
             running.stop()
 
 
-def run_bom_sync_job(resources: dict[str, Any], instance: dg.DagsterInstance, assembly: str,
-                     retry_policy: dg.RetryPolicy | None = None,
-                     tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
+def run_bom_sync_job(
+    resources: dict[str, Any],
+    instance: dg.DagsterInstance,
+    assembly: str,
+    retry_policy: dg.RetryPolicy | None = None,
+    tags: dict[str, str] | None = None,
+) -> dg.ExecuteInProcessResult:
     """Execute the real `bom_sync` job (same name and selection) for one partition, retries as given."""
-    job = dg.define_asset_job(bom_sync.name, selection=bom_sync.selection, partitions_def=assemblies,
-                              op_retry_policy=retry_policy)
+    job = dg.define_asset_job(
+        bom_sync.name, selection=bom_sync.selection, partitions_def=assemblies, op_retry_policy=retry_policy
+    )
     found = assets.definitions()
     defs = dg.Definitions(assets=found.assets, asset_checks=found.asset_checks, jobs=[job], resources=resources)
     instance.add_dynamic_partitions(assemblies.name, [assembly])
     return defs.resolve_job_def(bom_sync.name).execute_in_process(
-        partition_key=assembly, instance=instance, raise_on_error=False, tags=tags)
+        partition_key=assembly, instance=instance, raise_on_error=False, tags=tags
+    )
 
 
 # one pooled client: a fresh httpx.Client per call spends ~50 ms building an SSL context

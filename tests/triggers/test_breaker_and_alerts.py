@@ -25,22 +25,28 @@ TUESDAY_0600 = datetime(2025, 3, 11, 6, 0, tzinfo=ZoneInfo("UTC"))
 def report_failure(result, instance, harness, alerts) -> None:
     """What the Dagster daemon does for a failed run: evaluate the run-failure sensor on it."""
     with dg.build_run_status_sensor_context(
-            sensor_name="bom_sync_failure_sensor", dagster_event=result.get_run_failure_event(),
-            dagster_instance=instance, dagster_run=result.dagster_run,
-            resources={"sync_state": harness.state(), "alerts": alerts}) as context:
+        sensor_name="bom_sync_failure_sensor",
+        dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources={"sync_state": harness.state(), "alerts": alerts},
+    ) as context:
         bom_sync_failure_sensor(context)
 
 
 def schedule_tick(instance, harness):
-    with dg.build_schedule_context(instance=instance, scheduled_execution_time=TUESDAY_0600,
-                                   resources={"plm": harness.plm(), "sync_state": harness.state()}) as context:
+    with dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=TUESDAY_0600,
+        resources={"plm": harness.plm(), "sync_state": harness.state()},
+    ) as context:
         return build_bom_sync_schedule(ScheduleSettings())(context)
 
 
 def sensor_tick(instance, harness):
-    with dg.build_sensor_context(instance=instance,
-                                 resources={"plm": harness.plm(), "sync_state": harness.state(),
-                                            "alerts": AlertResource()}) as context:
+    with dg.build_sensor_context(
+        instance=instance, resources={"plm": harness.plm(), "sync_state": harness.state(), "alerts": AlertResource()}
+    ) as context:
         return plm_change_sensor(context)
 
 
@@ -78,8 +84,13 @@ def test_each_alert_names_flow_partition_run_error_and_correlation_id(harness, i
         report_failure(result, instance, harness, AlertResource(webhook_url=url))
     [message] = inbox.messages
     text = message["text"]
-    for fact in ("flow=bom_sync", "partition=ASM-10004", f"run={result.run_id}", f"correlation_id={result.run_id}",
-                 "unavailable"):
+    for fact in (
+        "flow=bom_sync",
+        "partition=ASM-10004",
+        f"run={result.run_id}",
+        f"correlation_id={result.run_id}",
+        "unavailable",
+    ):
         assert fact in text
     assert message["blocks"][0]["text"]["text"] == "bom_sync run failed for ASM-10004"
     [run] = store.recent_runs(BOM_FLOW, "ASM-10004")
@@ -117,8 +128,7 @@ def test_op_retries_default_to_5_15_30_minutes_and_are_configurable():
 
 def test_a_transient_outage_is_ridden_out_by_op_retries(harness, instance):
     harness.faults("plm", fail_next=3)  # more than one request's own retries (3 attempts) can absorb
-    result = run_bom_sync_job(harness.resources(), instance, "ASM-10004",
-                              retry_policy=bom_sync_retry_policy((0.01,)))
+    result = run_bom_sync_job(harness.resources(), instance, "ASM-10004", retry_policy=bom_sync_retry_policy((0.01,)))
     assert result.success
     restarts = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_RESTARTED]
     assert restarts

@@ -18,15 +18,18 @@ WANTED = ["ASM-10001", "ASM-10002", "ASM-10004"]
 
 
 def tick(instance, harness, alerts, cursor=None):
-    with dg.build_sensor_context(instance=instance, cursor=cursor,
-                                 resources={"plm": harness.plm(), "sync_state": harness.state(),
-                                            "alerts": alerts}) as context:
+    with dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={"plm": harness.plm(), "sync_state": harness.state(), "alerts": alerts},
+    ) as context:
         return plm_change_sensor(context)
 
 
 def drop(store, change, *items):
-    assert store.add_webhook_drop("plm", "msg_" + secrets.token_hex(8), "change.effective",
-                                  change_event(change, *items))
+    assert store.add_webhook_drop(
+        "plm", "msg_" + secrets.token_hex(8), "change.effective", change_event(change, *items)
+    )
 
 
 def test_poison_drops_are_quarantined_and_the_valid_drops_after_them_become_runs(harness, store, instance):

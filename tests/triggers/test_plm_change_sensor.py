@@ -14,9 +14,11 @@ from tests.triggers.support import change_event, post, run_bom_sync_job, signed_
 
 
 def tick(instance, harness, cursor=None):
-    with dg.build_sensor_context(instance=instance, cursor=cursor,
-                                 resources={"plm": harness.plm(), "sync_state": harness.state(),
-                                            "alerts": AlertResource()}) as context:
+    with dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={"plm": harness.plm(), "sync_state": harness.state(), "alerts": AlertResource()},
+    ) as context:
         return plm_change_sensor(context)
 
 

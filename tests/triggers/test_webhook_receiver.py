@@ -31,15 +31,18 @@ def test_a_replayed_event_id_gets_200_and_is_not_stored_again(receiver, store):
     assert len(store.webhook_drops_after(0)) == 1
 
 
-@pytest.mark.parametrize("case, status", [
-    ("bad signature", 401),
-    ("missing signature", 401),
-    ("stale timestamp", 400),
-    ("non-JSON body", 400),
-    ("unknown event type", 400),
-    ("event without affected items", 400),
-    ("wrong content type", 415),
-])
+@pytest.mark.parametrize(
+    "case, status",
+    [
+        ("bad signature", 401),
+        ("missing signature", 401),
+        ("stale timestamp", 400),
+        ("non-JSON body", 400),
+        ("unknown event type", 400),
+        ("event without affected items", 400),
+        ("wrong content type", 415),
+    ],
+)
 def test_a_bad_delivery_gets_its_status_and_leaves_no_drop(receiver, store, case, status):
     event = change_event("ECO-2", "PRT-200255")
     if case == "bad signature":
@@ -78,7 +81,7 @@ def test_a_chunked_body_over_the_limit_gets_413_without_a_content_length(receive
 
     def chunks():  # a generator body is sent chunked: only the streamed size can catch it
         for start in range(0, len(body), 64 * 1024):
-            yield body[start:start + 64 * 1024]
+            yield body[start : start + 64 * 1024]
 
     response = httpx.post(receiver.plm_url, content=chunks(), headers=headers, timeout=30)
     assert response.status_code == 413
@@ -86,8 +89,12 @@ def test_a_chunked_body_over_the_limit_gets_413_without_a_content_length(receive
 
 
 def test_during_rotation_events_signed_with_either_secret_are_accepted(store):
-    settings = WebhookSettings.from_env({"MFG_SYNC_PLM_WEBHOOK_SECRET": f"{OTHER_SECRET} {SANDBOX_PLM_WEBHOOK_SECRET}",
-                                         "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101"})
+    settings = WebhookSettings.from_env(
+        {
+            "MFG_SYNC_PLM_WEBHOOK_SECRET": f"{OTHER_SECRET} {SANDBOX_PLM_WEBHOOK_SECRET}",
+            "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101",
+        }
+    )
     with receiving(store, settings) as running:
         for secret in (OTHER_SECRET, SANDBOX_PLM_WEBHOOK_SECRET):
             body, headers = signed_delivery(change_event("ECO-5", "PRT-200255"), secret=secret)
@@ -120,6 +127,7 @@ def test_under_the_sandbox_profile_the_secret_is_the_sandbox_plms_so_the_demo_ve
 
     assert SANDBOX_PLM_WEBHOOK_SECRET == DEFAULT_WEBHOOK_SECRET
     settings = WebhookSettings.from_env({"MFG_SYNC_PROFILE": "sandbox"})
-    assert settings.plm_secrets == webhook_secrets({"MFG_SYNC_PLM_WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
-                                                    "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101"})
+    assert settings.plm_secrets == webhook_secrets(
+        {"MFG_SYNC_PLM_WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET, "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101"}
+    )
     assert json.dumps(settings.max_body_bytes) == str(1024 * 1024)

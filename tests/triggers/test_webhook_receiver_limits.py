@@ -27,7 +27,9 @@ READ_TIMEOUT_S = 2.0  # the default is 10 s; short here so the slow clients are 
 
 @pytest.fixture
 def strict_receiver(store) -> Iterator[RunningReceiver]:
-    settings = WebhookSettings.from_env({"MFG_SYNC_PROFILE": "sandbox", "MFG_SYNC_WEBHOOK_READ_TIMEOUT_S": str(READ_TIMEOUT_S)})
+    settings = WebhookSettings.from_env(
+        {"MFG_SYNC_PROFILE": "sandbox", "MFG_SYNC_WEBHOOK_READ_TIMEOUT_S": str(READ_TIMEOUT_S)}
+    )
     with receiving(store, settings) as running:
         yield running
 
@@ -54,13 +56,16 @@ def test_json_nested_within_the_bound_is_accepted(receiver, store):
     assert len(store.webhook_drops_after(0)) == 1
 
 
-@pytest.mark.parametrize("header, size, status", [
-    ("webhook-id", 10_000, 400),
-    ("webhook-id", 256, 400),
-    ("webhook-timestamp", 100, 400),
-    ("webhook-signature", 5_000, 400),
-    ("x-padding", 9_000, 431),
-])
+@pytest.mark.parametrize(
+    "header, size, status",
+    [
+        ("webhook-id", 10_000, 400),
+        ("webhook-id", 256, 400),
+        ("webhook-timestamp", 100, 400),
+        ("webhook-signature", 5_000, 400),
+        ("x-padding", 9_000, 431),
+    ],
+)
 def test_oversized_headers_are_refused_and_leave_no_drop(receiver, store, header, size, status):
     event = change_event("ECO-8", "PRT-200255")
     if header == "webhook-id":  # signed validly: the length alone must refuse it
@@ -81,16 +86,19 @@ def test_a_255_character_webhook_id_is_accepted(receiver, store):
     assert drop.event_id == "m" * 255
 
 
-@pytest.mark.parametrize("number, reason", [
-    ("PRT-\ud800", "lone surrogate"),
-    ("*", "wildcard '*'"),
-    ("PRT-2002*", "wildcard '*'"),
-    ("PRT-20?", "wildcard '?'"),
-    ("PRT-\x07200", "control character"),
-    ("P" * 65, "65 characters long"),
-    ("PRT 200255", "does not match"),
-    ("", "is empty"),
-])
+@pytest.mark.parametrize(
+    "number, reason",
+    [
+        ("PRT-\ud800", "lone surrogate"),
+        ("*", "wildcard '*'"),
+        ("PRT-2002*", "wildcard '*'"),
+        ("PRT-20?", "wildcard '?'"),
+        ("PRT-\x07200", "control character"),
+        ("P" * 65, "65 characters long"),
+        ("PRT 200255", "does not match"),
+        ("", "is empty"),
+    ],
+)
 def test_an_item_number_no_plm_issues_gets_400_with_the_reason(receiver, store, caplog, number, reason):
     caplog.set_level(logging.WARNING, logger="orchestration.webhooks")
     body, headers = signed_delivery(change_event("ECO-9", "ASM-10004", number))
@@ -128,9 +136,11 @@ class Trickler(threading.Thread):
     def __init__(self, receiver: RunningReceiver) -> None:
         super().__init__(daemon=True)
         body, headers = signed_delivery(change_event("ECO-SLOW", "PRT-200255"))
-        self.head = (f"POST {urlsplit(receiver.plm_url).path} HTTP/1.1\r\nhost: receiver\r\n"
-                     + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-                     + f"content-length: {len(body)}\r\n\r\n").encode()
+        self.head = (
+            f"POST {urlsplit(receiver.plm_url).path} HTTP/1.1\r\nhost: receiver\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            + f"content-length: {len(body)}\r\n\r\n"
+        ).encode()
         self.body, self.sock, self.answer = body, open_connection(receiver), b""
 
     def run(self) -> None:

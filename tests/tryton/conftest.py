@@ -20,7 +20,7 @@ from orchestration.tryton_server import (
     ensure_installed,
     template_database,
 )
-from sandbox.plm import PlmSettings, create_app
+from sandbox.plm import PLMSettings, create_app
 from sandbox.server import serving
 from sync.spec import MappingSpec
 from sync.spec_builder import load_spec
@@ -67,5 +67,5 @@ def tryton_spec() -> MappingSpec:
 @pytest.fixture(scope="module")
 def plm_url() -> Iterator[str]:
     """A PLM sandbox (in memory) for the tests of one module."""
-    with serving(create_app(PlmSettings(rate_limit=None))) as url:
+    with serving(create_app(PLMSettings(rate_limit=None))) as url:
         yield url

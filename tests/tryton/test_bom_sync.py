@@ -26,8 +26,14 @@ def synced(tryton_server, plm_url, tryton_spec):
         tryton.metrics.reset()
         second = sync_bom(tryton, tryton_spec, bom.parts, bom.lines)
         second_metrics = tryton.metrics.snapshot()
-    return {"mapped": map_released_bom(tryton_spec, bom.parts, bom.lines), "first": first, "second": second,
-            "contents": after_first, "second_metrics": second_metrics, "first_metrics": first_metrics}
+    return {
+        "mapped": map_released_bom(tryton_spec, bom.parts, bom.lines),
+        "first": first,
+        "second": second,
+        "contents": after_first,
+        "second_metrics": second_metrics,
+        "first_metrics": first_metrics,
+    }
 
 
 def test_every_plm_part_is_a_tryton_product_with_its_name_unit_and_producible_flag(synced):
@@ -48,7 +54,9 @@ def test_every_plm_bom_is_the_current_tryton_bom_with_every_component_in_tryton_
     wanted: dict[str, dict] = {}
     for item in mapped.bom_items.values():
         wanted.setdefault(item["Material"], {})[item["BillOfMaterialComponent"]] = (
-            Decimal(item["quantity"]), item["unit"])
+            Decimal(item["quantity"]),
+            item["unit"],
+        )
 
     assert set(wanted) == {split_key(k)[0] for k in mapped.bom_headers}
     for material, lines in wanted.items():
@@ -56,7 +64,9 @@ def test_every_plm_bom_is_the_current_tryton_bom_with_every_component_in_tryton_
         bom = contents["boms"][bom_id]
         assert bom["lines"] == lines
         assert bom["line_count"] == len(lines)
-        assert bom["outputs"] == [(material, Decimal(1), contents["products"][material]["template."]["default_uom."]["symbol"])]
+        assert bom["outputs"] == [
+            (material, Decimal(1), contents["products"][material]["template."]["default_uom."]["symbol"])
+        ]
 
 
 def test_each_product_has_exactly_one_active_bom(synced):
@@ -83,6 +93,10 @@ def test_a_first_run_creates_in_batches_of_at_most_80_records(synced):
 
 def test_a_second_run_writes_nothing(synced):
     assert write_calls(synced["second_metrics"]) == {}
-    assert synced["second"].counts == {"materials_created": 0, "materials_updated": 0, "bom_versions_created": 0,
-                                       "bom_links_switched": 0}
+    assert synced["second"].counts == {
+        "materials_created": 0,
+        "materials_updated": 0,
+        "bom_versions_created": 0,
+        "bom_links_switched": 0,
+    }
     assert all(not item.changed_fields for item in synced["second"].plan.items)

@@ -19,7 +19,9 @@ def changed(tryton_server, plm_url, tryton_spec):
     with resource(tryton_server).client() as tryton:
         sync_bom(tryton, tryton_spec, bom.parts, bom.lines)
         before = tryton_contents(tryton_server)
-        top_lines = sorted((line for line in bom.lines if line.parent_number == ASSEMBLY), key=lambda x: x.find_number)[:3]
+        top_lines = sorted((line for line in bom.lines if line.parent_number == ASSEMBLY), key=lambda x: x.find_number)[
+            :3
+        ]
         new = {line.find_number: line.quantity + 1 for line in top_lines}  # whole numbers stay whole (unit u)
         release_bom_change(plm_url, ASSEMBLY, new)
         changed_bom = released_bom(plm_url, ASSEMBLY)
@@ -27,8 +29,13 @@ def changed(tryton_server, plm_url, tryton_spec):
         result = sync_bom(tryton, tryton_spec, changed_bom.parts, changed_bom.lines)
         metrics = tryton.metrics.snapshot()
     expected = {line.component_number: Decimal(new[line.find_number]) for line in top_lines}
-    return {"before": before, "after": tryton_contents(tryton_server), "result": result, "metrics": metrics,
-            "expected": expected}
+    return {
+        "before": before,
+        "after": tryton_contents(tryton_server),
+        "result": result,
+        "metrics": metrics,
+        "expected": expected,
+    }
 
 
 def test_three_changed_lines_make_one_new_bom_version_and_switch_the_product_to_it(changed):
@@ -41,7 +48,8 @@ def test_three_changed_lines_make_one_new_bom_version_and_switch_the_product_to_
     assert new_bom["code"].startswith(f"{ASSEMBLY}/v2/")
     assert {c: new_bom["lines"][c][0] for c in changed["expected"]} == changed["expected"]
     assert {c: q for c, q in new_bom["lines"].items() if c not in changed["expected"]} == {
-        c: q for c, q in before["boms"][old_id]["lines"].items() if c not in changed["expected"]}
+        c: q for c, q in before["boms"][old_id]["lines"].items() if c not in changed["expected"]
+    }
 
 
 def test_the_old_version_is_kept_inactive_and_unchanged(changed):
@@ -56,10 +64,13 @@ def test_nothing_else_changes(changed):
     before, after = changed["before"], changed["after"]
 
     assert {k: v for k, v in after["current"].items() if k != ASSEMBLY} == {
-        k: v for k, v in before["current"].items() if k != ASSEMBLY}
+        k: v for k, v in before["current"].items() if k != ASSEMBLY
+    }
     assert after["products"] == before["products"]  # the link record is switched, not replaced
     assert len(after["boms"]) == len(before["boms"]) + 1
-    assert write_calls(changed["metrics"]) == {"model.production.bom.create": 1,
-                                               "model.product.product-production.bom.write": 1,
-                                               "model.production.bom.write": 1}
+    assert write_calls(changed["metrics"]) == {
+        "model.production.bom.create": 1,
+        "model.product.product-production.bom.write": 1,
+        "model.production.bom.write": 1,
+    }
     assert changed["result"].counts["bom_versions_created"] == 1

@@ -24,8 +24,13 @@ def tryton_up(tryton_template, tmp_path):
     (tmp_path / "tryton" / "templates").symlink_to(data_dir() / "tryton" / "templates")
     port = free_port()
     env = {**os.environ, "MFG_SYNC_DATA_DIR": str(tmp_path)}
-    process = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "tryton", "up", "--port", str(port)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "tryton", "up", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     connection = tmp_path / "tryton" / "tryton.json"
     deadline = time.monotonic() + 90
     while not connection.exists() and process.poll() is None and time.monotonic() < deadline:

@@ -33,8 +33,10 @@ def test_the_password_never_appears_in_the_connection_facts(tryton_server):
 
 
 def test_a_call_too_large_for_sqlite_fails_whole_with_trytons_message_and_commits_nothing(tryton_server):
-    too_many = [{"name": f"P{n}", "type": "goods", "default_uom": 1, "code": f"OVERFLOW-{n}",
-                 "products": [["create", [{}]]]} for n in range(400)]
+    too_many = [
+        {"name": f"P{n}", "type": "goods", "default_uom": 1, "code": f"OVERFLOW-{n}", "products": [["create", [{}]]]}
+        for n in range(400)
+    ]
 
     with resource(tryton_server).client() as tryton:
         with pytest.raises(ClientError) as caught:

@@ -32,5 +32,6 @@ def test_a_unit_tryton_has_no_symbol_for_is_refused_naming_record_and_field(tryt
     with pytest.raises(TrytonMappingError) as caught:
         plan_bom_sync(None, tryton_spec, parts, [_line(10, "PRT-1", uom="furlong")])
 
-    assert any(e.key == "PRT-1" and e.field == "default_uom" and e.code == "MAPPING_UNIT_UNKNOWN"
-               for e in caught.value.errors)
+    assert any(
+        e.key == "PRT-1" and e.field == "default_uom" and e.code == "MAPPING_UNIT_UNKNOWN" for e in caught.value.errors
+    )

@@ -43,14 +43,20 @@ def fresh_server(tryton_template, tmp_path):
 
 def _client_with(server: TrytonServer, hook: HookBase) -> TrytonERPClient:
     settings = resource(server)
-    api = ApiClient("tryton", server.url, policy=settings.policy(), hooks=[hook],
-                    auth=TrytonSession(server.database, server.user, server.password))
+    api = ApiClient(
+        "tryton",
+        server.url,
+        policy=settings.policy(),
+        hooks=[hook],
+        auth=TrytonSession(server.database, server.user, server.password),
+    )
     return TrytonERPClient(TrytonRPC(api, server.database))
 
 
 @pytest.mark.parametrize("stop_after", ["model.product.template.create", "model.production.bom.create"])
 def test_a_server_stopped_mid_sync_fails_retryable_and_a_rerun_after_restart_converges(
-        fresh_server, plm_url, tryton_spec, stop_after):
+    fresh_server, plm_url, tryton_spec, stop_after
+):
     bom = released_bom(plm_url, ASSEMBLY)
     mapped = map_released_bom(tryton_spec, bom.parts, bom.lines)
     hook = StopServerAfter(fresh_server, stop_after)

@@ -17,8 +17,10 @@ def test_decimals_and_dates_travel_as_tagged_objects_and_come_back_equal():
 
 
 def test_a_user_error_is_a_fatal_validation_error_with_trytons_message():
-    err = error_for("model.production.bom.input.create",
-                    ["UserError", ['The number of digits in the value "2.5" for field "Quantity" exceeds', "", None]])
+    err = error_for(
+        "model.production.bom.input.create",
+        ["UserError", ['The number of digits in the value "2.5" for field "Quantity" exceeds', "", None]],
+    )
 
     assert isinstance(err, ValidationError) and not err.retryable
     assert err.code == "UserError" and "Quantity" in err.message and err.route == "model.production.bom.input.create"

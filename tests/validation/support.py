@@ -27,7 +27,8 @@ def effective_lines(h: SyncHarness, assembly: str) -> list[dict[str, Any]]:
         "SELECT l.guid, l.line_number, l.quantity, c.id AS component_id, c.number AS component, c.uom "
         "FROM bom_lines l JOIN revisions r ON r.guid = l.revision_guid JOIN items i ON i.id = r.item_id "
         "JOIN items c ON c.id = l.component_id WHERE i.number = ? AND r.status = 1 ORDER BY l.line_number",
-        (assembly,))
+        (assembly,),
+    )
     return [dict(row) for row in rows]
 
 
@@ -50,9 +51,16 @@ def drift_erp_bom(h: SyncHarness, material: str, quantity_item: str, new_quantit
     with h.erp().client() as erp:
         bom = erp.read_bom(material, "1000", "1")
         change = "ECN-DRIFT1"  # a released BOM takes item edits only under a change number (SAP ECM)
-        results = erp.batch([[Operation.update_bom_item(bom, quantity_item, {"BillOfMaterialItemQuantity": new_quantity},
-                                                        change_number=change)],
-                             [Operation.delete_bom_item(bom, deleted_item, change_number=change)]])
+        results = erp.batch(
+            [
+                [
+                    Operation.update_bom_item(
+                        bom, quantity_item, {"BillOfMaterialItemQuantity": new_quantity}, change_number=change
+                    )
+                ],
+                [Operation.delete_bom_item(bom, deleted_item, change_number=change)],
+            ]
+        )
         failed = [r for r in results if not r.ok]
         assert not failed, failed
 
@@ -69,9 +77,14 @@ def sync_statistics_run(h: SyncHarness) -> dg.ExecuteInProcessResult:
 def check(result: Any, asset: str, name: str):
     if hasattr(result, "by_asset"):  # the suite's verdicts computed outside a run
         return result.by_asset[asset]
-    found = [e for e in result.get_asset_check_evaluations()
-             if e.asset_key.to_user_string() == asset and e.check_name == name]
-    assert len(found) == 1, f"no single evaluation of {asset}:{name} in {[e.check_name for e in result.get_asset_check_evaluations()]}"
+    found = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == asset and e.check_name == name
+    ]
+    assert len(found) == 1, (
+        f"no single evaluation of {asset}:{name} in {[e.check_name for e in result.get_asset_check_evaluations()]}"
+    )
     return found[0]
 
 

@@ -23,8 +23,6 @@ def plm(tmp_path_factory):
         yield h
 
 
-
-
 class Verdicts:
     """The pre-sync suite's verdicts by asset, as AssetCheckResult-like objects (passed, severity, metadata)."""
 
@@ -38,8 +36,12 @@ def suite_on_stored_extract(h) -> Verdicts:
     tables = h.tmp / "tables"
     parts = pd.read_parquet(tables / "plm/parts" / f"{ASSEMBLY}.parquet")
     lines = pd.read_parquet(tables / "plm/bom_lines" / f"{ASSEMBLY}.parquet")
-    return Verdicts({"plm/parts": to_check_result([plm_bom_pre_sync.validate_parts(parts, units)]),
-                     "plm/bom_lines": to_check_result([plm_bom_pre_sync.validate_bom_lines(lines, parts, units)])})
+    return Verdicts(
+        {
+            "plm/parts": to_check_result([plm_bom_pre_sync.validate_parts(parts, units)]),
+            "plm/bom_lines": to_check_result([plm_bom_pre_sync.validate_bom_lines(lines, parts, units)]),
+        }
+    )
 
 
 def attempt(h):
@@ -77,8 +79,10 @@ def test_negative_quantity_fails_pre_sync_and_nothing_is_written(plm):
     assert not verdict.passed and verdict.severity.value == "ERROR"
     failed = [r for r in table_rows(verdict, "failed_expectations") if r["column"] == "quantity"]
     assert failed and failed[0]["severity"] == "critical" and failed[0]["unexpected_count"] == "1"
-    assert f"parent_number={ASSEMBLY} / find_number={line['line_number']} / component_number={line['component']}" \
+    assert (
+        f"parent_number={ASSEMBLY} / find_number={line['line_number']} / component_number={line['component']}"
         in offending(verdict)
+    )
     assert_blocked(result, writes)
 
 
@@ -100,7 +104,9 @@ def test_duplicated_find_number_fails_pre_sync_and_nothing_is_written(plm):
         result, writes, verdicts = attempt(plm)
     verdict = check(verdicts, "plm/bom_lines", "plm_bom_pre_sync")
     assert not verdict.passed
-    duplicates = [r["row_key"] for r in table_rows(verdict, "offending_rows") if r["column"] == "parent_number,find_number"]
+    duplicates = [
+        r["row_key"] for r in table_rows(verdict, "offending_rows") if r["column"] == "parent_number,find_number"
+    ]
     prefix = f"parent_number={ASSEMBLY} / find_number={first['line_number']} / component_number="
     assert sorted(duplicates) == sorted(prefix + line["component"] for line in (first, second))
     assert_blocked(result, writes)

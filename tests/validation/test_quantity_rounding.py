@@ -47,8 +47,10 @@ def test_a_quantity_that_rounds_to_zero_is_refused_saying_it_rounds_to_zero_at_t
     verdict = check(result, "erp/bom_plan", "erp_pre_apply")
     assert not verdict.passed
     why = {r["column"]: r["why"] for r in table_rows(verdict, "failed_expectations")}
-    assert "greater than zero at the ERP's 3 decimals (a PLM quantity below 0.0005 rounds to 0)" in \
-        why["BillOfMaterialItemQuantity"]
+    assert (
+        "greater than zero at the ERP's 3 decimals (a PLM quantity below 0.0005 rounds to 0)"
+        in why["BillOfMaterialItemQuantity"]
+    )
     [row] = rounded_row(verdict, line)
     assert "PLM 0.0004 EA" in row["value"] and "written as 0.000 EA" in row["value"]
     assert "0 at the ERP's precision" in row["value"]

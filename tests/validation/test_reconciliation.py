@@ -35,7 +35,9 @@ def drifted(world, clean):
         items = erp.read_bom(ASSEMBLY, "1000", "1").items
     edited, deleted = items[0], items[1]
     new_quantity = Decimal(str(edited["BillOfMaterialItemQuantity"])) + 7
-    drift_erp_bom(h, ASSEMBLY, edited["BillOfMaterialItemNumber"], str(new_quantity), deleted["BillOfMaterialItemNumber"])
+    drift_erp_bom(
+        h, ASSEMBLY, edited["BillOfMaterialItemNumber"], str(new_quantity), deleted["BillOfMaterialItemNumber"]
+    )
     return {"result": reconcile(h, ASSEMBLY), "edited": edited, "deleted": deleted, "new_quantity": new_quantity}
 
 
@@ -51,16 +53,24 @@ def output(result) -> pd.DataFrame:
 
 
 def materialization(result):
-    [event] = [e for e in result.get_asset_materialization_events()
-               if e.asset_key.to_user_string() == "reconciliation/bom"]
+    [event] = [
+        e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "reconciliation/bom"
+    ]
     return event.event_specific_data.materialization.metadata
 
 
 def test_sync_runs_every_validation_suite_and_they_pass(world):
-    verdicts = {(e.asset_key.to_user_string(), e.check_name): e for e in world["first_sync"].get_asset_check_evaluations()}
-    for asset, suite in [("plm/parts", "plm_bom_pre_sync"), ("plm/bom_lines", "plm_bom_pre_sync"),
-                         ("erp/material_plan", "erp_pre_apply"), ("erp/bom_plan", "erp_pre_apply"),
-                         ("erp/materials", "erp_post_sync"), ("erp/boms", "erp_post_sync")]:
+    verdicts = {
+        (e.asset_key.to_user_string(), e.check_name): e for e in world["first_sync"].get_asset_check_evaluations()
+    }
+    for asset, suite in [
+        ("plm/parts", "plm_bom_pre_sync"),
+        ("plm/bom_lines", "plm_bom_pre_sync"),
+        ("erp/material_plan", "erp_pre_apply"),
+        ("erp/bom_plan", "erp_pre_apply"),
+        ("erp/materials", "erp_post_sync"),
+        ("erp/boms", "erp_post_sync"),
+    ]:
         assert verdicts[(asset, suite)].passed, (asset, suite)
 
 
@@ -94,7 +104,9 @@ def test_erp_drift_shows_exactly_the_two_differences_in_the_table(drifted):
     edited_key = f"{HEADER}|{drifted['edited']['BillOfMaterialItemNumber']}"
     deleted_key = f"{HEADER}|{drifted['deleted']['BillOfMaterialItemNumber']}"
     rows = sorted(frame[["kind", "key", "field"]].itertuples(index=False, name=None))
-    assert rows == sorted([("quantity", edited_key, "BillOfMaterialItemQuantity"), ("missing_in_erp", deleted_key, "*")])
+    assert rows == sorted(
+        [("quantity", edited_key, "BillOfMaterialItemQuantity"), ("missing_in_erp", deleted_key, "*")]
+    )
     quantity_row = frame[frame["kind"] == "quantity"].iloc[0]
     assert Decimal(quantity_row["erp_value"]) == drifted["new_quantity"]
     assert quantity_row["assembly"] == ASSEMBLY
@@ -117,8 +129,10 @@ def test_erp_drift_shows_in_the_html_report(drifted):
     header, *rows = report.tables["differences"]
     assert len(rows) == 2
     keys = {row[header.index("key")] for row in rows}
-    assert keys == {f"{HEADER}|{drifted['edited']['BillOfMaterialItemNumber']}",
-                    f"{HEADER}|{drifted['deleted']['BillOfMaterialItemNumber']}"}
+    assert keys == {
+        f"{HEADER}|{drifted['edited']['BillOfMaterialItemNumber']}",
+        f"{HEADER}|{drifted['deleted']['BillOfMaterialItemNumber']}",
+    }
     by_assembly = report.tables["by-assembly"]
     assert by_assembly[1][0] == ASSEMBLY and by_assembly[1][-1] == "2"
     assert "2 difference" in report.texts["verdict"]

@@ -61,12 +61,17 @@ class Operation:
         """Deep insert of A_Product with description (EN) and plant data."""
         body = material_to_sap(payload, default_plant)
         plant = body["to_Plant"]["results"][0]["Plant"]
-        return cls(PRODUCT_SERVICE, f"create_material {payload['Product']}", (Part("POST", "A_Product", body),),
-                   lambda e: material_from_sap(e, plant))
+        return cls(
+            PRODUCT_SERVICE,
+            f"create_material {payload['Product']}",
+            (Part("POST", "A_Product", body),),
+            lambda e: material_from_sap(e, plant),
+        )
 
     @classmethod
-    def update_material(cls, product: str, changes: Mapping[str, Any], etag: str,
-                        default_plant: str = "1000") -> Operation:
+    def update_material(
+        cls, product: str, changes: Mapping[str, Any], etag: str, default_plant: str = "1000"
+    ) -> Operation:
         """PATCH only what changed: A_Product, description and plant data (which must exist: the batch cannot
         fall back to creating them). The first part carries If-Match with the etag read with the material
         (the lock check); an empty A_Product PATCH is never sent just to lock."""
@@ -89,35 +94,55 @@ class Operation:
     @classmethod
     def mark_material_for_deletion(cls, product: str, etag: str) -> Operation:
         path = f"A_Product{key_predicate(Product=product)}"
-        return cls(PRODUCT_SERVICE, f"mark_material_for_deletion {product}",
-                   (Part("PATCH", path, {"IsMarkedForDeletion": True}, etag or "*"),))
+        return cls(
+            PRODUCT_SERVICE,
+            f"mark_material_for_deletion {product}",
+            (Part("PATCH", path, {"IsMarkedForDeletion": True}, etag or "*"),),
+        )
 
     @classmethod
-    def create_bom(cls, header: Mapping[str, Any], items: list[Mapping[str, Any]], draft: bool = True,
-                   version: str = "1") -> Operation:
+    def create_bom(
+        cls, header: Mapping[str, Any], items: list[Mapping[str, Any]], draft: bool = True, version: str = "1"
+    ) -> Operation:
         """Deep insert of a versioned MaterialBOM; `draft=False` releases it in the same change set."""
         body = bom_header_to_sap(header, items)
         body["BillOfMaterialVersion"] = version
         parts = [Part("POST", "MaterialBOM", body)]
         if not draft:
             parts.append(Part("POST", release_path(header["Material"], header["Plant"], version)))
-        return cls(BOM_SERVICE, f"create_bom {header['Material']}/{header['Plant']} v{version}", tuple(parts),
-                   created_bom_from_sap)
+        return cls(
+            BOM_SERVICE,
+            f"create_bom {header['Material']}/{header['Plant']} v{version}",
+            tuple(parts),
+            created_bom_from_sap,
+        )
 
     @classmethod
     def create_bom_item(cls, bom: Any, item: Mapping[str, Any], change_number: str | None = None) -> Operation:
         """`change_number` (SAP ECM) lets the item change a released version, recorded under that number."""
         body = _with_change_number(bom_item_to_sap(item, bom.name), change_number)
-        return cls(BOM_SERVICE, f"create_bom_item {bom.name} {item.get('BillOfMaterialItemNumber', '')}",
-                   (Part("POST", f"MaterialBOM{bom.key_predicate()}/to_BillOfMaterialItem", body),),
-                   bom_item_from_sap)
+        return cls(
+            BOM_SERVICE,
+            f"create_bom_item {bom.name} {item.get('BillOfMaterialItemNumber', '')}",
+            (Part("POST", f"MaterialBOM{bom.key_predicate()}/to_BillOfMaterialItem", body),),
+            bom_item_from_sap,
+        )
 
     @classmethod
-    def update_bom_item(cls, bom: Any, item_number: str, changes: Mapping[str, Any],
-                        etag: str | None = None, change_number: str | None = None) -> Operation:
+    def update_bom_item(
+        cls,
+        bom: Any,
+        item_number: str,
+        changes: Mapping[str, Any],
+        etag: str | None = None,
+        change_number: str | None = None,
+    ) -> Operation:
         body = _with_change_number(bom_item_to_sap(changes, bom.name), change_number)
-        return cls(BOM_SERVICE, f"update_bom_item {bom.name} {item_number}",
-                   (Part("PATCH", bom.item_path(item_number), body, etag or "*"),))
+        return cls(
+            BOM_SERVICE,
+            f"update_bom_item {bom.name} {item_number}",
+            (Part("PATCH", bom.item_path(item_number), body, etag or "*"),),
+        )
 
     @classmethod
     def delete_bom_item(cls, bom: Any, item_number: str, change_number: str | None = None) -> Operation:
@@ -132,13 +157,20 @@ class Operation:
         flag, recorded under `change_number` (the version and its items stay as history)."""
         _with_change_number({}, change_number)  # the same length rule as on items
         path = f"MaterialBOM{bom.key_predicate()}?EngineeringChangeDocument={odata_literal(change_number)}"
-        return cls(BOM_SERVICE, f"retire_bom {bom.name}",
-                   (Part("PATCH", path, {"IsMarkedForDeletion": True}, bom.header.get("_etag") or "*"),))
+        return cls(
+            BOM_SERVICE,
+            f"retire_bom {bom.name}",
+            (Part("PATCH", path, {"IsMarkedForDeletion": True}, bom.header.get("_etag") or "*"),),
+        )
 
     @classmethod
     def release_bom_version(cls, bom: Any) -> Operation:
-        return cls(BOM_SERVICE, f"release_bom_version {bom.name}",
-                   (Part("POST", release_path(bom.material, bom.plant, bom.version, bom.bom_id)),), bom_header_from_sap)
+        return cls(
+            BOM_SERVICE,
+            f"release_bom_version {bom.name}",
+            (Part("POST", release_path(bom.material, bom.plant, bom.version, bom.bom_id)),),
+            bom_header_from_sap,
+        )
 
 
 def _with_change_number(body: dict[str, Any], change_number: str | None) -> dict[str, Any]:
@@ -190,6 +222,7 @@ class ChangesetResult:
 
 # ---- wire format -------------------------------------------------------------------------------------------
 
+
 def build_batch(changesets: list[list[Operation]]) -> tuple[str, bytes]:
     """(Content-Type header, body) of one $batch request; Content-ID `<cs>.<op>.<part>` (1-based)."""
     batch = f"batch_{uuid.uuid4().hex}"
@@ -200,9 +233,15 @@ def build_batch(changesets: list[list[Operation]]) -> tuple[str, bytes]:
         for op_no, op in enumerate(changeset, 1):
             for part_no, part in enumerate(op.parts, 1):
                 payload = json.dumps(part.body, separators=(",", ":"), default=str) if part.body is not None else ""
-                lines += [f"--{boundary}", "Content-Type: application/http", "Content-Transfer-Encoding: binary",
-                          f"Content-ID: {cs_no}.{op_no}.{part_no}", "", f"{part.method} {part.path} HTTP/1.1",
-                          "Accept: application/json"]
+                lines += [
+                    f"--{boundary}",
+                    "Content-Type: application/http",
+                    "Content-Transfer-Encoding: binary",
+                    f"Content-ID: {cs_no}.{op_no}.{part_no}",
+                    "",
+                    f"{part.method} {part.path} HTTP/1.1",
+                    "Accept: application/json",
+                ]
                 if part.body is not None:
                     lines += ["Content-Type: application/json", f"Content-Length: {len(payload.encode())}"]
                 if part.etag:
@@ -250,8 +289,9 @@ def _split_multipart(body: bytes, boundary: str) -> list[bytes]:
 
 
 def _headers_and_rest(blob: bytes) -> tuple[dict[str, str], bytes]:
-    head, sep, rest = blob.replace(b"\r\n", b"\n").partition(b"\n\n") if b"\r\n\r\n" not in blob else \
-        blob.partition(b"\r\n\r\n")
+    head, sep, rest = (
+        blob.replace(b"\r\n", b"\n").partition(b"\n\n") if b"\r\n\r\n" not in blob else blob.partition(b"\r\n\r\n")
+    )
     headers = {}
     for line in head.decode("latin-1").splitlines():
         name, colon, value = line.partition(":")
@@ -308,14 +348,20 @@ def _failed_index(changeset: list[Operation], part: HttpPart, inner: Mapping[str
     """Which operation failed: the Content-ID the ERP echoes (`cs.op.part`), else the one operation whose
     key the error message names (SAP messages name the material)."""
     candidates = [part.headers.get("content-id", "")]
-    candidates += [str(d.get("ContentID") or d.get("contentid") or "") for d in inner.get("errordetails", []) or []
-                   if isinstance(d, Mapping)]
+    candidates += [
+        str(d.get("ContentID") or d.get("contentid") or "")
+        for d in inner.get("errordetails", []) or []
+        if isinstance(d, Mapping)
+    ]
     for cid in candidates:
         m = _CONTENT_ID.match(cid.strip())
         if m and 1 <= int(m.group(1)) <= len(changeset):
             return int(m.group(1)) - 1
-    named = [i for i, op in enumerate(changeset)
-             if re.search(rf"(?<![\w-]){re.escape(op.label.split(' ', 1)[1].split('/')[0])}(?![\w-])", message or "")]
+    named = [
+        i
+        for i, op in enumerate(changeset)
+        if re.search(rf"(?<![\w-]){re.escape(op.label.split(' ', 1)[1].split('/')[0])}(?![\w-])", message or "")
+    ]
     return named[0] if len(named) == 1 else None
 
 
@@ -326,15 +372,16 @@ def changeset_result(changeset: list[Operation], answer: list[HttpPart] | HttpPa
         index = _failed_index(changeset, answer, inner, message or "")
         ops = [OperationResult(op, ok=False) for op in changeset]
         if index is not None:
-            ops[index] = OperationResult(changeset[index], ok=False, status=answer.status, error_code=code,
-                                         error_message=message)
+            ops[index] = OperationResult(
+                changeset[index], ok=False, status=answer.status, error_code=code, error_message=message
+            )
         return ChangesetResult(False, ops, answer.status, code, message, index)
     expected = sum(len(op.parts) for op in changeset)
     if len(answer) != expected:
         raise ValueError(f"erp: change set answered {len(answer)} parts for {expected} requests")
     ops, cursor = [], 0
     for op in changeset:
-        parts = answer[cursor:cursor + len(op.parts)]
+        parts = answer[cursor : cursor + len(op.parts)]
         cursor += len(op.parts)
         first = parts[0].json()
         entity = first.get("d") if isinstance(first, dict) else None

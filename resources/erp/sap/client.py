@@ -56,8 +56,15 @@ class ERPClient(SystemClient):
     `metrics` events include `csrf_fetch` and `token_fetch`; `close()` ends the token session too.
     """
 
-    def __init__(self, api: ApiClient, *, plant: str, batch_size: int, read_chunk_size: int,
-                 logger: logging.Logger | Any | None = None) -> None:
+    def __init__(
+        self,
+        api: ApiClient,
+        *,
+        plant: str,
+        batch_size: int,
+        read_chunk_size: int,
+        logger: logging.Logger | Any | None = None,
+    ) -> None:
         super().__init__(api)
         self.plant = plant
         self.batch_size = batch_size
@@ -67,9 +74,17 @@ class ERPClient(SystemClient):
 
     # ---- generic OData reads ---------------------------------------------------------------------------
 
-    def iter_entities(self, service: str, entity_set: str, *, filter: str | None = None,
-                      select: Iterable[str] | None = None, expand: str | None = None,
-                      orderby: str | None = None, top: int | None = None) -> Iterator[dict[str, Any]]:
+    def iter_entities(
+        self,
+        service: str,
+        entity_set: str,
+        *,
+        filter: str | None = None,
+        select: Iterable[str] | None = None,
+        expand: str | None = None,
+        orderby: str | None = None,
+        top: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
         """Raw OData entities of a collection, following server-driven paging (`__next`)."""
         params: dict[str, Any] = {"$format": "json"}
         for name, value in (("$filter", filter), ("$expand", expand), ("$orderby", orderby)):
@@ -93,32 +108,44 @@ class ERPClient(SystemClient):
         keys = sorted({p.upper() for p in products})
         out: dict[str, dict[str, Any]] = {}
         for chunk in chunks(keys, self.read_chunk_size):  # keeps each URL well under gateway limits
-            for entity in self.iter_entities(PRODUCT_SERVICE, "A_Product", filter=odata_filter(Product__in=chunk),
-                                             expand=MATERIAL_EXPAND):
+            for entity in self.iter_entities(
+                PRODUCT_SERVICE, "A_Product", filter=odata_filter(Product__in=chunk), expand=MATERIAL_EXPAND
+            ):
                 flat = material_from_sap(entity, self.plant)
                 out[flat["Product"]] = flat
         return out
 
     def read_material(self, product: str) -> dict[str, Any]:
         """One flat material; NotFoundError if SAP does not know it."""
-        d = odata_get(self.api, f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product.upper())}",
-                      route=f"{PRODUCT_SERVICE}/A_Product(...)", params={"$expand": MATERIAL_EXPAND})
+        d = odata_get(
+            self.api,
+            f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product.upper())}",
+            route=f"{PRODUCT_SERVICE}/A_Product(...)",
+            params={"$expand": MATERIAL_EXPAND},
+        )
         return material_from_sap(d, self.plant)
 
     def materials_changed_since(self, since: datetime) -> list[dict[str, Any]]:
         """Flat materials whose LastChangeDateTime is after `since` (aware datetime)."""
         if since.tzinfo is None:
             raise ValueError("materials_changed_since needs an aware datetime (e.g. datetime.now(UTC))")
-        entities = self.iter_entities(PRODUCT_SERVICE, "A_Product", expand=MATERIAL_EXPAND,
-                                      filter=odata_filter(LastChangeDateTime__gt=since))
+        entities = self.iter_entities(
+            PRODUCT_SERVICE, "A_Product", expand=MATERIAL_EXPAND, filter=odata_filter(LastChangeDateTime__gt=since)
+        )
         return [material_from_sap(e, self.plant) for e in entities]
 
     def create_material(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Deep insert of product + EN description + plant data; returns the stored flat material."""
         body = material_to_sap(payload, self.plant)
         plant = body["to_Plant"]["results"][0]["Plant"]
-        response = send_write(self.api, "POST", f"{PRODUCT_SERVICE}/A_Product", route=f"{PRODUCT_SERVICE}/A_Product",
-                              json=body, headers={"Accept": "application/json"})
+        response = send_write(
+            self.api,
+            "POST",
+            f"{PRODUCT_SERVICE}/A_Product",
+            route=f"{PRODUCT_SERVICE}/A_Product",
+            json=body,
+            headers={"Accept": "application/json"},
+        )
         return material_from_sap(response.json()["d"], plant)
 
     def update_material(self, product: str, changes: Mapping[str, Any], etag: str) -> dict[str, Any]:
@@ -130,35 +157,58 @@ class ERPClient(SystemClient):
             raise ValueError(f"material {product}: update_material needs the etag read with the material")
         lock: dict[str, str] | None = {"If-Match": etag}  # the etag guards the first write; it then moves
         if header:
-            send_write(self.api, "PATCH", f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}",
-                       route=f"{PRODUCT_SERVICE}/A_Product(...)", json=header, headers=lock)
+            send_write(
+                self.api,
+                "PATCH",
+                f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}",
+                route=f"{PRODUCT_SERVICE}/A_Product(...)",
+                json=header,
+                headers=lock,
+            )
             lock = None
         if description:
-            self._upsert_child(product, "A_ProductDescription", "to_Description", {"Language": "EN"}, description,
-                               lock)
+            self._upsert_child(product, "A_ProductDescription", "to_Description", {"Language": "EN"}, description, lock)
             lock = None
         plant_code = plant.pop("Plant", self.plant)
         if plant:
             self._upsert_child(product, "A_ProductPlant", "to_Plant", {"Plant": plant_code}, plant, lock)
         return self.read_material(product)
 
-    def _upsert_child(self, product: str, entity_set: str, nav: str, keys: dict[str, str],
-                      changes: dict[str, Any], lock: dict[str, str] | None = None) -> None:
+    def _upsert_child(
+        self,
+        product: str,
+        entity_set: str,
+        nav: str,
+        keys: dict[str, str],
+        changes: dict[str, Any],
+        lock: dict[str, str] | None = None,
+    ) -> None:
         path = f"{PRODUCT_SERVICE}/{entity_set}{key_predicate(Product=product, **keys)}"
         try:
-            send_write(self.api, "PATCH", path, route=f"{PRODUCT_SERVICE}/{entity_set}(...)", json=changes,
-                       headers=lock)
+            send_write(
+                self.api, "PATCH", path, route=f"{PRODUCT_SERVICE}/{entity_set}(...)", json=changes, headers=lock
+            )
         except NotFoundError:
-            send_write(self.api, "POST", f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}/{nav}",
-                       route=f"{PRODUCT_SERVICE}/A_Product(...)/{nav}", json={**keys, **changes},
-                       headers={"Accept": "application/json"})
+            send_write(
+                self.api,
+                "POST",
+                f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}/{nav}",
+                route=f"{PRODUCT_SERVICE}/A_Product(...)/{nav}",
+                json={**keys, **changes},
+                headers={"Accept": "application/json"},
+            )
 
     def mark_material_for_deletion(self, product: str, etag: str) -> dict[str, Any]:
         """SAP never deletes a product: it sets IsMarkedForDeletion (If-Match as for updates)."""
         product = product.upper()
-        send_write(self.api, "PATCH", f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}",
-                   route=f"{PRODUCT_SERVICE}/A_Product(...)", json={"IsMarkedForDeletion": True},
-                   headers={"If-Match": etag})
+        send_write(
+            self.api,
+            "PATCH",
+            f"{PRODUCT_SERVICE}/A_Product{key_predicate(Product=product)}",
+            route=f"{PRODUCT_SERVICE}/A_Product(...)",
+            json={"IsMarkedForDeletion": True},
+            headers={"If-Match": etag},
+        )
         return self.read_material(product)
 
     # ---- BOMs --------------------------------------------------------------------------------------------
@@ -179,8 +229,9 @@ class ERPClient(SystemClient):
         """Every MaterialBOM version (drafts, released, superseded) of one material/plant/usage, with items."""
         return self.bom_versions_of([material], plant, usage)[material.upper()]
 
-    def read_boms(self, materials: Iterable[str], plant: str, usage: str = "1", *,
-                  include_drafts: bool = False) -> dict[str, ERPBom]:
+    def read_boms(
+        self, materials: Iterable[str], plant: str, usage: str = "1", *, include_drafts: bool = False
+    ) -> dict[str, ERPBom]:
         """The released (active) BOM of each material that has one (see `read_bom`), in bulk reads."""
         versions = self.bom_versions_of(materials, plant, usage)
         return {m: bom for m, boms in versions.items() if (bom := current_version(boms, include_drafts)) is not None}
@@ -191,8 +242,12 @@ class ERPClient(SystemClient):
 
     def read_bom_by_keys(self, bom: ERPBom) -> ERPBom:
         """Re-read one BOM version (header + items) by its keys."""
-        d = odata_get(self.api, f"{BOM_SERVICE}/MaterialBOM{bom.key_predicate()}",
-                      route=f"{BOM_SERVICE}/MaterialBOM(...)", params={"$expand": "to_BillOfMaterialItem"})
+        d = odata_get(
+            self.api,
+            f"{BOM_SERVICE}/MaterialBOM{bom.key_predicate()}",
+            route=f"{BOM_SERVICE}/MaterialBOM(...)",
+            params={"$expand": "to_BillOfMaterialItem"},
+        )
         return bom_from_entity(d)
 
     def next_bom_version(self, material: str, plant: str, usage: str = "1") -> str:
@@ -204,63 +259,121 @@ class ERPClient(SystemClient):
         usage = str(header.get("BillOfMaterialVariantUsage") or "1")
         version = self.next_bom_version(str(header.get("Material", "")), str(header.get("Plant", "")), usage)
         op = Operation.create_bom(header, items, draft=True, version=version)
-        response = send_write(self.api, "POST", f"{BOM_SERVICE}/MaterialBOM", route=f"{BOM_SERVICE}/MaterialBOM",
-                              json=op.parts[0].body, headers={"Accept": "application/json"})
+        response = send_write(
+            self.api,
+            "POST",
+            f"{BOM_SERVICE}/MaterialBOM",
+            route=f"{BOM_SERVICE}/MaterialBOM",
+            json=op.parts[0].body,
+            headers={"Accept": "application/json"},
+        )
         bom = bom_from_entity(response.json()["d"])
         return bom if draft else self.release_bom_version(bom)
 
-    def create_draft_version(self, material: str, plant: str, usage: str = "1", *,
-                             header: Mapping[str, Any] | None = None,
-                             items: list[Mapping[str, Any]] | None = None) -> ERPBom:
+    def create_draft_version(
+        self,
+        material: str,
+        plant: str,
+        usage: str = "1",
+        *,
+        header: Mapping[str, Any] | None = None,
+        items: list[Mapping[str, Any]] | None = None,
+    ) -> ERPBom:
         """A new draft version; header/items default to a copy of the released version's."""
         released = self.read_bom(material, plant, usage)
         base_header = {k: v for k, v in (released.header if released else {}).items() if k in BOM_HEADER_FIELDS}
-        new_header = {**base_header, **(header or {}), "Material": material, "Plant": plant,
-                      "BillOfMaterialVariantUsage": usage}
+        new_header = {
+            **base_header,
+            **(header or {}),
+            "Material": material,
+            "Plant": plant,
+            "BillOfMaterialVariantUsage": usage,
+        }
         if items is None:
-            items = [{k: v for k, v in i.items() if k in BOM_ITEM_FIELDS and v is not None}
-                     for i in (released.items if released else [])]
+            items = [
+                {k: v for k, v in i.items() if k in BOM_ITEM_FIELDS and v is not None}
+                for i in (released.items if released else [])
+            ]
         return self.create_bom({k: v for k, v in new_header.items() if v is not None}, items, draft=True)
 
     def create_bom_item(self, bom: ERPBom, item: Mapping[str, Any]) -> dict[str, Any]:
         path = f"{BOM_SERVICE}/MaterialBOM{bom.key_predicate()}/to_BillOfMaterialItem"
-        response = send_write(self.api, "POST", path, route=f"{BOM_SERVICE}/MaterialBOM(...)/to_BillOfMaterialItem",
-                              json=bom_item_to_sap(item, bom.name), headers={"Accept": "application/json"})
+        response = send_write(
+            self.api,
+            "POST",
+            path,
+            route=f"{BOM_SERVICE}/MaterialBOM(...)/to_BillOfMaterialItem",
+            json=bom_item_to_sap(item, bom.name),
+            headers={"Accept": "application/json"},
+        )
         created = bom_item_from_sap(response.json()["d"])
         bom.items.append(created)
         return created
 
-    def update_bom_item(self, bom: ERPBom, item_number: str, changes: Mapping[str, Any],
-                        etag: str | None = None) -> dict[str, Any]:
+    def update_bom_item(
+        self, bom: ERPBom, item_number: str, changes: Mapping[str, Any], etag: str | None = None
+    ) -> dict[str, Any]:
         """PATCH one item (If-Match when an etag is given); returns the item as stored afterwards."""
         path = f"{BOM_SERVICE}/{bom.item_path(item_number)}"
         route = f"{BOM_SERVICE}/MaterialBOMItem(...)"
-        send_write(self.api, "PATCH", path, route=route, json=bom_item_to_sap(changes, bom.name),
-                   headers={"If-Match": etag} if etag else None)
+        send_write(
+            self.api,
+            "PATCH",
+            path,
+            route=route,
+            json=bom_item_to_sap(changes, bom.name),
+            headers={"If-Match": etag} if etag else None,
+        )
         fresh = bom_item_from_sap(odata_get(self.api, path, route=route))
         bom.items[bom.items.index(bom.item(item_number))] = fresh
         return fresh
 
     def delete_bom_item(self, bom: ERPBom, item_number: str) -> None:
         item = bom.item(item_number)
-        send_write(self.api, "DELETE", f"{BOM_SERVICE}/{bom.item_path(item_number)}",
-                   route=f"{BOM_SERVICE}/MaterialBOMItem(...)")
+        send_write(
+            self.api,
+            "DELETE",
+            f"{BOM_SERVICE}/{bom.item_path(item_number)}",
+            route=f"{BOM_SERVICE}/MaterialBOMItem(...)",
+        )
         bom.items.remove(item)
 
     def release_bom_version(self, bom: ERPBom) -> ERPBom:
         """Call ReleaseVersionBOM; returns the version as stored afterwards (status 20)."""
-        send_write(self.api, "POST", f"{BOM_SERVICE}/{release_path(bom.material, bom.plant, bom.version, bom.bom_id)}",
-                   route=f"{BOM_SERVICE}/ReleaseVersionBOM", headers={"Accept": "application/json"})
+        send_write(
+            self.api,
+            "POST",
+            f"{BOM_SERVICE}/{release_path(bom.material, bom.plant, bom.version, bom.bom_id)}",
+            route=f"{BOM_SERVICE}/ReleaseVersionBOM",
+            headers={"Accept": "application/json"},
+        )
         return self.read_bom_by_keys(bom)
 
     # ---- applying plans -------------------------------------------------------------------------------------
 
-    def plan_writer(self, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
-                    source_versions: Mapping[str, str], log: logging.Logger | Any | None = None,
-                    change_number: str | None = None, change_numbers: Mapping[str, str] | None = None) -> PlanWriter:
+    def plan_writer(
+        self,
+        store: StateStore,
+        run_id: int,
+        flow: str,
+        spec: MappingSpec,
+        source_versions: Mapping[str, str],
+        log: logging.Logger | Any | None = None,
+        change_number: str | None = None,
+        change_numbers: Mapping[str, str] | None = None,
+    ) -> PlanWriter:
         """A `PlanWriter` over this client for one apply step (see `resources.erp.interface.PlanApplier`)."""
-        return PlanWriter(self, store, run_id, flow, spec, source_versions, log, change_number=change_number,
-                          change_numbers=change_numbers)
+        return PlanWriter(
+            self,
+            store,
+            run_id,
+            flow,
+            spec,
+            source_versions,
+            log,
+            change_number=change_number,
+            change_numbers=change_numbers,
+        )
 
     # ---- $batch --------------------------------------------------------------------------------------------
 
@@ -271,11 +384,15 @@ class ERPClient(SystemClient):
             if not changeset:
                 raise ValueError(f"change set {number} is empty")
             if len(changeset) > self.batch_size:
-                raise ValueError(f"change set {number} has {len(changeset)} operations; batch_size is "
-                                 f"{self.batch_size} and a change set cannot be split")
+                raise ValueError(
+                    f"change set {number} has {len(changeset)} operations; batch_size is "
+                    f"{self.batch_size} and a change set cannot be split"
+                )
             if len({op.service for op in changeset}) > 1:
-                raise ValueError(f"change set {number} mixes services (materials and BOMs): a change set "
-                                 "travels in one $batch of one OData service")
+                raise ValueError(
+                    f"change set {number} mixes services (materials and BOMs): a change set "
+                    "travels in one $batch of one OData service"
+                )
         results: list[ChangesetResult] = []
         for group in self._groups(changesets):
             results.extend(self._send_batch(group))
@@ -297,15 +414,26 @@ class ERPClient(SystemClient):
     def _send_batch(self, group: list[list[Operation]]) -> list[ChangesetResult]:
         service = group[0][0].service
         content_type, body = build_batch(group)
-        response = send_write(self.api, "POST", f"{service}/$batch", route=f"{service}/$batch", content=body,
-                              headers={"Content-Type": content_type, "Accept": "multipart/mixed"})
+        response = send_write(
+            self.api,
+            "POST",
+            f"{service}/$batch",
+            route=f"{service}/$batch",
+            content=body,
+            headers={"Content-Type": content_type, "Accept": "multipart/mixed"},
+        )
         answers = parse_batch(response.headers.get("Content-Type", ""), response.content)
         if len(answers) != len(group):
             raise ValueError(f"erp: $batch answered {len(answers)} parts for {len(group)} change sets")
         results = [changeset_result(cs, answer) for cs, answer in zip(group, answers, strict=True)]
         failed = sum(1 for r in results if not r.ok)
-        self._log.info("erp: $batch to %s: %d change set(s), %d operation(s), %d failed", service, len(group),
-                       sum(len(cs) for cs in group), failed)
+        self._log.info(
+            "erp: $batch to %s: %d change set(s), %d operation(s), %d failed",
+            service,
+            len(group),
+            sum(len(cs) for cs in group),
+            failed,
+        )
         return results
 
     # ---- connection check ---------------------------------------------------------------------------------
@@ -315,10 +443,12 @@ class ERPClient(SystemClient):
         session). Never raises for an ERP-side failure: returns ok=False with the typed error's fields."""
         facts: dict[str, Any] = {"ok": False, "system": "erp", "base_url": str(self.api.http.base_url)}
         try:
-            facts["products_readable"] = bool(list(self.iter_entities(PRODUCT_SERVICE, "A_Product", top=1,
-                                                                      select=["Product"])) or True)
-            facts["boms_readable"] = bool(list(self.iter_entities(BOM_SERVICE, "MaterialBOM", top=1,
-                                                                  select=["BillOfMaterial"])) or True)
+            facts["products_readable"] = bool(
+                list(self.iter_entities(PRODUCT_SERVICE, "A_Product", top=1, select=["Product"])) or True
+            )
+            facts["boms_readable"] = bool(
+                list(self.iter_entities(BOM_SERVICE, "MaterialBOM", top=1, select=["BillOfMaterial"])) or True
+            )
             for hook in self.api._hooks:  # the CSRF fetch proves the user may open a write session
                 if isinstance(hook, SapCsrf):
                     hook._fetch(self.api)

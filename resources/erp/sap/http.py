@@ -45,8 +45,9 @@ class SapCsrf(HookBase):
         """GET with `X-CSRF-Token: Fetch`; one renewal of expired auth; 429/500/502/503/504 become retryable
         errors (nothing was written yet, so the transport may retry the whole call)."""
         for _ in range(2):
-            response = client.send_once("GET", self._fetch_path, headers={"X-CSRF-Token": "Fetch"},
-                                        route=f"{self._fetch_path} (csrf fetch)")
+            response = client.send_once(
+                "GET", self._fetch_path, headers={"X-CSRF-Token": "Fetch"}, route=f"{self._fetch_path} (csrf fetch)"
+            )
             if response.status_code == 401 and client.auth.after_response(client, response.request, response):
                 continue
             break
@@ -54,9 +55,14 @@ class SapCsrf(HookBase):
         if response.status_code >= 400 or not token or token.lower() == "required":
             code, message = client.error_parser(response)
             err = error_class_for(response.status_code if response.status_code >= 400 else 502)(
-                client.system, f"could not obtain a CSRF token: {message or response.reason_phrase}",
-                status=response.status_code, code=code, method="GET", route=self._fetch_path,
-                retry_after_s=parse_retry_after(response.headers.get("Retry-After")))
+                client.system,
+                f"could not obtain a CSRF token: {message or response.reason_phrase}",
+                status=response.status_code,
+                code=code,
+                method="GET",
+                route=self._fetch_path,
+                retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
+            )
             err.may_retry = response.status_code in CSRF_FETCH_RETRY_STATUSES
             raise err
         register_secret(token)
@@ -94,22 +100,35 @@ class SapCsrf(HookBase):
 def _gateway_error(client: ApiClient, method: str, route: str, response: httpx.Response) -> ApiError:
     code, message = client.error_parser(response)
     err = error_class_for(response.status_code)(
-        client.system, message or response.reason_phrase, status=response.status_code, code=code,
-        method=method, route=route, retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
+        client.system,
+        message or response.reason_phrase,
+        status=response.status_code,
+        code=code,
+        method=method,
+        route=route,
+        retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
     )
     err.may_retry = True
     err.not_processed = True  # only these are resent by send_write; errors from client.request were retried there
     return err
 
 
-def send_write(client: ApiClient, method: str, path: str, *, route: str, correlation_id: str | None = None,
-               **kwargs: Any) -> httpx.Response:
+def send_write(
+    client: ApiClient, method: str, path: str, *, route: str, correlation_id: str | None = None, **kwargs: Any
+) -> httpx.Response:
     """Send a write; resend it only on 503/429 (not processed), with the client's backoff and budget."""
     budget = RetryBudget(client.policy.retry)
 
     def once() -> httpx.Response:
-        response = client.request(method, path, route=route, idempotent=False, correlation_id=correlation_id,
-                                  accept_statuses=NOT_PROCESSED, **kwargs)
+        response = client.request(
+            method,
+            path,
+            route=route,
+            idempotent=False,
+            correlation_id=correlation_id,
+            accept_statuses=NOT_PROCESSED,
+            **kwargs,
+        )
         if response.status_code in NOT_PROCESSED:
             raise _gateway_error(client, method, route, response)
         return response
@@ -133,11 +152,18 @@ def send_write(client: ApiClient, method: str, path: str, *, route: str, correla
         raise
 
 
-def odata_get(client: ApiClient, url: str, *, route: str, params: Mapping[str, Any] | None = None,
-              correlation_id: str | None = None) -> dict[str, Any]:
+def odata_get(
+    client: ApiClient,
+    url: str,
+    *,
+    route: str,
+    params: Mapping[str, Any] | None = None,
+    correlation_id: str | None = None,
+) -> dict[str, Any]:
     """GET an OData v2 resource and return its `d` object."""
-    response = client.get(url, route=route, params=params, correlation_id=correlation_id,
-                          headers={"Accept": "application/json"})
+    response = client.get(
+        url, route=route, params=params, correlation_id=correlation_id, headers={"Accept": "application/json"}
+    )
     body = response.json()
     if not isinstance(body, dict) or "d" not in body:
         raise ValueError(f"{client.system}: {route} answered without an OData 'd' object")

@@ -70,22 +70,35 @@ class MaintenanceServices:
             url, query = d.get("__next"), None  # __next carries the whole query
 
     def _post(self, service: str, entity_set: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        response = send_write(self.api, "POST", f"{service}/{entity_set}", route=f"{service}/{entity_set}",
-                              json=body, headers={"Accept": "application/json"})
+        response = send_write(
+            self.api,
+            "POST",
+            f"{service}/{entity_set}",
+            route=f"{service}/{entity_set}",
+            json=body,
+            headers={"Accept": "application/json"},
+        )
         return response.json()["d"]
 
     # ---- reservations ------------------------------------------------------------------------------------
 
     def read_reservation(self, reservation: str) -> Reservation:
         path = f"{RESERVATION_SERVICE}/A_ReservationDocumentHeader{key_predicate(Reservation=reservation)}"
-        d = odata_get(self.api, path, route=f"{RESERVATION_SERVICE}/A_ReservationDocumentHeader(...)",
-                      params={"$expand": RESERVATION_ITEMS})
+        d = odata_get(
+            self.api,
+            path,
+            route=f"{RESERVATION_SERVICE}/A_ReservationDocumentHeader(...)",
+            params={"$expand": RESERVATION_ITEMS},
+        )
         return reservation_from_sap(d)
 
     def find_reservation(self, reference: str) -> Reservation | None:
         """The reservation whose items carry `reference` as their text (the earliest if several)."""
-        items = list(self._entities(RESERVATION_SERVICE, "A_ReservationDocumentItem",
-                                    filter=odata_filter(ReservationItemText=reference)))
+        items = list(
+            self._entities(
+                RESERVATION_SERVICE, "A_ReservationDocumentItem", filter=odata_filter(ReservationItemText=reference)
+            )
+        )
         numbers = sorted({i["Reservation"] for i in items})
         return self.read_reservation(numbers[0]) if numbers else None
 
@@ -111,8 +124,13 @@ class MaintenanceServices:
     def update_reservation_item(self, reservation: str, item: str, changes: Mapping[str, Any]) -> Reservation:
         """PATCH one item with SAP field names (quantity, requirement date, storage location, flags, texts);
         a PATCH is idempotent, so a lost answer is simply sent again by the caller. Returns the reservation."""
-        send_write(self.api, "PATCH", self._item_path(reservation, item),
-                   route=f"{RESERVATION_SERVICE}/A_ReservationDocumentItem(...)", json=writable(changes))
+        send_write(
+            self.api,
+            "PATCH",
+            self._item_path(reservation, item),
+            route=f"{RESERVATION_SERVICE}/A_ReservationDocumentItem(...)",
+            json=writable(changes),
+        )
         return self.read_reservation(reservation)
 
     def mark_reservation_item_deleted(self, reservation: str, item: str) -> Reservation:
@@ -125,9 +143,13 @@ class MaintenanceServices:
         """Earlier postings by reference (MaterialDocumentHeaderText), in bulk; the earliest per reference."""
         found: dict[str, GoodsIssue] = {}
         for chunk in chunks(sorted(set(references)), self.read_chunk_size):
-            entities = self._entities(MATERIAL_DOCUMENT_SERVICE, "A_MaterialDocumentHeader", expand=ITEMS,
-                                      filter=odata_filter(MaterialDocumentHeaderText__in=chunk),
-                                      orderby="MaterialDocumentYear,MaterialDocument")
+            entities = self._entities(
+                MATERIAL_DOCUMENT_SERVICE,
+                "A_MaterialDocumentHeader",
+                expand=ITEMS,
+                filter=odata_filter(MaterialDocumentHeaderText__in=chunk),
+                orderby="MaterialDocumentYear,MaterialDocument",
+            )
             for entity in entities:
                 posting = goods_movement_from_sap(entity)
                 found.setdefault(posting.reference, posting)
@@ -159,9 +181,17 @@ class MaintenanceServices:
             raise ValueError("post_goods_movements: two postings share a reference")
         results: dict[str, GoodsIssue | ApiError] = dict(self.find_postings(i.reference for i in issues))
         pending = [(issue, body) for issue, body in zip(issues, bodies, strict=True) if issue.reference not in results]
-        changesets = [[Operation(MATERIAL_DOCUMENT_SERVICE, f"post_goods_movement {issue.reference}",
-                                 (Part("POST", "A_MaterialDocumentHeader", body),), goods_movement_from_sap)]
-                      for issue, body in pending]
+        changesets = [
+            [
+                Operation(
+                    MATERIAL_DOCUMENT_SERVICE,
+                    f"post_goods_movement {issue.reference}",
+                    (Part("POST", "A_MaterialDocumentHeader", body),),
+                    goods_movement_from_sap,
+                )
+            ]
+            for issue, body in pending
+        ]
         try:
             answers = self._batch(changesets) if changesets else []
         except ApiError as err:
@@ -176,13 +206,22 @@ class MaintenanceServices:
 
     def _changeset_error(self, result: ChangesetResult) -> ApiError:
         return error_class_for(result.status or 500)(
-            self.api.system, result.error_message or "change set failed", status=result.status,
-            code=result.error_code, method="POST", route=f"{MATERIAL_DOCUMENT_SERVICE}/$batch")
+            self.api.system,
+            result.error_message or "change set failed",
+            status=result.status,
+            code=result.error_code,
+            method="POST",
+            route=f"{MATERIAL_DOCUMENT_SERVICE}/$batch",
+        )
 
     def read_posting(self, document_year: str, document: str) -> GoodsIssue:
         keys = key_predicate(MaterialDocumentYear=document_year, MaterialDocument=document)
-        d = odata_get(self.api, f"{MATERIAL_DOCUMENT_SERVICE}/A_MaterialDocumentHeader{keys}",
-                      route=f"{MATERIAL_DOCUMENT_SERVICE}/A_MaterialDocumentHeader(...)", params={"$expand": ITEMS})
+        d = odata_get(
+            self.api,
+            f"{MATERIAL_DOCUMENT_SERVICE}/A_MaterialDocumentHeader{keys}",
+            route=f"{MATERIAL_DOCUMENT_SERVICE}/A_MaterialDocumentHeader(...)",
+            params={"$expand": ITEMS},
+        )
         return goods_movement_from_sap(d)
 
     def find_reversal(self, document_year: str, document: str) -> GoodsIssue | None:
@@ -203,8 +242,13 @@ class MaintenanceServices:
             params["PostingDate"] = odata_literal(posting_date.replace(tzinfo=None))
         query = "&".join(f"{k}={v}" for k, v in params.items())
         try:
-            response = send_write(self.api, "POST", f"{MATERIAL_DOCUMENT_SERVICE}/Cancel?{query}",
-                                  route=f"{MATERIAL_DOCUMENT_SERVICE}/Cancel", headers={"Accept": "application/json"})
+            response = send_write(
+                self.api,
+                "POST",
+                f"{MATERIAL_DOCUMENT_SERVICE}/Cancel?{query}",
+                route=f"{MATERIAL_DOCUMENT_SERVICE}/Cancel",
+                headers={"Accept": "application/json"},
+            )
         except ApiError as err:
             if answer_lost(err) and (reversal := self.find_reversal(document_year, document)) is not None:
                 return reversal
@@ -213,8 +257,9 @@ class MaintenanceServices:
 
     # ---- stock ---------------------------------------------------------------------------------------------
 
-    def read_stock(self, materials: Iterable[str] | None = None, *, plant: str | None = None,
-                   storage_location: str | None = None) -> list[dict[str, Any]]:
+    def read_stock(
+        self, materials: Iterable[str] | None = None, *, plant: str | None = None, storage_location: str | None = None
+    ) -> list[dict[str, Any]]:
         """Unrestricted-use stock rows {Material, Plant, StorageLocation, InventoryStockType, unit, quantity}."""
         conditions: dict[str, Any] = {"Plant": plant or self.plant}
         if storage_location:
@@ -229,8 +274,11 @@ class MaintenanceServices:
     # ---- equipment -------------------------------------------------------------------------------------------
 
     def read_equipment(self, equipment: str) -> dict[str, Any]:
-        d = odata_get(self.api, f"{EQUIPMENT_SERVICE}/Equipment{key_predicate(Equipment=equipment)}",
-                      route=f"{EQUIPMENT_SERVICE}/Equipment(...)")
+        d = odata_get(
+            self.api,
+            f"{EQUIPMENT_SERVICE}/Equipment{key_predicate(Equipment=equipment)}",
+            route=f"{EQUIPMENT_SERVICE}/Equipment(...)",
+        )
         return flat_with_etag(d)
 
     def equipment_changed_since(self, since: datetime | None = None) -> list[dict[str, Any]]:
@@ -246,15 +294,24 @@ class MaintenanceServices:
         """PATCH with If-Match (a stale etag -> PreconditionFailedError); returns it as stored afterwards."""
         if not etag:
             raise ValueError(f"equipment {equipment}: update_equipment needs the etag read with it")
-        send_write(self.api, "PATCH", f"{EQUIPMENT_SERVICE}/Equipment{key_predicate(Equipment=equipment)}",
-                   route=f"{EQUIPMENT_SERVICE}/Equipment(...)", json=writable(changes), headers={"If-Match": etag})
+        send_write(
+            self.api,
+            "PATCH",
+            f"{EQUIPMENT_SERVICE}/Equipment{key_predicate(Equipment=equipment)}",
+            route=f"{EQUIPMENT_SERVICE}/Equipment(...)",
+            json=writable(changes),
+            headers={"If-Match": etag},
+        )
         return self.read_equipment(equipment)
 
     # ---- maintenance orders ----------------------------------------------------------------------------------
 
     def read_maintenance_order(self, order: str) -> dict[str, Any]:
-        d = odata_get(self.api, f"{ORDER_SERVICE}/MaintenanceOrder{key_predicate(MaintenanceOrder=order)}",
-                      route=f"{ORDER_SERVICE}/MaintenanceOrder(...)")
+        d = odata_get(
+            self.api,
+            f"{ORDER_SERVICE}/MaintenanceOrder{key_predicate(MaintenanceOrder=order)}",
+            route=f"{ORDER_SERVICE}/MaintenanceOrder(...)",
+        )
         return flat_with_etag(d)
 
     def create_maintenance_order(self, fields: Mapping[str, Any]) -> dict[str, Any]:

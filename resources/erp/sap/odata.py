@@ -18,10 +18,16 @@ OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le", "in")
 _DATE_RE = re.compile(r"^/Date\((-?\d+)(?:([+-])(\d{2})(\d{2}))?\)/$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Edm.Decimal properties the client reads as Decimal (SAP sends decimals as JSON strings).
-DECIMAL_FIELDS = frozenset({
-    "BillOfMaterialItemQuantity", "BOMHeaderQuantityInBaseUnit", "ComponentScrapInPercent",
-    "GrossWeight", "NetWeight", "MaterialVolume",
-})
+DECIMAL_FIELDS = frozenset(
+    {
+        "BillOfMaterialItemQuantity",
+        "BOMHeaderQuantityInBaseUnit",
+        "ComponentScrapInPercent",
+        "GrossWeight",
+        "NetWeight",
+        "MaterialVolume",
+    }
+)
 _PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -161,4 +167,4 @@ def entity_etag(entity: Mapping[str, Any]) -> str | None:
 def chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
     """`values` in consecutive lists of at most `size`."""
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]

@@ -23,19 +23,52 @@ from typing import Any
 from resources.erp.sap.odata import decode_entity, encode_value, entity_etag
 
 LANGUAGE = "EN"
-MATERIAL_FIELDS = ("Product", "ProductDescription", "ProductType", "BaseUnit", "ProductGroup", "Plant",
-                   "ProcurementType")
+MATERIAL_FIELDS = (
+    "Product",
+    "ProductDescription",
+    "ProductType",
+    "BaseUnit",
+    "ProductGroup",
+    "Plant",
+    "ProcurementType",
+)
 PRODUCT_LEVEL_FIELDS = ("ProductType", "BaseUnit", "ProductGroup", "IsMarkedForDeletion")
 MATERIAL_REQUIRED = ("Product", "ProductType", "BaseUnit")
-BOM_HEADER_FIELDS = ("Material", "Plant", "BillOfMaterialVariantUsage", "BOMHeaderBaseUnit",
-                     "BOMHeaderQuantityInBaseUnit")
-BOM_ITEM_FIELDS = ("BillOfMaterialItemNumber", "BillOfMaterialComponent", "BillOfMaterialItemCategory",
-                   "BillOfMaterialItemQuantity", "BillOfMaterialItemUnit", "BOMItemDescription", "BOMItemText2")
-BOM_KEY_FIELDS = ("BillOfMaterial", "BillOfMaterialCategory", "BillOfMaterialVariant", "BillOfMaterialVersion",
-                  "EngineeringChangeDocument", "Material", "Plant")
-BOM_ITEM_KEY_FIELDS = ("BillOfMaterial", "BillOfMaterialCategory", "BillOfMaterialVariant",
-                       "BillOfMaterialVersion", "BillOfMaterialItemNodeNumber", "HeaderChangeDocument", "Material",
-                       "Plant")
+BOM_HEADER_FIELDS = (
+    "Material",
+    "Plant",
+    "BillOfMaterialVariantUsage",
+    "BOMHeaderBaseUnit",
+    "BOMHeaderQuantityInBaseUnit",
+)
+BOM_ITEM_FIELDS = (
+    "BillOfMaterialItemNumber",
+    "BillOfMaterialComponent",
+    "BillOfMaterialItemCategory",
+    "BillOfMaterialItemQuantity",
+    "BillOfMaterialItemUnit",
+    "BOMItemDescription",
+    "BOMItemText2",
+)
+BOM_KEY_FIELDS = (
+    "BillOfMaterial",
+    "BillOfMaterialCategory",
+    "BillOfMaterialVariant",
+    "BillOfMaterialVersion",
+    "EngineeringChangeDocument",
+    "Material",
+    "Plant",
+)
+BOM_ITEM_KEY_FIELDS = (
+    "BillOfMaterial",
+    "BillOfMaterialCategory",
+    "BillOfMaterialVariant",
+    "BillOfMaterialVersion",
+    "BillOfMaterialItemNodeNumber",
+    "HeaderChangeDocument",
+    "Material",
+    "Plant",
+)
 RELEASED_STATUSES = ("", "20")  # SAP: version status 20 = released; "" = a BOM without versions
 
 
@@ -52,6 +85,7 @@ def _public(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 # ---- materials ---------------------------------------------------------------------------------------
 
+
 def material_to_sap(payload: Mapping[str, Any], default_plant: str) -> dict[str, Any]:
     """Flat material -> A_Product deep-insert body (to_Description in EN, to_Plant)."""
     name = str(payload.get("Product", "?"))
@@ -63,8 +97,15 @@ def material_to_sap(payload: Mapping[str, Any], default_plant: str) -> dict[str,
     if payload.get("ProductGroup") is not None:
         body["ProductGroup"] = payload["ProductGroup"]
     if payload.get("ProductDescription") is not None:
-        body["to_Description"] = {"results": [{"Product": payload["Product"], "Language": LANGUAGE,
-                                               "ProductDescription": payload["ProductDescription"]}]}
+        body["to_Description"] = {
+            "results": [
+                {
+                    "Product": payload["Product"],
+                    "Language": LANGUAGE,
+                    "ProductDescription": payload["ProductDescription"],
+                }
+            ]
+        }
     plant = payload.get("Plant") or default_plant
     plant_row: dict[str, Any] = {"Product": payload["Product"], "Plant": plant}
     if payload.get("ProcurementType") is not None:
@@ -93,8 +134,10 @@ def material_from_sap(entity: Mapping[str, Any], preferred_plant: str) -> dict[s
     data = decode_entity(entity)
     descriptions = data.get("to_Description") or []
     plants = data.get("to_Plant") or []
-    text = next((d.get("ProductDescription") for d in descriptions if d.get("Language") == LANGUAGE),
-                descriptions[0].get("ProductDescription") if descriptions else None)
+    text = next(
+        (d.get("ProductDescription") for d in descriptions if d.get("Language") == LANGUAGE),
+        descriptions[0].get("ProductDescription") if descriptions else None,
+    )
     plant = next((p for p in plants if p.get("Plant") == preferred_plant), plants[0] if plants else {})
     return {
         "Product": data.get("Product"),
@@ -113,6 +156,7 @@ def material_from_sap(entity: Mapping[str, Any], preferred_plant: str) -> dict[s
 
 
 # ---- BOMs ----------------------------------------------------------------------------------------------
+
 
 def bom_item_to_sap(item: Mapping[str, Any], bom_name: str = "") -> dict[str, Any]:
     """Flat BOM item -> MaterialBOMItem body (quantity as a decimal string)."""
@@ -154,17 +198,19 @@ def bom_header_from_sap(entity: Mapping[str, Any]) -> dict[str, Any]:
     data = decode_entity(entity)
     out = {f: data.get(f) for f in BOM_HEADER_FIELDS}
     status = data.get("BOMVersionStatus", "")
-    out.update({
-        "_bom_id": data.get("BillOfMaterial"),
-        "_variant": data.get("BillOfMaterialVariant"),
-        "_version": data.get("BillOfMaterialVersion"),
-        "_version_status": status,
-        "_is_released": status in RELEASED_STATUSES,
-        "_marked_for_deletion": bool(data.get("IsMarkedForDeletion")),
-        "_etag": entity_etag(entity),
-        "_last_change": data.get("LastChangeDateTime"),
-        "_keys": {k: data[k] for k in BOM_KEY_FIELDS if k in data},
-    })
+    out.update(
+        {
+            "_bom_id": data.get("BillOfMaterial"),
+            "_variant": data.get("BillOfMaterialVariant"),
+            "_version": data.get("BillOfMaterialVersion"),
+            "_version_status": status,
+            "_is_released": status in RELEASED_STATUSES,
+            "_marked_for_deletion": bool(data.get("IsMarkedForDeletion")),
+            "_etag": entity_etag(entity),
+            "_last_change": data.get("LastChangeDateTime"),
+            "_keys": {k: data[k] for k in BOM_KEY_FIELDS if k in data},
+        }
+    )
     return out
 
 

@@ -39,8 +39,10 @@ SANDBOX_URL = "http://127.0.0.1:8102"
 TOKEN_PATH = "/sap/bc/sec/oauth2/token"
 # field -> variable, per auth mode: the connection facts and the secret that mode needs
 CONNECTION_VARS = {"url": "MFG_SYNC_ERP_URL", "plant": "MFG_SYNC_ERP_PLANT"}
-AUTH_VARS = {"oauth": {"client_id": "MFG_SYNC_ERP_CLIENT_ID", "client_secret": "MFG_SYNC_ERP_CLIENT_SECRET"},
-             "basic": {"username": "MFG_SYNC_ERP_USERNAME", "password": "MFG_SYNC_ERP_PASSWORD"}}
+AUTH_VARS = {
+    "oauth": {"client_id": "MFG_SYNC_ERP_CLIENT_ID", "client_secret": "MFG_SYNC_ERP_CLIENT_SECRET"},
+    "basic": {"username": "MFG_SYNC_ERP_USERNAME", "password": "MFG_SYNC_ERP_PASSWORD"},
+}
 SECRET_FIELDS = ("client_secret", "password")
 
 
@@ -79,8 +81,15 @@ class ERPResource(HttpSystemResource):
         if env.get("MFG_SYNC_ERP_TOKEN_URL", "").strip():
             values["token_url"] = env["MFG_SYNC_ERP_TOKEN_URL"].strip()
         wanted = {**CONNECTION_VARS, **AUTH_VARS.get(auth_mode, {})}
-        wanted.update({field: var for mode, fields in AUTH_VARS.items() if mode != auth_mode  # for redaction
-                       for field, var in fields.items() if env.get(var, "").strip()})
+        wanted.update(
+            {
+                field: var
+                for mode, fields in AUTH_VARS.items()
+                if mode != auth_mode  # for redaction
+                for field, var in fields.items()
+                if env.get(var, "").strip()
+            }
+        )
         for field, var in wanted.items():
             raw = env.get(var, "").strip()
             values[field] = raw if raw and field not in SECRET_FIELDS else dg.EnvVar(var)
@@ -97,12 +106,18 @@ class ERPResource(HttpSystemResource):
         url = values["MFG_SYNC_ERP_URL"]
         require_connection("erp", values, url=url, auth_mode=self.auth_mode)
         if self.auth_mode == "oauth" and self.token_url:  # the client secret goes to the token endpoint
-            refuse_published_secret("erp", self.token_url, "MFG_SYNC_ERP_CLIENT_SECRET", values["MFG_SYNC_ERP_CLIENT_SECRET"])
+            refuse_published_secret(
+                "erp", self.token_url, "MFG_SYNC_ERP_CLIENT_SECRET", values["MFG_SYNC_ERP_CLIENT_SECRET"]
+            )
 
     def timeouts(self) -> Timeouts:
         """Write and pool waits follow the read timeout."""
-        return Timeouts(connect_s=self.connect_timeout_s, read_s=self.read_timeout_s, write_s=self.read_timeout_s,
-                        pool_s=self.read_timeout_s)
+        return Timeouts(
+            connect_s=self.connect_timeout_s,
+            read_s=self.read_timeout_s,
+            write_s=self.read_timeout_s,
+            pool_s=self.read_timeout_s,
+        )
 
     def retry_extras(self) -> dict[str, Any]:
         """The longest Retry-After the gateway may ask for that is waited out."""
@@ -110,27 +125,42 @@ class ERPResource(HttpSystemResource):
 
     def policy_extras(self) -> dict[str, Any]:
         """Connection limits, and SAP's request id looked for first."""
-        return {"max_connections": self.max_connections, "max_keepalive_connections": self.max_connections,
-                "request_id_headers": ("sap-request-id", "x-request-id", "x-correlation-id")}
+        return {
+            "max_connections": self.max_connections,
+            "max_keepalive_connections": self.max_connections,
+            "request_id_headers": ("sap-request-id", "x-request-id", "x-correlation-id"),
+        }
 
     def _auth(self):
         if self.auth_mode == "basic":
             return BasicAuth(self.username, resolved(self.password))
         if self.auth_mode != "oauth":
             raise ValueError(f"ERPResource.auth_mode must be 'oauth' or 'basic', got {self.auth_mode!r}")
-        return OAuth2ClientCredentials(self.token_url or f"{self.url.rstrip('/')}{TOKEN_PATH}", self.client_id,
-                                       resolved(self.client_secret), leeway_s=self.token_leeway_s)
+        return OAuth2ClientCredentials(
+            self.token_url or f"{self.url.rstrip('/')}{TOKEN_PATH}",
+            self.client_id,
+            resolved(self.client_secret),
+            leeway_s=self.token_leeway_s,
+        )
 
     def client(self, correlation_id: str | None = None, logger: Any = None) -> ERPClient:
         """A new thread-safe ERPClient (close it, or use `with`)."""
         if self.batch_size < 1 or self.read_chunk_size < 1:
             raise ValueError("ERPResource.batch_size and read_chunk_size must be >= 1")
         self.check_configuration()
-        api = ApiClient(self.system, self.url.rstrip("/"), policy=self.policy(), auth=self._auth(),
-                        hooks=[SapCsrf(f"{PRODUCT_SERVICE}/")], correlation_id=correlation_id,
-                        secrets=[resolved(self.client_secret), resolved(self.password)], headers={"Accept": "application/json"})
-        return ERPClient(api, plant=self.plant, batch_size=self.batch_size, read_chunk_size=self.read_chunk_size,
-                         logger=logger)
+        api = ApiClient(
+            self.system,
+            self.url.rstrip("/"),
+            policy=self.policy(),
+            auth=self._auth(),
+            hooks=[SapCsrf(f"{PRODUCT_SERVICE}/")],
+            correlation_id=correlation_id,
+            secrets=[resolved(self.client_secret), resolved(self.password)],
+            headers={"Accept": "application/json"},
+        )
+        return ERPClient(
+            api, plant=self.plant, batch_size=self.batch_size, read_chunk_size=self.read_chunk_size, logger=logger
+        )
 
     def target_fields(self) -> Mapping[str, tuple[str, ...]]:
         """Entity -> the fields the SAP kind writes (what a mapping spec may target)."""

@@ -61,9 +61,18 @@ class PlanWriter:
     """Writes units to the ERP in batches and records every outcome in the state store (the SAP kind's
     `resources.erp.interface.PlanApplier`)."""
 
-    def __init__(self, client: BatchingClient, store: StateStore, run_id: int, flow: str, spec: MappingSpec,
-                 source_versions: Mapping[str, str], log: logging.Logger | None = None,
-                 change_number: str | None = None, change_numbers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        client: BatchingClient,
+        store: StateStore,
+        run_id: int,
+        flow: str,
+        spec: MappingSpec,
+        source_versions: Mapping[str, str],
+        log: logging.Logger | None = None,
+        change_number: str | None = None,
+        change_numbers: Mapping[str, str] | None = None,
+    ) -> None:
         self.client, self.store, self.run_id, self.flow = client, store, run_id, flow
         self.change_number = change_number  # SAP ECM: item edits of a released BOM are recorded under it
         self.change_numbers = {m.upper(): n for m, n in (change_numbers or {}).items() if n}  # per BOM material
@@ -99,20 +108,34 @@ class PlanWriter:
         return self._bom_versions[header_key]
 
     # --- recording ---------------------------------------------------------------------------------------
-    def applied(self, item: PlanItem, target_version: str | None = None,
-                target_key: str | None = None) -> list[AppliedChange]:
+    def applied(
+        self, item: PlanItem, target_version: str | None = None, target_key: str | None = None
+    ) -> list[AppliedChange]:
         number = split_key(item.key)[0]
-        return applied_changes(item, target_key=target_key, target_version=target_version,
-                               spec_version=self.spec_version, source_version=self.source_versions.get(number))
+        return applied_changes(
+            item,
+            target_key=target_key,
+            target_version=target_version,
+            spec_version=self.spec_version,
+            source_version=self.source_versions.get(number),
+        )
 
-    def record(self, done: Iterable[tuple[PlanItem, str]], failed: Iterable[tuple[PlanItem, str, str, bool]],
-               target_keys: TargetKeys | None = None) -> None:
+    def record(
+        self,
+        done: Iterable[tuple[PlanItem, str]],
+        failed: Iterable[tuple[PlanItem, str, str, bool]],
+        target_keys: TargetKeys | None = None,
+    ) -> None:
         """Store successes (item, status) and failures (item, code, message, retryable) in one transaction;
         `target_keys` are the ERP's own keys of the records (the ID map)."""
         done, failed, keys = list(done), list(failed), target_keys or {}
-        changes = [change for item, _ in done for change in self.applied(item, target_key=keys.get((item.entity, item.key)))]
-        dead = [FailedChange(i.entity, i.key, i.op, i.after or i.before, code, msg, retryable)
-                for i, code, msg, retryable in failed]
+        changes = [
+            change for item, _ in done for change in self.applied(item, target_key=keys.get((item.entity, item.key)))
+        ]
+        dead = [
+            FailedChange(i.entity, i.key, i.op, i.after or i.before, code, msg, retryable)
+            for i, code, msg, retryable in failed
+        ]
         self.store.record_batch(self.run_id, self.flow, changes, dead)
         self.report.rows += [WriteRow(i.entity, i.key, i.op, status) for i, status in done]
         self.report.rows += [WriteRow(i.entity, i.key, i.op, "failed", code, msg) for i, code, msg, _ in failed]
@@ -144,7 +167,9 @@ class PlanWriter:
             try:
                 results = self.client.batch([u.changeset for u in group])
             except ApiError as exc:
-                self.log.error(f"erp: $batch failed as a whole ({exc}); {len(group) + len(pending)} change sets not applied")
+                self.log.error(
+                    f"erp: $batch failed as a whole ({exc}); {len(group) + len(pending)} change sets not applied"
+                )
                 self.fail_units(group + pending, exc.code or type(exc).__name__, str(exc), exc.retryable)
                 return
             self.report.batches += 1
@@ -244,8 +269,9 @@ def _retire_units(writer: PlanWriter, header_key: str, items: list[PlanItem]) ->
     return [Unit([Operation.retire_bom(bom, writer.change_number_of(header_key) or "")], carried)]
 
 
-def _bom_agrees(writer: PlanWriter, header_key: str, header: PlanItem | None, items: list[PlanItem],
-                bom: ERPBom) -> bool:
+def _bom_agrees(
+    writer: PlanWriter, header_key: str, header: PlanItem | None, items: list[PlanItem], bom: ERPBom
+) -> bool:
     """Whether the released ERP BOM already is exactly what the plan wants for this level."""
     address = dict(zip(KEY_FIELDS["bom_header"], split_key(header_key), strict=True))
     wanted = {split_key(i.key)[-1]: i.after for i in items if i.entity == "bom_item" and i.op != "delete"}

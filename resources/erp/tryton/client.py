@@ -41,8 +41,15 @@ if TYPE_CHECKING:  # named in type hints only
 
 log = logging.getLogger("resources.erp.tryton")
 TEMPLATE_FIELDS = ("name", "type", "default_uom", "producible")
-PRODUCT_READ = ["code", "template", "template.name", "template.type", "template.default_uom.symbol",
-                "template.producible", "boms"]
+PRODUCT_READ = [
+    "code",
+    "template",
+    "template.name",
+    "template.type",
+    "template.default_uom.symbol",
+    "template.producible",
+    "boms",
+]
 LINE_READ = ["bom", "product.code", "unit.symbol", "quantity"]
 
 
@@ -70,8 +77,9 @@ def _number(value: Any) -> str:
 class TrytonERPClient:
     """Thread-safe; use as a context manager. `plant`/`usage` fill the canonical BOM key (Tryton has neither)."""
 
-    def __init__(self, rpc: TrytonRPC, *, plant: str = "WH", usage: str = "1", batch_size: int = 80,
-                 logger: Any = None) -> None:
+    def __init__(
+        self, rpc: TrytonRPC, *, plant: str = "WH", usage: str = "1", batch_size: int = 80, logger: Any = None
+    ) -> None:
         if not 1 <= batch_size <= 80:
             raise ValueError("TrytonERPClient.batch_size must be 1..80 (larger calls overflow SQLite)")
         self.rpc, self.plant, self.usage, self.batch_size = rpc, plant, usage, batch_size
@@ -114,15 +122,25 @@ class TrytonERPClient:
         for row in self._products(numbers):
             template = row.get("template.") or {}
             out[row["code"]] = {
-                "Product": row["code"], "name": template.get("name"), "type": template.get("type"),
+                "Product": row["code"],
+                "name": template.get("name"),
+                "type": template.get("type"),
                 "default_uom": (template.get("default_uom.") or {}).get("symbol"),
-                "producible": bool(template.get("producible")), "_product_id": row["id"],
-                "_template_id": row["template"], "_link_ids": list(row.get("boms") or []),
+                "producible": bool(template.get("producible")),
+                "_product_id": row["id"],
+                "_template_id": row["template"],
+                "_link_ids": list(row.get("boms") or []),
             }
         return out
 
-    def read_boms(self, materials: Iterable[str], plant: str | None = None, usage: str | None = None, *,
-                  include_drafts: bool = False) -> dict[str, TrytonBom]:
+    def read_boms(
+        self,
+        materials: Iterable[str],
+        plant: str | None = None,
+        usage: str | None = None,
+        *,
+        include_drafts: bool = False,
+    ) -> dict[str, TrytonBom]:
         """The current BOM (the first `boms` link) of each material that has one, in 5 reads. Tryton has no
         draft BOMs (a version is complete when created), so `include_drafts` changes nothing."""
         plant, usage = plant or self.plant, usage or self.usage
@@ -130,8 +148,7 @@ class TrytonERPClient:
         link_ids = [p["_link_ids"][0] for p in products.values() if p["_link_ids"]]
         if not link_ids:
             return {}
-        links = self.rpc.model("product.product-production.bom", "read", link_ids,
-                               ["product", "bom", "bom.code"])
+        links = self.rpc.model("product.product-production.bom", "read", link_ids, ["product", "bom", "bom.code"])
         bom_ids = [link["bom"] for link in links]
         lines = self.rpc.search_read("production.bom.input", [("bom", "in", bom_ids)], LINE_READ, order=[["id", "ASC"]])
         outputs = self.rpc.search_read("production.bom.output", [("bom", "in", bom_ids)], LINE_READ)
@@ -145,12 +162,25 @@ class TrytonERPClient:
             material, bom_id = number_of[link["product"]], link["bom"]
             address = {"Material": material, "Plant": plant, "BillOfMaterialVariantUsage": usage}
             output = output_of.get(bom_id, {})
-            header = {**address, "output_quantity": _number(output.get("quantity", 1)),
-                      "output_unit": (output.get("unit.") or {}).get("symbol"), "_bom_id": bom_id,
-                      "_code": (link.get("bom.") or {}).get("code"), "_link_id": link["id"]}
-            items = [{**address, "BillOfMaterialItemNumber": line["product."]["code"],
-                      "BillOfMaterialComponent": line["product."]["code"], "quantity": _number(line["quantity"]),
-                      "unit": line["unit."]["symbol"], "_line_id": line["id"]} for line in by_bom[bom_id]]
+            header = {
+                **address,
+                "output_quantity": _number(output.get("quantity", 1)),
+                "output_unit": (output.get("unit.") or {}).get("symbol"),
+                "_bom_id": bom_id,
+                "_code": (link.get("bom.") or {}).get("code"),
+                "_link_id": link["id"],
+            }
+            items = [
+                {
+                    **address,
+                    "BillOfMaterialItemNumber": line["product."]["code"],
+                    "BillOfMaterialComponent": line["product."]["code"],
+                    "quantity": _number(line["quantity"]),
+                    "unit": line["unit."]["symbol"],
+                    "_line_id": line["id"],
+                }
+                for line in by_bom[bom_id]
+            ]
             out[material] = TrytonBom(header, items)
         return out
 
@@ -166,9 +196,16 @@ class TrytonERPClient:
 
     # ---- writes (building blocks of `TrytonPlanWriter`) -------------------------------------------------
 
-    def plan_writer(self, store: StateStore | None, run_id: int, flow: str, spec: MappingSpec | None,
-                    source_versions: Mapping[str, str], log: logging.Logger | Any | None = None,
-                    change_number: str | None = None) -> TrytonPlanWriter:
+    def plan_writer(
+        self,
+        store: StateStore | None,
+        run_id: int,
+        flow: str,
+        spec: MappingSpec | None,
+        source_versions: Mapping[str, str],
+        log: logging.Logger | Any | None = None,
+        change_number: str | None = None,
+    ) -> TrytonPlanWriter:
         """A writer for one apply step (see `resources.erp.interface.PlanApplier`)."""
         return TrytonPlanWriter(self, store, run_id, flow, spec, source_versions, log, change_number)
 
@@ -199,8 +236,12 @@ class TrytonERPClient:
     def materials_of(levels: Mapping[str, list[PlanItem]]) -> list[str]:
         """Parents and components named by these BOM levels."""
         numbers = {split_key(k)[0] for k in levels}
-        numbers |= {str(i.after["BillOfMaterialComponent"]) for items in levels.values() for i in items
-                    if i.entity == "bom_item" and i.after}
+        numbers |= {
+            str(i.after["BillOfMaterialComponent"])
+            for items in levels.values()
+            for i in items
+            if i.entity == "bom_item" and i.after
+        }
         return sorted(numbers)
 
     def bom_values(self, items: list[PlanItem], products: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -213,15 +254,24 @@ class TrytonERPClient:
         def line(product: str, quantity: Any, unit: Any, what: str) -> dict[str, Any]:
             if product not in products:
                 raise ValueError(f"tryton: BOM {material}: {what} {product!r} is not a Tryton product")
-            return {"product": products[product]["_product_id"], "quantity": float(Decimal(str(quantity))),
-                    "unit": self._unit_id(unit, f"BOM {material}: {what} {product}")}
+            return {
+                "product": products[product]["_product_id"],
+                "quantity": float(Decimal(str(quantity))),
+                "unit": self._unit_id(unit, f"BOM {material}: {what} {product}"),
+            }
 
-        lines = sorted((i.after for i in items if i.entity == "bom_item" and i.after),
-                       key=lambda x: str(x["BillOfMaterialItemNumber"]))
+        lines = sorted(
+            (i.after for i in items if i.entity == "bom_item" and i.after),
+            key=lambda x: str(x["BillOfMaterialItemNumber"]),
+        )
         inputs = [line(str(x["BillOfMaterialComponent"]), x["quantity"], x["unit"], "component") for x in lines]
         output = line(material, header.get("output_quantity") or 1, header["output_unit"], "parent")
-        return {"material": material, "digest": checksum({"inputs": inputs, "output": output})[:12],
-                "inputs": inputs, "output": output}
+        return {
+            "material": material,
+            "digest": checksum({"inputs": inputs, "output": output})[:12],
+            "inputs": inputs,
+            "output": output,
+        }
 
     def current_versions(self, products: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[int, str]]:
         """material -> (bom id, bom code) of the version its first `boms` link names."""
@@ -236,15 +286,17 @@ class TrytonERPClient:
         if not materials:
             return {}
         domain = ["OR", *[[("code", "like", f"{m}/v%")] for m in materials]]
-        rows = self.rpc.model("production.bom", "search_read", domain, 0, None, [["id", "ASC"]], ["code"],
-                              context={"active_test": False})
+        rows = self.rpc.model(
+            "production.bom", "search_read", domain, 0, None, [["id", "ASC"]], ["code"], context={"active_test": False}
+        )
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             out[str(row["code"]).rsplit("/", 2)[0]].append(row)
         return out
 
-    def create_versions(self, boms: Mapping[str, dict], existing: Mapping[str, list[dict]],
-                        current: Mapping[str, tuple[int, str]]) -> tuple[dict[str, tuple[int, bool]], int]:
+    def create_versions(
+        self, boms: Mapping[str, dict], existing: Mapping[str, list[dict]], current: Mapping[str, tuple[int, str]]
+    ) -> tuple[dict[str, tuple[int, bool]], int]:
         """header key -> (bom id, created now), in one `create` call; a version with the same content that
         is newer than the linked one (a lost answer's commit) is reused. Returns the calls made too."""
         result, creates = {}, []
@@ -256,16 +308,26 @@ class TrytonERPClient:
                 result[key] = (same[-1]["id"], False)
                 continue
             number = len(versions) + 1
-            creates.append((key, {"name": f"{bom['material']} v{number}", "code": f"{bom['material']}/v{number}/{bom['digest']}",
-                                  "inputs": [["create", bom["inputs"]]], "outputs": [["create", [bom["output"]]]]}))
+            creates.append(
+                (
+                    key,
+                    {
+                        "name": f"{bom['material']} v{number}",
+                        "code": f"{bom['material']}/v{number}/{bom['digest']}",
+                        "inputs": [["create", bom["inputs"]]],
+                        "outputs": [["create", [bom["output"]]]],
+                    },
+                )
+            )
         if not creates:
             return result, 0
         ids = self.rpc.model("production.bom", "create", [values for _, values in creates])
         result.update({key: (bom_id, True) for (key, _), bom_id in zip(creates, ids, strict=True)})
         return result, 1
 
-    def switch_links(self, versions: Mapping[str, tuple[int, bool]],
-                     products: Mapping[str, Mapping[str, Any]]) -> tuple[int, int]:
+    def switch_links(
+        self, versions: Mapping[str, tuple[int, bool]], products: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[int, int]:
         """Point each product's first `boms` link at its new version (created the first time); returns
         (links switched, calls made)."""
         writes, creates = [], []
@@ -291,8 +353,9 @@ class TrytonERPClient:
             return 0
         links = self.rpc.search_read("product.product-production.bom", [("product", "in", product_ids)], ["bom"])
         keep = [link["bom"] for link in links] or [0]
-        stale = self.rpc.model("production.bom", "search",
-                               [("output_products", "in", product_ids), ("id", "not in", keep)], 0, None, None)
+        stale = self.rpc.model(
+            "production.bom", "search", [("output_products", "in", product_ids), ("id", "not in", keep)], 0, None, None
+        )
         if not stale:
             return 0
         self.rpc.model("production.bom", "write", stale, {"active": False})
@@ -302,8 +365,12 @@ class TrytonERPClient:
 
     def test_connection(self) -> dict[str, Any]:
         """Login + a read + the server version; never raises for a Tryton-side failure (ok=False + error)."""
-        facts: dict[str, Any] = {"ok": False, "system": "tryton", "base_url": str(self.rpc.api.http.base_url),
-                                 "database": self.rpc.database}
+        facts: dict[str, Any] = {
+            "ok": False,
+            "system": "tryton",
+            "base_url": str(self.rpc.api.http.base_url),
+            "database": self.rpc.database,
+        }
         started = time.monotonic()
         try:
             facts["units"] = len(self.uom_ids())

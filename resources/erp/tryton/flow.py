@@ -39,26 +39,38 @@ class SyncResult:
 def repeated_components(lines: Iterable[BomLine]) -> list[MappingError]:
     """A Tryton BOM line is its component: a component twice under one parent would merge two PLM lines."""
     seen = Counter((line.parent_number, line.component_number) for line in lines)
-    return [MappingError("bom_item", f"{parent}/{component}", "BillOfMaterialItemNumber", "MAPPING_KEY_DUPLICATE",
-                         f"component {component!r} appears {n} times in the BOM of {parent!r}")
-            for (parent, component), n in sorted(seen.items()) if n > 1]
+    return [
+        MappingError(
+            "bom_item",
+            f"{parent}/{component}",
+            "BillOfMaterialItemNumber",
+            "MAPPING_KEY_DUPLICATE",
+            f"component {component!r} appears {n} times in the BOM of {parent!r}",
+        )
+        for (parent, component), n in sorted(seen.items())
+        if n > 1
+    ]
 
 
-def plan_bom_sync(client: TrytonERPClient, spec: MappingSpec, parts: list[Part], lines: list[BomLine],
-                  partition: str = "") -> tuple[MappedBom, Plan]:
+def plan_bom_sync(
+    client: TrytonERPClient, spec: MappingSpec, parts: list[Part], lines: list[BomLine], partition: str = ""
+) -> tuple[MappedBom, Plan]:
     """Map and plan; raises `TrytonMappingError` before any read or write if the PLM data does not map."""
     mapped = map_released_bom(spec, parts, lines)
     errors = repeated_components(lines) + mapped.errors
     if errors:
         raise TrytonMappingError(errors)
-    snapshot = {"material": client.read_materials(sorted(mapped.materials)),
-                **client.snapshot(sorted(mapped.bom_headers))}
+    snapshot = {
+        "material": client.read_materials(sorted(mapped.materials)),
+        **client.snapshot(sorted(mapped.bom_headers)),
+    }
     plan = build_plan(spec, mapped.desired(), {}, snapshot, flow=FLOW, partition=partition)
     return mapped, plan
 
 
-def sync_bom(client: TrytonERPClient, spec: MappingSpec, parts: list[Part], lines: list[BomLine],
-             partition: str = "") -> SyncResult:
+def sync_bom(
+    client: TrytonERPClient, spec: MappingSpec, parts: list[Part], lines: list[BomLine], partition: str = ""
+) -> SyncResult:
     """Plan and apply one released BOM set; typed transport errors propagate (a re-run converges)."""
     _, plan = plan_bom_sync(client, spec, parts, lines, partition)
     return SyncResult(plan, client.apply(plan.items))

@@ -58,8 +58,11 @@ class TrytonResource(dg.ConfigurableResource):
         if not env.get("MFG_SYNC_TRYTON_URL") and local_connection_file().exists():
             local = json.loads(local_connection_file().read_text(encoding="utf-8"))
             values.update({k: local[k] for k in ("url", "database", "user", "password") if k in local})
-        for field, var in (("url", "MFG_SYNC_TRYTON_URL"), ("database", "MFG_SYNC_TRYTON_DATABASE"),
-                           ("user", "MFG_SYNC_TRYTON_USER")):
+        for field, var in (
+            ("url", "MFG_SYNC_TRYTON_URL"),
+            ("database", "MFG_SYNC_TRYTON_DATABASE"),
+            ("user", "MFG_SYNC_TRYTON_USER"),
+        ):
             if env.get(var):
                 values[field] = env[var]
         if env.get("MFG_SYNC_TRYTON_PASSWORD"):
@@ -68,21 +71,36 @@ class TrytonResource(dg.ConfigurableResource):
 
     def policy(self) -> TransportPolicy:
         return TransportPolicy(
-            timeouts=Timeouts(connect_s=self.connect_timeout_s, read_s=self.read_timeout_s,
-                              write_s=self.read_timeout_s, pool_s=self.read_timeout_s),
-            retry=RetryPolicy(max_attempts=self.max_attempts, backoff_initial_s=self.backoff_initial_s,
-                              backoff_max_s=self.backoff_max_s, total_budget_s=self.total_budget_s),
-            max_connections=self.max_connections, max_keepalive_connections=self.max_connections,
+            timeouts=Timeouts(
+                connect_s=self.connect_timeout_s,
+                read_s=self.read_timeout_s,
+                write_s=self.read_timeout_s,
+                pool_s=self.read_timeout_s,
+            ),
+            retry=RetryPolicy(
+                max_attempts=self.max_attempts,
+                backoff_initial_s=self.backoff_initial_s,
+                backoff_max_s=self.backoff_max_s,
+                total_budget_s=self.total_budget_s,
+            ),
+            max_connections=self.max_connections,
+            max_keepalive_connections=self.max_connections,
         )
 
     def client(self, correlation_id: str | None = None, logger: Any = None) -> TrytonERPClient:
         """A new thread-safe client (close it, or use `with`)."""
         password = resolved(self.password)
-        api = ApiClient(SYSTEM, self.url.rstrip("/"), policy=self.policy(),
-                        auth=TrytonSession(self.database, self.user, password, self.language),
-                        correlation_id=correlation_id, secrets=[password] if password else [])
-        return TrytonERPClient(TrytonRPC(api, self.database), plant=self.plant, batch_size=self.batch_size,
-                               logger=logger)
+        api = ApiClient(
+            SYSTEM,
+            self.url.rstrip("/"),
+            policy=self.policy(),
+            auth=TrytonSession(self.database, self.user, password, self.language),
+            correlation_id=correlation_id,
+            secrets=[password] if password else [],
+        )
+        return TrytonERPClient(
+            TrytonRPC(api, self.database), plant=self.plant, batch_size=self.batch_size, logger=logger
+        )
 
     def test_connection(self) -> dict[str, Any]:
         """Latency, server version and a read; never returns a secret."""

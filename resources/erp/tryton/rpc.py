@@ -43,9 +43,16 @@ def encode(value: Any) -> Any:
     if isinstance(value, Decimal):
         return {"__class__": "Decimal", "decimal": str(value)}
     if isinstance(value, datetime):
-        return {"__class__": "datetime", "year": value.year, "month": value.month, "day": value.day,
-                "hour": value.hour, "minute": value.minute, "second": value.second,
-                "microsecond": value.microsecond}
+        return {
+            "__class__": "datetime",
+            "year": value.year,
+            "month": value.month,
+            "day": value.day,
+            "hour": value.hour,
+            "minute": value.minute,
+            "second": value.second,
+            "microsecond": value.microsecond,
+        }
     if isinstance(value, date):
         return {"__class__": "date", "year": value.year, "month": value.month, "day": value.day}
     if isinstance(value, dict):
@@ -64,8 +71,15 @@ def decode(value: Any) -> Any:
         if kind == "date":
             return date(value["year"], value["month"], value["day"])
         if kind == "datetime":
-            return datetime(value["year"], value["month"], value["day"], value.get("hour", 0),
-                            value.get("minute", 0), value.get("second", 0), value.get("microsecond", 0))
+            return datetime(
+                value["year"],
+                value["month"],
+                value["day"],
+                value.get("hour", 0),
+                value.get("minute", 0),
+                value.get("second", 0),
+                value.get("microsecond", 0),
+            )
         return {k: decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [decode(v) for v in value]
@@ -73,12 +87,23 @@ def decode(value: Any) -> Any:
 
 
 KNOWN_KINDS: dict[str, type[ApiError]] = {
-    **dict.fromkeys(("UserError", "UserWarning", "DomainValidationError", "RequiredValidationError",
-                     "DigitsValidationError", "AccessError"), ValidationError),
+    **dict.fromkeys(
+        (
+            "UserError",
+            "UserWarning",
+            "DomainValidationError",
+            "RequiredValidationError",
+            "DigitsValidationError",
+            "AccessError",
+        ),
+        ValidationError,
+    ),
     "ConcurrencyException": ConflictError,
-    "LoginException": AuthError, "NotLogged": AuthError,
+    "LoginException": AuthError,
+    "NotLogged": AuthError,
     "RateLimitException": RateLimitedError,
-    "DatabaseOperationalError": TransientError, "TimeoutException": TransientError,
+    "DatabaseOperationalError": TransientError,
+    "TimeoutException": TransientError,
 }
 
 
@@ -92,8 +117,9 @@ def error_for(method: str, error: Any) -> ApiError:
     if kind in KNOWN_KINDS:
         return KNOWN_KINDS[kind](SYSTEM, text or kind, status=200, code=kind, method="POST", route=method)
     # an unknown model/method, or a server-side exception: resending the same call cannot help
-    return ClientError(SYSTEM, f"{kind}: {text}" if text else kind, status=200, code="ServerException",
-                       method="POST", route=method)
+    return ClientError(
+        SYSTEM, f"{kind}: {text}" if text else kind, status=200, code="ServerException", method="POST", route=method
+    )
 
 
 def _post_rpc(http: httpx.Client, path: str, method: str, params: list[Any]) -> Any:
@@ -113,19 +139,25 @@ class TrytonSession(SessionLogin):
         super().__init__(self._open, self._close)
 
     def _open(self, http: httpx.Client) -> tuple[str, str]:
-        body = _post_rpc(http, f"/{self.database}/rpc/", "common.db.login",
-                         [self.user, {"password": self._password}, self._language])
+        body = _post_rpc(
+            http, f"/{self.database}/rpc/", "common.db.login", [self.user, {"password": self._password}, self._language]
+        )
         result = body.get("result")
         if "error" in body or not isinstance(result, list) or len(result) < 2:
             err = error_for("common.db.login", body.get("error") or "LoginException")
-            raise AuthError(SYSTEM, f"login of {self.user!r} to database {self.database!r} refused: {err.message}",
-                            status=200, code=err.code, method="POST", route="common.db.login")
+            raise AuthError(
+                SYSTEM,
+                f"login of {self.user!r} to database {self.database!r} refused: {err.message}",
+                status=200,
+                code=err.code,
+                method="POST",
+                route="common.db.login",
+            )
         token = base64.b64encode(f"{self.user}:{result[0]}:{result[1]}".encode()).decode("ascii")
         return "Authorization", f"Session {token}"
 
     def _close(self, http: httpx.Client, headers: dict[str, str]) -> None:
-        http.post(f"/{self.database}/rpc/", json={"method": "common.db.logout", "params": [], "id": 0},
-                  headers=headers)
+        http.post(f"/{self.database}/rpc/", json={"method": "common.db.logout", "params": [], "id": 0}, headers=headers)
 
     def __repr__(self) -> str:
         return f"TrytonSession({self.database!r}, {self.user!r}, ***)"
@@ -140,8 +172,9 @@ class TrytonRPC:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def call(self, method: str, *params: Any, retry_safe: bool | None = None,
-             context: dict[str, Any] | None = None) -> Any:
+    def call(
+        self, method: str, *params: Any, retry_safe: bool | None = None, context: dict[str, Any] | None = None
+    ) -> Any:
         """`call("model.product.product.search_read", domain, 0, None, None, fields)`; the context (the
         client's, updated by `context`) is added to model calls. Raises a typed `ApiError` for an error answer."""
         args = list(params)
@@ -150,8 +183,12 @@ class TrytonRPC:
         with self._lock:
             call_id = next(self._ids)
         safe = retry_safe if retry_safe is not None else method.rsplit(".", 1)[-1] in READ_METHODS
-        response = self.api.post(f"/{self.database}/rpc/", route=method, idempotent=safe,
-                                 json={"method": method, "params": encode(args), "id": call_id})
+        response = self.api.post(
+            f"/{self.database}/rpc/",
+            route=method,
+            idempotent=safe,
+            json={"method": method, "params": encode(args), "id": call_id},
+        )
         body = response.json()
         if "error" in body and body["error"] is not None:
             self.api.metrics.event("rpc_error")
@@ -161,14 +198,19 @@ class TrytonRPC:
     def model(self, model: str, method: str, *params: Any, context: dict[str, Any] | None = None) -> Any:
         return self.call(f"model.{model}.{method}", *params, context=context)
 
-    def search_read(self, model: str, domain: list, fields: Sequence[str], *, order: list | None = None,
-                    limit: int | None = None) -> list[dict[str, Any]]:
+    def search_read(
+        self, model: str, domain: list, fields: Sequence[str], *, order: list | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         return self.model(model, "search_read", domain, 0, limit, order, list(fields))
 
     def server_version(self) -> str:
         """`common.server.version` (served without a database, so no session)."""
-        response = self.api.post("/rpc/", route="common.server.version", idempotent=True,
-                                 json={"method": "common.server.version", "params": [], "id": 0})
+        response = self.api.post(
+            "/rpc/",
+            route="common.server.version",
+            idempotent=True,
+            json={"method": "common.server.version", "params": [], "id": 0},
+        )
         body = response.json()
         if body.get("error"):
             raise error_for("common.server.version", body["error"])

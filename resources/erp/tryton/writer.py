@@ -43,10 +43,12 @@ class WritingClient(Protocol):
     def bom_values(self, items: list[PlanItem], products: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]: ...
     def current_versions(self, products: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[int, str]]: ...
     def versions_of(self, materials: list[str]) -> dict[str, list[dict[str, Any]]]: ...
-    def create_versions(self, boms: Mapping[str, dict], existing: Mapping[str, list[dict]],
-                        current: Mapping[str, tuple[int, str]]) -> tuple[dict[str, tuple[int, bool]], int]: ...
-    def switch_links(self, versions: Mapping[str, tuple[int, bool]],
-                     products: Mapping[str, Mapping[str, Any]]) -> tuple[int, int]: ...
+    def create_versions(
+        self, boms: Mapping[str, dict], existing: Mapping[str, list[dict]], current: Mapping[str, tuple[int, str]]
+    ) -> tuple[dict[str, tuple[int, bool]], int]: ...
+    def switch_links(
+        self, versions: Mapping[str, tuple[int, bool]], products: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[int, int]: ...
     def retire_stale_versions(self, product_ids: list[int]) -> int: ...
 
 
@@ -61,30 +63,47 @@ class Unit:
 class TrytonPlanWriter:
     """Writes a plan's materials and BOM levels to Tryton; `store=None` applies without recording state."""
 
-    def __init__(self, client: WritingClient, store: StateStore | None, run_id: int, flow: str,
-                 spec: MappingSpec | None, source_versions: Mapping[str, str], log: logging.Logger | Any | None = None,
-                 change_number: str | None = None) -> None:
+    def __init__(
+        self,
+        client: WritingClient,
+        store: StateStore | None,
+        run_id: int,
+        flow: str,
+        spec: MappingSpec | None,
+        source_versions: Mapping[str, str],
+        log: logging.Logger | Any | None = None,
+        change_number: str | None = None,
+    ) -> None:
         self.client, self.store, self.run_id, self.flow = client, store, run_id, flow
         self.spec, self.source_versions = spec, source_versions
         self.change_number = change_number  # Tryton keeps no change history on a BOM: versions carry it
         self.log = log or logging.getLogger(__name__)
         self.report = ApplyReport()
         self._error: ApiError | None = None
-        self.counts = {"materials_created": 0, "materials_updated": 0, "bom_versions_created": 0,
-                       "bom_links_switched": 0}
+        self.counts = {
+            "materials_created": 0,
+            "materials_updated": 0,
+            "bom_versions_created": 0,
+            "bom_links_switched": 0,
+        }
 
     # --- recording ---------------------------------------------------------------------------------------
     def _applied(self, item: PlanItem) -> list[AppliedChange]:
-        return applied_changes(item, spec_version=self.spec.version if self.spec else None,
-                               source_version=self.source_versions.get(split_key(item.key)[0]))
+        return applied_changes(
+            item,
+            spec_version=self.spec.version if self.spec else None,
+            source_version=self.source_versions.get(split_key(item.key)[0]),
+        )
 
     def record(self, done: Iterable[tuple[PlanItem, str]], failed: Iterable[tuple[PlanItem, str, str, bool]]) -> None:
         """Store successes (item, status) and failures (item, code, message, retryable) in one transaction."""
         done, failed = list(done), list(failed)
         if self.store is not None and (done or failed):
             changes = [change for item, _ in done for change in self._applied(item)]
-            dead = [FailedChange(i.entity, i.key, i.op, i.after or i.before, code, msg, retryable)
-                    for i, code, msg, retryable in failed]
+            dead = [
+                FailedChange(i.entity, i.key, i.op, i.after or i.before, code, msg, retryable)
+                for i, code, msg, retryable in failed
+            ]
             self.store.record_batch(self.run_id, self.flow, changes, dead)
         self.report.rows += [WriteRow(i.entity, i.key, i.op, status) for i, status in done]
         self.report.rows += [WriteRow(i.entity, i.key, i.op, "failed", code, msg) for i, code, msg, _ in failed]
@@ -128,10 +147,14 @@ class TrytonPlanWriter:
             else:
                 state_only.append((item, "recorded"))
         self.record(state_only, [])
-        units = [Unit(lambda run=run: self._create_templates([v for _, v in run]), [i for i, _ in run])
-                 for run in chunked(creates, self.client.batch_size, weight=lambda _: 2)]
-        units += [Unit(lambda run=run: self._update_templates([v for _, v in run]), [i for i, _ in run])
-                  for run in chunked(updates, self.client.batch_size)]
+        units = [
+            Unit(lambda run=run: self._create_templates([v for _, v in run]), [i for i, _ in run])
+            for run in chunked(creates, self.client.batch_size, weight=lambda _: 2)
+        ]
+        units += [
+            Unit(lambda run=run: self._update_templates([v for _, v in run]), [i for i, _ in run])
+            for run in chunked(updates, self.client.batch_size)
+        ]
         self.send(units, progress)
 
     def _create_templates(self, values: list[dict]) -> int:
@@ -160,23 +183,36 @@ class TrytonPlanWriter:
             try:
                 desired[header_key] = self.client.bom_values(items, products)
             except ValueError as exc:  # a product or unit Tryton lacks: this level cannot be written
-                self.record_failed([i for i in items if i.op != "unchanged"], "TRYTON_REFERENCE_UNKNOWN", str(exc), False)
+                self.record_failed(
+                    [i for i in items if i.op != "unchanged"], "TRYTON_REFERENCE_UNKNOWN", str(exc), False
+                )
         current = self.client.current_versions(products)
         existing = self.client.versions_of([d["material"] for d in desired.values()])
-        agreed = {k for k, d in desired.items() if current.get(d["material"], (None, ""))[1].endswith(f"/{d['digest']}")}
+        agreed = {
+            k for k, d in desired.items() if current.get(d["material"], (None, ""))[1].endswith(f"/{d['digest']}")
+        }
         self.record([(i, "recorded") for k in agreed for i in changed[k] if i.op != "unchanged"], [])
         pending = {k: d for k, d in desired.items() if k not in agreed}
         for run in chunked(sorted(pending), self.client.batch_size, weight=lambda k: 2 + len(pending[k]["inputs"])):
-            units.append(Unit(lambda run=run: self._new_versions({k: pending[k] for k in run}, existing, current, products),
-                              [i for k in run for i in changed[k] if i.op != "unchanged"]))
+            units.append(
+                Unit(
+                    lambda run=run: self._new_versions({k: pending[k] for k in run}, existing, current, products),
+                    [i for k in run for i in changed[k] if i.op != "unchanged"],
+                )
+            )
         self.send(units, progress)
         try:
             self.report.batches += self.client.retire_stale_versions([p["_product_id"] for p in products.values()])
         except ApiError as exc:  # only tidiness: the next apply sweeps again
             self.log.warning(f"tryton: deactivating replaced BOM versions failed: {exc}")
 
-    def _new_versions(self, boms: dict[str, dict], existing: Mapping[str, list[dict]],
-                      current: Mapping[str, tuple[int, str]], products: Mapping[str, Mapping]) -> int:
+    def _new_versions(
+        self,
+        boms: dict[str, dict],
+        existing: Mapping[str, list[dict]],
+        current: Mapping[str, tuple[int, str]],
+        products: Mapping[str, Mapping],
+    ) -> int:
         """Create (or reuse) the new versions of these levels, then switch their products' links."""
         versions, calls = self.client.create_versions(boms, existing, current)
         self.counts["bom_versions_created"] += sum(1 for _, new in versions.values() if new)
@@ -192,8 +228,9 @@ class TrytonPlanWriter:
                 self.report.batches += unit.send()
             except ApiError as exc:
                 self.log.error(f"tryton: write failed ({exc}); {len(units) - index} call group(s) not applied")
-                self.record_failed([i for u in units[index:] for i in u.items], exc.code or type(exc).__name__,
-                                   str(exc), exc.retryable)
+                self.record_failed(
+                    [i for u in units[index:] for i in u.items], exc.code or type(exc).__name__, str(exc), exc.retryable
+                )
                 self._error = exc
                 return
             self.record([(item, "written") for item in unit.items], [])

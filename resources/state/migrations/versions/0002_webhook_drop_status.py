@@ -19,8 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("webhook_drops", sa.Column("status", sa.String(length=20), server_default="received",
-                                             nullable=False))
+    op.add_column("webhook_drops", sa.Column("status", sa.String(length=20), server_default="received", nullable=False))
     op.add_column("webhook_drops", sa.Column("reason", sa.Text(), nullable=True))
     # drops a sensor already turned into runs before this revision
     op.execute("UPDATE webhook_drops SET status = 'processed' WHERE processed_at IS NOT NULL")
