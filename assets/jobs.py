@@ -66,4 +66,3 @@ maintenance_sync = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-JOBS = [bom_sync, bom_plan, reconciliation, maintenance_sync]
