@@ -65,4 +65,3 @@ maintenance_sync = dg.define_asset_job(
     description="EAM work orders and material movements of one site -> ERP reservations and goods issues.",
     executor_def=dg.in_process_executor,
 )
-
