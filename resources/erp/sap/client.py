@@ -2,7 +2,8 @@
 
 Services: API_PRODUCT_SRV (A_Product + to_Description + to_Plant) and API_BILL_OF_MATERIAL_SRV;v=0002
 (MaterialBOM, MaterialBOMItem, ReleaseVersionBOM); the maintenance services (reservations, goods movements,
-stock, equipment, maintenance orders) are `ERPClient.maintenance` (resources/erp/sap/maintenance.py).
+stock, equipment, maintenance orders) are `ERPClient.maintenance` (resources/erp/sap/maintenance.py);
+`$batch` calls are sent by resources/erp/sap/batch_calls.py.
 Auth: OAuth 2.0 client credentials (default) or Basic; CSRF tokens for writes (resources/erp/sap/http.py);
 typed errors carry SAP's message code. Payloads are the flat dicts of resources/erp/sap/payloads.py (read
 extras under "_" keys are documented there).
@@ -15,16 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from resources.erp.sap.batch import (
-    BOM_SERVICE,
-    PRODUCT_SERVICE,
-    ChangesetResult,
-    Operation,
-    build_batch,
-    changeset_result,
-    parse_batch,
-    release_path,
-)
+from resources.erp.sap.batch import BOM_SERVICE, PRODUCT_SERVICE, ChangesetResult, Operation, release_path
+from resources.erp.sap.batch_calls import send_changesets
 from resources.erp.sap.boms import ERPBom, bom_from_entity, current_version, next_version, version_number
 from resources.erp.sap.http import SapCsrf, odata_get, send_write
 from resources.erp.sap.maintenance import MaintenanceServices
@@ -378,63 +371,8 @@ class ERPClient(SystemClient):
     # ---- $batch --------------------------------------------------------------------------------------------
 
     def batch(self, changesets: list[list[Operation]]) -> list[ChangesetResult]:
-        """Send change sets in as few `$batch` calls as `batch_size` allows (split only between change
-        sets, one service per call); return one result per change set, in order."""
-        for number, changeset in enumerate(changesets, 1):
-            if not changeset:
-                raise ValueError(f"change set {number} is empty")
-            if len(changeset) > self.batch_size:
-                raise ValueError(
-                    f"change set {number} has {len(changeset)} operations; batch_size is "
-                    f"{self.batch_size} and a change set cannot be split"
-                )
-            if len({op.service for op in changeset}) > 1:
-                raise ValueError(
-                    f"change set {number} mixes services (materials and BOMs): a change set "
-                    "travels in one $batch of one OData service"
-                )
-        results: list[ChangesetResult] = []
-        for group in self._groups(changesets):
-            results.extend(self._send_batch(group))
-        return results
-
-    def _groups(self, changesets: list[list[Operation]]) -> Iterator[list[list[Operation]]]:
-        group: list[list[Operation]] = []
-        size = 0
-        for changeset in changesets:
-            same_service = not group or group[0][0].service == changeset[0].service
-            if group and (size + len(changeset) > self.batch_size or not same_service):
-                yield group
-                group, size = [], 0
-            group.append(changeset)
-            size += len(changeset)
-        if group:
-            yield group
-
-    def _send_batch(self, group: list[list[Operation]]) -> list[ChangesetResult]:
-        service = group[0][0].service
-        content_type, body = build_batch(group)
-        response = send_write(
-            self.api,
-            "POST",
-            f"{service}/$batch",
-            route=f"{service}/$batch",
-            content=body,
-            headers={"Content-Type": content_type, "Accept": "multipart/mixed"},
-        )
-        answers = parse_batch(response.headers.get("Content-Type", ""), response.content)
-        if len(answers) != len(group):
-            raise ValueError(f"erp: $batch answered {len(answers)} parts for {len(group)} change sets")
-        results = [changeset_result(cs, answer) for cs, answer in zip(group, answers, strict=True)]
-        failed = sum(1 for r in results if not r.ok)
-        self._log.info(
-            "erp: $batch to %s: %d change set(s), %d operation(s), %d failed",
-            service,
-            len(group),
-            sum(len(cs) for cs in group),
-            failed,
-        )
-        return results
+        """Send change sets in as few `$batch` calls as `batch_size` allows; one result per change set, in order."""
+        return send_changesets(self.api, changesets, batch_size=self.batch_size, log=self._log)
 
     # ---- connection check ---------------------------------------------------------------------------------
 
