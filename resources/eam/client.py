@@ -13,27 +13,19 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from resources.eam import records
-from resources.transport import (
-    ApiClient,
-    ApiError,
-    AuthError,
-    ConflictError,
-    SystemClient,
-    default_error_parser,
-)
+from resources.eam.maximo_errors import error_text
+from resources.transport import ApiClient, ApiError, ConflictError, SystemClient
 from resources.transport.errors import error_class_for
-from resources.transport.redact import correlation_id_var, register_secret
 from sync.records import Asset, InventoryBalance, MaterialTransaction, WorkOrder, WorkOrderMaterial
 
 log = logging.getLogger("resources.eam")
 
-SESSION_COOKIE = "JSESSIONID"
 WORK_ORDER, BALANCE, ASSET, ITEM, TRANSACTIONS = (
     "mxapiwodetail",
     "mxapiinvbal",
@@ -45,22 +37,6 @@ WORK_ORDER_SELECT = (
     "workorderid,wonum,siteid,status,description,assetnum,location,wopriority,worktype,glaccount,"
     "costcenter,reportdate,statusdate,changedate,wpmaterial{*},invreserve{*},matusetrans{*}"
 )
-
-
-def maximo_error_parser(response: httpx.Response) -> tuple[str | None, str | None]:
-    """`{"Error": {"reasonCode", "message", "statusCode"}}` -> (reasonCode, message); other bodies as usual."""
-    try:
-        body = response.json()
-    except ValueError:
-        return default_error_parser(response)
-    error = body.get("Error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return _text(error.get("reasonCode")), _text(error.get("message"))
-    return default_error_parser(response)
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def derived_transaction_id(method: str, path: str, body: Any) -> str:
@@ -107,52 +83,6 @@ class BulkItemResult:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-@dataclass
-class MaxauthSession:
-    """Login/logout callables for `SessionLogin`: `maxauth: base64(user:password)` -> the session cookie."""
-
-    username: str
-    password: str
-    correlation_header: str = "X-Correlation-ID"
-    _maxauth: str = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._maxauth = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        register_secret(self._maxauth)
-
-    def login(self, http: httpx.Client) -> tuple[str, str]:
-        cid = correlation_id_var.get()
-        response = http.post("/maximo/oslc/login", headers={"maxauth": self._maxauth, self.correlation_header: cid})
-        if response.status_code >= 400:
-            code, message = maximo_error_parser(response)
-            retryable = response.status_code == 429 or response.status_code >= 500
-            cls = error_class_for(response.status_code) if retryable else AuthError
-            err = cls(
-                "eam",
-                f"login refused: {message}",
-                status=response.status_code,
-                code=code,
-                method="POST",
-                route="/maximo/oslc/login",
-            )
-            err.may_retry = retryable
-            raise err
-        session = response.cookies.get(SESSION_COOKIE) or http.cookies.get(SESSION_COOKIE)
-        if not session:
-            raise AuthError(
-                "eam",
-                "login answered without a session cookie",
-                status=response.status_code,
-                method="POST",
-                route="/maximo/oslc/login",
-            )
-        http.cookies.clear()  # the hook sends the cookie itself, so a renewed session replaces the old one
-        return "Cookie", f"{SESSION_COOKIE}={session}"
-
-    def logout(self, http: httpx.Client, headers: dict[str, str]) -> None:
-        http.post("/maximo/oslc/logout", headers=headers)
 
 
 class EAMClient(SystemClient):
@@ -373,7 +303,7 @@ class EAMClient(SystemClient):
                     "eam",
                     str(err.get("message") or f"HTTP {status}"),
                     status=status,
-                    code=_text(err.get("reasonCode")),
+                    code=error_text(err.get("reasonCode")),
                     method="BULK",
                     route=path,
                 )

@@ -19,7 +19,9 @@ import dagster as dg
 from pydantic import Field
 
 from resources.connection_rules import field_value, require_connection
-from resources.eam.client import EAMClient, MaxauthSession, maximo_error_parser
+from resources.eam.client import EAMClient
+from resources.eam.maxauth import MaxauthSession
+from resources.eam.maximo_errors import maximo_error_parser
 from resources.eam.records import EAMDataError
 from resources.env_tuning import resolved, tuning_from_env
 from resources.sandbox_profile import apply_sandbox_profile

@@ -11,7 +11,8 @@ try:
 except ImportError:  # tests/sandbox_eam is not a package: pytest put its folder on sys.path
     from eam_fixtures import running_eam, wo_path  # noqa: F401
 
-from resources.eam.client import BALANCE, WORK_ORDER, maximo_error_parser
+from resources.eam.client import BALANCE, WORK_ORDER
+from resources.eam.maximo_errors import maximo_error_parser
 from resources.eam.resource import EAMResource
 from resources.transport import AuthError, NotFoundError, ValidationError
 from sync.records import WorkOrder
