@@ -135,13 +135,14 @@ class CeleryStack:
             _kill_group(process)
         self.workers.clear()
 
-    def run_partitions(self, job: str, partitions: list[str], timeout_s: float) -> list[RunOutcome]:
+    def run_partitions(self, job: str, partitions: list[str], timeout_s: float,
+                       module: str = "deploy.celery.definitions") -> list[RunOutcome]:
         """One run process per partition, all at once (as a backfill's runs); each killed past `timeout_s`."""
         started = {}
         for partition in partitions:
             log = (self.logs / f"run-{partition}.log").open("w")
             started[partition] = subprocess.Popen(
-                [sys.executable, "-m", RUN_MODULE, job, partition], cwd=ROOT, env=dict(self.env),
+                [sys.executable, "-m", RUN_MODULE, job, partition, module], cwd=ROOT, env=dict(self.env),
                 stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
         outcomes = []
         for partition, process in started.items():
