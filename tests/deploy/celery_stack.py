@@ -59,7 +59,7 @@ def _tail(path: Path, chars: int = 3000) -> str:
     return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
 
 
-def _kill_group(process: subprocess.Popen) -> None:
+def kill_group(process: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=STOP_WAIT_S)
@@ -125,32 +125,35 @@ class CeleryStack:
             try:
                 codes[name] = process.wait(timeout=STOP_WAIT_S)
             except subprocess.TimeoutExpired:
-                _kill_group(process)
+                kill_group(process)
                 codes[name] = process.returncode
         self.workers.clear()
         return codes
 
     def kill_workers(self) -> None:
         for process in self.workers.values():
-            _kill_group(process)
+            kill_group(process)
         self.workers.clear()
+
+    def start_run(self, job: str, partition: str, module: str = "deploy.celery.definitions",
+                  tags: Mapping[str, str] | None = None) -> subprocess.Popen:
+        """A run process of its own (its own process group, so a hard kill takes all of it)."""
+        log = (self.logs / f"run-{partition}.log").open("w")
+        return subprocess.Popen(
+            [sys.executable, "-m", RUN_MODULE, job, partition, module, json.dumps(dict(tags or {}))],
+            cwd=ROOT, env=dict(self.env), stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
 
     def run_partitions(self, job: str, partitions: list[str], timeout_s: float,
                        module: str = "deploy.celery.definitions") -> list[RunOutcome]:
         """One run process per partition, all at once (as a backfill's runs); each killed past `timeout_s`."""
-        started = {}
-        for partition in partitions:
-            log = (self.logs / f"run-{partition}.log").open("w")
-            started[partition] = subprocess.Popen(
-                [sys.executable, "-m", RUN_MODULE, job, partition, module], cwd=ROOT, env=dict(self.env),
-                stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
+        started = {partition: self.start_run(job, partition, module) for partition in partitions}
         outcomes = []
         for partition, process in started.items():
             try:
                 out, _ = process.communicate(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 for other in started.values():
-                    _kill_group(other)
+                    kill_group(other)
                 raise CeleryStackError(f"run of {partition} not done after {timeout_s} s; killed:\n"
                                        f"{_tail(self.logs / f'run-{partition}.log')}") from None
             if process.returncode != 0 or not out.strip():
