@@ -94,6 +94,9 @@ def run_scenario(name: str, workers: int, pg_url: str, erp_api_limit: int, work:
             erp_calls, erp_writes = sandbox_counts(sandbox.base_url("erp"))
             if workers:
                 stack.stop_workers()
+            for failed in (o.partition for o in outcomes if not o.success):
+                print(f"  {name}: run of {failed} failed; its log ends:\n"
+                      f"{(work / name / f'run-{failed}.log').read_text()[-3000:]}", file=sys.stderr)
         scenario = Scenario(name, wall, sum(o.success for o in outcomes), plm_calls, erp_calls, erp_writes)
         print(f"  {name}: {wall:.1f} s", file=sys.stderr, flush=True)
         return scenario
