@@ -80,10 +80,17 @@ def run_scenario(name: str, workers: int, pg_url: str, erp_api_limit: int, work:
             with dg.DagsterInstance.from_config(str(home)) as instance:
                 instance.event_log_storage.set_concurrency_slots("erp_api", erp_api_limit)
                 instance.add_dynamic_partitions(assemblies.name, DEMO_ASSEMBLIES)
-            stack = CeleryStack(stack_env(os.environ, dagster_home=home, work=work / name,
-                                          plm_url=sandbox.base_url("plm"), erp_url=sandbox.base_url("erp"),
-                                          extra={"MFG_SYNC_STATE_URL": pg_url, "MFG_SYNC_STATE_SCHEMA": schema}),
-                                logs=work / name)
+            stack = CeleryStack(
+                stack_env(
+                    os.environ,
+                    dagster_home=home,
+                    work=work / name,
+                    plm_url=sandbox.base_url("plm"),
+                    erp_url=sandbox.base_url("erp"),
+                    extra={"MFG_SYNC_STATE_URL": pg_url, "MFG_SYNC_STATE_SCHEMA": schema},
+                ),
+                logs=work / name,
+            )
             if workers:
                 stack.start_workers(*(f"bench{i + 1}" for i in range(workers)))
             module = "deploy.celery.definitions" if workers else IN_PROCESS_MODULE
@@ -95,8 +102,11 @@ def run_scenario(name: str, workers: int, pg_url: str, erp_api_limit: int, work:
             if workers:
                 stack.stop_workers()
             for failed in (o.partition for o in outcomes if not o.success):
-                print(f"  {name}: run of {failed} failed; its log ends:\n"
-                      f"{(work / name / f'run-{failed}.log').read_text()[-3000:]}", file=sys.stderr)
+                print(
+                    f"  {name}: run of {failed} failed; its log ends:\n"
+                    f"{(work / name / f'run-{failed}.log').read_text()[-3000:]}",
+                    file=sys.stderr,
+                )
         scenario = Scenario(name, wall, sum(o.success for o in outcomes), plm_calls, erp_calls, erp_writes)
         print(f"  {name}: {wall:.1f} s", file=sys.stderr, flush=True)
         return scenario
@@ -112,8 +122,10 @@ def run_scenario(name: str, workers: int, pg_url: str, erp_api_limit: int, work:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pg-url", default=os.environ.get("MFG_SYNC_TEST_POSTGRES_URL",
-                                                            "postgresql+psycopg2://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("MFG_SYNC_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"),
+    )
     parser.add_argument("--erp-api-limit", type=int, default=2, help="erp_api pool slots (the instance default)")
     return parser.parse_args(argv)
 
@@ -124,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Redis is not reachable at {REDIS_URL}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-celery-") as tmp:
-        scenarios = [run_scenario(name, workers, args.pg_url, args.erp_api_limit, Path(tmp))
-                     for name, workers in (("in-process", 0), ("celery, 1 worker", 1), ("celery, 2 workers", 2))]
+        scenarios = [
+            run_scenario(name, workers, args.pg_url, args.erp_api_limit, Path(tmp))
+            for name, workers in (("in-process", 0), ("celery, 1 worker", 1), ("celery, 2 workers", 2))
+        ]
     print(f"demo backfill: {', '.join(DEMO_ASSEMBLIES)} (3 runs at once), erp_api pool {args.erp_api_limit}")
     print(f"{'scenario':<20} {'wall s':>8} {'runs ok':>8} {'PLM calls':>10} {'ERP calls':>10} {'ERP writes':>11}")
     for s in scenarios:

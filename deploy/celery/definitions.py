@@ -21,7 +21,8 @@ BROKER_ENV = "MFG_SYNC_CELERY_BROKER"
 BACKEND_ENV = "MFG_SYNC_CELERY_BACKEND"
 # what the jobs in a Celery deployment run on; every worker must be started with the same broker/backend
 celery_workers = celery_executor.configured(
-    {"broker": {"env": BROKER_ENV}, "backend": {"env": BACKEND_ENV}}, name="celery_workers")
+    {"broker": {"env": BROKER_ENV}, "backend": {"env": BACKEND_ENV}}, name="celery_workers"
+)
 ON_CELERY = (bom_sync.name, reconciliation.name)
 
 
@@ -35,9 +36,16 @@ def celery_definitions(defs: dg.Definitions) -> dg.Definitions:
     jobs = {job.name: on_celery(job) if job.name in ON_CELERY else job for job in defs.jobs or []}
     schedules = [_retargeted_schedule(s, jobs) for s in defs.schedules or []]
     sensors = [_retargeted_sensor(s, jobs) for s in defs.sensors or []]
-    return dg.Definitions(assets=defs.assets, asset_checks=defs.asset_checks, jobs=list(jobs.values()),
-                          schedules=schedules, sensors=sensors, resources=defs.resources,
-                          loggers=defs.loggers, metadata=defs.metadata)
+    return dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=list(jobs.values()),
+        schedules=schedules,
+        sensors=sensors,
+        resources=defs.resources,
+        loggers=defs.loggers,
+        metadata=defs.metadata,
+    )
 
 
 def _retargeted_schedule(schedule, jobs: dict):

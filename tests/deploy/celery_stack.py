@@ -82,17 +82,34 @@ class CeleryStack:
     nodes: dict[str, str] = field(default_factory=dict)  # worker name -> its Celery node name (name@host)
 
     def app(self) -> Celery:
-        return Celery("mfg-sync-test", broker=self.env["MFG_SYNC_CELERY_BROKER"],
-                      backend=self.env["MFG_SYNC_CELERY_BACKEND"])
+        return Celery(
+            "mfg-sync-test", broker=self.env["MFG_SYNC_CELERY_BROKER"], backend=self.env["MFG_SYNC_CELERY_BACKEND"]
+        )
 
     def start_workers(self, *names: str) -> None:
         """One `dagster-celery worker start` per name (one task at a time each); returns when all answer."""
         for name in names:
             log = (self.logs / f"{name}.log").open("w")
             self.workers[name] = subprocess.Popen(
-                [str(VENV_BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
-                 "-y", str(WORKER_YAML), "-n", name, "--", "--concurrency=1"],
-                cwd=ROOT, env=dict(self.env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    str(VENV_BIN / "dagster-celery"),
+                    "worker",
+                    "start",
+                    "-A",
+                    "dagster_celery.app",
+                    "-y",
+                    str(WORKER_YAML),
+                    "-n",
+                    name,
+                    "--",
+                    "--concurrency=1",
+                ],
+                cwd=ROOT,
+                env=dict(self.env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._wait_until_answering(names)
 
     def _wait_until_answering(self, names: tuple[str, ...]) -> None:
@@ -107,8 +124,9 @@ class CeleryStack:
                     return
                 for name in names:
                     if self.workers[name].poll() is not None:
-                        raise CeleryStackError(f"worker {name} exited {self.workers[name].returncode}:\n"
-                                               f"{_tail(self.logs / f'{name}.log')}")
+                        raise CeleryStackError(
+                            f"worker {name} exited {self.workers[name].returncode}:\n{_tail(self.logs / f'{name}.log')}"
+                        )
             raise CeleryStackError(f"workers {sorted(set(names) - answering)} did not answer {READY_PINGS} pings")
         finally:
             app.close()
@@ -135,16 +153,24 @@ class CeleryStack:
             kill_group(process)
         self.workers.clear()
 
-    def start_run(self, job: str, partition: str, module: str = "deploy.celery.definitions",
-                  tags: Mapping[str, str] | None = None) -> subprocess.Popen:
+    def start_run(
+        self, job: str, partition: str, module: str = "deploy.celery.definitions", tags: Mapping[str, str] | None = None
+    ) -> subprocess.Popen:
         """A run process of its own (its own process group, so a hard kill takes all of it)."""
         log = (self.logs / f"run-{partition}.log").open("w")
         return subprocess.Popen(
             [sys.executable, "-m", RUN_MODULE, job, partition, module, json.dumps(dict(tags or {}))],
-            cwd=ROOT, env=dict(self.env), stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
+            cwd=ROOT,
+            env=dict(self.env),
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            start_new_session=True,
+        )
 
-    def run_partitions(self, job: str, partitions: list[str], timeout_s: float,
-                       module: str = "deploy.celery.definitions") -> list[RunOutcome]:
+    def run_partitions(
+        self, job: str, partitions: list[str], timeout_s: float, module: str = "deploy.celery.definitions"
+    ) -> list[RunOutcome]:
         """One run process per partition, all at once (as a backfill's runs); each killed past `timeout_s`."""
         started = {partition: self.start_run(job, partition, module) for partition in partitions}
         outcomes = []
@@ -154,26 +180,43 @@ class CeleryStack:
             except subprocess.TimeoutExpired:
                 for other in started.values():
                     kill_group(other)
-                raise CeleryStackError(f"run of {partition} not done after {timeout_s} s; killed:\n"
-                                       f"{_tail(self.logs / f'run-{partition}.log')}") from None
+                raise CeleryStackError(
+                    f"run of {partition} not done after {timeout_s} s; killed:\n"
+                    f"{_tail(self.logs / f'run-{partition}.log')}"
+                ) from None
             if process.returncode != 0 or not out.strip():
-                raise CeleryStackError(f"run process of {partition} exited {process.returncode}:\n"
-                                       f"{_tail(self.logs / f'run-{partition}.log')}")
+                raise CeleryStackError(
+                    f"run process of {partition} exited {process.returncode}:\n"
+                    f"{_tail(self.logs / f'run-{partition}.log')}"
+                )
             outcomes.append(RunOutcome(**json.loads(out.strip().splitlines()[-1])))
         return outcomes
 
 
-def stack_env(base: Mapping[str, str], *, dagster_home: Path, work: Path, plm_url: str, erp_url: str,
-              broker: str = REDIS_URL, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def stack_env(
+    base: Mapping[str, str],
+    *,
+    dagster_home: Path,
+    work: Path,
+    plm_url: str,
+    erp_url: str,
+    broker: str = REDIS_URL,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The environment every worker and run process of the stack gets (the deploy/README.md variables)."""
-    return {**base,
-            "PATH": f"{VENV_BIN}{os.pathsep}{base.get('PATH', '')}",  # dagster-celery starts `celery` by name
-            "PYTHONPATH": str(ROOT),
-            "DAGSTER_HOME": str(dagster_home),
-            "MFG_SYNC_CELERY_BROKER": broker, "MFG_SYNC_CELERY_BACKEND": broker,
-            "MFG_SYNC_PROFILE": "sandbox", "MFG_SYNC_DATA_DIR": str(work / "data"),
-            "MFG_SYNC_STORAGE_DIR": str(work / "tables"),  # shared by all workers: one machine here
-            "MFG_SYNC_PLM_URL": plm_url, "MFG_SYNC_ERP_URL": erp_url,
-            "MFG_SYNC_PLM_RATE_LIMIT": "200",
-            "MFG_SYNC_RETRY_DELAYS_S": "off",  # a failed step fails the run now, not in 5 minutes
-            **(extra or {})}
+    return {
+        **base,
+        "PATH": f"{VENV_BIN}{os.pathsep}{base.get('PATH', '')}",  # dagster-celery starts `celery` by name
+        "PYTHONPATH": str(ROOT),
+        "DAGSTER_HOME": str(dagster_home),
+        "MFG_SYNC_CELERY_BROKER": broker,
+        "MFG_SYNC_CELERY_BACKEND": broker,
+        "MFG_SYNC_PROFILE": "sandbox",
+        "MFG_SYNC_DATA_DIR": str(work / "data"),
+        "MFG_SYNC_STORAGE_DIR": str(work / "tables"),  # shared by all workers: one machine here
+        "MFG_SYNC_PLM_URL": plm_url,
+        "MFG_SYNC_ERP_URL": erp_url,
+        "MFG_SYNC_PLM_RATE_LIMIT": "200",
+        "MFG_SYNC_RETRY_DELAYS_S": "off",  # a failed step fails the run now, not in 5 minutes
+        **(extra or {}),
+    }

@@ -20,8 +20,12 @@ from tests.deploy.celery_stack import INSTANCE_YAML, ROOT, WORKER_YAML
 K8S_VALUES = ROOT / "deploy" / "k8s" / "values.yaml"
 CELERY_WORKSPACE = ROOT / "deploy" / "celery" / "workspace.yaml"
 # what the Dagster chart adds to runLauncher.config.k8sRunLauncher when it writes the instance's config map
-CHART_SUPPLIED = {"instance_config_map": "mfg-sync-dagster-instance", "dagster_home": "/opt/dagster/dagster_home",
-                  "postgres_password_secret": "mfg-sync-dagster-postgresql", "service_account_name": "mfg-sync"}
+CHART_SUPPLIED = {
+    "instance_config_map": "mfg-sync-dagster-instance",
+    "dagster_home": "/opt/dagster/dagster_home",
+    "postgres_password_secret": "mfg-sync-dagster-postgresql",
+    "service_account_name": "mfg-sync",
+}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +46,12 @@ def test_the_celery_instance_keeps_everything_in_postgres_from_the_environment(t
     db = config["storage"]["postgres"]["postgres_db"]
     assert db["scheme"] == "postgresql+psycopg2"
     assert {db[k]["env"] for k in ("hostname", "port", "username", "password", "db_name")} == {
-        "DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"}
+        "DAGSTER_PG_HOST",
+        "DAGSTER_PG_PORT",
+        "DAGSTER_PG_USER",
+        "DAGSTER_PG_PASSWORD",
+        "DAGSTER_PG_DB",
+    }
 
 
 def test_the_celery_instance_queues_runs_and_bounds_them(tmp_path):
@@ -67,7 +76,10 @@ def test_the_worker_config_takes_broker_and_backend_from_the_environment(monkeyp
     monkeypatch.setenv("MFG_SYNC_CELERY_BROKER", "redis://mq.plant.example:6379/3")
     monkeypatch.setenv("MFG_SYNC_CELERY_BACKEND", "redis://mq.plant.example:6379/4")
     config = get_validated_config(str(WORKER_YAML))
-    assert (config["broker"], config["backend"]) == ("redis://mq.plant.example:6379/3", "redis://mq.plant.example:6379/4")
+    assert (config["broker"], config["backend"]) == (
+        "redis://mq.plant.example:6379/3",
+        "redis://mq.plant.example:6379/4",
+    )
     assert config["config_source"]["task_acks_late"] is True
 
 
@@ -130,8 +142,9 @@ def test_the_k8s_values_launch_each_run_in_its_own_pod():
 
 
 def test_the_k8s_run_launcher_config_validates_against_dagster_k8s():
-    result = process_config(resolve_to_config_type(K8sRunLauncher.config_type()),
-                            launcher_config_from_values(k8s_values()))
+    result = process_config(
+        resolve_to_config_type(K8sRunLauncher.config_type()), launcher_config_from_values(k8s_values())
+    )
     assert result.success, result.errors
     assert result.value["env_secrets"] == ["mfg-sync-systems"]
 

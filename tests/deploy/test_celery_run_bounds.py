@@ -40,8 +40,10 @@ def run_without_workers(tmp_path_factory) -> tuple[CeleryStackError, str]:
         instance.add_dynamic_partitions(assemblies.name, ["ASM-10004"])
     flush_redis()
     # no sandbox either: the run never gets as far as a call
-    stack = CeleryStack(stack_env(os.environ, dagster_home=home, work=work, plm_url="http://127.0.0.1:9",
-                                  erp_url="http://127.0.0.1:9"), logs=work)
+    stack = CeleryStack(
+        stack_env(os.environ, dagster_home=home, work=work, plm_url="http://127.0.0.1:9", erp_url="http://127.0.0.1:9"),
+        logs=work,
+    )
     try:
         with pytest.raises(CeleryStackError) as raised:
             stack.run_partitions("bom_sync", ["ASM-10004"], NO_WORKER_TIMEOUT_S)

@@ -67,13 +67,30 @@ def overdue_run(pg_server_url: str, tmp_path_factory) -> Iterator[dg.DagsterRun]
                 env.setenv(name, value)
             with dg.DagsterInstance.from_config(str(home)) as instance:
                 instance.add_dynamic_partitions(assemblies.name, ["ASM-10004"])
-                stack = CeleryStack(stack_env(os.environ, dagster_home=home, work=work, plm_url="http://127.0.0.1:9",
-                                              erp_url="http://127.0.0.1:9", extra=pg_env), logs=work)
-                processes.append(subprocess.Popen(
-                    [str(VENV_BIN / "dagster-daemon"), "run", "-w", str(ROOT / "deploy/celery/workspace.yaml")],
-                    cwd=ROOT, env=dict(stack.env), stdout=(work / "daemon.log").open("w"), stderr=subprocess.STDOUT,
-                    start_new_session=True))
-                processes.append(stack.start_run("bom_sync", "ASM-10004", tags={"dagster/max_runtime": str(MAX_RUNTIME_S)}))
+                stack = CeleryStack(
+                    stack_env(
+                        os.environ,
+                        dagster_home=home,
+                        work=work,
+                        plm_url="http://127.0.0.1:9",
+                        erp_url="http://127.0.0.1:9",
+                        extra=pg_env,
+                    ),
+                    logs=work,
+                )
+                processes.append(
+                    subprocess.Popen(
+                        [str(VENV_BIN / "dagster-daemon"), "run", "-w", str(ROOT / "deploy/celery/workspace.yaml")],
+                        cwd=ROOT,
+                        env=dict(stack.env),
+                        stdout=(work / "daemon.log").open("w"),
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+                processes.append(
+                    stack.start_run("bom_sync", "ASM-10004", tags={"dagster/max_runtime": str(MAX_RUNTIME_S)})
+                )
                 run = None
                 for _ in range(STATUS_POLLS):
                     runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": "ASM-10004"}))

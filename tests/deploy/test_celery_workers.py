@@ -88,19 +88,28 @@ def backfill(redis_db: str, pg_server_url: str, tmp_path_factory: pytest.TempPat
     pg_env = dagster_pg_env(server, db_name)
     stack = None
     try:
-        with pytest.MonkeyPatch.context() as env, \
-                running_sandbox(None, overrides={"plm": {"rate_limit": None}, "erp": {"rate_limit": None}}) as sandbox:
+        with (
+            pytest.MonkeyPatch.context() as env,
+            running_sandbox(None, overrides={"plm": {"rate_limit": None}, "erp": {"rate_limit": None}}) as sandbox,
+        ):
             for name, value in pg_env.items():
                 env.setenv(name, value)
             instance = dg.DagsterInstance.from_config(str(home))
             try:
                 instance.event_log_storage.set_concurrency_slots("erp_api", ERP_API_LIMIT)
                 instance.add_dynamic_partitions(assemblies.name, list(DEMO_ASSEMBLIES))
-                stack = CeleryStack(stack_env(os.environ, dagster_home=home, work=work,
-                                              plm_url=sandbox.base_url("plm"), erp_url=sandbox.base_url("erp"),
-                                              broker=redis_db,
-                                              extra={**pg_env, "MFG_SYNC_STATE_URL": pg_server_url,
-                                                     "MFG_SYNC_STATE_SCHEMA": schema}), logs=work)
+                stack = CeleryStack(
+                    stack_env(
+                        os.environ,
+                        dagster_home=home,
+                        work=work,
+                        plm_url=sandbox.base_url("plm"),
+                        erp_url=sandbox.base_url("erp"),
+                        broker=redis_db,
+                        extra={**pg_env, "MFG_SYNC_STATE_URL": pg_server_url, "MFG_SYNC_STATE_SCHEMA": schema},
+                    ),
+                    logs=work,
+                )
                 stack.start_workers(*WORKERS)
                 outcomes = stack.run_partitions("bom_sync", list(DEMO_ASSEMBLIES), RUN_TIMEOUT_S)
                 nodes = dict(stack.nodes)
@@ -123,8 +132,10 @@ def steps_in_pool(pool: str) -> set[str]:
 
 def most_at_once(intervals: list[tuple[float, float]]) -> int:
     """The largest number of intervals open at one instant (an end before a start at the same instant)."""
-    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals],
-                   key=lambda edge: (edge[0], edge[1]))
+    edges = sorted(
+        [(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals],
+        key=lambda edge: (edge[0], edge[1]),
+    )
     open_now = most = 0
     for _, change in edges:
         open_now += change
@@ -148,16 +159,21 @@ def test_the_runs_are_recorded_as_succeeded_in_postgres(backfill):
 
 def test_every_step_was_executed_by_a_celery_worker(backfill):
     started = backfill.events(dg.DagsterEventType.STEP_START)
-    on_workers = [e for e in backfill.events(dg.DagsterEventType.ENGINE_EVENT)
-                  if WORKER_EVENT in e.dagster_event.engine_event_data.metadata]
+    on_workers = [
+        e
+        for e in backfill.events(dg.DagsterEventType.ENGINE_EVENT)
+        if WORKER_EVENT in e.dagster_event.engine_event_data.metadata
+    ]
     assert len(started) > 0
     assert sorted((e.run_id, e.step_key) for e in on_workers) == sorted((e.run_id, e.step_key) for e in started)
 
 
 def test_steps_ran_in_both_workers(backfill):
-    nodes = {e.dagster_event.engine_event_data.metadata[WORKER_EVENT].value
-             for e in backfill.events(dg.DagsterEventType.ENGINE_EVENT)
-             if WORKER_EVENT in e.dagster_event.engine_event_data.metadata}
+    nodes = {
+        e.dagster_event.engine_event_data.metadata[WORKER_EVENT].value
+        for e in backfill.events(dg.DagsterEventType.ENGINE_EVENT)
+        if WORKER_EVENT in e.dagster_event.engine_event_data.metadata
+    }
     assert nodes == {backfill.nodes[name] for name in WORKERS}
 
 
@@ -167,12 +183,20 @@ def test_the_erp_equals_the_mapped_plm(backfill):
     assert len(desired["bom_item"]) >= 600
 
 
-def step_intervals(backfill: CeleryBackfill, steps: set[str] | None = None) -> dict[tuple[str, str], tuple[float, float]]:
+def step_intervals(
+    backfill: CeleryBackfill, steps: set[str] | None = None
+) -> dict[tuple[str, str], tuple[float, float]]:
     """(run id, step key) -> (STEP_START, STEP_SUCCESS) timestamps from the event log, for `steps` or all."""
-    starts = {(e.run_id, e.step_key): e.timestamp for e in backfill.events(dg.DagsterEventType.STEP_START)
-              if steps is None or e.step_key in steps}
-    ends = {(e.run_id, e.step_key): e.timestamp for e in backfill.events(dg.DagsterEventType.STEP_SUCCESS)
-            if steps is None or e.step_key in steps}
+    starts = {
+        (e.run_id, e.step_key): e.timestamp
+        for e in backfill.events(dg.DagsterEventType.STEP_START)
+        if steps is None or e.step_key in steps
+    }
+    ends = {
+        (e.run_id, e.step_key): e.timestamp
+        for e in backfill.events(dg.DagsterEventType.STEP_SUCCESS)
+        if steps is None or e.step_key in steps
+    }
     assert starts.keys() == ends.keys()
     return {key: (starts[key], ends[key]) for key in starts}
 
@@ -200,4 +224,3 @@ def test_the_workers_stop_cleanly_when_told_to_shut_down(backfill):
 def test_the_interval_counter_counts_overlaps_not_intervals():
     assert most_at_once([(0, 1), (1, 2), (2, 3)]) == 1
     assert most_at_once([(0, 3), (1, 2), (1.5, 4)]) == 3
-
