@@ -24,6 +24,7 @@ from assets import assets_and_checks
 from assets.partitions import assemblies
 from resources.state.store import normalise_url
 from sandbox.launcher import running_sandbox
+from sync.flows import BOM_FLOW
 from tests.assets.test_bom_sync import DEMO_ASSEMBLIES, erp_contents, mapped_plm
 from tests.deploy.celery_stack import (
     INSTANCE_YAML,
@@ -127,7 +128,15 @@ def backfill(redis_db: str, pg_server_url: str, tmp_path_factory: pytest.TempPat
 
 
 def steps_in_pool(pool: str) -> set[str]:
-    return {a.op.name for a in assets_and_checks() if isinstance(a, dg.AssetsDefinition) and a.op.pool == pool}
+    """The bom_sync steps that take a slot of `pool` (other flows' steps share the pool but not this backfill)."""
+    return {
+        a.op.name
+        for a in assets_and_checks()
+        if isinstance(a, dg.AssetsDefinition)
+        and a.op.pool == pool
+        and a.group_names_by_key
+        and set(a.group_names_by_key.values()) == {BOM_FLOW}
+    }
 
 
 def most_at_once(intervals: list[tuple[float, float]]) -> int:
