@@ -75,10 +75,20 @@ def update_equipment(maint: MaintenanceHarness, number: str, **fields: Any) -> N
         erp.maintenance.update_equipment(number, fields, erp.maintenance.read_equipment(number)["_etag"])
 
 
+_commissioned = iter(range(20000001, 20001000))
+
+
 def commission(maint: MaintenanceHarness, name: str, **fields: Any) -> str:
-    """New ERP equipment of plant 1000, as maintenance planning creates it at commissioning."""
+    """New ERP equipment of plant 1000, as maintenance planning creates it at commissioning. Numbered from
+    20000001: the seeded EAM assets name equipment 10000001-10000006 the ERP seed only partly has."""
     with maint.systems.erp().client() as erp:
         created = erp.maintenance.create_equipment(
-            {"EquipmentName": name, "MaintenancePlant": "1000", "MaintenancePlanningPlant": "1000", **fields}
+            {
+                "Equipment": str(next(_commissioned)),
+                "EquipmentName": name,
+                "MaintenancePlant": "1000",
+                "MaintenancePlanningPlant": "1000",
+                **fields,
+            }
         )
     return created["Equipment"]
