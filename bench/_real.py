@@ -11,6 +11,7 @@ import dagster as dg
 from assets import assets_and_checks
 from assets.jobs import bom_sync
 from assets.keys import ERP_BOMS, ERP_MATERIALS
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
 from orchestration.io_manager import ParquetTableIOManager
@@ -49,6 +50,7 @@ class RealSyncRunner:
             # the maintenance flow's assets are in the asset set too; a BOM run never calls the EAM
             "eam": EAMResource(),
             "maintenance_spec": MaintenanceSpecResource(),
+            "erp_to_eam_spec": ErpToEamSpecResource(),
         }
 
     def sync(self, numbers: list[str]) -> dict[str, int]:

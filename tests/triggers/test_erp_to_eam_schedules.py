@@ -11,6 +11,7 @@ import pytest
 
 from assets.partitions import sites
 from resources.state import SyncStateResource
+from resources.state.breaker import reset_breaker
 from resources.trigger_settings import ScheduleSettings
 from schedules.erp_to_eam_schedules import build_asset_master_schedule, build_stock_schedule
 from sync.flows import ASSET_MASTER_FLOW, STOCK_FLOW
@@ -19,9 +20,10 @@ TICK = datetime(2025, 3, 11, 4, 0, tzinfo=ZoneInfo("UTC"))
 SETTINGS = ScheduleSettings(timezone="UTC")
 
 
-@pytest.fixture
-def sync_state(tmp_path) -> SyncStateResource:
-    resource = SyncStateResource(url=f"sqlite:///{tmp_path / 'state.db'}")
+@pytest.fixture(scope="module")
+def sync_state(tmp_path_factory) -> SyncStateResource:
+    """One store for the module (migrating one costs seconds); the breaker test closes what it opens."""
+    resource = SyncStateResource(url=f"sqlite:///{tmp_path_factory.mktemp('state') / 'state.db'}")
     resource.store().upgrade()
     return resource
 
@@ -51,3 +53,4 @@ def test_an_open_breaker_skips_the_tick_naming_the_flow(build, flow, instance, s
         store.finish_run(store.start_run(flow, "P1000", f"run-{n}"), "failed", reason="EAM down")
     result = tick(build(SETTINGS), instance, sync_state)
     assert isinstance(result, dg.SkipReason) and flow in result.skip_message
+    reset_breaker(store, flow)
