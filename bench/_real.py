@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 
 from assets import assets_and_checks
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.jobs import bom_sync
 from assets.keys import ERP_BOMS, ERP_MATERIALS
-from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
 from orchestration.io_manager import ParquetTableIOManager
