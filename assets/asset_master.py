@@ -223,7 +223,8 @@ def eam_assets_sync(
                 )  # fmt: skip
                 rows.append({**row, "status": "failed", "message": str(err)})
                 continue
-            state.record_baseline(store, run_id, site, change.equipment, change.asset, change.baseline)
+            if change.baseline:
+                state.record_baseline(store, run_id, site, change.equipment, change.asset, change.baseline)
             rows.append({**row, "written": ",".join(written), "message": change.message})
         metrics = {
             **api_metadata("eam", client.metrics.snapshot()),

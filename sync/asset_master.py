@@ -41,7 +41,7 @@ class AssetChange:
     eam_fields: dict[str, Any] = field(default_factory=dict)  # EAM field -> value to write
     erp_fields: dict[str, Any] = field(default_factory=dict)  # ERP field -> value to write
     conflicts: tuple[FieldDifference, ...] = ()
-    baseline: dict[str, Any] = field(default_factory=dict)  # to record once the writes are done
+    baseline: dict[str, Any] = field(default_factory=dict)  # to record once the writes are done; {}: unchanged
     message: str = ""
 
 
@@ -206,7 +206,6 @@ def plan_asset_master(
         if not (eam_fields or erp_fields or conflicts) and agreed == base:
             continue
         op = "update" if eam_fields or erp_fields else ("conflict" if conflicts else "baseline")
-        changes.append(
-            AssetChange(op, number, str(asset["assetnum"]), eam_fields, erp_fields, tuple(conflicts), agreed)
-        )
+        moved = agreed if agreed != base else {}  # an unchanged baseline is not written again
+        changes.append(AssetChange(op, number, str(asset["assetnum"]), eam_fields, erp_fields, tuple(conflicts), moved))
     return changes

@@ -72,3 +72,22 @@ def test_a_balance_changed_directly_in_the_eam_is_counted_back_to_the_erp_figure
     assert stock_sync(maint).success
     assert eam_balances(maint)[("CENTRAL", part)] == erp_stock(maint)[("CENTRAL", part)]
     assert writes(maint)["eam"] == 1
+
+
+def test_an_adjustment_whose_answer_was_lost_is_not_applied_twice(maint):
+    assert stock_sync(maint).success
+    [part] = maint.spare_parts(1)
+    with maint.eam_client() as client:
+        [balance] = [b for b in client.inventory_balances(f'itemnum="{part}" and location="CENTRAL"')]
+        client.adjust_balance(client.href("mxapiinvbal", part, "CENTRAL", balance.bin, "P1000"), 1)
+    maint.systems.reset_stats("eam")
+    maint.systems.faults("eam", drop_after_commit_next=1)  # Maximo commits the count, the answer never comes
+    try:
+        result = stock_sync(maint)
+    finally:
+        maint.systems.faults("eam")
+    assert result.success
+    assert eam_balances(maint)[("CENTRAL", part)] == erp_stock(maint)[("CENTRAL", part)]
+    assert writes(maint)["eam"] == 1  # the retry under the same transactionid was refused, not applied
+    [outcome] = result.asset_materializations_for_node("eam__balances")[0].metadata["balances"].value.records
+    assert outcome.data["status"] == "already adjusted"
