@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import dagster as dg
 import pytest
 
+import assets
+from assets.erp_to_eam_jobs import maintenance_stock_sync
+from assets.partitions import sites
+from resources.alerts import AlertResource
+from resources.state.breaker import breaker_state, reset_breaker
+from schedules.erp_to_eam_schedules import build_stock_schedule
+from sensors.erp_to_eam_failures import erp_to_eam_failure_sensor
+from sync.flows import STOCK_FLOW
 from tests.maintenance.erp_to_eam_harness import eam_balances, erp_stock, stock_sync, writes
 from tests.maintenance.maintenance_harness import MaintenanceHarness, maintenance_harness
 
@@ -91,3 +100,32 @@ def test_an_adjustment_whose_answer_was_lost_is_not_applied_twice(maint):
     assert writes(maint)["eam"] == 1  # the retry under the same transactionid was refused, not applied
     [outcome] = result.asset_materializations_for_node("eam__balances")[0].metadata["balances"].value.records
     assert outcome.data["status"] == "already adjusted"
+
+
+def test_three_failed_runs_open_the_breaker_and_the_hourly_schedule_skips(maint):
+    instance, sync_state = maint.systems.instance, maint.systems.state()
+    found = assets.definitions()
+    job = dg.Definitions(
+        assets=found.assets, jobs=[maintenance_stock_sync], resources=maint.resources()
+    ).resolve_job_def(STOCK_FLOW)
+    instance.add_dynamic_partitions(sites.name, ["P1000"])
+    maint.systems.faults("eam", outage=True)
+    try:
+        for _ in range(3):
+            result = job.execute_in_process(partition_key="P1000", instance=instance, raise_on_error=False)
+            assert not result.success
+            with dg.build_run_status_sensor_context(
+                sensor_name="erp_to_eam_failure_sensor",
+                dagster_event=result.get_run_failure_event(),
+                dagster_instance=instance,
+                dagster_run=result.dagster_run,
+                resources={"sync_state": sync_state, "alerts": AlertResource()},
+            ) as context:
+                erp_to_eam_failure_sensor(context)
+    finally:
+        maint.systems.faults("eam")
+    store = sync_state.store()
+    assert breaker_state(store, STOCK_FLOW, 3).is_open
+    with dg.build_schedule_context(instance=instance, resources={"sync_state": sync_state}) as context:
+        assert isinstance(build_stock_schedule()(context), dg.SkipReason)
+    reset_breaker(store, STOCK_FLOW)

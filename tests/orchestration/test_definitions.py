@@ -74,7 +74,7 @@ SCHEDULES = {  # name -> (cron, job)
     "maintenance_stock_hourly": ("15 * * * *", "maintenance_stock_sync"),
     "asset_master_daily": ("0 4 * * *", "asset_master_sync"),
 }
-SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor"}
+SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor", "erp_to_eam_failure_sensor"}
 
 
 def test_asset_keys_groups_partitions_and_kinds():
