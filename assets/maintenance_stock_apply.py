@@ -32,7 +32,7 @@ from resources.eam.client import BALANCE
 from resources.state import SyncStateResource
 from resources.transport import ApiError
 from sync.flows import STOCK_FLOW
-from sync.stock_balances import plan_balances
+from sync.stock_balances import BalanceChange, plan_balances
 
 ENTITY = "inventory_balance"
 
@@ -104,13 +104,24 @@ def eam_balances(
 ) -> dg.Output:
     site, spec, store, started = context.partition_key, erp_to_eam_spec.spec(), sync_state.store(), time.monotonic()
     run_id = state.sync_run(context, sync_state, STOCK_FLOW)
-    rows = []
+    rows, figures, window = [], frame_stock(erp_stock), _window(erp_stock)
     with eam.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        # read again now: what changed in the EAM since the dry run is counted, not overwritten
-        moves = window_transactions(client, site, _window(erp_stock))
-        changes = plan_balances(
-            spec, frame_stock(erp_stock), read_balances(client, spec, site), moves, posted(sync_state, moves)
-        )
+
+        def replan() -> list[BalanceChange]:
+            # read the EAM now: what changed since the dry run is counted, not overwritten
+            moves = window_transactions(client, site, window)
+            return plan_balances(spec, figures, read_balances(client, spec, site), moves, posted(sync_state, moves))
+
+        def adjust(change: BalanceChange, attempt: str) -> str:
+            href = client.href(BALANCE, change.item, change.storeroom, change.bin, site)
+            txn = f"mfgsync-stock-{context.run.run_id[:8]}{attempt}-{site}-{change.key}-{change.target}"
+            return (
+                "already adjusted"
+                if client.adjust_balance(href, change.target, transaction_id=txn[:100]).duplicate
+                else "adjusted"
+            )
+
+        changes = replan()
         for change, row in zip(changes, changes_rows(changes), strict=True):
             if change.op == "error":
                 state.record_failure(store, run_id, STOCK_FLOW, ENTITY, change.key, "STOCK_PLAN", change.message, False)
@@ -119,15 +130,20 @@ def eam_balances(
             if change.op == "skip":
                 rows.append({**row, "status": "skipped"})
                 continue
-            href = client.href(BALANCE, change.item, change.storeroom, change.bin, site)
-            txn = f"mfgsync-stock-{context.run.run_id[:8]}-{site}-{change.key}-{change.target}"
             try:
-                result = client.adjust_balance(href, change.target, transaction_id=txn[:100])
+                rows.append({**row, "status": adjust(change, "")})
             except ApiError as err:
                 state.record_failure(store, run_id, STOCK_FLOW, ENTITY, change.key, err.code, str(err), err.retryable)
                 rows.append({**row, "status": "failed", "message": str(err)})
-                continue
-            rows.append({**row, "status": "already adjusted" if result.duplicate else "adjusted"})
+        # read back: an issue that landed between the read and a count is in the balance no more; count again
+        done = {f"{r['storeroom']}/{r['item']}" for r in rows if r["status"] == "adjusted"}
+        differ = [c for c in replan() if c.op == "adjust"] if done else []
+        readjusted = 0
+        for change in (c for c in differ if c.key in done):
+            try:
+                readjusted += adjust(change, "r") == "adjusted"
+            except ApiError as err:
+                state.record_failure(store, run_id, STOCK_FLOW, ENTITY, change.key, err.code, str(err), err.retryable)
         metrics = client.metrics.snapshot()
     adjusted = sum(r["status"] == "adjusted" for r in rows)
     failed = sum(r["status"] == "failed" for r in rows)
@@ -143,6 +159,8 @@ def eam_balances(
             "skipped": sum(r["status"] == "skipped" for r in rows),
             "failed": failed,
             "differs_from_dry_run": replanned,
+            "recounted_after_a_racing_issue": readjusted,
+            "differ_after_apply": len(differ) - readjusted,  # changed in the EAM meanwhile: the next run
             "duration_s": round(time.monotonic() - started, 3),
             **api_metadata("eam", metrics),
             **({"balances": rows_table(rows, RESULT_COLUMNS)} if rows else {}),
