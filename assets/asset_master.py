@@ -231,6 +231,8 @@ def eam_assets_sync(
             **api_metadata("erp", erp_client.metrics.snapshot()),
         }
     store.add_conflicts(run_id, conflicts)
+    settled = {f"{site}/{r['equipment']}" for r in rows if r["status"] != "failed"}
+    store.resolve_dead_letters_for(ASSET_MASTER_FLOW, "asset", settled)  # applied now: earlier failures settled
     failed = sum(r["status"] == "failed" for r in rows)
     counts = {
         "created": sum(r["status"] == "created" for r in rows),

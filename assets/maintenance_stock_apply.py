@@ -145,6 +145,10 @@ def eam_balances(
             except ApiError as err:
                 state.record_failure(store, run_id, STOCK_FLOW, ENTITY, change.key, err.code, str(err), err.retryable)
         metrics = client.metrics.snapshot()
+    failed_keys = {f"{r['storeroom']}/{r['item']}" for r in rows if r["status"] == "failed"}
+    store.resolve_dead_letters_for(  # a balance right now settles its earlier failures
+        STOCK_FLOW, ENTITY, {f"{f.storeroom}/{f.item}" for f in figures} - failed_keys
+    )
     adjusted = sum(r["status"] == "adjusted" for r in rows)
     failed = sum(r["status"] == "failed" for r in rows)
     store.finish_run(run_id, "partial" if failed else "succeeded", {"updated": adjusted, "failed": failed})
