@@ -23,7 +23,7 @@ from assets.partitions import sites
 from resources.eam import EAMResource
 from resources.eam.client import ASSET, EAMClient
 from resources.erp import ERPResource
-from resources.state import FieldConflict, SyncStateResource
+from resources.state import FieldConflict, StateStore, SyncStateResource
 from resources.transport import ApiError
 from sync.asset_master import AssetChange, FieldDifference, plan_asset_master
 from sync.flows import ASSET_MASTER_FLOW
@@ -172,6 +172,16 @@ def _update_erp(maintenance, change: AssetChange) -> bool:
     return bool(changes)
 
 
+def _settle_conflicts(store: StateStore, site: str, still_open: set[tuple[str, str]]) -> int:
+    """Close the site's open asset conflicts a person has since settled (both systems agree again)."""
+    settled = 0
+    for conflict in store.open_conflicts("asset"):
+        if conflict.key.startswith(f"{site}/") and (conflict.key, conflict.field) not in still_open:
+            store.resolve_conflict(conflict.id, "sides_agree", "mfg-sync")
+            settled += 1
+    return settled
+
+
 @dg.asset(
     key=EAM_ASSETS_SYNC,
     ins=ins(eam_asset_plan=EAM_ASSET_PLAN),
@@ -231,6 +241,7 @@ def eam_assets_sync(
             **api_metadata("erp", erp_client.metrics.snapshot()),
         }
     store.add_conflicts(run_id, conflicts)
+    settled_conflicts = _settle_conflicts(store, site, {(c.key, c.field) for c in conflicts})
     settled = {f"{site}/{r['equipment']}" for r in rows if r["status"] != "failed"}
     store.resolve_dead_letters_for(ASSET_MASTER_FLOW, "asset", settled)  # applied now: earlier failures settled
     failed = sum(r["status"] == "failed" for r in rows)
@@ -246,6 +257,7 @@ def eam_assets_sync(
         metadata={
             **counts,
             "conflicts": len(conflicts),
+            "conflicts_settled": settled_conflicts,
             "duration_s": round(time.monotonic() - started, 3),
             **metrics,
             **({"outcomes": rows_table(rows, RESULT_COLUMNS)} if rows else {}),

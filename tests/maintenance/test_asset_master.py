@@ -105,3 +105,17 @@ def test_a_field_changed_on_both_sides_is_a_conflict_for_a_person(maint, pump):
     assert asset_master_sync(maint).success
     assert open_conflicts(maint, asset)["location"] == ("STORES", "WORKSHOP")
     assert writes(maint) == {"eam": 0, "erp": 0}
+
+
+def test_a_conflict_closes_once_a_person_makes_both_sides_agree(maint, pump):
+    number, asset = pump
+    update_eam_asset(maint, asset, location="BAY-7")
+    update_equipment(maint, number, FunctionalLocation="BAY-9")
+    assert asset_master_sync(maint).success
+    assert "location" in open_conflicts(maint, asset)
+    update_equipment(maint, number, FunctionalLocation="BAY-7")  # the planner settles it in the ERP
+    assert asset_master_sync(maint).success
+    assert "location" not in open_conflicts(maint, asset)
+    update_eam_asset(maint, asset, location="BAY-8")  # from now on the EAM's change moves again
+    assert asset_master_sync(maint).success
+    assert equipment(maint, number)["FunctionalLocation"] == "BAY-8"
