@@ -38,6 +38,7 @@ from sync.records import MaterialTransaction
 from sync.stock_balances import BalanceChange, EamBalance, StockFigure
 
 ITEMS_PER_QUERY = 50
+NOT_POSTING = -1  # window start when the site's postings flow has no cursor yet
 PLAN_COLUMNS = ["storeroom", "item", "op", "eam_balance", "erp_stock", "pending", "target", "bin", "message"]
 RESULT_COLUMNS = [*PLAN_COLUMNS, "status"]
 
@@ -101,6 +102,9 @@ def read_balances(client: EAMClient, spec: ErpToEamSpec, site: str) -> dict[tupl
 
 
 def window_transactions(client: EAMClient, site: str, since: int) -> list[MaterialTransaction]:
+    """The site's EAM transactions above `since`, those the postings flow may not have posted yet."""
+    if since == NOT_POSTING:
+        return []
     delta = client.delta(TRANSACTIONS, since, where=f'siteid="{site}"')
     return [eam_records.material_transaction(m) for m in delta.members]
 
@@ -154,9 +158,9 @@ def erp_stock(
     maintenance_spec: MaintenanceSpecResource,
 ) -> dg.Output:
     site, spec = context.partition_key, erp_to_eam_spec.spec()
-    since = delta_start(
-        maintenance_state.cursor(sync_state.store(), site, TRANSACTIONS), maintenance_spec.spec().overlap_rowstamps
-    )
+    committed = maintenance_state.cursor(sync_state.store(), site, TRANSACTIONS)
+    # no posting cursor: the postings flow is not live for the site, so no EAM transaction is on its way
+    since = delta_start(committed, maintenance_spec.spec().overlap_rowstamps) if committed else NOT_POSTING
     with eam.client(correlation_id=context.run.run_id, logger=context.log) as client:
         moves = window_transactions(client, site, since)
     done = posted(sync_state, moves)  # before the stock is read: these are in the figure for sure

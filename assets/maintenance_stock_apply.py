@@ -15,6 +15,7 @@ from assets import erp_to_eam_state as state
 from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.keys import EAM_BALANCE_PLAN, EAM_BALANCES, EAM_INVENTORY_BALANCES, ERP_STOCK, OWNERS, erp_to_eam_tags, ins
 from assets.maintenance_stock import (
+    NOT_POSTING,
     PLAN_COLUMNS,
     RESULT_COLUMNS,
     STOCK_GROUP,
@@ -38,7 +39,7 @@ ENTITY = "inventory_balance"
 
 
 def _window(erp_stock: pd.DataFrame) -> int:
-    return int(erp_stock["window_from"].min()) if len(erp_stock) else 0
+    return int(erp_stock["window_from"].min()) if len(erp_stock) else NOT_POSTING
 
 
 @dg.asset(
