@@ -12,6 +12,7 @@ import dagster as dg
 import assets
 import schedules
 import sensors
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.maintenance_spec import MaintenanceSpecResource
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
@@ -87,6 +88,7 @@ def build_resources() -> dict:
         "eam": EAMResource.from_env(),
         "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
         "maintenance_spec": MaintenanceSpecResource(),
+        "erp_to_eam_spec": ErpToEamSpecResource(),
         "validation_rules": validation_rules(),
         "sync_state": SyncStateResource(),
         "alerts": AlertResource.from_env(),

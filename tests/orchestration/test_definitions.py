@@ -29,6 +29,14 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/reservations": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issue_plan": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issues": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
+    "eam/inventory_balances": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
+    "erp/stock": ("maintenance_stock", "sites", {"sap", "pandas", "parquet"}),
+    "eam/balance_plan": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
+    "eam/balances": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
+    "erp/equipment": ("asset_master", "sites", {"sap", "pandas", "parquet"}),
+    "eam/assets": ("asset_master", "sites", {"maximo", "pandas", "parquet"}),
+    "eam/asset_plan": ("asset_master", "sites", {"maximo", "sap", "pandas", "parquet"}),
+    "eam/assets_sync": ("asset_master", "sites", {"maximo", "sap", "pandas", "parquet"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"),
@@ -56,13 +64,17 @@ JOBS = {
         "erp/goods_issue_plan",
         "erp/goods_issues",
     },
+    "maintenance_stock_sync": {"eam/inventory_balances", "erp/stock", "eam/balance_plan", "eam/balances"},
+    "asset_master_sync": {"erp/equipment", "eam/assets", "eam/asset_plan", "eam/assets_sync"},
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
     "bom_sync_weekly_full": ("0 22 * * 0", "bom_sync"),
     "reconciliation_daily": ("30 5 * * *", "reconciliation"),
+    "maintenance_stock_hourly": ("15 * * * *", "maintenance_stock_sync"),
+    "asset_master_daily": ("0 4 * * *", "asset_master_sync"),
 }
-SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor"}
+SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor", "erp_to_eam_failure_sensor"}
 
 
 def test_asset_keys_groups_partitions_and_kinds():
