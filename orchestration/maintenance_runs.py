@@ -116,7 +116,7 @@ def _outcomes(name: str, site: str, result: dg.ExecuteInProcessResult, seconds: 
         flow = FLOW_OF_ASSET.get(materialization.asset_key)
         if flow in by_flow:
             try:
-                frame = result.asset_value(materialization.asset_key, partition_key=site)
+                frame = result.asset_value(materialization.asset_key)
             except Exception:  # a table the io manager cannot load: the metadata's failed count still tells
                 frame = None
             by_flow[flow].counts = _counts(flow, frame, metadata)

@@ -5,8 +5,8 @@ Pure: no HTTP, no Dagster. Four comparisons, each a function of what both system
   ERP posting carrying its reference (missing, cancelled directly in the ERP, other quantity or material);
 - reservations: each linked work order's planned lines against its ERP reservation items (missing, quantity,
   material, deletion flag), and what the EAM says was used against the items' withdrawn quantity;
-- balances: EAM current balance per storeroom and item (bins summed) against ERP unrestricted stock of the
-  plant and storage location the spec maps the storeroom to;
+- balances: EAM current balance per storeroom and item it keeps there (bins summed) against ERP unrestricted
+  stock of the plant and storage location the spec maps the storeroom to;
 - asset master: `compare_asset_master`, the hook the asset-master flow's field diff plugs into.
 """
 
@@ -161,7 +161,8 @@ def compare_balances(
     erp_materials: Iterable[str],
 ) -> list[MaintenanceDifference]:
     """EAM balances of the spec's storerooms vs ERP unrestricted stock (`read_stock` rows) of the mapped
-    storage locations. Items the ERP does not know as materials are the EAM's alone and not compared."""
+    storage locations, for the items the EAM keeps in the storeroom (it has an inventory record there) that
+    the ERP knows as materials; other items are one system's alone and not compared."""
     known = {m.upper() for m in erp_materials}
     where = {(s.plant, s.storage_location): room for room, s in spec.storerooms.items()}
     eam: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -174,9 +175,9 @@ def compare_balances(
         if room is not None:
             erp[(room, str(row["Material"]).upper())] += Decimal(str(row["quantity"]))
     out = []
-    for room, item in sorted(set(eam) | set(erp)):
-        have, book = eam.get((room, item)), erp.get((room, item))
-        if (have or Decimal(0)) != (book or Decimal(0)):
+    for room, item in sorted(eam):
+        have, book = eam[(room, item)], erp.get((room, item))
+        if have != (book or Decimal(0)):
             location = spec.storerooms[room]
             out.append(
                 MaintenanceDifference(
@@ -186,7 +187,7 @@ def compare_balances(
                     "",
                     f"{room}/{item}",
                     "current_balance",
-                    _qty(have) if have is not None else "(no balance)",
+                    _qty(have),
                     f"{_qty(book)} in {location.plant}/{location.storage_location}"
                     if book is not None
                     else "(no stock)",

@@ -158,7 +158,7 @@ def test_after_the_flows_reconciliation_finds_no_difference(clean):
     assert len(table(result)) == 0
     found = metadata(result)
     assert found["differences"] == 0.0 and found["compared_work_orders"] == 1.0 and found["compared_transactions"] == 3
-    assert parse_report(found["report_path"].path).texts["verdict"] == "EAM and ERP agree."
+    assert parse_report(found["report_path"]).texts["verdict"] == "EAM and ERP agree."
 
 
 def test_the_command_line_says_eam_and_erp_agree(clean):
