@@ -19,7 +19,6 @@ from resources.eam import EAMResource
 from resources.eam.client import TRANSACTIONS, WORK_ORDER
 from resources.erp import ERPResource
 from resources.state import StateStore
-from resources.transport import NotFoundError
 from sync.flows import MAINTENANCE_FLOW
 
 WORK_ORDER_NUMBER = "DEMO-1"
@@ -63,11 +62,8 @@ def plan_and_use_parts(eam: EAMResource, site: str) -> tuple[bool, list[str]]:
     parts = _spare_parts(len(PLANNED))
     with eam.client() as client:
         href = client.href(WORK_ORDER, site, WORK_ORDER_NUMBER)
-        try:
-            client.get(href, select="wonum")
-            return False, parts
-        except NotFoundError:
-            pass
+        if list(client.query(WORK_ORDER, select="wonum", where=f'siteid="{site}" and wonum="{WORK_ORDER_NUMBER}"')):
+            return False, parts  # planned and used on an earlier demo
         lines = [
             {"itemnum": part, "itemqty": float(qty), "location": STOREROOM}
             for part, qty in zip(parts, PLANNED, strict=True)
