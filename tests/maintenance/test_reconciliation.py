@@ -99,6 +99,10 @@ def world(tmp_path_factory):
         first = cli(cli_env, "sync", "maintenance", "--flow", "goods-issues", "--site", SITE)
         writes = maint.erp_writes()
         again = cli(cli_env, "sync", "maintenance", "--all")
+        writes_by_rerun = maint.erp_writes() - writes
+        [line] = [li for li in maint.planned_lines(number) if li["itemnum"] == parts[2]]
+        maint.change_planned_quantity(number, line["wpitemid"], Decimal(3))
+        reservations_only = cli(cli_env, "sync", "maintenance", "--flow", "reservations")
         yield {
             "maint": maint,
             "env": cli_env,
@@ -106,7 +110,8 @@ def world(tmp_path_factory):
             "number": number,
             "first": first,
             "again": again,
-            "writes_by_rerun": maint.erp_writes() - writes,
+            "reservations_only": reservations_only,
+            "writes_by_rerun": writes_by_rerun,
         }
 
 
@@ -150,6 +155,14 @@ def test_a_rerun_of_every_flow_writes_nothing_and_names_the_flows_not_deployed(w
     assert "created 0  updated 0  reversed 0  failed 0" in lines["reservations"]
     for flow in ("stock", "assets"):
         assert "not available" in lines[flow]
+
+
+def test_the_reservations_flow_alone_updates_a_changed_planned_quantity(world):
+    run = world["reservations_only"]
+    assert run.returncode == 0, run.stderr[-2000:]
+    [line] = [line for line in run.stdout.splitlines() if line.startswith(SITE)]
+    assert line.split()[1] == "reservations" and "created 0  updated 1  reversed 0  failed 0" in line
+    assert world["maint"].reservation(world["number"]).items[2].quantity == Decimal(3)
 
 
 def test_after_the_flows_reconciliation_finds_no_difference(clean):
