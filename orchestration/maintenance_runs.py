@@ -124,6 +124,8 @@ def _outcomes(name: str, site: str, result: dg.ExecuteInProcessResult, seconds: 
     outcomes = list(by_flow.values())
     for outcome in outcomes:
         outcome.error = error
+        # as in the BOM sync, a record that failed fails the run (its dead letter says why)
+        outcome.success = outcome.success and outcome.counts["failed"] == 0
     outcomes[-1].api_calls = calls  # the run's requests, once: on its last line
     return outcomes
 
@@ -168,9 +170,9 @@ def run_maintenance_sync(
                     run_config=bom_runs.QUIET_CONSOLE,
                 )
                 for outcome in _outcomes(name, site, result, time.monotonic() - started):
-                    if not outcome.success:
+                    if not result.success and not any(outcome.counts.values()):  # a step broke off: no table
                         totals = run_report.stored_totals(store, outcome.run_id)
-                        outcome.counts["failed"] = max(outcome.counts["failed"], totals["dead_lettered"])
+                        outcome.counts["failed"] = totals["dead_lettered"]
                     outcomes.append(outcome)
                     if on_done:
                         on_done(outcome)

@@ -213,3 +213,18 @@ def test_the_command_line_exits_1_and_names_the_differences(drifted):
     assert run.returncode == 1
     assert "cancelled_in_erp" in run.stdout and "report: " in run.stdout
     assert "4 difference(s) between EAM and ERP" in run.stderr
+
+
+@pytest.fixture(scope="module")
+def refused(world, drifted):
+    maint = world["maint"]
+    number = maint.new_work_order({"MRO-0001": Decimal(1)})  # gloves: an item only the EAM carries
+    return {"number": number, "run": cli(world["env"], "sync", "maintenance", "--flow", "reservations")}
+
+
+def test_sync_maintenance_exits_1_when_the_erp_refuses_a_record(refused):
+    run = refused["run"]
+    assert run.returncode == 1
+    [line] = [line for line in run.stdout.splitlines() if line.startswith(SITE)]
+    assert "FAILED" in line and "failed 1" in line
+    assert "FAILED: P1000 reservations" in run.stderr and "dead-letters" in run.stderr
