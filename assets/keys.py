@@ -14,6 +14,7 @@ ERP_BOM_PLAN = dg.AssetKey(["erp", "bom_plan"])
 ERP_MATERIALS = dg.AssetKey(["erp", "materials"])
 ERP_BOMS = dg.AssetKey(["erp", "boms"])
 BOM_RECONCILIATION = dg.AssetKey(["reconciliation", "bom"])
+MAINTENANCE_RECONCILIATION = dg.AssetKey(["reconciliation", "maintenance"])
 SYNC_STATISTICS = dg.AssetKey(["monitoring", "sync_statistics"])
 
 STAGE_TAG = "mfg-sync/stage"  # extract | plan | apply: what a job selects

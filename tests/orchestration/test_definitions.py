@@ -21,6 +21,7 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/materials": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
     "erp/boms": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
     "reconciliation/bom": ("reconciliation", None, {"arena", "sap", "html"}),
+    "reconciliation/maintenance": ("reconciliation", None, {"maximo", "sap", "html"}),
     "monitoring/sync_statistics": ("monitoring", None, {"pandas", "parquet"}),
     "eam/work_orders": ("maintenance_sync", "sites", {"maximo", "pandas", "parquet"}),
     "eam/work_order_materials": ("maintenance_sync", "sites", {"maximo", "pandas", "parquet"}),
@@ -49,12 +50,14 @@ CHECKS = {
     ("erp/boms", "erp_post_sync"),
     ("erp/boms", "boms_match_plan"),
     ("reconciliation/bom", "systems_agree"),
+    ("reconciliation/maintenance", "eam_and_erp_agree"),
 }
 BOM_SYNC = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
 JOBS = {
     "bom_sync": BOM_SYNC,
     "bom_plan": {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan"},
     "reconciliation": {"reconciliation/bom", "monitoring/sync_statistics"},
+    "maintenance_reconciliation": {"reconciliation/maintenance"},
     "maintenance_sync": {
         "eam/work_orders",
         "eam/work_order_materials",
