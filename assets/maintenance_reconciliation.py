@@ -16,6 +16,7 @@ import dagster as dg
 import pandas as pd
 
 from assets import maintenance_state as state
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.keys import MAINTENANCE_RECONCILIATION, OWNERS, maintenance_tags
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.metadata import api_metadata, rows_table
@@ -72,7 +73,7 @@ def _read_eam(client, site: str, numbers: list[str]) -> dict:
         if t.work_order in linked
     ]
     balances = [eam_records.inventory_balance(m) for m in client.query(BALANCE, where=where)]
-    assets = [eam_records.asset(m) for m in client.query(ASSET, where=where)]
+    assets = list(client.query(ASSET, where=where))  # Maximo's own fields: the asset-master spec names them
     return {"planned": planned, "transactions": transactions, "balances": balances, "assets": assets}
 
 
@@ -130,7 +131,7 @@ def _markdown(frame: pd.DataFrame, by_area: dict[str, int], compared: dict[str, 
         dg.AssetCheckSpec(
             CHECK,
             asset=MAINTENANCE_RECONCILIATION,
-            description="EAM and ERP agree: goods issues, reservations and stock balances.",
+            description="EAM and ERP agree: goods issues, reservations, stock balances and asset master fields.",
         )
     ],
     description="EAM vs ERP per work order (goods issues, reservations) and per storeroom (stock); reads only.",
@@ -142,9 +143,11 @@ def maintenance_reconciliation(
     erp: ERPResource,
     sync_state: SyncStateResource,
     maintenance_spec: MaintenanceSpecResource,
+    erp_to_eam_spec: ErpToEamSpecResource,
     validation_rules: ValidationRulesResource,
 ):
     started, spec, store = time.monotonic(), maintenance_spec.spec(), sync_state.store()
+    asset_spec = erp_to_eam_spec.spec()
     differences, compared = [], dict.fromkeys(("work_orders", "transactions", "balances", "assets"), 0)
     with eam.client(correlation_id=context.run.run_id, logger=context.log) as eam_client:
         scope = _site_scope(context, config, eam_client.siteid)
@@ -159,7 +162,7 @@ def maintenance_reconciliation(
                     site, links, held["planned"], booked["reservations"], used_quantities(held["transactions"])
                 )
                 differences += compare_balances(spec, site, held["balances"], booked["stock"], booked["materials"])
-                differences += compare_asset_master(site, held["assets"], booked["equipment"])
+                differences += compare_asset_master(site, asset_spec, held["assets"], booked["equipment"])
                 compared["work_orders"] += len(links)
                 compared["transactions"] += len(held["transactions"])
                 compared["balances"] += len(held["balances"])

@@ -123,6 +123,13 @@ def report_lines(demo: MaintenanceDemo) -> list[str]:
         f"updated; goods issues posted: {posted.get('created', 0)}, reversed: {posted.get('reversed', 0)}, "
         f"failed: {posted.get('failed', 0) + reserved.get('failed', 0)}."
     )
+    if "stock" in counts or "assets" in counts:
+        stock, assets = counts.get("stock", {}), counts.get("assets", {})
+        lines.append(
+            f"  To the EAM: {stock.get('updated', 0)} storeroom balance(s) counted to the ERP's stock; "
+            f"{assets.get('created', 0)} asset(s) created from ERP equipment, {assets.get('updated', 0)} "
+            f"updated field by field; failed: {stock.get('failed', 0) + assets.get('failed', 0)}."
+        )
     missing = [o.flow for o in demo.outcomes if not o.available]
     if missing:
         lines.append(f"  Not in this deployment yet: {', '.join(missing)}.")

@@ -16,6 +16,8 @@ import dagster as dg
 import pandas as pd
 
 from assets.keys import (
+    EAM_ASSETS_SYNC,
+    EAM_BALANCES,
     EAM_WORK_ORDER_MATERIALS,
     EAM_WORK_ORDERS,
     ERP_GOODS_ISSUES,
@@ -52,10 +54,15 @@ FLOWS: dict[str, Flow] = {
         "maintenance_sync",
         reports=(ERP_RESERVATIONS, ERP_GOODS_ISSUES),
     ),
-    "stock": Flow("maintenance_stock_sync"),
-    "assets": Flow("asset_master_sync"),
+    "stock": Flow("maintenance_stock_sync", reports=(EAM_BALANCES,)),
+    "assets": Flow("asset_master_sync", reports=(EAM_ASSETS_SYNC,)),
 }
-FLOW_OF_ASSET = {ERP_RESERVATIONS: "reservations", ERP_GOODS_ISSUES: "goods-issues"}
+FLOW_OF_ASSET = {
+    ERP_RESERVATIONS: "reservations",
+    ERP_GOODS_ISSUES: "goods-issues",
+    EAM_BALANCES: "stock",
+    EAM_ASSETS_SYNC: "assets",
+}
 
 
 @dataclass
@@ -89,6 +96,11 @@ def _counts(flow: str, frame: pd.DataFrame | None, metadata: dict) -> dict[str, 
             counts["failed"] += 1
         elif flow == "reservations":
             counts[RESERVATION_OPS.get(str(row.get("op")), "updated")] += 1
+        elif flow == "stock":  # a counted adjustment of a balance; skipped ones wait for their posting
+            counts["updated"] += row.get("status") == "adjusted"
+        elif flow == "assets":
+            counts["created"] += row.get("status") == "created"
+            counts["updated"] += row.get("status") == "applied"
         else:
             counts["reversed" if str(row.get("movement_type")) in REVERSAL_TYPES else "created"] += 1
     return counts

@@ -7,7 +7,7 @@ Pure: no HTTP, no Dagster. Four comparisons, each a function of what both system
   material, deletion flag), and what the EAM says was used against the items' withdrawn quantity;
 - balances: EAM current balance per storeroom and item it keeps there (bins summed) against ERP unrestricted
   stock of the plant and storage location the spec maps the storeroom to;
-- asset master: `compare_asset_master`, the hook the asset-master flow's field diff plugs into.
+- asset master: `compare_asset_master`, the asset-master flow's field diff (`sync.asset_master`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from typing import Any
 
 import pandas as pd
 
+from sync.asset_master import diff_asset_master
+from sync.erp_to_eam_spec import ErpToEamSpec
 from sync.maintenance_plan import RETURN_OF
 from sync.maintenance_spec import MaintenanceSpec
 from sync.reconcile import value_text
-from sync.records import Asset, GoodsIssue, InventoryBalance, MaterialTransaction, Reservation, WorkOrderMaterial
+from sync.records import GoodsIssue, InventoryBalance, MaterialTransaction, Reservation, WorkOrderMaterial
 
 KINDS = (
     "missing_in_erp",
@@ -197,14 +199,16 @@ def compare_balances(
 
 
 def compare_asset_master(
-    site: str, assets: Iterable[Asset], equipment: Iterable[Mapping[str, Any]]
+    site: str, spec: ErpToEamSpec, assets: Iterable[Mapping[str, Any]], equipment: Iterable[Mapping[str, Any]]
 ) -> list[MaintenanceDifference]:
-    """Asset master fields, EAM asset vs ERP equipment, by the owner the specs declare per field.
-
-    The hook for the asset-master flow's field diff (kind "asset_field", area "asset", key the asset number):
-    until that flow's diff is wired in here, asset master fields are read but not compared.
-    """
-    return []
+    """Asset master fields, EAM asset (Maximo fields) vs its ERP equipment (linked by `externalrefid`), for
+    every field `mappings/erp_to_eam.yaml` maps: after the asset-master flow, any difference is drift."""
+    return [
+        MaintenanceDifference(
+            "asset_field", "asset", site, "", d.asset, d.field, value_text(d.eam_value), value_text(d.erp_value)
+        )
+        for d in diff_asset_master(spec, equipment, assets)
+    ]
 
 
 def differences_frame(differences: Iterable[MaintenanceDifference]) -> pd.DataFrame:
