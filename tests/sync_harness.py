@@ -20,10 +20,12 @@ from assets import assets_and_checks
 from assets.jobs import BOM_SYNC_SELECTION
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
+from assets.shop_floor_state import ShopFloorSpecResource
 from orchestration.io_manager import ParquetTableIOManager
 from resources.eam import EAMResource
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
+from resources.mes import MESResource
 from resources.plm import PLMResource
 from resources.settings import mapping_spec_path
 from resources.state import SyncStateResource
@@ -77,6 +79,8 @@ class SyncHarness:
             # the maintenance flow's assets share the asset set `dg.materialize` is given
             "eam": EAMResource(url=self.url("eam"), rate_limit_requests=200, **FAST_RETRY),
             "maintenance_spec": MaintenanceSpecResource(),
+            "mes": MESResource(url=self.url("mes"), **FAST_RETRY),
+            "shop_floor_spec": ShopFloorSpecResource(),
         }
 
     # --- running the sync ------------------------------------------------------------------------------------

@@ -69,6 +69,9 @@ class MESClient(SystemClient):
     def recording(self, recording_id: str) -> dict[str, Any]:
         return self._one(f"recordings/{recording_id}", "recordings/{id}")
 
+    def recordings(self) -> list[dict[str, Any]]:
+        return self._list("recordings")
+
     def work_instruction(self, instruction_id: str) -> dict[str, Any]:
         return self._one(f"work-instructions/{instruction_id}", "work-instructions/{id}")
 
