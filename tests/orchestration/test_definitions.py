@@ -29,6 +29,11 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/reservations": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issue_plan": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issues": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
+    "erp/production_orders": ("shop_floor", None, {"sap", "pandas", "parquet"}),
+    "mes/product_order_plan": ("shop_floor", None, {"azumuta", "pandas", "parquet"}),
+    "mes/product_orders": ("shop_floor", None, {"azumuta", "pandas", "parquet"}),
+    "erp/confirmations": ("shop_floor", None, {"sap", "azumuta", "pandas", "parquet"}),
+    "reconciliation/shop_floor": ("shop_floor", None, {"sap", "azumuta", "pandas", "parquet"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"),
@@ -41,6 +46,7 @@ CHECKS = {
     ("erp/boms", "erp_post_sync"),
     ("erp/boms", "boms_match_plan"),
     ("reconciliation/bom", "systems_agree"),
+    ("reconciliation/shop_floor", "shop_floor_systems_agree"),
 }
 BOM_SYNC = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
 JOBS = {
@@ -56,13 +62,16 @@ JOBS = {
         "erp/goods_issue_plan",
         "erp/goods_issues",
     },
+    "shop_floor_orders": {"erp/production_orders", "mes/product_order_plan", "mes/product_orders"},
+    "shop_floor_completions": {"erp/confirmations"},
+    "shop_floor_reconciliation": {"reconciliation/shop_floor"},
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
     "bom_sync_weekly_full": ("0 22 * * 0", "bom_sync"),
     "reconciliation_daily": ("30 5 * * *", "reconciliation"),
 }
-SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor"}
+SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor", "mes_completion_sensor"}
 
 
 def test_asset_keys_groups_partitions_and_kinds():
