@@ -81,13 +81,9 @@ def shop_floor(reconcile_too: bool) -> None:
     if reconcile_too:
         result, found, error = _run("shop_floor_reconciliation")
         differences = found.get(SHOP_FLOOR_RECONCILIATION.to_user_string(), {})
-        kinds = {
-            k: v
-            for k, v in differences.items()
-            if isinstance(v, int | float) and k != "differences" and "_" in k and not k.startswith(("erp_", "mes_"))
-        }
-        click.echo(
-            f"reconciliation  {int(differences.get('differences', 0))} difference(s)  {_counts(kinds, tuple(kinds))}"
-        )
+        total = int(differences.get("differences", 0))
+        click.echo(f"reconciliation  {total} difference(s)  {_counts(differences, KINDS)}  (run {result.run_id[:8]})")
+        if not result.success:
+            click.echo(f"  {error}", err=True)
         failed = failed or not result.success or bool(differences.get("differences"))
     sys.exit(1 if failed else 0)

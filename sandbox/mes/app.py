@@ -237,7 +237,8 @@ class MESRoutes:
     async def triggers(self, request: Request) -> Response:
         self.auth(request)
         if request.method == "GET":
-            return self._listing(self.store.all("trigger"), request, {"articleCategory": "articleCategory"})
+            public = [{k: v for k, v in t.items() if k != "secret"} for t in self.store.all("trigger")]
+            return self._listing(public, request, {"articleCategory": "articleCategory"})
         body = await self.body(request)
         trigger = {
             "articleCategory": str(body.get("articleCategory") or ""),

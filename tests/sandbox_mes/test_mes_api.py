@@ -96,6 +96,8 @@ def test_a_get_trigger_carries_the_ids_as_query_parameters_and_a_shared_secret(m
             "secret": "s3",
         }
         mes.post("/api/v1/triggers", json=trigger).raise_for_status()
+        listed = mes.get("/api/v1/triggers").json()["data"]
+        assert listed and all("secret" not in t for t in listed)
         new_order(mes, "PO-3")
         mes.post("/api/v1/product-orders/PO-3/complete", json={"operator": "op", "goodQuantity": 2}).raise_for_status()
         wait_for(calls, 1)
@@ -104,9 +106,15 @@ def test_a_get_trigger_carries_the_ids_as_query_parameters_and_a_shared_secret(m
     assert "productOrderNumber=PO-3" in query and "recordingId=REC-" in query and "workInstructionId=WI-" in query
 
 
-def test_the_summary_counts_orders_by_status_and_recordings(mes):
-    summary = httpx.get(f"{mes.base_url}/_sandbox/summary").json()
-    assert summary["product_orders"] == {"OPEN": 1, "COMPLETED": 2}
-    assert summary["recordings"] == 2
-    httpx.post(f"{mes.base_url}/_sandbox/reset").raise_for_status()
-    assert httpx.get(f"{mes.base_url}/_sandbox/summary").json()["product_orders"] == {}
+def test_the_summary_counts_orders_by_status_and_recordings():
+    with serving(create_app(MESSettings())) as url:
+        mes = httpx.Client(base_url=url, headers=KEY)
+        for number in ("S-1", "S-2", "S-3"):
+            new_order(mes, number)
+        mes.post("/api/v1/product-orders/S-1/complete", json={"operator": "op", "goodQuantity": 3}).raise_for_status()
+        mes.patch("/api/v1/product-orders/S-2", json={"status": "CLOSED"}).raise_for_status()
+        summary = httpx.get(f"{url}/_sandbox/summary").json()
+        assert summary["product_orders"] == {"OPEN": 1, "COMPLETED": 1, "CLOSED": 1}
+        assert summary["recordings"] == 1
+        httpx.post(f"{url}/_sandbox/reset").raise_for_status()
+        assert httpx.get(f"{url}/_sandbox/summary").json()["product_orders"] == {}
