@@ -110,9 +110,10 @@ def mes_product_orders(
 ) -> dg.Output:
     store, started = sync_state.store(), time.monotonic()
     run_id = sync_run(context, sync_state)
-    changes = [
-        c for c in frame_to_records(mes_product_order_plan, ProductOrderChange) if c.op in ("create", "update", "close")
-    ]
+    planned = frame_to_records(mes_product_order_plan, ProductOrderChange)
+    changes = [c for c in planned if c.op in ("create", "update", "close")]
+    for held in (c for c in planned if c.op == "held"):  # a dead letter naming the order and its material
+        record_failure(store, run_id, PRODUCT_ORDER, held.number, "NO_MES_ARTICLE", held.message, False)
     rows = []
     with mes.client(correlation_id=context.run.run_id, logger=context.log) as client:
         for change in changes:
@@ -158,6 +159,7 @@ def mes_product_orders(
             "created": counts["create"],
             "updated": counts["update"],
             "closed": counts["close"],
+            "held": sum(c.op == "held" for c in planned),
             "failed": failed,
             "results": rows_table(rows, RESULT_COLUMNS),
             "duration_s": round(time.monotonic() - started, 3),

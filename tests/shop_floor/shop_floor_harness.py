@@ -17,6 +17,7 @@ from assets.shop_floor_jobs import (
     SHOP_FLOOR_RECONCILIATION_SELECTION,
 )
 from assets.shop_floor_state import MES_SOURCE
+from resources.erp.sap.http import send_write
 from resources.erp.sap.production import ProductionServices
 from resources.mes import MESClient
 from tests.sync_harness import SyncHarness
@@ -64,6 +65,22 @@ class ShopFloorHarness:
     def erp_status(self, number: str, action: str) -> None:
         with self.systems.erp().client() as erp:
             self.production(erp).set_status(number, action)
+
+    def create_released_erp_order(self, material: str, quantity: str) -> str:
+        """What MRP or a planner does in the ERP (the sandbox also takes a POST): a new order, released."""
+        with self.systems.erp().client() as erp:
+            path = "/sap/opu/odata/sap/API_PRODUCTION_ORDER_2_SRV/A_ProductionOrder_2"
+            body = {"Material": material, "ProductionPlant": "1000", "MfgOrderPlannedTotalQty": quantity}
+            number = send_write(erp.api, "POST", path, route=path, json=body).json()["d"]["ManufacturingOrder"]
+            self.production(erp).set_status(number, "release")
+        return number
+
+    def purchased_material(self) -> str:
+        with self.systems.erp().client() as erp:
+            return sorted({row["Material"] for row in erp.maintenance.read_stock(storage_location="0001")})[0]
+
+    def dead_letters(self) -> list:
+        return self.systems.state().store().open_dead_letters()
 
     def confirmations(self, number: str) -> list[dict[str, Any]]:
         with self.systems.erp().client() as erp:

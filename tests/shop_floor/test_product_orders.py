@@ -75,3 +75,14 @@ def test_a_technically_completed_erp_order_closes_the_mes_order(shop_floor):
     with shop_floor.mes() as mes:
         assert mes.product_order("1000005").status == "CLOSED"
     assert shop_floor.reconcile().get_asset_check_evaluations()[0].passed
+
+
+def test_an_erp_material_without_an_mes_article_is_held_as_a_dead_letter_and_reconciled_as_missing(shop_floor):
+    # a purchased material the ERP holds: the MES has articles only for what the shop floor builds
+    number = shop_floor.create_released_erp_order(shop_floor.purchased_material(), "3")
+    result = shop_floor.sync_orders()
+    assert metadata(result, MES_PRODUCT_ORDERS)["held"] == 1
+    [letter] = [d for d in shop_floor.dead_letters() if d.key == number]
+    assert letter.error_code == "NO_MES_ARTICLE" and "has no MES article" in letter.message
+    found = metadata(shop_floor.reconcile(), SHOP_FLOOR_RECONCILIATION)
+    assert (found["missing_in_mes"], found["differences"]) == (1, 1)
