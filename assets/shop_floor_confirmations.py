@@ -117,7 +117,7 @@ def erp_confirmations(
             except ApiError as err:
                 record_failure(store, run_id, CONFIRMATION, recording_id, err.code, str(err), err.retryable)
                 rows.append({"recording": recording_id, "status": "failed", "message": str(err)})
-                if not err.retryable:  # unknown recording or order, an order the ERP refuses: no retry helps
+                if err.status == 404:  # an unknown recording or ERP order: no later run can confirm it
                     store.reject_drop(drop.id, f"recording {recording_id}: {err}")
                 continue  # a retryable failure: the drop stays unprocessed, the next run looks before it posts
             record_confirmation(

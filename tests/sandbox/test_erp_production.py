@@ -16,9 +16,11 @@ from sandbox.server import serving
 
 @pytest.fixture(scope="module")
 def erp():
-    with serving(create_app(ERPSettings(rate_limit=None))) as url:
-        with ERPResource(url=url, token_leeway_s=0, max_attempts=1).client() as client:
-            yield client, ProductionServices(client.api, plant=client.plant)
+    with (
+        serving(create_app(ERPSettings(rate_limit=None))) as url,
+        ERPResource(url=url, token_leeway_s=0, max_attempts=1).client() as client,
+    ):
+        yield client, ProductionServices(client.api, plant=client.plant)
 
 
 def components(client) -> list[str]:
