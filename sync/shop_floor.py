@@ -171,6 +171,12 @@ def plan_product_orders(
             message = f"ERP material {order.material} of order {order.order} has no MES article"
             changes.append(ProductOrderChange(op="held", message=message, **base))
             continue
+        if not order.due_date:
+            message = (
+                f"ERP order {order.order} has no planned end date (MfgOrderPlannedEndDate): the MES needs a due date"
+            )
+            changes.append(ProductOrderChange(op="held", message=message, **base))
+            continue
         wanted = _wanted(spec, order)
         values = {
             "article_id": article,

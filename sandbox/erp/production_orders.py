@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 SERVICE_PATH = "/sap/opu/odata/sap/API_PRODUCTION_ORDER_2_SRV"
 NS = "API_PRODUCTION_ORDER_2_SRV"
 NAV = "to_ProductionOrderComponent"
+DAY_MS, SCHEDULED_DAYS = 86_400_000, 7  # an order given no dates is scheduled over a week from today
 CHANGEABLE = ("MfgOrderPlannedTotalQty", "MfgOrderPlannedStartDate", "MfgOrderPlannedEndDate")
 
 ORDER = EntityType(
@@ -138,7 +139,10 @@ def create_order(
     if Decimal(doc["MfgOrderPlannedTotalQty"]) <= 0:
         raise bad_request(f"Enter a total quantity greater than zero ({where})", target="MfgOrderPlannedTotalQty")
     us = system.now()
+    start = doc["MfgOrderPlannedStartDate"] or midnight_ms(us)  # SAP's scheduling fills missing dates
     doc.update(
+        MfgOrderPlannedStartDate=start,
+        MfgOrderPlannedEndDate=doc["MfgOrderPlannedEndDate"] or start + SCHEDULED_DAYS * DAY_MS,
         ManufacturingOrder=str(1_000_000 + system.store.next_number("production_order")),
         MfgOrderCreationDate=midnight_ms(us),
         CreatedByUser=user[:12],
