@@ -40,7 +40,11 @@ def local_stack(ports: dict[str, int] | None = None, receiver_port: int = RECEIV
         apply_sandbox_profile(facts=sandbox.facts, overwrite=True)
         with receiving(port=receiver_port) as receiver:
             subscribe_plm(sandbox.base_url("plm"), receiver.plm_url)
+            from resources.mes import MESResource
             from resources.plm.resource import PLMResource
+
+            with MESResource.from_env().client() as mes:  # completed product orders call the receiver
+                mes.subscribe(f"{receiver.url}/webhooks/mes")
 
             with PLMResource.from_env().client() as plm:
                 released = plm.released_top_assemblies()

@@ -35,6 +35,7 @@ from starlette.routing import Route
 from orchestration.triggers_config import WebhookSettings
 from orchestration.webhook_limits import LimitExceeded, check_headers, check_json_depth
 from orchestration.webhook_server import ReceiverLimits, RunningServer, start_in_thread
+from orchestration.webhooks_mes import mes_routes
 from resources.state import StateStore
 from sync.item_numbers import item_number_problem
 
@@ -230,6 +231,7 @@ def create_app(store: StateStore | None = None, settings: WebhookSettings | None
     routes = [
         Route(f"/webhooks/{plm.name}", receive_plm, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        *mes_routes(store, settings),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -23,8 +23,10 @@ PUBLISHED_SANDBOX_SECRETS: dict[str, str] = {
     "MFG_SYNC_PLM_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"mfg-sync sandbox PLM webhook key").decode(),
     "MFG_SYNC_EAM_APIKEY": "sandbox-eam-apikey",
     "MFG_SYNC_EAM_PASSWORD": "sandbox",
+    "MFG_SYNC_MES_API_KEY": "sandbox-mes-api-key",
+    "MFG_SYNC_MES_WEBHOOK_SECRET": "mfg-sync-sandbox-mes-webhook-secret",
 }
-SYSTEM_NAMES = {"plm": "PLM", "erp": "ERP", "eam": "EAM"}
+SYSTEM_NAMES = {"plm": "PLM", "erp": "ERP", "eam": "EAM", "mes": "MES"}
 
 
 class ConfigurationError(ValueError):

@@ -38,6 +38,11 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "eam/assets": ("asset_master", "sites", {"maximo", "pandas", "parquet"}),
     "eam/asset_plan": ("asset_master", "sites", {"maximo", "sap", "pandas", "parquet"}),
     "eam/assets_sync": ("asset_master", "sites", {"maximo", "sap", "pandas", "parquet"}),
+    "erp/production_orders": ("shop_floor", None, {"sap", "pandas", "parquet"}),
+    "mes/product_order_plan": ("shop_floor", None, {"azumuta", "pandas", "parquet"}),
+    "mes/product_orders": ("shop_floor", None, {"azumuta", "pandas", "parquet"}),
+    "erp/confirmations": ("shop_floor", None, {"sap", "azumuta", "pandas", "parquet"}),
+    "reconciliation/shop_floor": ("shop_floor", None, {"sap", "azumuta", "pandas", "parquet"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"),
@@ -51,6 +56,7 @@ CHECKS = {
     ("erp/boms", "boms_match_plan"),
     ("reconciliation/bom", "systems_agree"),
     ("reconciliation/maintenance", "eam_and_erp_agree"),
+    ("reconciliation/shop_floor", "shop_floor_systems_agree"),
 }
 BOM_SYNC = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
 JOBS = {
@@ -69,6 +75,9 @@ JOBS = {
     },
     "maintenance_stock_sync": {"eam/inventory_balances", "erp/stock", "eam/balance_plan", "eam/balances"},
     "asset_master_sync": {"erp/equipment", "eam/assets", "eam/asset_plan", "eam/assets_sync"},
+    "shop_floor_orders": {"erp/production_orders", "mes/product_order_plan", "mes/product_orders"},
+    "shop_floor_completions": {"erp/confirmations"},
+    "shop_floor_reconciliation": {"reconciliation/shop_floor"},
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
@@ -77,7 +86,13 @@ SCHEDULES = {  # name -> (cron, job)
     "maintenance_stock_hourly": ("15 * * * *", "maintenance_stock_sync"),
     "asset_master_daily": ("0 4 * * *", "asset_master_sync"),
 }
-SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor", "erp_to_eam_failure_sensor"}
+SENSORS = {
+    "released_assemblies_sensor",
+    "plm_change_sensor",
+    "bom_sync_failure_sensor",
+    "erp_to_eam_failure_sensor",
+    "mes_completion_sensor",
+}
 
 
 def test_asset_keys_groups_partitions_and_kinds():
