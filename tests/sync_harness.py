@@ -21,6 +21,7 @@ from assets.jobs import BOM_SYNC_SELECTION
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
 from orchestration.io_manager import ParquetTableIOManager
+from resources.alerts import AlertResource
 from resources.eam import EAMResource
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
@@ -77,6 +78,7 @@ class SyncHarness:
             # the maintenance flow's assets share the asset set `dg.materialize` is given
             "eam": EAMResource(url=self.url("eam"), rate_limit_requests=200, **FAST_RETRY),
             "maintenance_spec": MaintenanceSpecResource(),
+            "alerts": AlertResource(),
         }
 
     # --- running the sync ------------------------------------------------------------------------------------
