@@ -29,6 +29,8 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/reservations": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issue_plan": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issues": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
+    "eam/material_transactions_by_day": ("maintenance_postings", "daily", {"maximo", "pandas", "parquet"}),
+    "erp/goods_issues_by_day": ("maintenance_postings", "daily", {"sap", "pandas", "parquet"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"),
@@ -56,13 +58,23 @@ JOBS = {
         "erp/goods_issue_plan",
         "erp/goods_issues",
     },
+    "maintenance_postings": {"eam/material_transactions_by_day", "erp/goods_issues_by_day"},
+    "replay_dead_letters": set(),  # an op job: it posts dead letters, it materializes no asset
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
     "bom_sync_weekly_full": ("0 22 * * 0", "bom_sync"),
     "reconciliation_daily": ("30 5 * * *", "reconciliation"),
+    "maintenance_postings_every_15_minutes": ("*/15 * * * *", "maintenance_postings"),
 }
-SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor"}
+SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor", "eam_change_sensor"}
+
+
+def _partitions(partitions_def) -> str | None:
+    """A dynamic partitioning's name; "daily" for the day-partitioned posting flow."""
+    if isinstance(partitions_def, dg.DailyPartitionsDefinition):
+        return "daily"
+    return partitions_def.name if partitions_def else None
 
 
 def test_asset_keys_groups_partitions_and_kinds():
@@ -71,7 +83,7 @@ def test_asset_keys_groups_partitions_and_kinds():
         node = GRAPH.get(key)
         found[key.to_user_string()] = (
             node.group_name,
-            node.partitions_def.name if node.partitions_def else None,
+            _partitions(node.partitions_def),
             set(node.kinds),
         )
     assert found == ASSETS
