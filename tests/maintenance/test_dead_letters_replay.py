@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from assets import assets_and_checks
 from assets.jobs import MAINTENANCE_SYNC_SELECTION
 from assets.replay import replay_dead_letters
+from assets.sync_statistics import sync_statistics
 from orchestration.cli import main
 from resources.alerts import AlertResource
 from sync.flows import MAINTENANCE_FLOW
@@ -96,6 +97,14 @@ def test_the_dead_letter_list_of_a_flow_shows_the_severity(scenario):
     assert out.exit_code == 0, out.output
     [line] = out.output.splitlines()
     assert "plant-critical maintenance_sync goods_issue/" in line
+
+
+def test_the_statistics_asset_counts_open_dead_letters_by_severity(scenario):
+    maint = scenario["maint"]
+    result = dg.materialize([sync_statistics], instance=maint.systems.instance, resources=maint.resources())
+    [stats] = result.asset_materializations_for_node("monitoring__sync_statistics")
+    assert stats.metadata["open_dead_letters_plant_critical"].value == 1
+    assert stats.metadata["maintenance_sync_dead_letters_plant_critical"].value == 1
 
 
 def test_replay_after_stock_is_added_posts_the_goods_issue_exactly_once(scenario):
