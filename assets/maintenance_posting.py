@@ -143,23 +143,48 @@ def severity_from_eam(eam: Any, log: Any = None) -> Any:
     return lambda failed: work_order_facts(eam, [c.work_order for c in failed], log)
 
 
+class WorkOrderFactsCache:
+    """Severity of records keyed by their work order ("<site>/<wonum>", reservations), one EAM read each."""
+
+    def __init__(self, eam: Any, log: Any = None) -> None:
+        self.eam, self.log, self.known = eam, log, {}
+
+    def severity(self, work_order: str, entity: str = state.LINK) -> str:
+        if work_order not in self.known:
+            self.known.update(work_order_facts(self.eam, [work_order], self.log))
+            self.known.setdefault(work_order, None)
+        return maintenance_severity(entity, self.known[work_order])
+
+
+ALERT_TITLES = {state.POSTING: "Plant-critical goods issue failed", state.LINK: "Plant-critical reservation failed"}
+
+
 def alert_new_plant_critical(
-    store: StateStore, alerts: AlertResource, keys: Iterable[str], partition: str, run_id: str, log: Any
+    store: StateStore,
+    alerts: AlertResource,
+    keys: Iterable[str],
+    partition: str,
+    run_id: str,
+    log: Any,
+    entity: str = state.POSTING,
 ) -> int:
     """One alert per plant-critical dead letter seen for the first time (attempts 1); returns how many."""
     wanted = set(keys)
+    if not wanted:
+        return 0
     sent = 0
-    for letter in store.open_dead_letters(flow=MAINTENANCE_FLOW, entity=state.POSTING):
+    for letter in store.open_dead_letters(flow=MAINTENANCE_FLOW, entity=entity):
         if letter.key not in wanted or letter.severity != PLANT_CRITICAL or letter.attempts != 1:
             continue
-        work_order = (letter.payload or {}).get("work_order", "?")
+        work_order = (letter.payload or {}).get("work_order", letter.key if entity == state.LINK else "?")
+        what = "EAM transaction" if entity == state.POSTING else "reservation of work order"
         alerts.send(
             Alert(
-                title="Plant-critical goods issue failed",
+                title=ALERT_TITLES[entity],
                 flow=MAINTENANCE_FLOW,
                 partition=partition,
                 run_id=run_id,
-                error=f"EAM transaction {letter.key} of work order {work_order} (dead letter #{letter.id}): "
+                error=f"{what} {letter.key} of work order {work_order} (dead letter #{letter.id}): "
                 f"[{letter.error_code}] {letter.message}",
                 correlation_id=run_id,
                 severity="critical",
