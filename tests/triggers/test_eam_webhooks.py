@@ -14,6 +14,7 @@ from orchestration.triggers_config import WebhookSettings
 from orchestration.webhooks import receiving
 from resources.alerts import AlertResource
 from resources.eam.client import WORK_ORDER
+from resources.state import SyncStateResource
 from resources.state.breaker import breaker_state
 from sandbox.eam.publish import DEFAULT_PUBLISH_SECRET, sign
 from sensors.eam_changes import eam_change_sensor
@@ -124,30 +125,29 @@ def test_eam_events_from_the_sandbox_become_one_run_per_site_and_a_replayed_tick
     assert isinstance(tick(instance, harness.state(), cursor=first.cursor), dg.SkipReason)
 
 
-def test_a_drop_naming_no_work_order_is_quarantined_once_and_the_others_still_run(harness, instance):
-    store = harness.state().store()
+def test_a_drop_naming_no_work_order_is_quarantined_once_and_the_others_still_run(store, tmp_path, instance):
+    state = SyncStateResource(url=f"sqlite:///{tmp_path / 'state.db'}")  # the `store` fixture's database
     store.add_webhook_drop("eam", "evt_poison", "workorder.status", {"eventtype": "workorder.status", "data": {}})
     store.add_webhook_drop("eam", "evt_ok", "workorder.status", status_event(site="P2000"))
     inbox = AlertInbox()
     with inbox.serving() as url:
         alerts = AlertResource(webhook_url=url)
-        result = tick(instance, harness.state(), alerts=alerts)
-        tick(instance, harness.state(), alerts=alerts)
+        result = tick(instance, state, alerts=alerts)
+        tick(instance, state, alerts=alerts)
     assert [r.partition_key for r in result.run_requests] == ["P2000"]
     [rejected] = store.rejected_drops("eam")
     assert rejected.event_id == "evt_poison" and "data.siteid" in rejected.reason
     assert len(inbox.messages) == 1 and "quarantined" in inbox.messages[0]["text"]
 
 
-def test_an_open_maintenance_breaker_skips_the_tick_and_keeps_the_drops(harness, instance):
-    store = harness.state().store()
+def test_an_open_maintenance_breaker_skips_the_tick_and_keeps_the_drops(store, tmp_path, instance):
     store.add_webhook_drop("eam", "evt_1", "workorder.status", status_event())
     for n in range(3):
         run = store.start_run(MAINTENANCE_FLOW, "P1000", f"failed-{n}")
         store.finish_run(run, "failed", {})
     assert breaker_state(store, MAINTENANCE_FLOW, 3).is_open
 
-    result = tick(instance, harness.state())
+    result = tick(instance, SyncStateResource(url=f"sqlite:///{tmp_path / 'state.db'}"))
 
     assert isinstance(result, dg.SkipReason) and "breaker" in result.skip_message.lower()
     assert len(store.webhook_drops_after(0, unprocessed_only=True)) == 1
