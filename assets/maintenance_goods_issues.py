@@ -21,7 +21,13 @@ from assets.keys import (
     ins,
     maintenance_tags,
 )
-from assets.maintenance_posting import RESULT_COLUMNS, alert_new_plant_critical, post_changes, severity_from_eam
+from assets.maintenance_posting import (
+    RESULT_COLUMNS,
+    alert_if_breaker_opened,
+    alert_new_plant_critical,
+    post_changes,
+    severity_from_eam,
+)
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import sites
@@ -110,9 +116,9 @@ def erp_goods_issues(
     cursor = max(committed, next_cursor(pending, held))
     if cursor > committed:
         state.set_cursor(store, run_id, site, TRANSACTIONS, cursor)
-    store.finish_run(
-        run_id, "partial" if failures else "succeeded", {"created": len(rows) - len(failures), "failed": len(failures)}
-    )
+    status = "partial" if failures else "succeeded"
+    store.finish_run(run_id, status, {"created": len(rows) - len(failures), "failed": len(failures)})
+    alert_if_breaker_opened(store, alerts, status, site, context.run.run_id, context.log)
     context.log.info(
         f"{site}: {len(rows) - len(failures)} goods movement(s) posted, {len(failures)} failed, "
         f"{len(held) - len(failures)} held"

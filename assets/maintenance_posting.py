@@ -19,10 +19,12 @@ import dagster as dg
 from assets import maintenance_state as state
 from resources.alerts import Alert, AlertResource
 from resources.state import StateStore
+from resources.state.breaker import breaker_state
 from resources.transport import ApiError
+from resources.trigger_settings import breaker_threshold
 from sync.flows import MAINTENANCE_FLOW
 from sync.maintenance_plan import GoodsIssueChange, issue_to_post
-from sync.severity import PLANT_CRITICAL, WorkOrderFacts, maintenance_severity
+from sync.severity import PLANT_CRITICAL, SEVERITIES, WorkOrderFacts, maintenance_severity
 
 RESULT_COLUMNS = [
     "key",
@@ -193,3 +195,28 @@ def alert_new_plant_critical(
         )
         sent += 1
     return sent
+
+
+def alert_if_breaker_opened(
+    store: StateStore, alerts: AlertResource, status: str, partition: str, run_id: str, log: Any
+) -> bool:
+    """The failures below plant-critical wait for the breaker: ONE alert when this run's failure opened it."""
+    breaker = breaker_state(store, MAINTENANCE_FLOW, breaker_threshold())
+    if status not in ("partial", "failed") or breaker.failures != breaker.threshold:
+        return False
+    letters = store.open_dead_letters(flow=MAINTENANCE_FLOW)
+    counts = ", ".join(f"{s} {sum(d.severity == s for d in letters)}" for s in SEVERITIES)
+    alerts.send(
+        Alert(
+            title=f"Circuit breaker OPEN for {MAINTENANCE_FLOW}: {breaker.failures} consecutive failed runs, "
+            "triggers paused",
+            flow=MAINTENANCE_FLOW,
+            partition=partition,
+            run_id=run_id,
+            error=f"open dead letters: {counts} (mfg-sync state dead-letters --flow {MAINTENANCE_FLOW})",
+            correlation_id=run_id,
+            severity="critical",
+        ),
+        logger=log,
+    )
+    return True

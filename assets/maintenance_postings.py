@@ -16,7 +16,13 @@ import pandas as pd
 
 from assets import maintenance_state as state
 from assets.keys import EAM_DAY_TRANSACTIONS, ERP_DAY_GOODS_ISSUES, FLOW_TAG, OWNERS, STAGE_TAG, SYSTEM_OF_RECORD_TAG
-from assets.maintenance_posting import RESULT_COLUMNS, alert_new_plant_critical, post_changes, severity_from_eam
+from assets.maintenance_posting import (
+    RESULT_COLUMNS,
+    alert_if_breaker_opened,
+    alert_new_plant_critical,
+    post_changes,
+    severity_from_eam,
+)
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import days
@@ -105,9 +111,9 @@ def erp_goods_issues_by_day(
     failures = outcome.failures
     alert_new_plant_critical(store, alerts, [r["key"] for r in failures], day, context.run.run_id, context.log)
     held = [{"key": c.key, "work_order": c.work_order, "message": c.message} for c in changes if c.op == "held"]
-    store.finish_run(
-        run_id, "partial" if failures else "succeeded", {"created": outcome.posted, "failed": len(failures)}
-    )
+    status = "partial" if failures else "succeeded"
+    store.finish_run(run_id, status, {"created": outcome.posted, "failed": len(failures)})
+    alert_if_breaker_opened(store, alerts, status, day, context.run.run_id, context.log)
     context.log.info(f"{day}: {outcome.posted} posted, {len(failures)} failed, {len(held)} held")
     return dg.Output(
         pd.DataFrame(outcome.rows, columns=RESULT_COLUMNS),

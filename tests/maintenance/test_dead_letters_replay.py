@@ -69,24 +69,29 @@ def scenario(tmp_path_factory):
         assert maint.sync().success
         erp_move(maint, "DRAIN-1", part, maint.stock(part) - 1, "201")
         maint.issue(number, part, Decimal(3))
-        first = sync_with_alerts(maint, url)
-        again = sync_with_alerts(maint, url)  # the next scheduled run meets the same refusal
-        yield {"maint": maint, "part": part, "number": number, "runs": (first, again), "inbox": inbox, "tmp": tmp}
+        runs = [sync_with_alerts(maint, url) for _ in range(3)]  # the next scheduled runs meet the same refusal
+        yield {"maint": maint, "part": part, "number": number, "runs": runs, "inbox": inbox, "tmp": tmp}
 
 
 def test_a_refused_posting_becomes_one_plant_critical_dead_letter_with_its_movement(scenario):
     store = scenario["maint"].systems.state().store()
     [letter] = store.open_dead_letters(flow=MAINTENANCE_FLOW, entity="goods_issue")
-    assert letter.severity == "plant-critical" and letter.attempts == 2
+    assert letter.severity == "plant-critical" and letter.attempts == 3
     assert letter.payload["work_order"] == f"{SITE}/{scenario['number']}"
     assert letter.payload["issue"]["reference"] == f"EAM-MT-{letter.key}"
     # a run with a failed record is partial: the breaker counts it
-    assert [r.status for r in store.recent_runs(MAINTENANCE_FLOW, SITE, limit=2)] == ["partial", "partial"]
+    assert [r.status for r in store.recent_runs(MAINTENANCE_FLOW, SITE, limit=3)] == ["partial"] * 3
 
 
 def test_a_plant_critical_failure_alerts_at_once_and_only_once(scenario):
-    [message] = scenario["inbox"].messages
-    assert "[CRITICAL] Plant-critical goods issue failed" in message["text"] and scenario["number"] in message["text"]
+    [at_once, _] = scenario["inbox"].messages
+    assert "[CRITICAL] Plant-critical goods issue failed" in at_once["text"] and scenario["number"] in at_once["text"]
+
+
+def test_the_third_failed_run_opens_the_breaker_with_one_alert_counting_by_severity(scenario):
+    [_, breaker] = scenario["inbox"].messages
+    assert "Circuit breaker OPEN for maintenance_sync: 3 consecutive failed runs" in breaker["text"]
+    assert "plant-critical 1, operational 0, reporting 0" in breaker["text"]
 
 
 def test_the_dead_letter_list_of_a_flow_shows_the_severity(scenario):
