@@ -1,4 +1,5 @@
-"""`replay_dead_letters`: post dead-lettered goods issues again, through the same idempotency as the flows.
+"""`replay_dead_letters` (asset `erp/replayed_goods_issues`): post dead-lettered goods issues again, through
+the same idempotency as the flows.
 
 Config picks the dead letters: `ids` (any status), or the live ones of `flow`, or with `all_retryable` every
 live retryable one (combinable: ids, then flow, then retryable). A maintenance goods issue (entity
@@ -8,13 +9,15 @@ post. A posted dead letter is marked `replayed`; one that fails again stays open
 Other dead letters are listed as `skipped` with what to run instead: their flow re-plans them.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 
 from assets import maintenance_state as state
+from assets.keys import FLOW_TAG, OWNERS, STAGE_TAG, SYSTEM_OF_RECORD_TAG
 from assets.maintenance_posting import post_changes, severity_from_eam
+from assets.metadata import rows_table
 from resources.eam import EAMResource
 from resources.erp import ERPResource
 from resources.state import DeadLetter, StateStore, SyncStateResource
@@ -22,6 +25,9 @@ from sync.flows import MAINTENANCE_FLOW
 from sync.maintenance_plan import GoodsIssueChange
 
 REPLAY_PARTITION = "@replay"
+REPLAY_GROUP = "replay"
+ERP_REPLAYED_GOODS_ISSUES = dg.AssetKey(["erp", "replayed_goods_issues"])
+REPLAY_OP = "erp__replayed_goods_issues"  # the asset's op: run config goes under ops.<this>.config
 REPLAY_COLUMNS = ["dead_letter", "flow", "entity", "key", "outcome", "detail"]
 
 
@@ -59,20 +65,23 @@ def _change(letter: DeadLetter) -> GoodsIssueChange:
     )
 
 
-@dg.op(
-    name="replay_goods_issues",
-    tags={"mfg-sync/flow": MAINTENANCE_FLOW},
+@dg.asset(
+    key=ERP_REPLAYED_GOODS_ISSUES,
+    group_name=REPLAY_GROUP,
+    kinds={"sap", "pandas", "parquet"},
+    owners=OWNERS,
+    tags={FLOW_TAG: MAINTENANCE_FLOW, STAGE_TAG: "apply", SYSTEM_OF_RECORD_TAG: "eam"},
     pool="erp_api",
-    description="Post the chosen dead-lettered goods issues once each; mark them replayed.",
-    out=dg.Out(dg.Nothing),
+    description="Dead-lettered goods issues posted again (config: ids, flow, all_retryable), once each; "
+    "each dead letter's outcome.",
 )
-def replay_goods_issues(
-    context: dg.OpExecutionContext,
+def erp_replayed_goods_issues(
+    context: dg.AssetExecutionContext,
     config: ReplayConfig,
     erp: ERPResource,
     eam: EAMResource,
     sync_state: SyncStateResource,
-) -> Iterator[dg.Output]:
+) -> dg.Output:
     store = sync_state.store()
     letters = chosen(store, config.ids, config.flow, config.all_retryable)
     rows = []
@@ -107,22 +116,15 @@ def replay_goods_issues(
         store.finish_run(run_id, "partial" if failed else "succeeded", {"created": outcome.posted, "failed": failed})
     counts = {o: sum(r["outcome"] == o for r in rows) for o in ("replayed", "failed", "skipped")}
     context.log.info(f"replay of {len(letters)} dead letter(s): {counts}")
-    yield dg.Output(
-        None,
-        metadata={**counts, "dead_letters": dg.MetadataValue.md(_table(rows)), "rows": dg.MetadataValue.json(rows)},
+    return dg.Output(
+        pd.DataFrame(rows, columns=REPLAY_COLUMNS),
+        metadata={**counts, "dead_letters": rows_table(rows, REPLAY_COLUMNS), "rows": dg.MetadataValue.json(rows)},
     )
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| " + " | ".join(REPLAY_COLUMNS) + " |", "|" + "---|" * len(REPLAY_COLUMNS)]
-    lines += ["| " + " | ".join(str(r[c]).replace("|", "/") for c in REPLAY_COLUMNS) + " |" for r in rows[:200]]
-    return "\n".join(lines)
-
-
-@dg.job(
-    name="replay_dead_letters",
+replay_dead_letters = dg.define_asset_job(
+    "replay_dead_letters",
+    selection=dg.AssetSelection.groups(REPLAY_GROUP),
     description="Replay dead letters (config: ids, flow, all_retryable) through the flows' idempotency.",
     executor_def=dg.in_process_executor,
 )
-def replay_dead_letters() -> None:
-    replay_goods_issues()

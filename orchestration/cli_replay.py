@@ -18,12 +18,11 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def replay_rows(result: Any) -> list[dict[str, Any]]:
-    """The per-dead-letter rows the replay op reported in its output metadata."""
-    for event in result.all_events:
-        if event.event_type_value == "STEP_OUTPUT":
-            rows = event.event_specific_data.metadata.get("rows")
-            if rows is not None:
-                return list(rows.value)
+    """The per-dead-letter rows the replay asset reported in its materialization's metadata."""
+    for event in result.get_asset_materialization_events():
+        rows = event.event_specific_data.materialization.metadata.get("rows")
+        if rows is not None:
+            return list(rows.value)
     return []
 
 
@@ -36,6 +35,7 @@ def replay(ids: tuple[int, ...], flow: str, all_retryable: bool) -> None:
     if not (ids or flow or all_retryable):
         raise click.UsageError("name the dead letters: --id N, --flow FLOW or --all-retryable")
     os.environ.setdefault("MFG_SYNC_RETRY_DELAYS_S", "none")
+    from assets.replay import REPLAY_OP
     from orchestration.bom_runs import instance  # Dagster: imported only when a replay is wanted
     from orchestration.dead_runs import process_tags
     from orchestration.definitions import defs
@@ -45,7 +45,7 @@ def replay(ids: tuple[int, ...], flow: str, all_retryable: bool) -> None:
         instance=instance(),
         raise_on_error=False,
         tags={"mfg-sync/trigger": "cli", **process_tags()},
-        run_config={"ops": {"replay_goods_issues": {"config": config}}, **QUIET_CONSOLE},
+        run_config={"ops": {REPLAY_OP: {"config": config}}, **QUIET_CONSOLE},
     )
     if not result.success:
         failure = next((e for e in result.all_events if e.event_type_value == "STEP_FAILURE"), None)

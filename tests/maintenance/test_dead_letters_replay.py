@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from assets import assets_and_checks
 from assets.jobs import MAINTENANCE_SYNC_SELECTION
-from assets.replay import replay_dead_letters
+from assets.replay import REPLAY_OP, erp_replayed_goods_issues
 from assets.sync_statistics import sync_statistics
 from orchestration.cli import main
 from resources.alerts import AlertResource
@@ -142,10 +142,11 @@ def test_the_next_sync_and_a_second_replay_post_nothing_more(scenario):
     maint = scenario["maint"]
     maint.systems.reset_stats("erp")
     assert maint.sync().success
-    run = replay_dead_letters.execute_in_process(  # in process this time: the same op, the same idempotency
+    run = dg.materialize(  # in process this time: the same asset, the same idempotency
+        [erp_replayed_goods_issues],
         instance=maint.systems.instance,
-        resources={k: v for k, v in maint.resources().items() if k in ("erp", "eam", "sync_state")},
-        run_config={"ops": {"replay_goods_issues": {"config": {"flow": MAINTENANCE_FLOW}}}},
+        resources=maint.resources(),
+        run_config={"ops": {REPLAY_OP: {"config": {"flow": MAINTENANCE_FLOW}}}},
     )
     assert run.success
     assert maint.erp_calls("POST", POSTINGS) == 0

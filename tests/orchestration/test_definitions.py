@@ -31,6 +31,7 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/goods_issues": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "eam/material_transactions_by_day": ("maintenance_postings", "daily", {"maximo", "pandas", "parquet"}),
     "erp/goods_issues_by_day": ("maintenance_postings", "daily", {"sap", "pandas", "parquet"}),
+    "erp/replayed_goods_issues": ("replay", None, {"sap", "pandas", "parquet"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"),
@@ -59,7 +60,7 @@ JOBS = {
         "erp/goods_issues",
     },
     "maintenance_postings": {"eam/material_transactions_by_day", "erp/goods_issues_by_day"},
-    "replay_dead_letters": set(),  # an op job: it posts dead letters, it materializes no asset
+    "replay_dead_letters": {"erp/replayed_goods_issues"},
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
