@@ -118,7 +118,11 @@ def erp_replayed_goods_issues(
     context.log.info(f"replay of {len(letters)} dead letter(s): {counts}")
     return dg.Output(
         pd.DataFrame(rows, columns=REPLAY_COLUMNS),
-        metadata={**counts, "dead_letters": rows_table(rows, REPLAY_COLUMNS), "rows": dg.MetadataValue.json(rows)},
+        metadata={
+            **counts,
+            "dead_letters": rows_table(rows, REPLAY_COLUMNS),
+            "replay_rows": dg.MetadataValue.json(rows),
+        },
     )
 
 

@@ -20,7 +20,7 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 def replay_rows(result: Any) -> list[dict[str, Any]]:
     """The per-dead-letter rows the replay asset reported in its materialization's metadata."""
     for event in result.get_asset_materialization_events():
-        rows = event.event_specific_data.materialization.metadata.get("rows")
+        rows = event.event_specific_data.materialization.metadata.get("replay_rows")
         if rows is not None:
             return list(rows.value)
     return []
