@@ -23,6 +23,7 @@ from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
 from assets.shop_floor_state import ShopFloorSpecResource
 from orchestration.io_manager import ParquetTableIOManager
+from resources.alerts import AlertResource
 from resources.eam import EAMResource
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
@@ -83,6 +84,7 @@ class SyncHarness:
             "erp_to_eam_spec": ErpToEamSpecResource(),
             "mes": MESResource(url=self.url("mes"), **FAST_RETRY),
             "shop_floor_spec": ShopFloorSpecResource(),
+            "alerts": AlertResource(),
         }
 
     # --- running the sync ------------------------------------------------------------------------------------
