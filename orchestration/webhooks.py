@@ -36,9 +36,9 @@ from starlette.routing import Route
 from orchestration.triggers_config import WebhookSettings
 from orchestration.webhook_limits import LimitExceeded, check_headers, check_json_depth
 from orchestration.webhook_server import ReceiverLimits, RunningServer, start_in_thread
-from orchestration.webhooks_mes import mes_routes
 from orchestration.webhook_source import Rejected, Source
 from orchestration.webhooks_eam import EAM_SOURCE, eam_source
+from orchestration.webhooks_mes import mes_routes
 from resources.state import StateStore
 from sync.item_numbers import item_number_problem
 
