@@ -41,6 +41,8 @@ ERP_RESERVATION_PLAN = dg.AssetKey(["erp", "reservation_plan"])
 ERP_RESERVATIONS = dg.AssetKey(["erp", "reservations"])
 ERP_GOODS_ISSUE_PLAN = dg.AssetKey(["erp", "goods_issue_plan"])
 ERP_GOODS_ISSUES = dg.AssetKey(["erp", "goods_issues"])
+EAM_DAY_TRANSACTIONS = dg.AssetKey(["eam", "material_transactions_by_day"])
+ERP_DAY_GOODS_ISSUES = dg.AssetKey(["erp", "goods_issues_by_day"])
 
 
 def maintenance_tags(stage: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from orchestration import bom_runs, dead_runs, maintenance_runs
+from orchestration.cli_shop_floor import shop_floor
 from orchestration.configuration import require_environment
 from resources.state import StateStore
 
@@ -163,3 +164,6 @@ def plan_text(number: str) -> str:
             texts.append(plan.to_table_text())
             texts.extend(f"MAPPING ERROR {e}" for e in errors)
     return "\n".join(texts)
+
+
+sync.add_command(shop_floor)

@@ -25,11 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from sync.severity import OPERATIONAL
+
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 RUN_STATUSES = ("started", "succeeded", "partial", "failed", "canceled")
-DEAD_LETTER_STATUSES = ("open", "retrying", "resolved", "discarded")
+DEAD_LETTER_STATUSES = ("open", "retrying", "resolved", "discarded", "replayed")
+DEFAULT_SEVERITY = OPERATIONAL  # business impact of a failure (sync/severity.py)
 # a dead letter in one of these states is "live": a repeat failure updates it instead of adding a row
 LIVE_DEAD_LETTER_STATUSES = ("open", "retrying")
 CONFLICT_STATUSES = ("open", "resolved")
@@ -159,6 +162,7 @@ class DeadLetterRow(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    severity: Mapped[str] = mapped_column(String(20), server_default=DEFAULT_SEVERITY)
 
 
 class WebhookDropRow(Base):

@@ -179,6 +179,9 @@ class StateStore:
         """Live dead letters grouped by the failure that took their records down together."""
         return group_incidents(self.dead_letters.live(flow))
 
+    def dead_letters_by_id(self, ids: Iterable[int]) -> list[DeadLetter]:
+        return self.dead_letters.by_ids(ids)
+
     def mark_dead_letter(self, dead_letter_id: int, status: str) -> None:
         self.dead_letters.mark(dead_letter_id, status)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sandbox.catalog import CatalogPart, build_catalog
 from sandbox.erp.equipment import create_equipment
 from sandbox.erp.maintenance_orders import create_order
+from sandbox.erp.production_seed import seed_production_orders
 from sandbox.erp.products import create_product
 from sandbox.erp.stock import STORAGE_LOCATION_SET, move_stock
 from sandbox.erp.system import PLANT_SET, UNIT_SET
@@ -95,6 +96,7 @@ def seed(system: ERPSystem, profile: str, seed_value: int) -> None:
                 SEED_USER,
             )
         _seed_maintenance(system, preloaded_parts(profile, seed_value, params))
+        seed_production_orders(system, build_catalog(profile, seed_value, **dict(params)))
 
 
 def _seed_maintenance(system: ERPSystem, parts: tuple[CatalogPart, ...]) -> None:

@@ -38,6 +38,14 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "eam/assets": ("asset_master", "sites", {"maximo", "pandas", "parquet"}),
     "eam/asset_plan": ("asset_master", "sites", {"maximo", "sap", "pandas", "parquet"}),
     "eam/assets_sync": ("asset_master", "sites", {"maximo", "sap", "pandas", "parquet"}),
+    "erp/production_orders": ("shop_floor", None, {"sap", "pandas", "parquet"}),
+    "mes/product_order_plan": ("shop_floor", None, {"azumuta", "pandas", "parquet"}),
+    "mes/product_orders": ("shop_floor", None, {"azumuta", "pandas", "parquet"}),
+    "erp/confirmations": ("shop_floor", None, {"sap", "azumuta", "pandas", "parquet"}),
+    "reconciliation/shop_floor": ("shop_floor", None, {"sap", "azumuta", "pandas", "parquet"}),
+    "eam/material_transactions_by_day": ("maintenance_postings", "daily", {"maximo", "pandas", "parquet"}),
+    "erp/goods_issues_by_day": ("maintenance_postings", "daily", {"sap", "pandas", "parquet"}),
+    "erp/replayed_goods_issues": ("replay", None, {"sap", "pandas", "parquet"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"),
@@ -51,6 +59,7 @@ CHECKS = {
     ("erp/boms", "boms_match_plan"),
     ("reconciliation/bom", "systems_agree"),
     ("reconciliation/maintenance", "eam_and_erp_agree"),
+    ("reconciliation/shop_floor", "shop_floor_systems_agree"),
 }
 BOM_SYNC = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
 JOBS = {
@@ -69,6 +78,11 @@ JOBS = {
     },
     "maintenance_stock_sync": {"eam/inventory_balances", "erp/stock", "eam/balance_plan", "eam/balances"},
     "asset_master_sync": {"erp/equipment", "eam/assets", "eam/asset_plan", "eam/assets_sync"},
+    "shop_floor_orders": {"erp/production_orders", "mes/product_order_plan", "mes/product_orders"},
+    "shop_floor_completions": {"erp/confirmations"},
+    "shop_floor_reconciliation": {"reconciliation/shop_floor"},
+    "maintenance_postings": {"eam/material_transactions_by_day", "erp/goods_issues_by_day"},
+    "replay_dead_letters": {"erp/replayed_goods_issues"},
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
@@ -76,8 +90,23 @@ SCHEDULES = {  # name -> (cron, job)
     "reconciliation_daily": ("30 5 * * *", "reconciliation"),
     "maintenance_stock_hourly": ("15 * * * *", "maintenance_stock_sync"),
     "asset_master_daily": ("0 4 * * *", "asset_master_sync"),
+    "maintenance_postings_every_15_minutes": ("*/15 * * * *", "maintenance_postings"),
 }
-SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor", "erp_to_eam_failure_sensor"}
+SENSORS = {
+    "released_assemblies_sensor",
+    "plm_change_sensor",
+    "bom_sync_failure_sensor",
+    "erp_to_eam_failure_sensor",
+    "mes_completion_sensor",
+    "eam_change_sensor",
+}
+
+
+def _partitions(partitions_def) -> str | None:
+    """A dynamic partitioning's name; "daily" for the day-partitioned posting flow."""
+    if isinstance(partitions_def, dg.DailyPartitionsDefinition):
+        return "daily"
+    return partitions_def.name if partitions_def else None
 
 
 def test_asset_keys_groups_partitions_and_kinds():
@@ -86,7 +115,7 @@ def test_asset_keys_groups_partitions_and_kinds():
         node = GRAPH.get(key)
         found[key.to_user_string()] = (
             node.group_name,
-            node.partitions_def.name if node.partitions_def else None,
+            _partitions(node.partitions_def),
             set(node.kinds),
         )
     assert found == ASSETS
