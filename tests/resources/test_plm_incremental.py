@@ -11,7 +11,6 @@ import pytest
 from resources.plm.change_feed import shared_change_feed
 from resources.plm.extract_cache import released_bom, released_top_assemblies
 from resources.state import StateStore
-
 from tests.resources.plm_fixtures import demo_catalog, running_plm
 
 TOP = "ASM-10001"
