@@ -4,7 +4,7 @@ PLM (Arena REST v1): a first sync reads one BOM per distinct assembly and one it
 no-op re-sync reads the change feed alone; a delta reads the feed, each new change's affected items, and
 for each changed item its new revision and (an assembly) its BOM. Logins and logouts are not in the floor.
 ERP (OData $batch): ceil(records written / batch size) `$batch` calls plus the bulk reads the plan needs
-(ceil(records to compare / read chunk) when anything is to be written, else none).
+(it compares with a fresh read of the ERP: ceil(records of the synced assemblies / read chunk)).
 """
 
 from __future__ import annotations
@@ -26,17 +26,15 @@ def first_sync_floor(distinct_parts: int, distinct_assemblies: int, records: int
     return Floor(distinct_parts + distinct_assemblies, erp_floor(records, records))
 
 
-def no_op_floor() -> Floor:
-    return Floor(1, 0)
+def no_op_floor(records: int) -> Floor:
+    return Floor(1, erp_floor(0, records))
 
 
-def delta_floor(changed_items: int, changed_assemblies: int, changes: int, written: int) -> Floor:
-    return Floor(1 + changes + changed_items + changed_assemblies, erp_floor(written, written))
+def delta_floor(changed_items: int, changed_assemblies: int, changes: int, written: int, records: int) -> Floor:
+    return Floor(1 + changes + changed_items + changed_assemblies, erp_floor(written, records))
 
 
 def erp_floor(written: int, compared: int) -> int:
-    if written == 0:
-        return 0
     return ceil(written / ERP_BATCH_SIZE) + ceil(compared / ERP_READ_CHUNK)
 
 

@@ -109,20 +109,21 @@ def run(args: argparse.Namespace, work_dir: Path) -> tuple[list[tuple[Scenario, 
                 measure(systems, "no-op: mfg-sync", "erp", 0, ours(tops)),
                 measure(systems, "no-op: naive", "naive_erp", 0, lambda: naive.sync(tops, existing=True)),
             )
-            no_op[0].floor = no_op_floor()
+            no_op[0].floor = no_op_floor(records)
             pairs = [first, no_op]
             for label, where, k in (("delta", tops[0], args.changed), ("deep change", deepest, 1)):
                 change, assembly, lines = release_quantity_change(systems.url("plm"), where, k)
                 with plm_resource.client() as plm:
                     affected = sorted(plm.affected_top_assemblies([assembly])[assembly])
                 facts[label] = f"{change} on {assembly}, find numbers {lines}; re-synced {affected}"
+                compared = len(naive_records(naive, affected))  # read before counters reset: not counted
                 pair = (
                     measure(systems, f"{label}: mfg-sync", "erp", len(lines), ours(affected)),
                     measure(
                         systems, f"{label}: naive", "naive_erp", len(lines), lambda a=affected: naive.sync(a, True)
                     ),
                 )
-                pair[0].floor = delta_floor(1, 1, 1, len(lines))
+                pair[0].floor = delta_floor(1, 1, 1, len(lines), compared)
                 pairs.append(pair)
         finally:
             real.close()

@@ -52,6 +52,7 @@ class _Walk:
     trusted_since: datetime | None  # cached BOMs confirmed at or after this may be used (None: use none)
     full: bool = False  # read everything: use no cache entry at all
     current: dict[str, Any] = field(default_factory=dict)  # item number -> AffectedItem (newest revision)
+    released_by: dict[Key, str] = field(default_factory=dict)  # (number, revision) -> the change that released it
     items: dict[Key, Item] = field(default_factory=dict)
     boms: dict[Key, tuple[list[Item], datetime]] = field(default_factory=dict)
     by_guid: dict[str, Key] = field(default_factory=dict)
@@ -165,6 +166,7 @@ def released_bom(
         walk.stats.changes_in_feed = len(feed.changes)
         for change in feed.changes:  # oldest first: the newest revision of an item wins
             walk.current.update({i.number: i for i in change.affected_items})
+            walk.released_by.update({(i.number, i.new_revision): change.number for i in change.affected_items})
         newer = walk.current.get(number)
         if newer is not None and newer.new_revision and newer.new_revision != top_key[1]:
             walk.by_guid[newer.guid] = (number, newer.new_revision)
@@ -203,11 +205,12 @@ def _change_numbers(walk: _Walk, items: Mapping[str, Item], assemblies: Iterable
     keys = {n: (n, str(items[n].get("revisionNumber") or "")) for n in assemblies}
     cached = walk.cache.get("change_number", keys.values())
     found = {n: str(cached[k].payload) for n, k in keys.items() if k in cached}
+    found.update({n: walk.released_by[k] for n, k in keys.items() if n not in found and k in walk.released_by})
     missing = sorted(n for n in keys if walk.full or n not in found)
     if missing:
-        read = walk.client._effective_change_numbers(items, missing)
-        found.update(read)
-        walk.cache.put("change_number", {keys[n]: read[n] for n in missing}, utcnow())
+        found.update(walk.client._effective_change_numbers(items, missing))
+    fresh = {keys[n]: found[n] for n in keys if walk.full or keys[n] not in cached}
+    walk.cache.put("change_number", fresh, utcnow())
     return found
 
 
