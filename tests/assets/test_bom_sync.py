@@ -122,6 +122,17 @@ def test_an_incremental_sync_after_a_change_deep_in_the_tree_leaves_the_erp_as_a
     assert erp_contents(h, desired) == desired
 
 
+def test_the_full_extract_run_tag_reads_the_whole_bom_from_the_plm_again(synced_demo):
+    h, _ = synced_demo
+    h.reset_stats()
+    result = h.sync("ASM-10004", tags={"mfg-sync/full-extract": "true"})  # as the weekly full sync tags its runs
+    assert result.success
+    extract = result.asset_materializations_for_node("plm_released_bom")[0].metadata
+    assert extract["extract_mode"].value == "full" and extract["extract_boms_cached"].value == 0
+    assert h.stats("plm")["calls"]["GET /v1/items/{guid}/bom"] == extract["extract_boms_read"].value > 1
+    assert h.stats("erp")["writes"] == 0
+
+
 def test_a_dry_run_plans_without_writing_to_the_erp(tmp_path):
     with sync_harness(tmp_path) as h:
         result = h.sync("ASM-10004", selection=EXTRACT_AND_PLANS)
