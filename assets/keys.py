@@ -20,6 +20,7 @@ SYNC_STATISTICS = dg.AssetKey(["monitoring", "sync_statistics"])
 STAGE_TAG = "mfg-sync/stage"  # extract | plan | apply: what a job selects
 FLOW_TAG = "mfg-sync/flow"
 SYSTEM_OF_RECORD_TAG = "mfg-sync/system-of-record"
+FULL_EXTRACT_TAG = "mfg-sync/full-extract"  # "true" on a run: the PLM extract reads everything again
 OWNERS = ["team:manufacturing-it"]  # who answers for the integration's data in the catalog
 
 

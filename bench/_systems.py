@@ -58,6 +58,9 @@ class BenchSystems:
         stats = httpx.get(f"{self.url(system)}/_sandbox/stats").json()
         return Calls(int(stats["calls_total"]), int(stats["writes"]))
 
+    def routes(self, system: str) -> dict[str, int]:
+        return httpx.get(f"{self.url(system)}/_sandbox/stats").json()["calls"]
+
     def summary(self, system: str) -> dict[str, Any]:
         return httpx.get(f"{self.url(system)}/_sandbox/summary", timeout=60).json()
 

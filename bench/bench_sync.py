@@ -1,9 +1,10 @@
 """Benchmark: the real BOM sync vs a naive baseline on the sandbox's `large` profile with injected latency.
 
-Times a full first sync of every large assembly and a delta sync after a real PLM change order edits k
-lines of one assembly, each against the naive baseline (one HTTP write per record, no batching, no delta
-detection) run in the same process against a fresh ERP holding the same seed data. Call and write counts
-come from the sandbox systems' own counters (`GET /_sandbox/stats`). Prints a table.
+Four scenarios: a first sync of every large assembly, a no-op re-sync, a delta after a real PLM change order
+edits k lines of one assembly, and a change deep in the tree (one line of the deepest subassembly). Each runs
+against the naive baseline (one HTTP write per record, no batching, no delta detection, no cache) in the same
+process against a fresh ERP holding the same seed data. Call and write counts come from the sandbox systems'
+own counters (`GET /_sandbox/stats`); each system's calls are printed next to its floor (`_floors.py`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from _floors import Floor, delta_floor, first_sync_floor, no_op_floor, ratio
 from _naive import NaiveSync
 from _real import RealSyncRunner
 from _systems import BenchSystems, Calls, bench_systems, release_quantity_change
 
 from resources.plm import PLMResource
+from resources.plm.change_feed import shared_change_feed
 
 
 @dataclass
@@ -31,6 +34,8 @@ class Scenario:
     plm: Calls
     erp: Calls
     changed_records: int
+    floor: Floor | None = None
+    batches: int = 0  # ERP `$batch` calls
 
     @property
     def calls(self) -> int:
@@ -46,7 +51,8 @@ def measure(systems: BenchSystems, name: str, erp: str, changed: int, work: Call
     started = time.perf_counter()
     work()
     wall = time.perf_counter() - started
-    scenario = Scenario(name, wall, systems.calls("plm"), systems.calls(erp), changed)
+    batches = sum(n for route, n in systems.routes(erp).items() if route.endswith("$batch"))
+    scenario = Scenario(name, wall, systems.calls("plm"), systems.calls(erp), changed, batches=batches)
     print(f"  {name}: {wall:.1f} s", file=sys.stderr, flush=True)
     return scenario
 
@@ -68,34 +74,60 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, work_dir: Path) -> tuple[list[tuple[Scenario, Scenario]], dict]:
-    """[(ours, naive) for the first sync and the delta], plus the facts worth printing."""
+    """[(ours, naive)] for the first sync, the no-op, the k-line delta and the deep change; facts to print."""
     params = {"assemblies": args.assemblies, "depth": args.depth, "breadth": args.breadth, "width": args.width}
     with bench_systems(params, args.seed) as systems:
-        with PLMResource(url=systems.url("plm"), rate_limit_requests=args.plm_rps).client() as plm:
+        plm_resource = PLMResource(url=systems.url("plm"), rate_limit_requests=args.plm_rps)
+        with plm_resource.client() as plm:
             tops = plm.released_top_assemblies()
+            trees = {top: plm.released_bom(top) for top in tops}
         facts = {"params": params, "tops": tops, "plm": systems.summary("plm")}
         pacing = {"plm_requests_per_s": args.plm_rps, "erp_requests_per_s": args.erp_rps or None}
         real = RealSyncRunner(systems.url("plm"), systems.url("erp"), work_dir, **pacing)
         naive = NaiveSync(systems.url("plm"), systems.url("naive_erp"), **pacing)
         records = len(naive_records(naive, tops))  # distinct materials + BOM headers + BOM items to create
         facts["records"] = records
+        parts = {p.number for tree in trees.values() for p in tree.parts}
+        assemblies = {line.parent_number for tree in trees.values() for line in tree.lines}
+        deepest = max(trees[tops[0]].lines, key=lambda line: line.level).parent_number
         systems.set_latency(args.latency_ms)
+
+        def ours(numbers: list[str]) -> Callable[[], object]:
+            def work() -> object:
+                with shared_change_feed():  # one invocation, as `mfg-sync sync bom` runs it
+                    return real.sync(numbers)
+
+            return work
+
         try:
             first = (
-                measure(systems, "first sync: mfg-sync", "erp", records, lambda: real.sync(tops)),
+                measure(systems, "first sync: mfg-sync", "erp", records, ours(tops)),
                 measure(systems, "first sync: naive", "naive_erp", records, lambda: naive.sync(tops)),
             )
-            change, assembly, lines = release_quantity_change(systems.url("plm"), tops[0], args.changed)
-            with PLMResource(url=systems.url("plm"), rate_limit_requests=args.plm_rps).client() as plm:
-                affected = sorted(plm.affected_top_assemblies([assembly])[assembly])
-            facts["change"] = f"{change} on {assembly}, find numbers {lines}; re-synced {affected}"
-            delta = (
-                measure(systems, "delta: mfg-sync", "erp", len(lines), lambda: real.sync(affected)),
-                measure(systems, "delta: naive", "naive_erp", len(lines), lambda: naive.sync(affected, existing=True)),
+            first[0].floor = first_sync_floor(len(parts), len(assemblies), records)
+            no_op = (
+                measure(systems, "no-op: mfg-sync", "erp", 0, ours(tops)),
+                measure(systems, "no-op: naive", "naive_erp", 0, lambda: naive.sync(tops, existing=True)),
             )
+            no_op[0].floor = no_op_floor(records)
+            pairs = [first, no_op]
+            for label, where, k in (("delta", tops[0], args.changed), ("deep change", deepest, 1)):
+                change, assembly, lines = release_quantity_change(systems.url("plm"), where, k)
+                with plm_resource.client() as plm:
+                    affected = sorted(plm.affected_top_assemblies([assembly])[assembly])
+                facts[label] = f"{change} on {assembly}, find numbers {lines}; re-synced {affected}"
+                compared = len(naive_records(naive, affected))  # read before counters reset: not counted
+                pair = (
+                    measure(systems, f"{label}: mfg-sync", "erp", len(lines), ours(affected)),
+                    measure(
+                        systems, f"{label}: naive", "naive_erp", len(lines), lambda a=affected: naive.sync(a, True)
+                    ),
+                )
+                pair[0].floor = delta_floor(1, 1, 1, len(lines), compared)
+                pairs.append(pair)
         finally:
             real.close()
-    return [first, delta], facts
+    return pairs, facts
 
 
 def naive_records(naive: NaiveSync, tops: list[str]) -> set[str]:
@@ -118,27 +150,33 @@ def print_report(args: argparse.Namespace, pairs: list[tuple[Scenario, Scenario]
     print(f"  records to sync (materials + BOM headers + BOM items): {facts['records']}")
     print(
         f"  injected latency {args.latency_ms:g} ms per call on PLM and both ERPs; delta: k={args.changed} "
-        f"lines changed ({facts['change']})"
+        "lines changed"
     )
     erp_pace = f"{args.erp_rps} requests/s" if args.erp_rps else "none"
     print(f"  client-side pacing (same for both): PLM {args.plm_rps} requests/s, ERP {erp_pace}")
     print(f"  machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}")
+    for label in ("delta", "deep change"):
+        print(f"  {label}: {facts[label]}")
     header = (
-        f"{'scenario':<22} {'wall s':>8} {'PLM calls':>10} {'ERP calls':>10} {'ERP writes':>11} "
-        f"{'writes/changed':>15} {'wall x':>8} {'calls x':>8}"
+        f"{'scenario':<24} {'wall s':>7} {'PLM calls':>9} {'floor':>6} {'x floor':>7} {'ERP calls':>9} "
+        f"{'floor':>6} {'x floor':>7} {'$batch':>6} {'ERP writes':>10} {'naive/this wall':>15} {'calls':>6}"
     )
     print(header)
     print("-" * len(header))
     for ours, naive in pairs:
         for row in (ours, naive):
+            floor = ours.floor or Floor(0, 0)
             ratio_wall = naive.wall_s / ours.wall_s if row is ours else 1.0
-            ratio_calls = naive.calls / ours.calls if row is ours else 1.0
+            ratio_calls = naive.calls / ours.calls if row is ours and ours.calls else 1.0
             print(
-                f"{row.name:<22} {row.wall_s:>8.1f} {row.plm.calls:>10} {row.erp.calls:>10} {row.erp.writes:>11} "
-                f"{row.writes_per_record():>15.2f} {ratio_wall:>8.1f} {ratio_calls:>8.1f}"
+                f"{row.name:<24} {row.wall_s:>7.1f} {row.plm.calls:>9} {floor.plm:>6} "
+                f"{ratio(row.plm.calls, floor.plm):>7} {row.erp.calls:>9} {floor.erp:>6} "
+                f"{ratio(row.erp.calls, floor.erp):>7} {row.batches:>6} {row.erp.writes:>10} "
+                f"{ratio_wall:>15.1f} {ratio_calls:>6.1f}"
             )
-    print("wall x / calls x: the naive baseline's wall time / total calls (PLM + ERP) divided by this row's.")
-    print("ERP writes: entities the ERP stored (a material is product + description + plant data).")
+    print("floor: the fewest calls the API allows for the work (bench/_floors.py); x floor: calls / floor;")
+    print("  naive rows are set against the same floor. naive/this: the naive row's wall time and total calls")
+    print("  (PLM + ERP) divided by this row's. ERP writes: entities stored (a material is three).")
 
 
 def main(argv: list[str] | None = None) -> None:

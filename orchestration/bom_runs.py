@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.keys import ERP_BOM_PLAN, ERP_BOMS, ERP_MATERIAL_PLAN, ERP_MATERIALS
+from assets.keys import ERP_BOM_PLAN, ERP_BOMS, ERP_MATERIAL_PLAN, ERP_MATERIALS, FULL_EXTRACT_TAG
 from assets.partitions import assemblies
 from orchestration import run_report
 from orchestration.dead_runs import process_tags
@@ -63,8 +63,10 @@ def run_bom_sync(
     numbers: Iterable[str],
     dry_run: bool = False,
     on_done: Callable[[AssemblyOutcome], None] | None = None,
+    full_extract: bool = False,
 ) -> list[AssemblyOutcome]:
-    """One `bom_sync` (or `bom_plan` when dry_run) run per assembly, in order.
+    """One `bom_sync` (or `bom_plan` when dry_run) run per assembly, in order; `full_extract` tags the runs
+    so the PLM extract reads everything again.
 
     A person is watching these runs, so they do not sit out op retries (minutes apart): a failure is
     reported at once. MFG_SYNC_RETRY_DELAYS_S set explicitly still wins.
@@ -82,7 +84,11 @@ def run_bom_sync(
                 partition_key=number,
                 instance=inst,
                 raise_on_error=False,
-                tags={"mfg-sync/trigger": "cli", **process_tags()},
+                tags={
+                    "mfg-sync/trigger": "cli",
+                    **process_tags(),
+                    **({FULL_EXTRACT_TAG: "true"} if full_extract else {}),
+                },
                 run_config=QUIET_CONSOLE,
             )
             outcome = _outcome(number, result, time.monotonic() - started, dry_run)

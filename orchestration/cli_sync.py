@@ -12,11 +12,18 @@ from orchestration.configuration import require_environment
 from resources.state import StateStore
 
 
-def _released_assemblies() -> list[str]:
+def _released_assemblies(full: bool = False) -> list[str]:
+    """The PLM's released top-level assemblies; computed again only when the change feed shows a release
+    the last computation did not see (or `full`)."""
+    from resources.plm.extract_cache import released_top_assemblies
     from resources.plm.resource import PLMResource
 
-    with PLMResource.from_env().client() as client:
-        return client.released_top_assemblies()
+    store = StateStore.from_env()
+    try:
+        with PLMResource.from_env().client() as client:
+            return released_top_assemblies(client, store.plm_cache, full=full)
+    finally:
+        store.dispose()
 
 
 @click.group()
@@ -51,18 +58,26 @@ def sync() -> None:
 @click.option("--assembly", "numbers", multiple=True, metavar="NUMBER", help="A top-level assembly (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Every released top-level assembly of the PLM.")
 @click.option("--dry-run", is_flag=True, help="Extract and plan only: print the plans, write nothing to the ERP.")
-def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool) -> None:
+@click.option(
+    "--full-extract", is_flag=True, help="Read every BOM and part from the PLM again instead of reusing earlier reads."
+)
+def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool, full_extract: bool) -> None:
     """Sync released PLM BOMs to the ERP, one Dagster run per assembly; exit 1 if any run failed."""
     if bool(numbers) == all_:
         raise click.UsageError("give --assembly NUMBER (one or more) or --all")
     require_environment("plm", "erp")
+    from resources.plm.change_feed import shared_change_feed
+
     inst = bom_runs.instance()
     _release_dead_runs(inst)
-    targets = _released_assemblies() if all_ else list(numbers)
-    new = bom_runs.register_assemblies(inst, targets)
-    if new:
-        click.echo(f"registered {len(new)} new assemblies: {', '.join(new)}")
-    outcomes = bom_runs.run_bom_sync(inst, targets, dry_run, on_done=lambda o: click.echo(format_outcome(o, dry_run)))
+    with shared_change_feed():  # one change-feed read serves discovery and every run of this command
+        targets = _released_assemblies(full_extract) if all_ else list(numbers)
+        new = bom_runs.register_assemblies(inst, targets)
+        if new:
+            click.echo(f"registered {len(new)} new assemblies: {', '.join(new)}")
+        outcomes = bom_runs.run_bom_sync(
+            inst, targets, dry_run, on_done=lambda o: click.echo(format_outcome(o, dry_run)), full_extract=full_extract
+        )
     if dry_run:
         for outcome in outcomes:
             click.echo(plan_text(outcome.assembly))

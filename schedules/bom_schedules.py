@@ -3,7 +3,8 @@
 Six-hourly (Mon-Fri 00/06/12/18 in MFG_SYNC_TIMEZONE): skips weekends and the configured holiday calendar,
 naming the day; requests runs only for registered assemblies changed in the PLM since their last
 successful sync (an assembly never synced counts as changed). Weekly (Sunday 22:00): every registered
-assembly. Both skip while the flow's circuit breaker is open.
+assembly, its PLM extract reading everything again (`mfg-sync/full-extract`). Both skip while the flow's
+circuit breaker is open.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from assets.jobs import bom_sync
+from assets.keys import FULL_EXTRACT_TAG
 from assets.partitions import assemblies
 from resources.plm import PLMClient, PLMResource
 from resources.state import StateStore, SyncStateResource
@@ -103,7 +105,7 @@ def build_weekly_full_sync(settings: ScheduleSettings | None = None) -> dg.Sched
         cron_schedule=settings.full_sync_cron,
         execution_timezone=settings.timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Weekly bom_sync of every registered assembly, changed or not.",
+        description="Weekly bom_sync of every registered assembly, changed or not, reading the PLM in full.",
     )
     def bom_sync_weekly_full(
         context: dg.ScheduleEvaluationContext, sync_state: SyncStateResource
@@ -116,7 +118,9 @@ def build_weekly_full_sync(settings: ScheduleSettings | None = None) -> dg.Sched
             return dg.SkipReason("no assemblies registered yet")
         stamp = context.scheduled_execution_time.astimezone(ZoneInfo(settings.timezone)).date().isoformat()
         return [
-            dg.RunRequest(partition_key=a, run_key=f"weekly:{a}:{stamp}", tags={TRIGGER_TAG: "weekly"})
+            dg.RunRequest(
+                partition_key=a, run_key=f"weekly:{a}:{stamp}", tags={TRIGGER_TAG: "weekly", FULL_EXTRACT_TAG: "true"}
+            )
             for a in registered
         ]
 

@@ -88,7 +88,9 @@ class SyncHarness:
         }
 
     # --- running the sync ------------------------------------------------------------------------------------
-    def sync(self, number: str, selection: Any = None, **erp_overrides: Any) -> dg.ExecuteInProcessResult:
+    def sync(
+        self, number: str, selection: Any = None, tags: dict[str, str] | None = None, **erp_overrides: Any
+    ) -> dg.ExecuteInProcessResult:
         """Materialize the `bom_sync` job's assets and checks (or `selection`) for one assembly partition."""
         self.instance.add_dynamic_partitions(assemblies.name, [number])
         return dg.materialize(
@@ -98,6 +100,7 @@ class SyncHarness:
             instance=self.instance,
             resources=self.resources(**erp_overrides),
             raise_on_error=False,
+            tags=tags,
         )
 
     # --- the PLM side of a change -----------------------------------------------------------------------------

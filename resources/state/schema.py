@@ -220,4 +220,18 @@ class LeaseRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class PlmCacheRow(Base):
+    """What a PLM extract read, keyed by (kind, item number, effective revision): an effective revision's
+    details and BOM never change; `validated_at` is when the change feed last confirmed its child refs."""
+
+    __tablename__ = "plm_extract_cache"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # item, bom, change_number, change, top
+    number: Mapped[str] = mapped_column(String(255), primary_key=True)
+    revision: Mapped[str] = mapped_column(String(100), primary_key=True)
+    payload: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    validated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 TABLE_NAMES = tuple(sorted(Base.metadata.tables))

@@ -33,6 +33,7 @@ from resources.state.engine import (
 from resources.state.errors import StateStoreError
 from resources.state.incidents import Incident, group_incidents
 from resources.state.leases import Leases
+from resources.state.plm_cache import PlmExtractCache
 from resources.state.records import RecordStates
 from resources.state.run_totals import run_totals
 from resources.state.runs import COUNT_FIELDS, SyncRun, SyncRuns
@@ -82,6 +83,7 @@ class StateStore:
         self.drops = WebhookDrops(self.db)
         self.conflicts = Conflicts(self.db)
         self.leases = Leases(self.db)
+        self.plm_cache = PlmExtractCache(self.db)  # what PLM extracts read, by (item, effective revision)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> StateStore:

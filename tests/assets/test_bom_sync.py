@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from orchestration.settings import load_mapping_spec
+from resources.plm.change_feed import shared_change_feed
+from resources.plm.extract_cache import released_top_assemblies
 from sync.keys import bom_item_key, split_key
 from sync.mapping import map_released_bom
 from tests.sync_harness import SyncHarness, sync_harness
@@ -87,6 +89,48 @@ def test_a_second_sync_writes_nothing(synced_demo):
         assert h.sync(number).success
     assert h.stats("erp")["writes"] == 0
     assert batch_calls(h) == {}
+
+
+def test_a_no_op_re_sync_of_every_assembly_reads_little_more_than_the_change_feed(synced_demo):
+    h, _ = synced_demo
+    store = h.state().store()
+    try:
+        with h.plm().client() as plm:
+            released_top_assemblies(plm, store.plm_cache)  # the first `--all` looks for top assemblies in full
+        h.reset_stats()
+        with shared_change_feed():  # as `mfg-sync sync bom --all` runs: discovery, then one run per assembly
+            with h.plm().client() as plm:
+                assert released_top_assemblies(plm, store.plm_cache) == list(DEMO_ASSEMBLIES)
+            assert all(h.sync(number).success for number in DEMO_ASSEMBLIES)
+    finally:
+        store.dispose()
+    calls = h.stats("plm")["calls"]
+    assert sum(calls.values()) <= 10, calls
+    assert h.stats("erp")["writes"] == 0
+
+
+def test_an_incremental_sync_after_a_change_deep_in_the_tree_leaves_the_erp_as_a_full_one_would(synced_demo):
+    h, _ = synced_demo
+    with h.plm().client() as plm:
+        lines = plm.released_bom("ASM-10002").lines
+    deepest = max(lines, key=lambda line: line.level)
+    h.release_bom_change(deepest.parent_number, {deepest.find_number: deepest.quantity + 1})
+    h.reset_stats()
+    assert all(h.sync(number).success for number in DEMO_ASSEMBLIES)
+    assert h.stats("plm")["calls"]["GET /v1/items/{guid}/bom"] <= len(DEMO_ASSEMBLIES)  # the changed BOM only
+    desired = mapped_plm(h, DEMO_ASSEMBLIES)  # a full, uncached read of the PLM
+    assert erp_contents(h, desired) == desired
+
+
+def test_the_full_extract_run_tag_reads_the_whole_bom_from_the_plm_again(synced_demo):
+    h, _ = synced_demo
+    h.reset_stats()
+    result = h.sync("ASM-10004", tags={"mfg-sync/full-extract": "true"})  # as the weekly full sync tags its runs
+    assert result.success
+    extract = result.asset_materializations_for_node("plm_released_bom")[0].metadata
+    assert extract["extract_mode"].value == "full" and extract["extract_boms_cached"].value == 0
+    assert h.stats("plm")["calls"]["GET /v1/items/{guid}/bom"] == extract["extract_boms_read"].value > 1
+    assert h.stats("erp")["writes"] == 0
 
 
 def test_a_dry_run_plans_without_writing_to_the_erp(tmp_path):

@@ -95,6 +95,7 @@ def test_the_weekly_full_sync_requests_every_registered_assembly(tmp_path, insta
         ("ASM-10002", "weekly:ASM-10002:2025-03-16"),
         ("ASM-10004", "weekly:ASM-10004:2025-03-16"),
     ]
+    assert all(r.tags["mfg-sync/full-extract"] == "true" for r in result)  # the PLM is read in full weekly
 
 
 def test_schedule_settings_come_from_the_environment_and_bad_ones_are_named():
