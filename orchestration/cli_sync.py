@@ -7,6 +7,7 @@ import sys
 import click
 
 from orchestration import bom_runs, dead_runs
+from orchestration.condition_runs import condition
 from orchestration.configuration import require_environment
 from resources.state import StateStore
 
@@ -44,6 +45,9 @@ def list_registered() -> None:
 @click.group()
 def sync() -> None:
     """Run syncs through Dagster (recorded in the instance at DAGSTER_HOME)."""
+
+
+sync.add_command(condition)
 
 
 @sync.command("bom")

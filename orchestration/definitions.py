@@ -12,6 +12,7 @@ import dagster as dg
 import assets
 import schedules
 import sensors
+from assets.condition_job import ConditionRulesResource
 from assets.maintenance_spec import MaintenanceSpecResource
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
@@ -87,6 +88,7 @@ def build_resources() -> dict:
         "eam": EAMResource.from_env(),
         "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
         "maintenance_spec": MaintenanceSpecResource(),
+        "condition_rules": ConditionRulesResource(),
         "validation_rules": validation_rules(),
         "sync_state": SyncStateResource(),
         "alerts": AlertResource.from_env(),

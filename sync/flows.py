@@ -2,3 +2,4 @@
 
 BOM_FLOW = "bom_sync"  # PLM -> ERP materials and BOMs (= the job's name)
 MAINTENANCE_FLOW = "maintenance_sync"  # EAM work orders and material movements -> ERP reservations, goods issues
+CONDITION_FLOW = "condition_sync"  # condition events -> EAM work requests -> (reservations) -> purchase requisitions

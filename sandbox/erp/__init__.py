@@ -24,6 +24,7 @@ from sandbox.erp import (  # noqa: F401  (importing a service module registers i
     maintenance_orders,
     material_documents,
     products,
+    purchase_requisitions,
     registry,
     reservations,
     stock,
