@@ -147,3 +147,10 @@ class ConditionHarness:
         self.systems.tmp = tmp
         self.prefix = f"test-{uuid.uuid4().hex[:10]}/"
         self.rules = yaml.safe_load(DEFAULT_CONDITION_RULES.read_text())
+
+
+def erp_count(harness: ConditionHarness, name: str) -> int:
+    """What the sandbox ERP holds of `name` (e.g. purchase_requisitions), as its summary counts it."""
+    import httpx
+
+    return int(httpx.get(f"{harness.systems.url('erp')}/_sandbox/summary").json().get(name, 0))
