@@ -96,6 +96,7 @@ class ConditionHarness:
         finally:
             listener.stop()
             thread.join(10)
+            forget_session(self.host, self.port, listener.settings.client_id)
 
     def publish(self, payloads: list[dict[str, Any] | bytes], asset: str = "P-101") -> int:
         client = publisher.connect(self.host, self.port)
@@ -154,3 +155,14 @@ def erp_count(harness: ConditionHarness, name: str) -> int:
     import httpx
 
     return int(httpx.get(f"{harness.systems.url('erp')}/_sandbox/summary").json().get(name, 0))
+
+
+def forget_session(host: str, port: int, client_id: str) -> None:
+    """End a test's persistent session on the broker (MQTT 3.1.1 keeps it until a clean connect)."""
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    client.connect(host, port)
+    client.loop_start()
+    client.disconnect()
+    client.loop_stop()
