@@ -105,6 +105,7 @@ def eam_work_requests(
     }
     context.log.info(f"condition events: {counts}")
     if failed:
+        store.finish_run(run_id, "failed", {"failed": len(failed)})  # the breaker counts it
         raise dg.Failure(f"{len(failed)} condition event(s) failed and stay pending: {outcome[failed[0]]['reason']}")
     return dg.Output(
         pd.DataFrame(rows, columns=state.STATUS_COLUMNS),

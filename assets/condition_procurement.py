@@ -85,6 +85,8 @@ def erp_purchase_requisitions(
     state.record_requests(store, run_id, changed)
     state.record_statuses(store, run_id, statuses)
     created = sorted({r["requisition"] for r in rows if r.get("requisition")})
+    failed = sum(r["status"] == "failed" for r in rows)
+    store.finish_run(run_id, "partial" if failed else "succeeded", {"created": len(created), "failed": failed})
     context.log.info(f"{len(pending)} work request(s) followed up, {len(created)} purchase requisition(s)")
     return dg.Output(
         pd.DataFrame(rows, columns=COLUMNS),

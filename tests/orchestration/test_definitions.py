@@ -29,6 +29,9 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/reservations": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issue_plan": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issues": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
+    "condition/events": ("condition", None, {"mqtt", "pandas", "parquet"}),
+    "eam/work_requests": ("condition", None, {"maximo", "pandas", "parquet"}),
+    "erp/purchase_requisitions": ("condition", None, {"sap", "maximo", "pandas", "parquet"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"),
@@ -56,13 +59,14 @@ JOBS = {
         "erp/goods_issue_plan",
         "erp/goods_issues",
     },
+    "condition_sync": {"condition/events", "eam/work_requests", "erp/purchase_requisitions"},
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
     "bom_sync_weekly_full": ("0 22 * * 0", "bom_sync"),
     "reconciliation_daily": ("30 5 * * *", "reconciliation"),
 }
-SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor"}
+SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor", "condition_event_sensor"}
 
 
 def test_asset_keys_groups_partitions_and_kinds():
