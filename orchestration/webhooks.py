@@ -35,6 +35,7 @@ from starlette.routing import Route
 from orchestration.triggers_config import WebhookSettings
 from orchestration.webhook_limits import LimitExceeded, check_headers, check_json_depth
 from orchestration.webhook_server import ReceiverLimits, RunningServer, start_in_thread
+from orchestration.webhooks_condition import condition_endpoint, condition_secrets
 from resources.state import StateStore
 from sync.item_numbers import item_number_problem
 
@@ -227,8 +228,19 @@ def create_app(store: StateStore | None = None, settings: WebhookSettings | None
         yield
 
     receive_plm = _receive(plm, store, settings.max_body_bytes, settings.read_timeout_s)
+
+    async def read_signed(request: Request, keys: list[bytes]) -> bytes:  # what every signed route checks
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise Rejected(415, f"content type {content_type or '(none)'!r} is not application/json")
+        body = await _read_body_in_time(request, settings.max_body_bytes, settings.read_timeout_s)
+        verify_standard_webhook(request.headers, body, keys, settings.tolerance_s)
+        return body
+
+    receive_condition = condition_endpoint(store, condition_secrets(), read_signed, Rejected)
     routes = [
         Route(f"/webhooks/{plm.name}", receive_plm, methods=["POST"]),
+        Route("/webhooks/condition", receive_condition, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
