@@ -1,37 +1,23 @@
-"""What the condition flow keeps in the state store, through its record state (no table of its own):
-
-- `condition_request` "<site>/<asset>/<failure class>": the work request raised for it {wonum, created_at,
-  priority, event_id, requisitioned}; debounces later events within the rules' window;
-- `condition_event` "<event id>": the event's status {asset, site, status, work_order, reservation,
-  requisition, reason, ...}: received, work_request, debounced, escalated, rejected, reserved, requisitioned,
-  stock_ok, below_threshold, ...; what `mfg-sync events status` prints.
-"""
+"""The condition flow's state-store records (resources/state/condition_events.py) and its sync run per
+Dagster run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 import dagster as dg
 
-from resources.state import StateStore, SyncStateResource
-from sync.checksum import checksum
+from resources.state import SyncStateResource
+from resources.state.condition_events import (  # noqa: F401  (the flow's assets use them through this module)
+    DROP_SOURCE,
+    EVENT,
+    REQUEST,
+    STATUS_COLUMNS,
+    record_requests,
+    record_statuses,
+    requests,
+    status_rows,
+    statuses,
+)
 from sync.flows import CONDITION_FLOW
-from sync.records import AppliedChange
-
-REQUEST, EVENT = "condition_request", "condition_event"
-DROP_SOURCE = "condition"  # webhook_drops.source of every condition event (MQTT or HTTP)
-STATUS_COLUMNS = [
-    "event_id",
-    "asset",
-    "measurement",
-    "value",
-    "status",
-    "work_order",
-    "reservation",
-    "requisition",
-    "reason",
-]
 
 
 def sync_run(context: dg.AssetExecutionContext, sync_state: SyncStateResource) -> int:
@@ -41,38 +27,3 @@ def sync_run(context: dg.AssetExecutionContext, sync_state: SyncStateResource) -
         if run.dagster_run_id == context.run.run_id:
             return run.id
     return store.start_run(CONDITION_FLOW, None, context.run.run_id, context.run.run_id)
-
-
-def _changes(entity: str, items: dict[str, dict[str, Any]], before: dict[str, Any]) -> list[AppliedChange]:
-    return [
-        AppliedChange(entity, key, "update" if before.get(key) else "create", before.get(key), after, checksum(after))
-        for key, after in items.items()
-    ]
-
-
-def requests(store: StateStore) -> dict[str, dict[str, Any]]:
-    return {key: dict(r.payload or {}) for key, r in store.stored_records(REQUEST).items()}
-
-
-def record_requests(store: StateStore, run_id: int, items: dict[str, dict[str, Any]]) -> None:
-    if items:
-        store.record_batch(run_id, CONDITION_FLOW, _changes(REQUEST, items, requests(store)), [])
-
-
-def statuses(store: StateStore, event_ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-    keys = list(event_ids) if event_ids is not None else None
-    return {key: dict(r.payload or {}) for key, r in store.stored_records(EVENT, keys=keys).items()}
-
-
-def record_statuses(store: StateStore, run_id: int, items: dict[str, dict[str, Any]]) -> None:
-    """One transaction for the batch: every event's status after this step."""
-    if items:
-        before = statuses(store, items)
-        merged = {key: {**before.get(key, {}), **after} for key, after in items.items()}
-        store.record_batch(run_id, CONDITION_FLOW, _changes(EVENT, merged, before), [])
-
-
-def status_rows(store: StateStore, asset: str | None = None) -> list[dict[str, Any]]:
-    rows = [{"event_id": key, **payload} for key, payload in statuses(store).items()]
-    rows = [r for r in rows if asset is None or r.get("asset") == asset.upper()]
-    return sorted(rows, key=lambda r: (r.get("timestamp") or "", r["event_id"]))

@@ -50,23 +50,15 @@ def serve(topics: tuple[str, ...], client_id: str | None) -> None:
 @click.option("--limit", default=50, show_default=True, help="The latest N events.")
 def status(asset: str | None, limit: int) -> None:
     """One line per event: what happened (work request, debounced, reserved, requisitioned, rejected, ...)."""
-    from assets import condition_state
+    from resources.state import condition_events
 
     store = StateStore.from_env()
     try:
-        rows = condition_state.status_rows(store, asset)
-        rejected = [
-            d
-            for d in store.rejected_drops(condition_state.DROP_SOURCE)
-            if d.event_id not in {r["event_id"] for r in rows}
-        ]
-        pending = store.webhook_drops_after(0, source=condition_state.DROP_SOURCE, limit=100_000, unprocessed_only=True)
+        rows = condition_events.status_rows(store, asset)
+        source = condition_events.DROP_SOURCE
+        pending = store.webhook_drops_after(0, source=source, limit=1_000_000, unprocessed_only=True)
     finally:
         store.dispose()
-    for drop in rejected:
-        shown = (drop.payload or {}).get("asset") if isinstance(drop.payload, dict) else None
-        if asset is None or (shown or "").upper() == asset.upper():
-            rows.append({"event_id": drop.event_id, "asset": shown or "?", "status": "rejected", "reason": drop.reason})
     for row in rows[-limit:]:
         click.echo(format_status(row))
     click.echo(f"{len(rows)} event(s); {len(pending)} waiting for the next condition_sync run")
