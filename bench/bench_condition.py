@@ -131,9 +131,7 @@ def latency(host: str, port: int, runs: int, tmp: Path) -> None:
         client.disconnect()
     print(f"event -> work request ({runs} events, each its own work request; sandboxes on loopback):")
     print(f"  publish -> drop committed: median {statistics.median(ingest_ms):.0f} ms, max {max(ingest_ms):.0f} ms")
-    print(
-        f"  condition_sync run (events -> EAM work order in WAPPR -> follow-up): median {statistics.median(run_s):.2f} s"
-    )
+    print(f"  condition_sync run (events -> work order in WAPPR -> follow-up): median {statistics.median(run_s):.2f} s")
     print(f"  total: median {statistics.median(totals):.2f} s, max {max(totals):.2f} s")
     print("  (plus up to the sensor's 10 s interval when the daemon, not a person, starts the run)")
 
