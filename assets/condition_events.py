@@ -162,7 +162,12 @@ def _apply(context, eam_client, rules: ConditionRules, store, run_id: int, event
                 known[d.key] = changed[d.key] = request
                 outcome[d.event_id] = {"status": "escalated", "work_order": request["wonum"], "reason": d.reason}
             else:
-                outcome[d.event_id] = {"status": "debounced", "work_order": known[d.key]["wonum"], "reason": d.reason}
+                wonum = known[d.key]["wonum"]
+                outcome[d.event_id] = {
+                    "status": "debounced",
+                    "work_order": wonum,
+                    "reason": f"work order {wonum} is open",
+                }
         except (ApiError, LookupError) as err:
             context.log.error(f"condition event {d.event_id} ({event.asset}): {err}")
             outcome[d.event_id] = {"status": "failed", "reason": str(err)[:300]}

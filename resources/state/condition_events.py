@@ -23,6 +23,7 @@ STATUS_COLUMNS = [
     "asset",
     "measurement",
     "value",
+    "unit",
     "status",
     "work_order",
     "reservation",
