@@ -2,10 +2,14 @@
 
 The cursor is the last drop id seen; the run key names the drop range, so a tick replayed after a crash
 requests nothing new. The run stamps the drops processed (not the sensor): a run that fails leaves them
-pending for the next. Drops rejected at ingest (malformed messages) start nothing. The breaker applies.
+pending for the next. Drops rejected at ingest (malformed messages) start nothing. Without new drops, work
+requests still waiting for approval, their reservation or a requisition get one follow-up run per
+`FOLLOW_UP_S` (its run key names the period). The breaker applies.
 """
 
 from __future__ import annotations
+
+import time
 
 import dagster as dg
 
@@ -13,10 +17,12 @@ from assets.condition_job import condition_sync
 from assets.condition_state import DROP_SOURCE
 from resources.state import SyncStateResource
 from resources.state.breaker import breaker_state
+from resources.state.condition_events import requests
 from resources.trigger_settings import breaker_threshold
 from sync.flows import CONDITION_FLOW
 
 DROPS_PER_TICK = 5000
+FOLLOW_UP_S = 900  # approvals are a planner's, reservations the maintenance flow's: a quarter hour is soon enough
 
 
 @dg.sensor(
@@ -34,7 +40,12 @@ def condition_event_sensor(context: dg.SensorEvaluationContext, sync_state: Sync
     cursor = int(context.cursor or 0)
     drops = store.webhook_drops_after(cursor, source=DROP_SOURCE, limit=DROPS_PER_TICK)
     if not drops:
-        return dg.SkipReason(f"no condition event drops after drop {cursor}")
+        waiting = [k for k, r in requests(store).items() if r.get("event_id") and not r.get("done")]
+        if not waiting:
+            return dg.SkipReason(f"no condition event drops after drop {cursor}")
+        period = int(time.time() // FOLLOW_UP_S)
+        tags = {"mfg-sync/trigger": "condition-follow-up"}
+        return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"condition:follow-up:{period}", tags=tags)])
     pending = [d for d in drops if d.processed_at is None]
     if not pending:
         return dg.SensorResult(

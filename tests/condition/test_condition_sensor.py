@@ -5,6 +5,7 @@ import dagster as dg
 import pytest
 
 from resources.state import SyncStateResource
+from resources.state.condition_events import record_requests
 from sensors.condition_events import condition_event_sensor
 from sync.flows import CONDITION_FLOW
 
@@ -41,3 +42,13 @@ def test_an_open_breaker_skips_with_the_reason(sync_state):
     for _ in range(3):
         store.finish_run(store.start_run(CONDITION_FLOW, None, "r", "r"), "failed")
     assert "circuit breaker for flow 'condition_sync' is open" in tick(sync_state).skip_message
+
+
+def test_work_requests_waiting_for_their_follow_up_get_one_run_per_period(sync_state):
+    store = sync_state.store()
+    run_id = store.start_run(CONDITION_FLOW, None, "r", "r")
+    record_requests(store, run_id, {"P1000/P-101/BEARING": {"wonum": "1061", "event_id": "e1", "site": "P1000"}})
+    [request] = tick(sync_state).run_requests
+    assert request.run_key.startswith("condition:follow-up:")
+    record_requests(store, run_id, {"P1000/P-101/BEARING": {"wonum": "1061", "event_id": "e1", "done": True}})
+    assert tick(sync_state).skip_message == "no condition event drops after drop 0"
