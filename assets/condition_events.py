@@ -85,7 +85,11 @@ def eam_work_requests(
         eam.client(correlation_id=context.run.run_id, logger=context.log) as eam_client,
         erp.client(correlation_id=context.run.run_id, logger=context.log) as erp_client,
     ):
-        rejected = _validate_assets(eam_client, erp_client, events.values())
+        try:
+            rejected = _validate_assets(eam_client, erp_client, events.values())
+        except ApiError as err:  # a system that cannot answer: every event stays pending for the next run
+            store.finish_run(run_id, "failed", {"failed": len(events)}, reason=str(err)[:500])
+            raise
         refused = {e.event_id: rejected[(e.site, e.asset)] for e in events.values() if (e.site, e.asset) in rejected}
         for event_id, reason in refused.items():
             store.reject_drop(drop_of[event_id], reason)

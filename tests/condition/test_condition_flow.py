@@ -104,3 +104,31 @@ def test_stock_below_the_reorder_point_gives_one_purchase_requisition(cond, main
     assert erp_count(cond, "purchase_requisitions") == before + 1
     [status] = cond.statuses().values()
     assert status["status"] == "requisitioned" and status["requisition"]
+
+
+def test_a_value_rising_into_a_more_urgent_band_escalates_the_open_work_request(cond):
+    with cond.listening():
+        cond.publish(events(1, value=7.5))  # medium: priority 3
+        cond.wait_for_drops(1)
+        assert cond.run_flow().success
+        cond.publish(events(1, value=11.5))  # critical: priority 1
+        cond.wait_for_drops(2)
+    assert cond.run_flow().success
+    [wo] = cond.work_requests()
+    assert wo["wopriority"] == 1
+    assert sorted(s["status"] for s in cond.statuses().values()) == ["awaiting_approval", "escalated"]
+
+
+def test_an_eam_outage_fails_the_run_and_keeps_the_events_pending_for_the_next(cond):
+    with cond.listening():
+        cond.publish(events(1))
+        cond.wait_for_drops(1)
+    cond.systems.faults("eam", outage=True)
+    try:
+        assert not cond.run_flow().success
+    finally:
+        cond.systems.faults("eam")
+    assert len(cond.store().webhook_drops_after(0, source="condition", unprocessed_only=True)) == 1
+    assert cond.store().consecutive_failures("condition_sync") == 1  # what the breaker counts
+    assert cond.run_flow().success
+    assert len(cond.work_requests()) == 1
