@@ -5,6 +5,7 @@ listener is down are queued by the broker and delivered on reconnect. Each messa
 only after its drop is committed: a crash in between makes the broker redeliver it, and the drop's
 (source, event id) key makes that redelivery a no-op. A message that is not a valid event is kept as a
 rejected drop with its reason (its id derived from topic and body, so a replay dedupes too), never lost.
+Messages that arrive together are stored in one transaction (then each is acknowledged).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import re
 import ssl
 import threading
@@ -110,13 +112,20 @@ def store_message(store: StateStore, topic: str, body: bytes) -> tuple[str, bool
 
 
 class ConditionListener:
-    """Subscribes, drops, acknowledges; `run()` blocks until `stop()` (or a signal ends the process)."""
+    """Subscribes, drops, acknowledges; `run()` blocks until `stop()` (or a signal ends the process).
+
+    The network thread only queues each message; a writer thread stores what has queued up in one
+    transaction (up to `BATCH` drops), then acknowledges those messages: one commit per burst, not per event.
+    """
+
+    BATCH = 500
 
     def __init__(self, settings: MqttSettings, store: StateStore) -> None:
         self.settings, self.store = settings, store
         self.counts = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0}
         self.connected = threading.Event()
         self._stop = threading.Event()
+        self._inbox: queue.Queue[Any] = queue.Queue()
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,
@@ -147,22 +156,50 @@ class ConditionListener:
 
     def _on_message(self, client, userdata, message) -> None:
         self.counts["received"] += 1
-        try:
-            _, stored, reason = store_message(self.store, message.topic, message.payload)
-        except Exception:  # the state store is down: no PUBACK, the broker redelivers after reconnect
-            log.exception("condition event on %s could not be stored; not acknowledged", message.topic)
-            client.disconnect()
-            return
-        self.counts["rejected" if reason and stored else "stored" if stored else "duplicates"] += 1
-        client.ack(message.mid, message.qos)  # only now: the drop is committed
+        self._inbox.put(message)
+
+    def _write(self) -> None:
+        """The writer thread: drain what has queued, store it in one transaction, then PUBACK each message."""
+        while not self._stop.is_set() or not self._inbox.empty():
+            try:
+                batch = [self._inbox.get(timeout=0.2)]
+            except queue.Empty:
+                continue
+            while len(batch) < self.BATCH:
+                try:
+                    batch.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
+            events = [event_from_message(m.topic, m.payload) for m in batch]
+            stored = self._store(events)
+            if stored is None:
+                return  # stopped while the state store was down: unacknowledged, the broker redelivers them
+            for message, (event_id, _, reason), new in zip(batch, events, stored, strict=True):
+                self.counts["rejected" if reason and new else "stored" if new else "duplicates"] += 1
+                if reason and new:
+                    log.warning("condition event %s rejected: %s", event_id, reason)
+                self.client.ack(message.mid, message.qos)  # only now: the drop is committed
+
+    def _store(self, events: list[tuple[str, Any, str | None]]) -> list[bool] | None:
+        """Store the batch, retrying while the state store is down (nothing is acknowledged meanwhile)."""
+        while True:
+            try:
+                return self.store.drops.add_batch(SOURCE, [(i, EVENT_TYPE, p, r) for i, p, r in events])
+            except Exception:
+                log.exception("%d condition event(s) could not be stored; retrying, not acknowledged", len(events))
+                if self._stop.wait(2):
+                    return None
 
     def run(self) -> None:
+        writer = threading.Thread(target=self._write, name="condition-drops", daemon=True)
+        writer.start()
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.connect(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s)
         self.client.loop_start()
         try:
             self._stop.wait()
         finally:
+            writer.join(10)  # what has arrived is stored and acknowledged before we disconnect
             self.client.disconnect()
             self.client.loop_stop()
 

@@ -106,3 +106,22 @@ class WebhookDrops:
                 .on_conflict_do_nothing(index_elements=["source", "event_id"])
             )
             return conn.execute(stmt).rowcount == 1
+
+    def add_batch(self, source: str, events: list[tuple[str, str, Any, str | None]]) -> list[bool]:
+        """Several drops in ONE transaction, each (event id, event type, payload, rejection reason or None);
+        per event True when stored now, False when (source, event id) was there already (or earlier in the batch)."""
+        now, stored = utcnow(), []
+        with self._db.write() as conn:
+            insert = dialect_insert(conn)
+            for event_id, event_type, payload, reason in events:
+                require(source=source, event_id=event_id, event_type=event_type)
+                values = dict(source=source, event_id=event_id, event_type=event_type, payload=payload, received_at=now)
+                if reason is not None:
+                    values.update(processed_at=now, status="rejected", reason=reason)
+                stmt = (
+                    insert(WebhookDropRow)
+                    .values(**values)
+                    .on_conflict_do_nothing(index_elements=["source", "event_id"])
+                )
+                stored.append(conn.execute(stmt).rowcount == 1)
+        return stored
