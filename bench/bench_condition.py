@@ -54,6 +54,15 @@ def listening(host: str, port: int, store: StateStore, prefix: str) -> tuple[Con
     return listener, thread
 
 
+def forget(host: str, port: int, listener: ConditionListener) -> None:
+    """End the bench listener's persistent session on the broker (MQTT 3.1.1 keeps it until a clean connect)."""
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=listener.settings.client_id, clean_session=True)
+    client.connect(host, port)
+    client.disconnect()
+
+
 def drops(store: StateStore) -> int:
     return len(store.webhook_drops_after(0, source="condition", limit=10_000_000))
 
@@ -81,6 +90,7 @@ def ingest_rate(host: str, port: int, count: int, tmp: Path) -> None:
     done = wait_for(listener, count)
     listener.stop()
     thread.join(10)
+    forget(host, port, listener)
     client.disconnect()
     print(f"ingest: {count} QoS 1 events, one publisher, SQLite state store")
     print(f"  published in {published - started:.2f} s; all {drops(store)} drops committed and acknowledged after")
@@ -128,6 +138,7 @@ def latency(host: str, port: int, runs: int, tmp: Path) -> None:
                 totals.append(finished - started)
         listener.stop()
         thread.join(10)
+        forget(host, port, listener)
         client.disconnect()
     print(f"event -> work request ({runs} events, each its own work request; sandboxes on loopback):")
     print(f"  publish -> drop committed: median {statistics.median(ingest_ms):.0f} ms, max {max(ingest_ms):.0f} ms")
