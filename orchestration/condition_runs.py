@@ -16,10 +16,18 @@ from orchestration.dead_runs import process_tags
 def run_condition_sync() -> tuple[bool, str, list[dict], list[dict], dict[str, int]]:
     """(success, run id, the events' rows (the UI table's first 200), the follow-up rows, events per status)."""
     os.environ.setdefault("MFG_SYNC_RETRY_DELAYS_S", "none")
-    from assets.keys import EAM_WORK_REQUESTS, ERP_PURCHASE_REQUISITIONS
-    from orchestration.definitions import defs
+    import dagster as dg
 
-    job = defs.resolve_job_def("condition_sync")
+    import assets
+    from assets.condition_job import condition_sync
+    from assets.keys import EAM_WORK_REQUESTS, ERP_PURCHASE_REQUISITIONS
+    from orchestration.definitions import build_resources
+
+    found = assets.definitions()  # resources from the environment now, not as it was when something imported defs
+    defs = dg.Definitions(
+        assets=found.assets, asset_checks=found.asset_checks, jobs=[condition_sync], resources=build_resources()
+    )
+    job = defs.resolve_job_def(condition_sync.name)
     result = job.execute_in_process(
         instance=bom_runs.instance(),
         raise_on_error=False,
