@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets import assets_and_checks
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.jobs import bom_sync
 from assets.keys import ERP_BOMS, ERP_MATERIALS
 from assets.maintenance_spec import MaintenanceSpecResource
@@ -49,6 +50,7 @@ class RealSyncRunner:
             # the maintenance flow's assets are in the asset set too; a BOM run never calls the EAM
             "eam": EAMResource(),
             "maintenance_spec": MaintenanceSpecResource(),
+            "erp_to_eam_spec": ErpToEamSpecResource(),
         }
 
     def sync(self, numbers: list[str]) -> dict[str, int]:

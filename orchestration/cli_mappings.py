@@ -8,6 +8,7 @@ import click
 import yaml
 
 from resources.erp.target_fields import KIND_MODULES, declared_target_fields
+from sync.erp_to_eam_spec import load_erp_to_eam_spec
 from sync.maintenance_spec import MaintenanceSpecError, load_maintenance_spec
 from sync.spec import MappingSpec, SpecError
 from sync.spec_builder import load_spec
@@ -70,6 +71,8 @@ def _check_one(path: Path, erp_kind: str) -> str:
         raw = None  # load_spec names the file and what is wrong with it
     if isinstance(raw, dict) and "entities" not in raw and "reservation" in raw:
         return load_maintenance_spec(path).version
+    if isinstance(raw, dict) and "entities" not in raw and "asset_master" in raw:
+        return load_erp_to_eam_spec(path).version  # ERP -> EAM stock and asset master rules
     spec = load_spec(path)
     kind = _kind_of(spec) if erp_kind == "auto" else erp_kind
     if kind is not None:

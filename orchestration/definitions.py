@@ -13,6 +13,7 @@ import assets
 import schedules
 import sensors
 from assets.condition_job import ConditionRulesResource
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.maintenance_spec import MaintenanceSpecResource
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
@@ -89,6 +90,7 @@ def build_resources() -> dict:
         "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
         "maintenance_spec": MaintenanceSpecResource(),
         "condition_rules": ConditionRulesResource(),
+        "erp_to_eam_spec": ErpToEamSpecResource(),
         "validation_rules": validation_rules(),
         "sync_state": SyncStateResource(),
         "alerts": AlertResource.from_env(),

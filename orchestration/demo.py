@@ -1,6 +1,7 @@
-"""`make demo`: the sandbox PLM and ERP come up, every released assembly is synced through Dagster, and a
-short report says what was written. State persists (sandbox, state store, Dagster runs), so running it
-again right away writes nothing to the ERP, and says so."""
+"""`make demo`: the sandbox PLM, ERP and EAM come up, every released assembly is synced through Dagster, then
+the maintenance flows (orchestration/demo_maintenance.py), and a short report says what was written. State
+persists (sandbox, state store, Dagster runs), so running it again right away writes nothing to the ERP, and
+says so."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 import httpx
 
 from assets.keys import ERP_BOMS, ERP_MATERIALS
-from orchestration import bom_runs
+from orchestration import bom_runs, demo_maintenance
 from orchestration.local_stack import local_stack
 from orchestration.settings import data_dir
 from sandbox.cli import format_summaries
@@ -37,8 +38,12 @@ def main() -> int:
             bom_runs.instance(), stack.released, on_done=lambda o: print(format_outcome(o, False))
         )
         stats = {s: _get(f"{sandbox.base_url(s)}/_sandbox/stats") for s in sandbox.servers}
+        print("\nMaintenance flows EAM <-> ERP through Dagster:")
+        maintenance = demo_maintenance.run(print)
     print(report(outcomes, stats, time.monotonic() - started))
-    return 0 if all(o.success for o in outcomes) else 1
+    print("\n".join(demo_maintenance.report_lines(maintenance)))
+    failed = [o for o in maintenance.outcomes if o.available and not o.success]
+    return 0 if all(o.success for o in outcomes) and not failed else 1
 
 
 def report(outcomes: list[bom_runs.AssemblyOutcome], stats: dict[str, dict], seconds: float) -> str:

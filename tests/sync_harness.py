@@ -18,6 +18,7 @@ import httpx
 
 from assets import assets_and_checks
 from assets.condition_job import ConditionRulesResource
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.jobs import BOM_SYNC_SELECTION
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
@@ -79,6 +80,7 @@ class SyncHarness:
             "eam": EAMResource(url=self.url("eam"), rate_limit_requests=200, **FAST_RETRY),
             "maintenance_spec": MaintenanceSpecResource(),
             "condition_rules": ConditionRulesResource(),
+            "erp_to_eam_spec": ErpToEamSpecResource(),
         }
 
     # --- running the sync ------------------------------------------------------------------------------------

@@ -205,4 +205,15 @@ class ConflictRow(Base):
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class LeaseRow(Base):
+    __tablename__ = "leases"
+    # a named lock with an expiry: held while a run writes shared records, renewed while it lives, so a
+    # run killed with its lease held blocks others for one lease period at most
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100), index=True)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 TABLE_NAMES = tuple(sorted(Base.metadata.tables))

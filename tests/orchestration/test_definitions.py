@@ -21,6 +21,7 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/materials": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
     "erp/boms": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
     "reconciliation/bom": ("reconciliation", None, {"arena", "sap", "html"}),
+    "reconciliation/maintenance": ("reconciliation", None, {"maximo", "sap", "html"}),
     "monitoring/sync_statistics": ("monitoring", None, {"pandas", "parquet"}),
     "eam/work_orders": ("maintenance_sync", "sites", {"maximo", "pandas", "parquet"}),
     "eam/work_order_materials": ("maintenance_sync", "sites", {"maximo", "pandas", "parquet"}),
@@ -32,6 +33,14 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "condition/events": ("condition", None, {"mqtt", "pandas", "parquet"}),
     "eam/work_requests": ("condition", None, {"maximo", "pandas", "parquet"}),
     "erp/purchase_requisitions": ("condition", None, {"sap", "maximo", "pandas", "parquet"}),
+    "eam/inventory_balances": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
+    "erp/stock": ("maintenance_stock", "sites", {"sap", "pandas", "parquet"}),
+    "eam/balance_plan": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
+    "eam/balances": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
+    "erp/equipment": ("asset_master", "sites", {"sap", "pandas", "parquet"}),
+    "eam/assets": ("asset_master", "sites", {"maximo", "pandas", "parquet"}),
+    "eam/asset_plan": ("asset_master", "sites", {"maximo", "sap", "pandas", "parquet"}),
+    "eam/assets_sync": ("asset_master", "sites", {"maximo", "sap", "pandas", "parquet"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"),
@@ -44,12 +53,14 @@ CHECKS = {
     ("erp/boms", "erp_post_sync"),
     ("erp/boms", "boms_match_plan"),
     ("reconciliation/bom", "systems_agree"),
+    ("reconciliation/maintenance", "eam_and_erp_agree"),
 }
 BOM_SYNC = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
 JOBS = {
     "bom_sync": BOM_SYNC,
     "bom_plan": {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan"},
     "reconciliation": {"reconciliation/bom", "monitoring/sync_statistics"},
+    "maintenance_reconciliation": {"reconciliation/maintenance"},
     "maintenance_sync": {
         "eam/work_orders",
         "eam/work_order_materials",
@@ -60,13 +71,23 @@ JOBS = {
         "erp/goods_issues",
     },
     "condition_sync": {"condition/events", "eam/work_requests", "erp/purchase_requisitions"},
+    "maintenance_stock_sync": {"eam/inventory_balances", "erp/stock", "eam/balance_plan", "eam/balances"},
+    "asset_master_sync": {"erp/equipment", "eam/assets", "eam/asset_plan", "eam/assets_sync"},
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
     "bom_sync_weekly_full": ("0 22 * * 0", "bom_sync"),
     "reconciliation_daily": ("30 5 * * *", "reconciliation"),
+    "maintenance_stock_hourly": ("15 * * * *", "maintenance_stock_sync"),
+    "asset_master_daily": ("0 4 * * *", "asset_master_sync"),
 }
-SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor", "condition_event_sensor"}
+SENSORS = {
+    "released_assemblies_sensor",
+    "plm_change_sensor",
+    "bom_sync_failure_sensor",
+    "erp_to_eam_failure_sensor",
+    "condition_event_sensor",
+}
 
 
 def test_asset_keys_groups_partitions_and_kinds():
