@@ -5,7 +5,7 @@ Jobs, checks and tests name assets through these constants, never through bare s
 
 import dagster as dg
 
-from sync.flows import BOM_FLOW, MAINTENANCE_FLOW
+from sync.flows import BOM_FLOW, CONDITION_FLOW, MAINTENANCE_FLOW
 
 PLM_PARTS = dg.AssetKey(["plm", "parts"])
 PLM_BOM_LINES = dg.AssetKey(["plm", "bom_lines"])
@@ -49,6 +49,17 @@ ERP_DAY_GOODS_ISSUES = dg.AssetKey(["erp", "goods_issues_by_day"])
 def maintenance_tags(stage: str) -> dict[str, str]:
     """Tags of a maintenance-sync asset: the EAM owns work orders and their material movements."""
     return {FLOW_TAG: MAINTENANCE_FLOW, STAGE_TAG: stage, SYSTEM_OF_RECORD_TAG: "eam"}
+
+
+# condition monitoring (events -> EAM work requests -> ERP purchase requisitions), not partitioned
+CONDITION_EVENTS = dg.AssetKey(["condition", "events"])
+EAM_WORK_REQUESTS = dg.AssetKey(["eam", "work_requests"])
+ERP_PURCHASE_REQUISITIONS = dg.AssetKey(["erp", "purchase_requisitions"])
+
+
+def condition_tags(stage: str, system_of_record: str = "eam") -> dict[str, str]:
+    """Tags of a condition-flow asset: the EAM owns work requests, the ERP stock and requisitions."""
+    return {FLOW_TAG: CONDITION_FLOW, STAGE_TAG: stage, SYSTEM_OF_RECORD_TAG: system_of_record}
 
 
 # ERP stock -> EAM balances and the asset master both ways (one partition per EAM site)

@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "sync": "orchestration.cli_sync:sync",
     "assemblies": "orchestration.cli_sync:assemblies",
     "webhooks": "orchestration.cli_webhooks:webhooks",
+    "events": "orchestration.cli_events:events",
     "breaker": "orchestration.cli_breaker:breaker",
     "reconcile": "orchestration.cli_reconcile:reconcile",
     "replay": "orchestration.cli_replay:replay",

@@ -8,6 +8,7 @@ import click
 
 from orchestration import bom_runs, dead_runs, maintenance_runs
 from orchestration.cli_shop_floor import shop_floor
+from orchestration.condition_runs import condition
 from orchestration.configuration import require_environment
 from resources.state import StateStore
 
@@ -52,6 +53,9 @@ def list_registered() -> None:
 @click.group()
 def sync() -> None:
     """Run syncs through Dagster (recorded in the instance at DAGSTER_HOME)."""
+
+
+sync.add_command(condition)
 
 
 @sync.command("bom")

@@ -12,6 +12,7 @@ import dagster as dg
 import assets
 import schedules
 import sensors
+from assets.condition_job import ConditionRulesResource
 from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.shop_floor_state import ShopFloorSpecResource
@@ -92,6 +93,7 @@ def build_resources() -> dict:
         "shop_floor_spec": ShopFloorSpecResource(),
         "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
         "maintenance_spec": MaintenanceSpecResource(),
+        "condition_rules": ConditionRulesResource(),
         "erp_to_eam_spec": ErpToEamSpecResource(),
         "validation_rules": validation_rules(),
         "sync_state": SyncStateResource(),

@@ -37,6 +37,7 @@ from orchestration.triggers_config import WebhookSettings
 from orchestration.webhook_limits import LimitExceeded, check_headers, check_json_depth
 from orchestration.webhook_server import ReceiverLimits, RunningServer, start_in_thread
 from orchestration.webhook_source import Rejected, Source
+from orchestration.webhooks_condition import condition_endpoint, condition_secrets
 from orchestration.webhooks_eam import EAM_SOURCE, eam_source
 from orchestration.webhooks_mes import mes_routes
 from resources.state import StateStore
@@ -215,6 +216,15 @@ def create_app(store: StateStore | None = None, settings: WebhookSettings | None
         await run_in_threadpool(store.upgrade)  # migrate before the first delivery, not during it
         yield
 
+    async def read_signed(request: Request, keys: list[bytes]) -> bytes:  # what every signed route checks
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise Rejected(415, f"content type {content_type or '(none)'!r} is not application/json")
+        body = await _read_body_in_time(request, settings.max_body_bytes, settings.read_timeout_s)
+        verify_standard_webhook(request.headers, body, keys, settings.tolerance_s)
+        return body
+
+    receive_condition = condition_endpoint(store, condition_secrets(), read_signed, Rejected)
     routes = [
         *(
             Route(
@@ -224,6 +234,7 @@ def create_app(store: StateStore | None = None, settings: WebhookSettings | None
             )
             for s in sources
         ),
+        Route("/webhooks/condition", receive_condition, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         *mes_routes(store, settings),
     ]

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import httpx
 
-from sandbox import launcher
+from sandbox import condition, launcher
 from sandbox.plm.change_order import BomEdits, ChangeOrderError, NewLine, release_change
 
 
@@ -136,6 +136,27 @@ def change(
     except (FileNotFoundError, ChangeOrderError, httpx.HTTPError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{number_released} released: {number} has a new effective revision (the next sync picks it up)")
+
+
+@sandbox.command("condition")
+@click.option("--asset", required=True, help="The EAM asset the events are about, e.g. P-101.")
+@click.option("--value", type=float, required=True, help="The measured value of the first event, e.g. 11.2 (mm/s).")
+@click.option("--count", type=int, default=1, show_default=True, help="How many events (each its own id).")
+@click.option("--measurement", type=click.Choice(sorted(condition.MEASUREMENTS)), default="vibration_velocity")
+@click.option("--site", default="P1000", show_default=True)
+@click.option("--broker", default="127.0.0.1:1883", show_default=True, help="HOST:PORT of the MQTT broker.")
+def condition_events(asset: str, value: float, count: int, measurement: str, site: str, broker: str) -> None:
+    """Publish condition events as a monitoring platform does (QoS 1)."""
+    host, _, port = broker.rpartition(":")
+    try:
+        client = condition.connect(host or "127.0.0.1", int(port))
+    except OSError as err:
+        raise click.ClickException(f"cannot reach the MQTT broker at {broker}: {err}") from None
+    name = condition.topic(site, asset)
+    sent = condition.publish(client, name, condition.events(asset, value, count, site=site, measurement=measurement))
+    client.loop_stop()
+    client.disconnect()
+    click.echo(f"published {sent} of {count} {measurement} event(s) for {asset} on {name}")
 
 
 def format_summaries(summaries: dict[str, dict]) -> str:

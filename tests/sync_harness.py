@@ -17,6 +17,7 @@ import dagster as dg
 import httpx
 
 from assets import assets_and_checks
+from assets.condition_job import ConditionRulesResource
 from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.jobs import BOM_SYNC_SELECTION
 from assets.maintenance_spec import MaintenanceSpecResource
@@ -81,6 +82,7 @@ class SyncHarness:
             # the maintenance flow's assets share the asset set `dg.materialize` is given
             "eam": EAMResource(url=self.url("eam"), rate_limit_requests=200, **FAST_RETRY),
             "maintenance_spec": MaintenanceSpecResource(),
+            "condition_rules": ConditionRulesResource(),
             "erp_to_eam_spec": ErpToEamSpecResource(),
             "mes": MESResource(url=self.url("mes"), **FAST_RETRY),
             "shop_floor_spec": ShopFloorSpecResource(),

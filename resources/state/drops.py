@@ -91,3 +91,37 @@ class WebhookDrops:
             stmt = stmt.where(WebhookDropRow.source == source)
         with self._db.read() as conn:
             return [WebhookDrop(**row._mapping) for row in conn.execute(stmt.order_by(WebhookDropRow.id))]
+
+    def add_rejected(self, source: str, event_id: str, event_type: str, payload: Any, reason: str) -> bool:
+        """Keep an event that failed validation at ingest (status `rejected`, the reason, already processed),
+        once by (source, event id): it is never lost, and never starts a run."""
+        require(source=source, event_id=event_id, reason=reason)
+        now = utcnow()
+        values = dict(source=source, event_id=event_id, event_type=event_type or "invalid", payload=payload)
+        values.update(received_at=now, processed_at=now, status="rejected", reason=reason)
+        with self._db.write() as conn:
+            stmt = (
+                dialect_insert(conn)(WebhookDropRow)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["source", "event_id"])
+            )
+            return conn.execute(stmt).rowcount == 1
+
+    def add_batch(self, source: str, events: list[tuple[str, str, Any, str | None]]) -> list[bool]:
+        """Several drops in ONE transaction, each (event id, event type, payload, rejection reason or None);
+        per event True when stored now, False when (source, event id) was there already (or earlier in the batch)."""
+        now, stored = utcnow(), []
+        with self._db.write() as conn:
+            insert = dialect_insert(conn)
+            for event_id, event_type, payload, reason in events:
+                require(source=source, event_id=event_id, event_type=event_type)
+                values = dict(source=source, event_id=event_id, event_type=event_type, payload=payload, received_at=now)
+                if reason is not None:
+                    values.update(processed_at=now, status="rejected", reason=reason)
+                stmt = (
+                    insert(WebhookDropRow)
+                    .values(**values)
+                    .on_conflict_do_nothing(index_elements=["source", "event_id"])
+                )
+                stored.append(conn.execute(stmt).rowcount == 1)
+        return stored

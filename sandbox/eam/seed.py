@@ -43,6 +43,12 @@ WORK = {
     2: ("Thermographic inspection of", "Replace contactor in", "Tighten terminals in", "Replace fan filter in"),
 }
 COST_CENTRES = ("CC4100", "CC4200", "CC4300")
+# (job plan, description, asset kind, (position among the ERP-known items, quantity) per spare part)
+JOB_PLANS = (
+    ("JP-PUMP-BRG", "Replace pump bearings", 0, ((0, 2.0), (1, 1.0))),
+    ("JP-CONV-BRG", "Replace conveyor idler bearings", 1, ((2, 4.0),)),
+    ("JP-CAB-FAN", "Replace cabinet fan and filter", 2, ((3, 1.0),)),
+)
 BASE_DATE = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
 
 
@@ -248,13 +254,32 @@ def seed_store(store: EAMStore, profile: str, seed: int, workorders: int | None 
                 },
             )
         )
+    job_plans = _job_plans(items, next_id)  # after everything else: the seeded rowstamps stay as they were
     with store.tx() as c:
         store.clear_data(c)
-        store.insert_many(c, rows + wo_rows)
+        store.insert_many(c, rows + wo_rows + job_plans)
         store.set_meta(c, "profile", profile)
         store.set_meta(c, "seed", str(seed))
         store.set_meta(c, "wonum", str(1001 + count))
         store.set_meta(c, "storerooms", ",".join(STOREROOMS))
+
+
+def _job_plans(
+    items: tuple[tuple[str, str, str, str], ...], next_id
+) -> list[tuple[int, str, int | None, str | None, dict]]:
+    """Job plans whose spare parts are items the ERP knows too (so a work request's parts can be reserved)."""
+    erp_items = [i[0] for i in items if i[3] == "ERP"]
+    rows: list[tuple[int, str, int | None, str | None, dict]] = []
+    for jpnum, description, kind, parts in JOB_PLANS:
+        jp_id = next(next_id)
+        data = {"jobplanid": jp_id, "jpnum": jpnum, "siteid": SITE, "orgid": ORG, "description": description}
+        data.update(status="ACTIVE", assettype=("PUMP", "CONVEYOR", "PANEL")[kind])
+        rows.append((jp_id, "jobplan", None, f"{jpnum}/{SITE}", data))
+        for position, quantity in parts:
+            line_id = next(next_id)
+            line = {"jpmaterialid": line_id, "jpnum": jpnum, "itemnum": erp_items[position], "itemqty": quantity}
+            rows.append((line_id, "jpmaterial", jp_id, None, {**line, "location": "CENTRAL", "siteid": SITE}))
+    return rows
 
 
 def _transaction(

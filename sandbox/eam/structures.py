@@ -62,7 +62,17 @@ ITEM = Structure("mxapiitem", "item", ("itemnum", "itemsetid"), "itemid")
 # Sandbox-named read-only view of the material transactions (a custom object structure in a real Maximo).
 MATERIAL_TRANSACTION = Structure("mxapimatusetrans", "matusetrans", ("matusetransid",), "matusetransid", writable=False)
 
-STRUCTURES = {s.name: s for s in (WORK_ORDER, BALANCE, ASSET, ITEM, MATERIAL_TRANSACTION)}
+# Job plans (standard work: the spare parts a repair needs), read-only: planners maintain them in Maximo's UI
+JOB_PLAN = Structure(
+    "mxapijobplan",
+    "jobplan",
+    ("jpnum", "siteid"),
+    "jobplanid",
+    children=(Child("jpmaterial", "jpmaterialid"),),
+    writable=False,
+)
+
+STRUCTURES = {s.name: s for s in (WORK_ORDER, BALANCE, ASSET, ITEM, MATERIAL_TRANSACTION, JOB_PLAN)}
 CHILD_KINDS = {c.name for c in WORK_ORDER.children}
 
 

@@ -26,6 +26,7 @@ from sandbox.erp import (  # noqa: F401  (importing a service module registers i
     production_confirmations,
     production_orders,
     products,
+    purchase_requisitions,
     registry,
     reservations,
     stock,

@@ -30,6 +30,9 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/reservations": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issue_plan": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issues": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
+    "condition/events": ("condition", None, {"mqtt", "pandas", "parquet"}),
+    "eam/work_requests": ("condition", None, {"maximo", "pandas", "parquet"}),
+    "erp/purchase_requisitions": ("condition", None, {"sap", "maximo", "pandas", "parquet"}),
     "eam/inventory_balances": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
     "erp/stock": ("maintenance_stock", "sites", {"sap", "pandas", "parquet"}),
     "eam/balance_plan": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
@@ -76,6 +79,7 @@ JOBS = {
         "erp/goods_issue_plan",
         "erp/goods_issues",
     },
+    "condition_sync": {"condition/events", "eam/work_requests", "erp/purchase_requisitions"},
     "maintenance_stock_sync": {"eam/inventory_balances", "erp/stock", "eam/balance_plan", "eam/balances"},
     "asset_master_sync": {"erp/equipment", "eam/assets", "eam/asset_plan", "eam/assets_sync"},
     "shop_floor_orders": {"erp/production_orders", "mes/product_order_plan", "mes/product_orders"},
@@ -99,6 +103,7 @@ SENSORS = {
     "erp_to_eam_failure_sensor",
     "mes_completion_sensor",
     "eam_change_sensor",
+    "condition_event_sensor",
 }
 
 
