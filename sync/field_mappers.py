@@ -99,26 +99,23 @@ def compile_field(
 
     def memoised(record: Any) -> Any:
         nonlocal memo, lookups
-        if memo is None:
+        table = memo  # one read: another thread may drop the memo meanwhile
+        if table is None:
             return plain(record)
         value = read(record)
         key = value if type(value) is str else _memo_key(value)
-        if unit_source is not None:
-            unit = getattr(record, unit_source, None)
-            if unit is not None and type(unit) is not str:
-                return shape(value, unit)
-            key = (key, unit)
-        else:
-            unit = None
-        if key is _UNMEMOISABLE:
+        unit = None if unit_source is None else getattr(record, unit_source, None)
+        if key is _UNMEMOISABLE or (unit is not None and type(unit) is not str):
             return shape(value, unit)
-        result = memo.get(key, _UNMEMOISABLE)
+        if unit_source is not None:
+            key = (key, unit)
+        result = table.get(key, _UNMEMOISABLE)
         if result is _UNMEMOISABLE:
             result = shape(value, unit)
-            if len(memo) < MEMO_MAX:
-                memo[key] = result
+            if len(table) < MEMO_MAX:
+                table[key] = result
         lookups += 1
-        if lookups == MEMO_PROBE and len(memo) > MEMO_PROBE * MEMO_KEEP_RATIO:
+        if lookups == MEMO_PROBE and len(table) > MEMO_PROBE * MEMO_KEEP_RATIO:
             memo = None  # values do not repeat: the memo would only cost memory
             on_plain(plain)
         return result
