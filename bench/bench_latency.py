@@ -8,7 +8,7 @@ a leaf change (a subassembly used by one top-level assembly) and a shared-subass
 most top-level assemblies, so the sensor requests a run for each). Each case waits for the runs to finish
 before the next release, so every release is measured from an idle stack.
 
-    .venv/bin/python bench/bench_latency.py [--releases 10] [--poll 0.5]
+    .venv/bin/python bench/bench_latency.py [--releases 10] [--poll 0.5] [--timeout 600] [--cases leaf shared]
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--releases", type=int, default=10, help="releases per case (after one warm-up)")
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between ERP reads")
-    parser.add_argument("--timeout", type=float, default=180.0, help="give up on one release after this long")
+    parser.add_argument("--timeout", type=float, default=600.0, help="give up on one release after this long")
+    parser.add_argument("--cases", nargs="+", choices=("leaf", "shared"), default=["leaf", "shared"])
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="mfg-latency-"))
@@ -138,7 +139,7 @@ def main() -> int:
         where: dict[str, list[tuple[float, ...]]] = {}
         try:
             with ERPResource.from_env().client() as erp:
-                for case, (material, find_number) in cases.items():
+                for case, (material, find_number) in ((c, cases[c]) for c in args.cases):
                     results[case] = []
                     for n in range(args.releases + 1):  # release 0 warms the daemon up, not counted
                         before = erp_quantity(erp, material, find_number)
