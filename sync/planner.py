@@ -164,8 +164,8 @@ def _heights(bom_items: Mapping[str, Payload]) -> dict[str, int]:
     Only lines between assemblies make the tree: a parent's height is 1 + the highest assembly below it
     (purchased parts are height 0 and raise no cycle), so the tree is small whatever the part count.
     """
-    pairs = [(p["Material"], p["BillOfMaterialComponent"]) for p in bom_items.values()]
-    parents = {parent for parent, _ in pairs}
+    parents = {p["Material"] for p in bom_items.values()}  # two passes rather than a million pairs held
+    pairs = ((p["Material"], p["BillOfMaterialComponent"]) for p in bom_items.values())
     below = BomTree.from_pairs((parent, child) for parent, child in pairs if child in parents).heights()
     return {parent: below.get(parent, 0) + 1 for parent in parents}
 

@@ -14,7 +14,10 @@ import random
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
 from sync.applied import applied_changes, fold_applied
+from sync.bom_tree import BomCycleError
 from sync.mapping import map_released_bom
 from sync.planner import build_plan
 from sync.records import BomLine, Part
@@ -98,3 +101,12 @@ GOLDEN = [
     ["97ccedbabafc99e6", "c4a615edccb0f8b8", "eb9442cbe1ea4841", "418820b3fe6024f4", "96079244da8be424"],
     ["5afb59fa02a79240", "b866c0cec42dfc63", "d4644c81b24ea7c5", "6a8817c02c5bc0c4", "afd7e08b782878eb"],
 ]
+
+
+def test_a_bom_cycle_among_assemblies_is_refused_naming_the_loop():
+    spec = default_spec()
+    parts = [Part(n, n, "A", "EA", "Assembly") for n in ("A", "B", "C")] + [Part("X", "X", "A", "EA", "Fastener")]
+    lines = [BomLine(p, "A", 10, c, "A", Decimal(1), "EA") for p, c in (("A", "B"), ("B", "C"), ("C", "A"))]
+    lines.append(BomLine("A", "A", 20, "X", "A", Decimal(1), "EA"))
+    with pytest.raises(BomCycleError, match="A -> B -> C -> A"):
+        build_plan(spec, map_released_bom(spec, parts, lines).desired(), {})
