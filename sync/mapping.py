@@ -6,16 +6,16 @@ field) and the rest of the batch maps on. `map_released_bom` is the one call the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
+from sync.field_mappers import compile_field
 from sync.keys import SEP
 from sync.records import BomLine, FailedChange, Part
-from sync.spec import EntitySpec, FieldSpec, MappingSpec, enum_lookup
+from sync.spec import EntitySpec, MappingSpec, enum_lookup
 from sync.transforms import ValueProblem
-from sync.values import coerce
 
 Payload = dict[str, Any]
 
@@ -42,49 +42,59 @@ def _empty(value: Any) -> bool:
     return value is None or value == ""
 
 
-def _map_field(spec: MappingSpec, fs: FieldSpec, record: Any) -> Any:
-    values = [get(record) for get in fs.getters]
-    value = values[0] if len(values) == 1 else (values or None)
-    if fs.unit_source is not None and not _empty(value):
-        unit = getattr(record, fs.unit_source, None)
-        conversion = spec.units.get(str(unit))
-        if conversion is None:
-            raise ValueProblem("MAPPING_UNIT_UNKNOWN", f"unit {unit!r} has no conversion in the unit table")
-        value = Decimal(coerce("decimal", value)) * conversion.factor
-    for transform in fs.transforms:
-        value = transform(value)
-    if fs.enum_map is not None and not _empty(value):
-        value = enum_lookup(fs.enum_map, value)
-    if _empty(value) and fs.default is not None:
-        value = fs.default
-    if _empty(value) and fs.required:
-        raise ValueProblem("MAPPING_REQUIRED_MISSING", "required value is missing")
-    return coerce(fs.type, value)
+RecordMapper = Callable[[Any], tuple[str, Payload, list[MappingError]]]
+# id(entity) -> (what it was compiled from, its record mapper); an entry leaves with its entity
+_COMPILED: dict[int, tuple[tuple[int, ...], RecordMapper]] = {}
 
 
-def _key_text(entity: EntitySpec, payload: Payload, record: Any) -> str:
-    parts = [payload.get(k) for k in entity.key]
-    if all(not _empty(p) for p in parts):
-        return SEP.join(str(p) for p in parts)
-    if isinstance(record, BomLine):  # the key may be what failed: name the line as the PLM does
-        return f"{record.parent_number}/{record.find_number}"
-    return str(getattr(record, "number", "?"))
+def _record_mapper(spec: MappingSpec, entity: EntitySpec) -> RecordMapper:
+    """The entity's record mapper, compiled on first use (a spec is immutable once loaded)."""
+    stamp = (id(spec.units), *map(id, entity.fields))
+    cached = _COMPILED.get(id(entity))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    if cached is None:
+        weakref.finalize(entity, _COMPILED.pop, id(entity), None)
+    mapper = _compile_entity(spec, entity)
+    _COMPILED[id(entity)] = (stamp, mapper)
+    return mapper
+
+
+def _compile_entity(spec: MappingSpec, entity: EntitySpec) -> RecordMapper:
+    constants, name, key_fields = entity.constants, entity.name, entity.key
+    fields: list[tuple[str, Callable[[Any], Any]]] = []
+    for fs in (f for f in entity.fields if f.outbound):
+
+        def swap(plain: Callable[[Any], Any], at: int = len(fields), target: str = fs.target) -> None:
+            fields[at] = (target, plain)  # the field's values do not repeat: call it without its memo
+
+        fields.append((fs.target, compile_field(spec.units, fs, enum_lookup, swap)))
+
+    def map_one(record: Any) -> tuple[str, Payload, list[MappingError]]:
+        payload: Payload = dict(constants)
+        failed: list[tuple[str, ValueProblem]] = []
+        for target, mapped in fields:
+            try:
+                payload[target] = mapped(record)
+            except ValueProblem as problem:
+                failed.append((target, problem))
+        parts = [payload.get(k) for k in key_fields]
+        if None not in parts and "" not in parts:  # every key part present
+            key = SEP.join(map(str, parts))
+        elif isinstance(record, BomLine):  # the key may be what failed: name the line as the PLM does
+            key = f"{record.parent_number}/{record.find_number}"
+        else:
+            key = str(getattr(record, "number", "?"))
+        if failed:
+            return key, payload, [MappingError(name, key, field, p.code, p.message) for field, p in failed]
+        return key, payload, failed
+
+    return map_one
 
 
 def map_record(spec: MappingSpec, entity: EntitySpec, record: Any) -> tuple[str, Payload, list[MappingError]]:
     """Map one source record to (key, payload, errors). Inbound-only fields are not written."""
-    payload: Payload = dict(entity.constants)
-    failed: list[tuple[str, ValueProblem]] = []
-    for fs in entity.fields:
-        if not fs.outbound:
-            continue
-        try:
-            payload[fs.target] = _map_field(spec, fs, record)
-        except ValueProblem as problem:
-            failed.append((fs.target, problem))
-    key = _key_text(entity, payload, record)
-    errors = [MappingError(entity.name, key, name, p.code, p.message) for name, p in failed]
-    return key, payload, errors
+    return _record_mapper(spec, entity)(record)
 
 
 @dataclass
@@ -112,9 +122,9 @@ def map_records(
     spec: MappingSpec, entity_name: str, records: Iterable[Any], out: dict[str, Payload], errors: list[MappingError]
 ) -> None:
     """Map a batch into `out` (key -> payload), appending errors; a failed record is left out."""
-    entity = spec.entities[entity_name]
+    map_one = _record_mapper(spec, spec.entities[entity_name])
     for record in records:
-        key, payload, record_errors = map_record(spec, entity, record)
+        key, payload, record_errors = map_one(record)
         if record_errors:
             errors.extend(record_errors)
         else:
@@ -153,8 +163,9 @@ def map_released_bom(spec: MappingSpec, parts: Iterable[Part], lines: Iterable[B
     parts, lines = list(parts), list(lines)
     mapped = MappedBom()
     map_records(spec, "material", parts, mapped.materials, mapped.errors)
-    by_number = {p.number: p for p in parts}
-    parents = sorted({line.parent_number for line in lines})
+    parent_set = {line.parent_number for line in lines}
+    parents = sorted(parent_set)
+    by_number = {p.number: p for p in parts if p.number in parent_set}  # the last of a number wins, as before
     missing = [n for n in parents if n not in by_number]
     for number in missing:
         mapped.errors.append(
@@ -172,7 +183,7 @@ def map_released_bom(spec: MappingSpec, parts: Iterable[Part], lines: Iterable[B
     map_records(spec, "bom_item", lines, mapped.bom_items, mapped.errors)
     _check_references(spec, mapped)
     mapped.headers_without_bom = _headers_without_bom(
-        spec, [p for p in parts if p.number not in set(parents)], mapped.materials
+        spec, [p for p in parts if p.number not in parent_set], mapped.materials
     )
     for key in [k for k in mapped.bom_items if k.rsplit(SEP, 1)[0] not in mapped.bom_headers]:
         header = key.rsplit(SEP, 1)[0]
@@ -190,8 +201,9 @@ def _headers_without_bom(spec: MappingSpec, parts: list[Part], materials: Mappin
     if "bom_header" not in spec.entities:
         return set()
     keys = set()
+    map_one = _record_mapper(spec, spec.entities["bom_header"])
     for part in parts:
-        key, payload, errors = map_record(spec, spec.entities["bom_header"], part)
+        key, payload, errors = map_one(part)
         if not errors and payload.get("Material") in materials:
             keys.add(key)
     return keys

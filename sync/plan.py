@@ -61,7 +61,7 @@ class Conflict:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a million-line plan holds millions of these
 class PlanItem:
     """One record's operation with its before/after payloads."""
 

@@ -34,6 +34,12 @@ class _Differ:
         )
         self.source_stamps, self.target_stamps = source_stamps, target_stamps
         self.conflicts: list[Conflict] = []
+        self._field_tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def fields_of(self, desired: Payload) -> tuple[str, ...]:
+        """A create's changed fields (all of them): one shared tuple per field list, not one per record."""
+        names = tuple(desired)
+        return self._field_tuples.setdefault(names, names)
 
     def existing(self, entity: str) -> set[str]:
         keys = set(self.stored.get(entity, {}))
@@ -54,7 +60,7 @@ class _Differ:
         after_sum = checksum(desired)
         if self.target is None:
             if record is None:
-                return PlanItem(entity, key, "create", None, desired, tuple(desired), after_sum)
+                return PlanItem(entity, key, "create", None, desired, self.fields_of(desired), after_sum)
             if record.checksum == after_sum and old_key == key:
                 return PlanItem(entity, key, "unchanged", record.payload, desired, (), after_sum, None, target_key)
             base = record.payload
@@ -73,7 +79,7 @@ class _Differ:
         now = self.target.get(entity, {}).get(old_key)
         previous = old_key if old_key != key else None
         if now is None:  # never written, or deleted directly in the target: (re)create
-            return PlanItem(entity, key, "create", None, desired, tuple(desired), after_sum, previous)
+            return PlanItem(entity, key, "create", None, desired, self.fields_of(desired), after_sum, previous)
         changed, decisions = self._fields(entity, key, desired, now, record.payload if record else None)
         if not changed and record is not None and record.checksum == after_sum and previous is None:
             return PlanItem(entity, key, "unchanged", now, desired, (), after_sum, None, target_key, decisions)
@@ -139,14 +145,29 @@ def _bom_groups(
         want, have = wanted.get(header, {}), present.get(header, set())
         vanished = {k: _component(d.current("bom_item", k), k) for k in have - set(want)}
         appeared = {k: want[k]["BillOfMaterialComponent"] for k in set(want) - have}
-        match = match_lines(vanished, appeared)
-        renumbered = {new: old for old, new in match.renumbered}
-        deletes = [d.delete("bom_item", k) for k in match.removed]
+        if vanished or appeared:
+            match = match_lines(vanished, appeared)
+            renumbered, removed = {new: old for old, new in match.renumbered}, match.removed
+        else:  # the same lines as before (the common case): nothing to match
+            renumbered, removed = {}, []
+        deletes = [d.delete("bom_item", k) for k in removed]
         moves = [d.diff("bom_item", new, want[new], old) for new, old in sorted(renumbered.items())]
         rest = [d.diff("bom_item", k, want[k]) for k in sorted(want) if k not in renumbered]
         order = {"update": 0, "create": 1, "unchanged": 2}
         groups[header] = deletes + moves + sorted(rest, key=lambda i: order[i.op])
     return groups
+
+
+def _heights(bom_items: Mapping[str, Payload]) -> dict[str, int]:
+    """Material -> BOM height (0 = no BOM), as BomTree.heights() of every line, cycles raised the same.
+
+    Only lines between assemblies make the tree: a parent's height is 1 + the highest assembly below it
+    (purchased parts are height 0 and raise no cycle), so the tree is small whatever the part count.
+    """
+    parents = {p["Material"] for p in bom_items.values()}  # two passes rather than a million pairs held
+    pairs = ((p["Material"], p["BillOfMaterialComponent"]) for p in bom_items.values())
+    below = BomTree.from_pairs((parent, child) for parent, child in pairs if child in parents).heights()
+    return {parent: below.get(parent, 0) + 1 for parent in parents}
 
 
 def build_plan(
@@ -172,13 +193,11 @@ def build_plan(
     headers = desired.get("bom_header", {})
     retired = sorted(set(retired_boms) - set(headers))
     groups = _bom_groups(d, desired.get("bom_item", {}), set(headers) | set(retired), held)
-    tree = BomTree.from_pairs(
-        (p["Material"], p["BillOfMaterialComponent"]) for p in desired.get("bom_item", {}).values()
-    )
-    height = tree.heights()
+    height = _heights(desired.get("bom_item", {}))
+    existing_headers = d.existing("bom_header") if retired else set()
     for header in retired:
         items.extend(groups[header])
-        if header in d.existing("bom_header") and ("bom_header", header) not in held:
+        if header in existing_headers and ("bom_header", header) not in held:
             items.append(d.delete("bom_header", header))
     for header in sorted(headers, key=lambda h: (height.get(split_key(h)[0], 0), h)):
         items.append(d.diff("bom_header", header, headers[header]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -166,7 +167,7 @@ def source_getter(source: str, path: str) -> Callable[[Any], Any] | str:
     if head not in names:
         return f"unknown source field {head!r} of {source} (known: {', '.join(sorted(names))})"
     if not rest:
-        return lambda r: getattr(r, head)
+        return operator.attrgetter(head)
 
     def nested(record: Any) -> Any:
         value = getattr(record, head)
