@@ -21,7 +21,7 @@ from resources.state import StateStore
 
 PID_TAG = "mfg-sync/pid"
 HOST_TAG = "mfg-sync/host"
-POOLS = ("plm_api", "erp_api")  # the pools the BOM sync's steps claim (assets/*.py `pool=`)
+POOLS = ("plm_api", "erp_api", "eam_api", "mes_api")  # every pool the steps claim (assets/*.py `pool=`)
 UNFINISHED = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 

@@ -2,7 +2,8 @@
 
 The sandbox keeps its state in the data dir (the same one `make demo` uses), the webhook receiver listens
 on 8090 with the sandbox PLM subscribed (so releasing a change order in the PLM triggers `plm_change_sensor`),
-the released assemblies are registered as partitions, and the Dagster webserver (UI at
+the released assemblies are registered as partitions, `mfg-sync events serve` listens for condition events
+on the MQTT broker, and the Dagster webserver (UI at
 http://127.0.0.1:3000) and daemon (schedules, sensors, run queue) run until Ctrl-C. They are started as the
 two processes a deployment runs, rather than through `dagster dev`, which now only points at `dg dev`.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from orchestration.local_stack import local_stack
 from orchestration.settings import REPO_ROOT
 
-DEFAULT_PORTS = {"plm": 8101, "erp": 8102, "eam": 8103}
+DEFAULT_PORTS = {"plm": 8101, "erp": 8102, "eam": 8103, "mes": 8104}
 
 
 def main() -> int:
@@ -26,8 +27,11 @@ def main() -> int:
         print(f"webhook receiver: {stack.receiver.plm_url} (the sandbox PLM posts change.effective here)")
         print(f"partitions: {len(stack.released)} released assemblies registered")
         workspace = str(REPO_ROOT / "workspace.yaml")
+        print("condition events: `mfg-sync events serve` on the MQTT broker (MFG_SYNC_MQTT_URL, default :1883)")
         print("Dagster UI: http://127.0.0.1:3000   (Ctrl-C stops everything)")
         daemon = subprocess.Popen([_tool("dagster-daemon"), "run", "-w", workspace], cwd=REPO_ROOT)
+        # the MQTT listener, so `mfg-sync sandbox condition` events reach condition_event_sensor
+        events = subprocess.Popen([_tool("mfg-sync"), "events", "serve"], cwd=REPO_ROOT)
         try:
             return subprocess.call(
                 [_tool("dagster-webserver"), "-w", workspace, "-h", "127.0.0.1", "-p", "3000"], cwd=REPO_ROOT
@@ -35,11 +39,12 @@ def main() -> int:
         except KeyboardInterrupt:
             return 0
         finally:
-            daemon.terminate()
-            try:
-                daemon.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+            for process in (events, daemon):
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
 
 def _tool(name: str) -> str:
