@@ -205,4 +205,14 @@ class ConflictRow(Base):
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ConnectionSwitchRow(Base):
+    """`mfg-sync connections enable|disable NAME`: overrides the connections file's `enabled` default."""
+
+    __tablename__ = "connection_switches"
+
+    connection: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 TABLE_NAMES = tuple(sorted(Base.metadata.tables))

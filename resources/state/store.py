@@ -34,6 +34,7 @@ from resources.state.incidents import Incident, group_incidents
 from resources.state.records import RecordStates
 from resources.state.run_totals import run_totals
 from resources.state.runs import COUNT_FIELDS, SyncRun, SyncRuns
+from resources.state.switches import ConnectionSwitches
 from sync.records import AppliedChange, FailedChange, StoredRecord
 
 __all__ = [
@@ -78,6 +79,7 @@ class StateStore:
         self.audit = AuditTrail(self.db)
         self.dead_letters = DeadLetters(self.db)
         self.drops = WebhookDrops(self.db)
+        self.switches = ConnectionSwitches(self.db)
         self.conflicts = Conflicts(self.db)
 
     @classmethod
@@ -216,3 +218,12 @@ class StateStore:
 
     def record_history(self, entity: str, key: str) -> list[AuditEntry]:
         return self.audit.record_history(entity, key)
+
+    # --- ERP connections ------------------------------------------------------------------------------
+
+    def set_connection_enabled(self, connection: str, enabled: bool) -> None:
+        self.switches.set(connection, enabled)
+
+    def connection_switches(self) -> dict[str, bool]:
+        """Connections enabled or disabled from the command line (the others keep the file's default)."""
+        return self.switches.all()

@@ -29,6 +29,12 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/reservations": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issue_plan": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
     "erp/goods_issues": ("maintenance_sync", "sites", {"sap", "pandas", "parquet"}),
+    # the `tryton` connection of mappings/connections.yaml: its own assets, sharing the PLM extract
+    "tryton/material_plan": ("bom_sync_tryton", "assemblies", {"tryton", "pandas", "parquet"}),
+    "tryton/bom_plan": ("bom_sync_tryton", "assemblies", {"tryton", "pandas", "parquet"}),
+    "tryton/materials": ("bom_sync_tryton", "assemblies", {"tryton", "pandas", "parquet"}),
+    "tryton/boms": ("bom_sync_tryton", "assemblies", {"tryton", "pandas", "parquet"}),
+    "reconciliation/bom_tryton": ("reconciliation_tryton", None, {"arena", "tryton", "html"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"),
@@ -41,12 +47,25 @@ CHECKS = {
     ("erp/boms", "erp_post_sync"),
     ("erp/boms", "boms_match_plan"),
     ("reconciliation/bom", "systems_agree"),
+    ("tryton/materials", "materials_match_plan"),
+    ("tryton/boms", "boms_match_plan"),
+    ("reconciliation/bom_tryton", "systems_agree"),
 }
 BOM_SYNC = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
 JOBS = {
     "bom_sync": BOM_SYNC,
     "bom_plan": {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan"},
     "reconciliation": {"reconciliation/bom", "monitoring/sync_statistics"},
+    "bom_sync_tryton": {
+        "plm/parts",
+        "plm/bom_lines",
+        "tryton/material_plan",
+        "tryton/bom_plan",
+        "tryton/materials",
+        "tryton/boms",
+    },
+    "bom_plan_tryton": {"plm/parts", "plm/bom_lines", "tryton/material_plan", "tryton/bom_plan"},
+    "reconciliation_tryton": {"reconciliation/bom_tryton"},
     "maintenance_sync": {
         "eam/work_orders",
         "eam/work_order_materials",
