@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "breaker": "orchestration.cli_breaker:breaker",
     "reconcile": "orchestration.cli_reconcile:reconcile",
     "tryton": "orchestration.tryton_server:tryton",
+    "connections": "orchestration.cli_connections:connections",
 }
 
 

@@ -7,7 +7,9 @@ import sys
 import click
 
 from orchestration import bom_runs, dead_runs
+from orchestration.cli_connections import named, refusal
 from orchestration.configuration import require_environment
+from resources.erp.connections import DEFAULT_CONNECTION
 from resources.state import StateStore
 
 
@@ -50,21 +52,34 @@ def sync() -> None:
 @click.option("--assembly", "numbers", multiple=True, metavar="NUMBER", help="A top-level assembly (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Every released top-level assembly of the PLM.")
 @click.option("--dry-run", is_flag=True, help="Extract and plan only: print the plans, write nothing to the ERP.")
-def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool) -> None:
+@click.option(
+    "--connection",
+    default=DEFAULT_CONNECTION,
+    show_default=True,
+    metavar="NAME",
+    help="The ERP connection (mappings/connections.yaml) to sync to.",
+)
+def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool, connection: str) -> None:
     """Sync released PLM BOMs to the ERP, one Dagster run per assembly; exit 1 if any run failed."""
     if bool(numbers) == all_:
         raise click.UsageError("give --assembly NUMBER (one or more) or --all")
-    require_environment("plm", "erp")
+    conn = named(connection)
+    require_environment(*(("plm", "erp") if conn.kind == "sap" else ("plm",)))
+    reason = refusal(conn)
+    if reason:
+        raise click.ClickException(reason)
     inst = bom_runs.instance()
     _release_dead_runs(inst)
     targets = _released_assemblies() if all_ else list(numbers)
     new = bom_runs.register_assemblies(inst, targets)
     if new:
         click.echo(f"registered {len(new)} new assemblies: {', '.join(new)}")
-    outcomes = bom_runs.run_bom_sync(inst, targets, dry_run, on_done=lambda o: click.echo(format_outcome(o, dry_run)))
+    outcomes = bom_runs.run_bom_sync(
+        inst, targets, dry_run, on_done=lambda o: click.echo(format_outcome(o, dry_run)), connection=connection
+    )
     if dry_run:
         for outcome in outcomes:
-            click.echo(plan_text(outcome.assembly))
+            click.echo(plan_text(outcome.assembly, connection))
     failed = [o.assembly for o in outcomes if not o.success]
     if failed:
         click.echo(
@@ -98,7 +113,7 @@ def format_outcome(outcome: bom_runs.AssemblyOutcome, dry_run: bool) -> str:
     return line
 
 
-def plan_text(number: str) -> str:
+def plan_text(number: str, connection: str = DEFAULT_CONNECTION) -> str:
     """The stored plans of one assembly, as text."""
     import pandas as pd
 
@@ -106,7 +121,7 @@ def plan_text(number: str) -> str:
     from sync.frames import plan_from_frame
 
     texts = []
-    for asset in bom_runs.PLAN_ASSETS:
+    for asset in bom_runs.connection_assets(connection, dry_run=True):
         path = storage_dir() / asset / f"{number}.parquet"
         if path.exists():
             plan, errors = plan_from_frame(pd.read_parquet(path))

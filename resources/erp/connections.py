@@ -148,6 +148,13 @@ def is_enabled(conn: Connection, switches: dict[str, bool]) -> bool:
     return switches.get(conn.name, conn.enabled)
 
 
+def disabled_reason(conn: Connection, switches: dict[str, bool]) -> str | None:
+    """Why `conn` must not sync now (for a SkipReason or a refusal), or None when it is enabled."""
+    if is_enabled(conn, switches):
+        return None
+    return f"ERP connection {conn.name!r} is disabled (`mfg-sync connections enable {conn.name}` turns it back on)"
+
+
 def connection(name: str, path: str | Path | None = None) -> Connection:
     """One connection by name; a clear error listing the known ones otherwise."""
     known = load_connections(path)

@@ -80,6 +80,8 @@ SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
     "bom_sync_weekly_full": ("0 22 * * 0", "bom_sync"),
     "reconciliation_daily": ("30 5 * * *", "reconciliation"),
+    "bom_sync_tryton_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync_tryton"),
+    "bom_sync_tryton_weekly_full": ("0 22 * * 0", "bom_sync_tryton"),
 }
 SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor"}
 
