@@ -174,7 +174,7 @@ def apply_materials(context, erp_material_plan, plm_parts, target: ErpTarget, sp
         yield from _apply_materials(context, erp_material_plan, plm_parts, target, spec, run_id, keys)
 
 
-def _apply_materials(context, erp_material_plan, plm_parts, target: ErpTarget, spec: MappingSpec, run_id, keys):
+def _apply_materials(context, erp_material_plan, plm_parts, target: ErpTarget, spec: MappingSpec, run_id, out):
     started = time.monotonic()
     plan, errors = plan_from_frame(erp_material_plan, spec.version)
     with target.erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
@@ -186,7 +186,7 @@ def _apply_materials(context, erp_material_plan, plm_parts, target: ErpTarget, s
         actual = {"material": client.read_materials(keys)} if keys else {}
         metrics = client.metrics.snapshot()
     mismatches = _verify(spec, plan, actual, writer.report.failed_keys("material"))
-    output_name, key = keys or ("erp_materials", ERP_MATERIALS)
+    output_name, key = out or ("erp_materials", ERP_MATERIALS)
     yield from _result(context, writer, plan, mismatches, VERIFY_MATERIALS, output_name, key, started, metrics)
 
 
