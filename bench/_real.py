@@ -13,6 +13,7 @@ from assets.jobs import bom_sync
 from assets.keys import ERP_BOMS, ERP_MATERIALS
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
+from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
 from resources.eam import EAMResource
 from resources.erp import ERPResource
@@ -49,6 +50,7 @@ class RealSyncRunner:
             # the maintenance flow's assets are in the asset set too; a BOM run never calls the EAM
             "eam": EAMResource(),
             "maintenance_spec": MaintenanceSpecResource(),
+            **connection_resources(),  # the other ERP connections' assets are in the asset set too
         }
 
     def sync(self, numbers: list[str]) -> dict[str, int]:

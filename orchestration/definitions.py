@@ -13,13 +13,12 @@ import assets
 import schedules
 import sensors
 from assets.maintenance_spec import MaintenanceSpecResource
+from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
 from resources.eam import EAMResource
 from resources.env_tuning import tuning_from_env
 from resources.erp import ERPResource
-from resources.erp.connections import load_connections
-from resources.erp.tryton.resource import TrytonResource
 from resources.mapping_spec import MappingSpecResource
 from resources.plm import PLMResource
 from resources.sandbox_profile import apply_sandbox_profile
@@ -78,20 +77,6 @@ def validation_rules() -> ValidationRulesResource:
             except ValueError:
                 raise ValueError(f"{var}={raw!r} is not a valid {kind.__name__}") from None
     return ValidationRulesResource(**values)
-
-
-def connection_resources() -> dict:
-    """The ERP and mapping spec of every connection besides the default (`erp`, `mapping_spec`), keyed
-    `erp_<name>` and `mapping_spec_<name>` (`mappings/connections.yaml`)."""
-    wired = {}
-    for conn in load_connections().values():
-        if conn.is_default:
-            continue
-        if conn.kind != "tryton":  # the file's check allows one SAP connection: the default
-            raise ValueError(f"connection {conn.name!r}: only the default connection can be of kind {conn.kind!r}")
-        wired[conn.resource_key] = TrytonResource.from_env(prefix=conn.env_prefix)
-        wired[conn.spec_resource_key] = MappingSpecResource(path=str(conn.mapping), erp_kind=conn.kind)
-    return wired
 
 
 def build_resources() -> dict:

@@ -20,6 +20,7 @@ from assets import assets_and_checks
 from assets.jobs import BOM_SYNC_SELECTION
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
+from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
 from resources.eam import EAMResource
 from resources.erp import ERPResource
@@ -77,6 +78,7 @@ class SyncHarness:
             # the maintenance flow's assets share the asset set `dg.materialize` is given
             "eam": EAMResource(url=self.url("eam"), rate_limit_requests=200, **FAST_RETRY),
             "maintenance_spec": MaintenanceSpecResource(),
+            **connection_resources(),  # the other ERP connections' assets are in the asset set too
         }
 
     # --- running the sync ------------------------------------------------------------------------------------
