@@ -17,7 +17,10 @@ from assets.keys import OWNERS, PLM_BOM_LINES, PLM_PARTS, bom_tags, ins
 from assets.partitions import assemblies
 from assets.reconciliation import CHECK, ReconciliationConfig, reconcile
 from resources.erp.connections import Connection, load_connections
+from resources.erp.tryton.flow import repeated_components
 from resources.settings import reports_dir
+from sync.frames import frame_to_records
+from sync.records import BomLine
 
 CONNECTION_TAG = "mfg-sync/connection"
 
@@ -44,6 +47,19 @@ def _resources(conn: Connection) -> set[str]:
 def _target(context, conn: Connection) -> ErpTarget:
     store = context.resources.sync_state.connection_store(conn.name, default=False)
     return ErpTarget(getattr(context.resources, conn.resource_key), store, conn.flow)
+
+
+def _refuse_repeated_components(conn: Connection, plm_bom_lines: pd.DataFrame) -> None:
+    """A Tryton BOM line is its component: two PLM lines of one component under one parent would merge, so
+    such a BOM stops the plan, naming parent and component, before anything is written."""
+    if conn.kind != "tryton":
+        return
+    repeated = repeated_components(frame_to_records(plm_bom_lines, BomLine))
+    if repeated:
+        raise dg.Failure(
+            description="; ".join(str(error) for error in repeated),
+            metadata={"repeated_components": len(repeated)},
+        )
 
 
 def _plan_assets(conn: Connection) -> list:
@@ -78,6 +94,7 @@ def _plan_assets(conn: Connection) -> list:
 
     @dg.asset(key=keys["bom_plan"], description=f"BOMs to write to {conn.name}, children first (dry run).", **common)
     def bom_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame):
+        _refuse_repeated_components(conn, plm_bom_lines)
         target = _target(context, conn)
         spec = getattr(context.resources, conn.spec_resource_key)
         return plan_entities(

@@ -11,6 +11,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.connection_bom_sync import JOB_OF_FLOW
 from assets.jobs import bom_sync
 from resources.alerts import Alert, AlertResource
 from resources.state import StateStore, SyncStateResource
@@ -57,9 +58,10 @@ def failure_message(context: dg.RunFailureSensorContext) -> str:
 
 @dg.run_failure_sensor(
     name="bom_sync_failure_sensor",
-    monitored_jobs=[bom_sync],
+    monitored_jobs=[bom_sync, *JOB_OF_FLOW.values()],  # every ERP connection's BOM sync: its flow is its job name
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Records failed bom_sync runs per flow and partition, alerts, and opens the circuit breaker.",
+    description="Records failed bom_sync runs (of every ERP connection) per flow and partition, alerts, and opens "
+    "the circuit breaker.",
 )
 def bom_sync_failure_sensor(
     context: dg.RunFailureSensorContext, sync_state: SyncStateResource, alerts: AlertResource
