@@ -80,7 +80,7 @@ def report(
             lines.append("  Nothing was written to Tryton: it already matches the released PLM BOMs.")
         else:
             lines.append(
-                f"  Written to Tryton: {products} products and {boms} BOM records (inputs, outputs, versions)."
+                f"  Written to Tryton: {products} products and {boms} BOM headers/lines (as production BOM versions)."
             )
         tryton_calls = sum(o.api_calls.get("erp", 0) for o in tryton_outcomes)
         lines.append(f"  Tryton JSON-RPC requests: {tryton_calls} (login included)")
