@@ -103,7 +103,7 @@ def _result(
     started: float,
     metrics: dict,
 ) -> tuple[dg.Output, dg.AssetCheckResult]:
-    counts = {**writer.report.counts(), "unchanged": plan.counts()["unchanged"]}
+    counts = {**writer.report.counts(), "unchanged": plan.counts()["unchanged"] + writer.report.held()}
     rows = [asdict(r) for r in writer.report.rows]
     failures = [r for r in rows if r["status"] == "failed"]
     metadata = {
@@ -181,7 +181,8 @@ def _apply_materials(context, erp_material_plan, plm_parts, target: ErpTarget, s
         writer = client.plan_writer(target.store, run_id, target.flow, spec, _revisions(plm_parts), context.log)
         writer.record_mapping_errors(errors)
         _record_conflicts(target.store, run_id, plan)
-        writer.apply_materials(plan.items, lambda done, total: context.log.info(f"materials: {done}/{total}"))
+        with _leases(context, target, "material", [i.key for i in plan.items if i.op != "unchanged"]):
+            writer.apply_materials(plan.items, lambda done, total: context.log.info(f"materials: {done}/{total}"))
         keys = [i.key for i in plan.items if i.op != "delete"]
         actual = {"material": client.read_materials(keys)} if keys else {}
         metrics = client.metrics.snapshot()
@@ -250,7 +251,9 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, target: ErpTarg
         writer.record_mapping_errors(errors)
         _record_conflicts(target.store, run_id, plan)
         levels = _levels_unblocked(writer, plan, failed_materials)
-        writer.apply_boms(levels, lambda done, total: context.log.info(f"BOM records: {done}/{total}"))
+        changed_levels = [h for h, items in levels.items() if any(i.op != "unchanged" for i in items)]
+        with _leases(context, target, "bom", changed_levels):
+            writer.apply_boms(levels, lambda done, total: context.log.info(f"BOM records: {done}/{total}"))
         headers = sorted({i.key for i in plan.items if i.entity == "bom_header"})
         actual = read_bom_snapshot(client, headers)
         metrics = client.metrics.snapshot()
@@ -261,6 +264,19 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, target: ErpTarg
     yield output
     yield verdict
     _finish(context, target.store, run_id, erp_materials, writer, plan)
+
+
+def _leases(context, target: ErpTarget, entity: str, keys: list[str]):
+    """Leases on the records this step may write: a run sharing a subassembly with this one waits, then
+    finds what it wrote (one ERP write, one audit entry for both runs)."""
+    # another ERP connection's records are its own (`tryton/material`): its runs never wait for SAP's
+    scoped = target.store.entity(entity) if hasattr(target.store, "entity") else entity
+    names = [f"erp/{scoped}/{key}" for key in keys]
+
+    def waiting(held: list[str]) -> None:
+        context.log.info(f"waiting for {len(held)} record(s) another run is writing, e.g. {held[0]}")
+
+    return target.store.hold_leases(names, context.run.run_id, on_wait=waiting)
 
 
 @contextmanager
@@ -305,7 +321,7 @@ def _finish(context, store: Any, run_id: int, erp_materials: pd.DataFrame, write
     material_failed = int((erp_materials["status"] == "failed").sum())
     counts = writer.report.counts()
     counts["failed"] += material_failed
-    counts["unchanged"] = plan.counts()["unchanged"]
+    counts["unchanged"] = plan.counts()["unchanged"] + writer.report.held()
     status = "succeeded" if counts["failed"] == 0 else "partial"
     store.finish_run(run_id, status, counts)
     if counts["failed"]:

@@ -8,7 +8,7 @@ parallel with each other, bounded by the pools; a deployment on Celery workers p
 
 import dagster as dg
 
-from assets.keys import STAGE_TAG
+from assets.keys import MAINTENANCE_RECONCILIATION, STAGE_TAG
 from assets.partitions import assemblies, sites
 from resources.trigger_settings import retry_delays
 from sync.flows import BOM_FLOW, MAINTENANCE_FLOW
@@ -51,7 +51,9 @@ bom_plan = dg.define_asset_job(
 
 reconciliation = dg.define_asset_job(
     "reconciliation",
-    selection=dg.AssetSelection.groups("reconciliation", "monitoring"),
+    # the maintenance reconciliation reads the EAM too: it is its own job (assets/maintenance_reconciliation.py)
+    selection=dg.AssetSelection.groups("reconciliation", "monitoring")
+    - dg.AssetSelection.assets(MAINTENANCE_RECONCILIATION),
     description="PLM vs ERP field by field for all assemblies, and the sync statistics; writes neither system.",
     executor_def=dg.in_process_executor,
 )

@@ -21,19 +21,26 @@ from assets.keys import (
     ins,
     maintenance_tags,
 )
+from assets.maintenance_posting import (
+    RESULT_COLUMNS,
+    alert_if_breaker_opened,
+    alert_new_plant_critical,
+    post_changes,
+    severity_from_eam,
+)
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import sites
+from resources.alerts import AlertResource
+from resources.eam import EAMResource
 from resources.eam.client import TRANSACTIONS
 from resources.erp import ERPResource
 from resources.state import SyncStateResource
-from resources.transport import ApiError
 from sync.flows import MAINTENANCE_FLOW
 from sync.frames import frame_to_records, records_to_frame
-from sync.maintenance_plan import GoodsIssueChange, issue_to_post, next_cursor, plan_goods_issues
+from sync.maintenance_plan import GoodsIssueChange, next_cursor, plan_goods_issues
 from sync.records import MaterialTransaction
-
-RESULT_COLUMNS = ["key", "op", "reference", "movement_type", "document", "status", "error_code", "message"]
+from sync.severity import PLANT_CRITICAL
 
 
 @dg.asset(
@@ -89,54 +96,29 @@ def erp_goods_issues(
     context: dg.AssetExecutionContext,
     erp_goods_issue_plan: pd.DataFrame,
     erp: ERPResource,
+    eam: EAMResource,
     sync_state: SyncStateResource,
+    alerts: AlertResource,
 ) -> dg.Output:
     site, store, started = context.partition_key, sync_state.store(), time.monotonic()
     run_id = state.sync_run(context, sync_state)
     changes = frame_to_records(erp_goods_issue_plan, GoodsIssueChange)
-    rows, held = [], [c.rowstamp for c in changes if c.op == "held"]
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        for change in (c for c in changes if c.op == "post"):
-            issue = issue_to_post(change)
-            row = {
-                "key": change.key,
-                "op": change.op,
-                "reference": issue.reference,
-                "movement_type": issue.movement_type,
-                "document": "",
-                "status": "posted",
-                "error_code": None,
-                "message": "",
-            }
-            state.record_posting(store, run_id, change.key, "posting", reference=issue.reference)
-            try:
-                # looks the reference up before posting, and again when the answer to the post was lost
-                posted = client.maintenance.post_goods_movement(issue)
-            except ApiError as err:
-                state.record_failure(store, run_id, state.POSTING, change.key, err.code, str(err), err.retryable)
-                rows.append({**row, "status": "failed", "error_code": err.code, "message": str(err)})
-                held.append(change.rowstamp)  # the transaction is read again next run; the lookup prevents a twin
-                continue
-            state.record_posting(
-                store,
-                run_id,
-                change.key,
-                "posted",
-                reference=issue.reference,
-                document=posted.document,
-                document_year=posted.document_year,
-            )
-            rows.append({**row, "document": f"{posted.document_year}/{posted.document}"})
+        outcome, _ = post_changes(
+            client, store, run_id, (c for c in changes if c.op == "post"), severity_from_eam(eam, context.log)
+        )
         metrics = client.metrics.snapshot()
+    rows, failures = outcome.rows, outcome.failures
+    held = [c.rowstamp for c in changes if c.op == "held"] + outcome.held
+    alert_new_plant_critical(store, alerts, [r["key"] for r in failures], site, context.run.run_id, context.log)
     pending = state.cursor(store, site, TRANSACTIONS, pending=True)
     committed = state.cursor(store, site, TRANSACTIONS)
     cursor = max(committed, next_cursor(pending, held))
     if cursor > committed:
         state.set_cursor(store, run_id, site, TRANSACTIONS, cursor)
-    failures = [r for r in rows if r["status"] == "failed"]
-    store.finish_run(
-        run_id, "partial" if failures else "succeeded", {"created": len(rows) - len(failures), "failed": len(failures)}
-    )
+    status = "partial" if failures else "succeeded"
+    store.finish_run(run_id, status, {"created": len(rows) - len(failures), "failed": len(failures)})
+    alert_if_breaker_opened(store, alerts, status, site, context.run.run_id, context.log)
     context.log.info(
         f"{site}: {len(rows) - len(failures)} goods movement(s) posted, {len(failures)} failed, "
         f"{len(held) - len(failures)} held"
@@ -146,6 +128,7 @@ def erp_goods_issues(
         metadata={
             "posted": len(rows) - len(failures),
             "failed": len(failures),
+            "failed_plant_critical": sum(r["severity"] == PLANT_CRITICAL for r in failures),
             "cursor": cursor,
             "duration_s": round(time.monotonic() - started, 3),
             **api_metadata("erp", metrics),

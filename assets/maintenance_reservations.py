@@ -21,9 +21,12 @@ from assets.keys import (
     ins,
     maintenance_tags,
 )
+from assets.maintenance_posting import WorkOrderFactsCache, alert_new_plant_critical
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import sites
+from resources.alerts import AlertResource
+from resources.eam import EAMResource
 from resources.eam.client import WORK_ORDER
 from resources.erp import ERPResource
 from resources.state import SyncStateResource
@@ -88,9 +91,12 @@ def erp_reservations(
     context: dg.AssetExecutionContext,
     erp_reservation_plan: pd.DataFrame,
     erp: ERPResource,
+    eam: EAMResource,
     sync_state: SyncStateResource,
+    alerts: AlertResource,
 ) -> dg.Output:
     site, store, started = context.partition_key, sync_state.store(), time.monotonic()
+    facts = WorkOrderFactsCache(eam, context.log)
     run_id = state.sync_run(context, sync_state)
     links = state.links(store, site)
     rows = []
@@ -113,13 +119,17 @@ def erp_reservations(
                 before = links.get(change.key)
                 links[change.key] = _apply(client.maintenance, change, before)
             except ApiError as err:
-                state.record_failure(store, run_id, state.LINK, change.key, err.code, str(err), err.retryable)
+                state.record_failure(
+                    store, run_id, state.LINK, change.key, err.code, str(err), err.retryable, facts.severity(change.key)
+                )
                 rows.append({**row, "status": "failed", "error_code": err.code, "message": str(err), "api": True})
                 continue
             state.record_link(store, run_id, change.key, links[change.key], before)
             rows.append({**row, "reservation": links[change.key]["reservation"]})
         metrics = client.metrics.snapshot()
     failures = [r for r in rows if r["status"] == "failed"]
+    keys = [r["key"] for r in failures]
+    alert_new_plant_critical(store, alerts, keys, site, context.run.run_id, context.log, entity=state.LINK)
     if not any(r.get("api") for r in failures):  # all read was applied (a plan error is re-read via its link)
         state.commit_cursor(store, run_id, site, WORK_ORDER)
     context.log.info(f"{site}: {len(rows) - len(failures)} reservation change(s) applied, {len(failures)} failed")

@@ -17,6 +17,7 @@ from resources.state import StateStore, SyncStateResource
 from sync.checksum import checksum
 from sync.flows import MAINTENANCE_FLOW
 from sync.records import AppliedChange, FailedChange
+from sync.severity import OPERATIONAL
 
 CURSOR, LINK, POSTING = "extract_cursor", "reservation", "goods_issue"
 PENDING = ":pending"
@@ -82,15 +83,24 @@ def record_posting(store: StateStore, run_id: int, key: str, state: str, **facts
 
 
 def record_failure(
-    store: StateStore, run_id: int, entity: str, key: str, code: str | None, message: str, retryable: bool
+    store: StateStore,
+    run_id: int,
+    entity: str,
+    key: str,
+    code: str | None,
+    message: str,
+    retryable: bool,
+    severity: str = OPERATIONAL,
+    payload: dict[str, Any] | None = None,
 ) -> None:
     failure = FailedChange(
         entity=entity,
         key=key,
         operation="update",
-        payload=None,
+        payload=payload,
         error_code=code or "error",
         message=message,
         retryable=retryable,
+        severity=severity,
     )
     store.record_batch(run_id, MAINTENANCE_FLOW, [], [failure])

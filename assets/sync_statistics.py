@@ -13,7 +13,8 @@ import pandas as pd
 
 from assets.keys import OWNERS, SYNC_STATISTICS
 from assets.metadata import rows_table
-from resources.state import SyncRun, SyncStateResource
+from resources.state import DeadLetter, SyncRun, SyncStateResource
+from sync.severity import SEVERITIES
 
 COLUMNS = [
     "flow",
@@ -100,6 +101,16 @@ def plot_metadata(frame: pd.DataFrame) -> dict[str, float | int]:
     return out
 
 
+def severity_metadata(letters: list[DeadLetter]) -> dict[str, int]:
+    """Open dead letters by business severity, overall and per flow (plant-critical first in the UI)."""
+    out = {f"open_dead_letters_{s.replace('-', '_')}": sum(d.severity == s for d in letters) for s in SEVERITIES}
+    for flow in sorted({d.flow for d in letters}):
+        for severity in SEVERITIES:
+            name = f"{flow}_dead_letters_{severity.replace('-', '_')}"
+            out[name] = sum(d.flow == flow and d.severity == severity for d in letters)
+    return out
+
+
 @dg.asset(
     key=SYNC_STATISTICS,
     group_name="monitoring",
@@ -116,5 +127,11 @@ def sync_statistics(
     context.log.info(f"sync statistics: {len(frame)} flow/partition rows")
     table = frame.astype(object).where(frame.notna(), None).to_dict("records")
     return dg.Output(
-        frame, metadata={**plot_metadata(frame), "window": config.window, "statistics": rows_table(table, COLUMNS)}
+        frame,
+        metadata={
+            **plot_metadata(frame),
+            **severity_metadata(store.open_dead_letters()),
+            "window": config.window,
+            "statistics": rows_table(table, COLUMNS),
+        },
     )

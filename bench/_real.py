@@ -9,15 +9,19 @@ from pathlib import Path
 import dagster as dg
 
 from assets import assets_and_checks
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.jobs import bom_sync
 from assets.keys import ERP_BOMS, ERP_MATERIALS
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
+from assets.shop_floor_state import ShopFloorSpecResource
 from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
+from resources.alerts import AlertResource
 from resources.eam import EAMResource
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
+from resources.mes import MESResource
 from resources.plm import PLMResource
 from resources.settings import mapping_spec_path
 from resources.state import SyncStateResource
@@ -51,6 +55,10 @@ class RealSyncRunner:
             "eam": EAMResource(),
             "maintenance_spec": MaintenanceSpecResource(),
             **connection_resources(),  # the other ERP connections' assets are in the asset set too
+            "erp_to_eam_spec": ErpToEamSpecResource(),
+            "alerts": AlertResource(),
+            "mes": MESResource(),  # the shop-floor assets share the asset set too; a BOM run never calls it
+            "shop_floor_spec": ShopFloorSpecResource(),
         }
 
     def sync(self, numbers: list[str]) -> dict[str, int]:

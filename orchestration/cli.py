@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "webhooks": "orchestration.cli_webhooks:webhooks",
     "breaker": "orchestration.cli_breaker:breaker",
     "reconcile": "orchestration.cli_reconcile:reconcile",
+    "replay": "orchestration.cli_replay:replay",
     "tryton": "orchestration.tryton_server:tryton",
     "connections": "orchestration.cli_connections:connections",
 }

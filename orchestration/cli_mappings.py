@@ -9,7 +9,9 @@ import yaml
 
 from resources.erp.connections import ConnectionsError, is_connections_file, parse_connections
 from resources.erp.target_fields import KIND_MODULES, declared_target_fields
+from sync.erp_to_eam_spec import load_erp_to_eam_spec
 from sync.maintenance_spec import MaintenanceSpecError, load_maintenance_spec
+from sync.shop_floor_spec import ShopFloorSpecError, load_shop_floor_spec
 from sync.spec import MappingSpec, SpecError
 from sync.spec_builder import load_spec
 from sync.spec_targets import require_known_target_fields
@@ -54,7 +56,7 @@ def check(files: tuple[Path, ...], directory: Path, erp_kind: str) -> None:
             problems += len(exc.problems)
             for problem in exc.problems:
                 click.echo(str(problem))
-        except MaintenanceSpecError as exc:
+        except (MaintenanceSpecError, ShopFloorSpecError) as exc:
             problems += 1
             click.echo(str(exc))
         except ConnectionsError as exc:
@@ -77,6 +79,10 @@ def _check_one(path: Path, erp_kind: str) -> str:
         return load_maintenance_spec(path).version
     if is_connections_file(raw):  # mappings/connections.yaml: the ERP connections, not a spec
         return f"{len(parse_connections(raw, str(path)))} connections"
+    if isinstance(raw, dict) and "entities" not in raw and "asset_master" in raw:
+        return load_erp_to_eam_spec(path).version  # ERP -> EAM stock and asset master rules
+    if isinstance(raw, dict) and "entities" not in raw and "product_order" in raw:
+        return load_shop_floor_spec(path).version
     spec = load_spec(path)
     kind = _kind_of(spec) if erp_kind == "auto" else erp_kind
     if kind is not None:

@@ -1,4 +1,5 @@
-"""`mfg-sync reconcile`: PLM vs ERP through Dagster (recorded in the instance at DAGSTER_HOME)."""
+"""`mfg-sync reconcile`: PLM vs ERP, and `reconcile maintenance`: EAM vs ERP, through Dagster (recorded in the
+instance at DAGSTER_HOME)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def run_reconciliation(
     return outcome
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option(
     "--assembly",
     "numbers",
@@ -77,8 +78,12 @@ def run_reconciliation(
     metavar="NAME",
     help="The ERP connection (mappings/connections.yaml) to compare with the PLM.",
 )
-def reconcile(numbers: tuple[str, ...], verbose: bool, connection: str) -> None:
-    """Compare PLM and ERP field by field; print counts by kind and the HTML report; exit 1 on any difference."""
+@click.pass_context
+def reconcile(ctx: click.Context, numbers: tuple[str, ...], verbose: bool, connection: str) -> None:
+    """Compare PLM and ERP field by field (`reconcile maintenance`: EAM and ERP); print counts by kind and the
+    HTML report; exit 1 on any difference."""
+    if ctx.invoked_subcommand is not None:
+        return
     conn = named(connection)
     require_environment(*(("plm", "erp") if conn.kind == "sap" else ("plm",)))
     outcome = run_reconciliation(list(numbers), verbose, connection)
@@ -97,3 +102,37 @@ def reconcile(numbers: tuple[str, ...], verbose: bool, connection: str) -> None:
         click.echo(f"{outcome.differences} difference(s) between PLM and {label} (run {outcome.run_id[:8]})", err=True)
         sys.exit(1)
     click.echo(f"PLM and {label} agree (run {outcome.run_id[:8]})")
+
+
+@reconcile.command("maintenance")
+@click.option("--site", "site_keys", multiple=True, metavar="SITE", help="An EAM site (repeatable); default: all.")
+@click.option("--verbose", is_flag=True, help="Print Dagster's event log of the run too.")
+def maintenance(site_keys: tuple[str, ...], verbose: bool) -> None:
+    """Compare EAM and ERP: goods issues and reservations per work order, stock per storeroom; print counts by
+    area and kind and the HTML report; exit 1 on any difference."""
+    from orchestration.maintenance_runs import run_maintenance_reconciliation
+
+    require_environment("eam", "erp")
+    outcome = run_maintenance_reconciliation(bom_runs.instance(), list(site_keys), verbose)
+    if not outcome.success or not outcome.report_path:
+        click.echo(
+            f"maintenance reconciliation FAILED (run {outcome.run_id[:8]}): {outcome.error or 'no report produced'}",
+            err=True,
+        )
+        sys.exit(1)
+    shown = {**outcome.areas, **{k: n for k, n in outcome.counts.items() if n}}
+    width = max(len(name) for name in shown) if shown else 10
+    for area, count in outcome.areas.items():
+        click.echo(f"{area:<{width}}  {count}")
+    for kind, count in outcome.counts.items():
+        if count:
+            click.echo(f"  {kind:<{width - 2}}  {count}")
+    click.echo(f"{'total':<{width}}  {outcome.differences}")
+    click.echo(f"report: {outcome.report_path}")
+    if outcome.differences:
+        click.echo(
+            f"{outcome.differences} difference(s) between EAM and ERP in {outcome.sites} (run {outcome.run_id[:8]})",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"EAM and ERP agree in {outcome.sites} (run {outcome.run_id[:8]})")

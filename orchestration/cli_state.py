@@ -94,7 +94,7 @@ def dead_letters(flow: str | None, records: bool, as_json: bool) -> None:
         rows,
         as_json,
         lambda d: (
-            f"#{d.id} {d.status:<8} {d.flow} {d.entity}/{d.key} {d.operation} "
+            f"#{d.id} {d.status:<8} {d.severity} {d.flow} {d.entity}/{d.key} {d.operation} "
             f"[{d.error_code}{' retryable' if d.retryable else ''}] x{d.attempts} "
             f"last {d.last_seen:%Y-%m-%d %H:%M:%S}Z: {d.message}"
         ),
@@ -108,7 +108,8 @@ def _incident_line(incident: Incident) -> str:
     sample = ", ".join(f"{entity}/{key}" for entity, key in incident.records[:3])
     more = f", ... (+{len(incident.records) - 3})" if len(incident.records) > 3 else ""
     return (
-        f"#{incident.dead_letter_ids[0]} {incident.status:<8} {incident.flow} run {incident.run_id or '-'} "
+        f"#{incident.dead_letter_ids[0]} {incident.status:<8} {incident.severity} {incident.flow} "
+        f"run {incident.run_id or '-'} "
         f"[{incident.error_code}{' retryable' if incident.retryable else ''}] {len(incident.records)} record(s) "
         f"({entities}) x{incident.attempts} last {incident.last_seen:%Y-%m-%d %H:%M:%S}Z: {incident.message} "
         f"-- {sample}{more}"

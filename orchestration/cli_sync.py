@@ -1,4 +1,4 @@
-"""`mfg-sync sync bom` and `mfg-sync assemblies ...`: the BOM sync from the command line, through Dagster."""
+"""`mfg-sync sync bom|maintenance` and `mfg-sync assemblies ...`: the syncs from the command line, through Dagster."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from orchestration import bom_runs, dead_runs
+from orchestration import bom_runs, dead_runs, maintenance_runs
 from orchestration.cli_connections import named, refusal
+from orchestration.cli_shop_floor import shop_floor
 from orchestration.configuration import require_environment
 from resources.erp.connections import DEFAULT_CONNECTION
 from resources.state import StateStore
@@ -88,6 +89,55 @@ def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool, connection: str) ->
         sys.exit(1)
 
 
+@sync.command("maintenance")
+@click.option(
+    "--flow",
+    "flows",
+    multiple=True,
+    type=click.Choice(list(maintenance_runs.FLOWS)),
+    help="A maintenance flow (repeatable).",
+)
+@click.option(
+    "--site", "site_keys", multiple=True, metavar="SITE", help="An EAM site (repeatable); default: MFG_SYNC_EAM_SITEID."
+)
+@click.option("--all", "all_", is_flag=True, help="Every maintenance flow.")
+def maintenance(flows: tuple[str, ...], site_keys: tuple[str, ...], all_: bool) -> None:
+    """Sync EAM work orders, material movements, stock and assets with the ERP, through Dagster; exit 1 if a
+    run failed. Prints per flow what was created, updated, reversed and failed, and each system's requests."""
+    if bool(flows) == all_:
+        raise click.UsageError("give --flow FLOW (one or more) or --all")
+    require_environment("eam", "erp")
+    inst = bom_runs.instance()
+    _release_dead_runs(inst)
+    if not site_keys:
+        from resources.eam import EAMResource
+
+        site_keys = (EAMResource.from_env().siteid,)
+    chosen = list(maintenance_runs.FLOWS) if all_ else list(flows)
+    outcomes = maintenance_runs.run_maintenance_sync(
+        inst, chosen, site_keys, on_done=lambda o: click.echo(format_flow_outcome(o))
+    )
+    failed = [f"{o.site} {o.flow}" for o in outcomes if o.available and not o.success]
+    if failed:
+        click.echo(
+            f"FAILED: {', '.join(failed)} (see `mfg-sync state dead-letters` and the runs in the Dagster UI)", err=True
+        )
+        sys.exit(1)
+
+
+def format_flow_outcome(outcome) -> str:
+    head = f"{outcome.site:<8} {outcome.flow:<13}"
+    if not outcome.available:
+        return f"{head} not available (job {outcome.job} is not in this deployment)"
+    counts = "  ".join(f"{name} {outcome.counts.get(name, 0)}" for name in ("created", "updated", "reversed", "failed"))
+    calls = "".join(f"  {system.upper()} requests {n}" for system, n in sorted(outcome.api_calls.items()))
+    status = "ok" if outcome.success else "FAILED"
+    line = f"{head} {status:<6} {counts}{calls}  {outcome.duration_s:.1f} s  run {outcome.run_id[:8]}"
+    if outcome.error:
+        line += "".join(f"\n{'':<9}{text}" for text in outcome.error.splitlines())
+    return line
+
+
 def _release_dead_runs(inst) -> None:
     """Runs killed earlier must not hold their pool slots: free them and say so; say what a run waits for."""
     store = StateStore.from_env()
@@ -129,3 +179,6 @@ def plan_text(number: str, connection: str = DEFAULT_CONNECTION) -> str:
             texts.append(plan.to_table_text())
             texts.extend(f"MAPPING ERROR {e}" for e in errors)
     return "\n".join(texts)
+
+
+sync.add_command(shop_floor)

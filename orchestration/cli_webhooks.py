@@ -23,7 +23,7 @@ def webhooks() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8090, show_default=True, type=int, help="Port to listen on.")
 def serve(host: str, port: int) -> None:
-    """Serve POST /webhooks/plm and GET /healthz until interrupted."""
+    """Serve POST /webhooks/plm (and /webhooks/eam when MFG_SYNC_EAM_WEBHOOK_SECRET is set) and GET /healthz."""
     from orchestration.webhook_server import serve_forever
     from orchestration.webhooks import create_app, receiver_limits
 
@@ -33,8 +33,9 @@ def serve(host: str, port: int) -> None:
     except TriggerSettingsError as exc:
         raise click.ClickException(str(exc)) from None
     limits = receiver_limits(settings)
+    routes = ", ".join(f"/webhooks/{s}" for s in ("plm", *(("eam",) if settings.eam_secrets else ())))
     click.echo(
-        f"webhook receiver on http://{host}:{port}/webhooks/plm (read timeout {limits.read_timeout_s:g} s, "
+        f"webhook receiver on http://{host}:{port} {routes} (read timeout {limits.read_timeout_s:g} s, "
         f"at most {limits.max_connections} connections)"
     )
     serve_forever(app, limits, host, port)

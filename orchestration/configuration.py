@@ -17,7 +17,7 @@ from resources.plm import PLMResource
 from resources.sandbox_profile import apply_sandbox_profile
 from resources.trigger_settings import TriggerSettingsError
 
-SYSTEMS = ("plm", "erp", "webhooks")
+SYSTEMS = ("plm", "erp", "eam", "webhooks")
 
 
 def _check(system: str) -> None:
@@ -25,6 +25,10 @@ def _check(system: str) -> None:
         PLMResource.from_env().check_configuration()
     elif system == "erp":
         ERPResource.from_env().check_configuration()
+    elif system == "eam":
+        from resources.eam import EAMResource
+
+        EAMResource.from_env().check_configuration()
     elif system == "webhooks":
         webhook_secrets()
     else:

@@ -64,7 +64,8 @@ def find_dead_runs(instance: dg.DagsterInstance) -> list[DeadRun]:
 
 
 def release_dead_runs(instance: dg.DagsterInstance, store: StateStore | None) -> list[str]:
-    """Fail each dead run with its reason, free its pool slots and close its sync runs; one line per run."""
+    """Fail each dead run with its reason, free its pool slots and record leases and close its sync runs; one
+    line per run."""
     lines = []
     for dead in find_dead_runs(instance):
         run = instance.get_run_by_id(dead.run_id)
@@ -73,6 +74,8 @@ def release_dead_runs(instance: dg.DagsterInstance, store: StateStore | None) ->
         instance.report_run_failed(run, message=f"mfg-sync: {dead.reason}")
         instance.event_log_storage.free_concurrency_slots_for_run(dead.run_id)
         closed = store.fail_started_runs(dead.run_id, dead.reason) if store is not None else []
+        if store is not None:
+            store.release_leases_of(dead.run_id)  # its record leases would otherwise hold others until they expire
         slots = f"freed the {' and '.join(dead.pools)} slot" if dead.pools else "freed the slots"
         lines.append(
             f"{slots} of dead run {dead.run_id} (process {dead.pid} is gone); marked it failed"

@@ -12,7 +12,9 @@ import dagster as dg
 import assets
 import schedules
 import sensors
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.maintenance_spec import MaintenanceSpecResource
+from assets.shop_floor_state import ShopFloorSpecResource
 from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
@@ -20,6 +22,7 @@ from resources.eam import EAMResource
 from resources.env_tuning import tuning_from_env
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
+from resources.mes import MESResource
 from resources.plm import PLMResource
 from resources.sandbox_profile import apply_sandbox_profile
 from resources.settings import mapping_spec_path, storage_dir
@@ -87,8 +90,11 @@ def build_resources() -> dict:
         "plm": plm_resource(),
         "erp": erp_resource(),
         "eam": EAMResource.from_env(),
+        "mes": MESResource.from_env(url=dg.EnvVar("MFG_SYNC_MES_URL"), api_key=dg.EnvVar("MFG_SYNC_MES_API_KEY")),
+        "shop_floor_spec": ShopFloorSpecResource(),
         "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
         "maintenance_spec": MaintenanceSpecResource(),
+        "erp_to_eam_spec": ErpToEamSpecResource(),
         "validation_rules": validation_rules(),
         "sync_state": SyncStateResource(),
         "alerts": AlertResource.from_env(),

@@ -1,6 +1,7 @@
-"""`make demo`: the sandbox PLM and ERP come up, every released assembly is synced through Dagster, and a
-short report says what was written. State persists (sandbox, state store, Dagster runs), so running it
-again right away writes nothing to the ERP, and says so."""
+"""`make demo`: the sandbox PLM, ERP and EAM come up, every released assembly is synced through Dagster, then
+the maintenance flows (orchestration/demo_maintenance.py), and a short report says what was written. State
+persists (sandbox, state store, Dagster runs), so running it again right away writes nothing to the ERP, and
+says so."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 import httpx
 
 from assets.keys import ERP_BOMS, ERP_MATERIALS
-from orchestration import bom_runs
+from orchestration import bom_runs, demo_maintenance
 from orchestration.local_stack import local_stack
 from orchestration.local_tryton import local_tryton
 from orchestration.settings import data_dir
@@ -40,8 +41,12 @@ def main() -> int:
         )
         stats = {s: _get(f"{sandbox.base_url(s)}/_sandbox/stats") for s in sandbox.servers}
         tryton_outcomes = _sync_to_tryton(tryton, stack.released, format_outcome) if tryton else []
+        print("\nMaintenance flows EAM <-> ERP through Dagster:")
+        maintenance = demo_maintenance.run(print)
     print(report(outcomes, stats, time.monotonic() - started, tryton_outcomes, tryton_note))
-    return 0 if all(o.success for o in [*outcomes, *tryton_outcomes]) else 1
+    print("\n".join(demo_maintenance.report_lines(maintenance)))
+    failed = [o for o in [*maintenance.outcomes] if o.available and not o.success]
+    return 0 if all(o.success for o in [*outcomes, *tryton_outcomes]) and not failed else 1
 
 
 def _sync_to_tryton(server, released: list[str], format_outcome) -> list[bom_runs.AssemblyOutcome]:

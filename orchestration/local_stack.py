@@ -1,5 +1,6 @@
-"""The local stack behind `make demo` and `make dev`: sandbox PLM + ERP, the webhook receiver with the
-sandbox PLM subscribed to it, and the released assemblies registered as partitions."""
+"""The local stack behind `make demo` and `make dev`: sandbox PLM + ERP + EAM, the webhook receiver with the
+sandbox PLM and the sandbox EAM's publish channel subscribed to it, and the released assemblies registered
+as partitions."""
 
 from __future__ import annotations
 
@@ -29,6 +30,16 @@ class LocalStack:
     released: list[str]
 
 
+def subscribe_eam(receiver_url: str) -> None:
+    """Point the sandbox EAM's publish channel at the receiver, once (a persistent sandbox keeps it)."""
+    from resources.eam.resource import EAMResource
+
+    with EAMResource.from_env().client() as eam:
+        existing = eam.api.get("/_sandbox/publish/subscriptions", route="/_sandbox/publish/subscriptions").json()
+        if not any(sub.get("url") == receiver_url for sub in existing.get("member", [])):
+            eam.subscribe(receiver_url)
+
+
 @contextmanager
 def local_stack(ports: dict[str, int] | None = None, receiver_port: int = RECEIVER_PORT) -> Iterator[LocalStack]:
     """Everything on loopback; sandbox ports default to free ones. Runs under the sandbox profile, with every
@@ -40,7 +51,12 @@ def local_stack(ports: dict[str, int] | None = None, receiver_port: int = RECEIV
         apply_sandbox_profile(facts=sandbox.facts, overwrite=True)
         with receiving(port=receiver_port) as receiver:
             subscribe_plm(sandbox.base_url("plm"), receiver.plm_url)
+            subscribe_eam(receiver.eam_url)
+            from resources.mes import MESResource
             from resources.plm.resource import PLMResource
+
+            with MESResource.from_env().client() as mes:  # completed product orders call the receiver
+                mes.subscribe(f"{receiver.url}/webhooks/mes")
 
             with PLMResource.from_env().client() as plm:
                 released = plm.released_top_assemblies()

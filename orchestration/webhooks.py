@@ -1,6 +1,7 @@
 """The webhook receiver: verifies each source's signed events and drops them, once, in the state store.
 
     POST /webhooks/plm   Standard Webhooks (HMAC-SHA256 over "{id}.{timestamp}.{raw body}", 5 min tolerance)
+    POST /webhooks/eam   Maximo publish channel (webhooks_eam.py), when an EAM secret is configured
     GET  /healthz
 
 Answers: 202 stored; 200 duplicate (already stored, not stored again); 401 missing or bad signature;
@@ -35,6 +36,9 @@ from starlette.routing import Route
 from orchestration.triggers_config import WebhookSettings
 from orchestration.webhook_limits import LimitExceeded, check_headers, check_json_depth
 from orchestration.webhook_server import ReceiverLimits, RunningServer, start_in_thread
+from orchestration.webhook_source import Rejected, Source
+from orchestration.webhooks_eam import EAM_SOURCE, eam_source
+from orchestration.webhooks_mes import mes_routes
 from resources.state import StateStore
 from sync.item_numbers import item_number_problem
 
@@ -42,14 +46,6 @@ log = logging.getLogger("orchestration.webhooks")
 
 PLM_SOURCE = "plm"
 PLM_EVENT_TYPES = ("change.effective",)
-
-
-class Rejected(Exception):
-    """A delivery refused with an HTTP status and a reason for the log (never a secret)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.reason = status, reason
 
 
 # --- Standard Webhooks verification -------------------------------------------------------------------------
@@ -127,15 +123,6 @@ def check_plm_event(event: Any) -> str:
 
 
 # --- the app --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Source:
-    """One sender: how its deliveries are verified and what event shapes it may send."""
-
-    name: str
-    verify: Callable[[Any, bytes], str]  # (headers, raw body) -> event id, or raise Rejected
-    check_event: Callable[[Any], str]  # parsed JSON -> event type, or raise Rejected
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -218,18 +205,27 @@ def create_app(store: StateStore | None = None, settings: WebhookSettings | None
         check_plm_event,
     )
 
+    sources = [plm, *([eam_source(settings.eam_secrets, settings.tolerance_s)] if settings.eam_secrets else [])]
+
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True, "sources": [plm.name]})
+        return JSONResponse({"ok": True, "sources": [source.name for source in sources]})
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
         await run_in_threadpool(store.upgrade)  # migrate before the first delivery, not during it
         yield
 
-    receive_plm = _receive(plm, store, settings.max_body_bytes, settings.read_timeout_s)
     routes = [
-        Route(f"/webhooks/{plm.name}", receive_plm, methods=["POST"]),
+        *(
+            Route(
+                f"/webhooks/{s.name}",
+                _receive(s, store, settings.max_body_bytes, settings.read_timeout_s),
+                methods=["POST"],
+            )
+            for s in sources
+        ),
         Route("/healthz", healthz, methods=["GET"]),
+        *mes_routes(store, settings),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
@@ -248,6 +244,10 @@ class RunningReceiver:
     @property
     def plm_url(self) -> str:
         return f"{self.url}/webhooks/{PLM_SOURCE}"
+
+    @property
+    def eam_url(self) -> str:
+        return f"{self.url}/webhooks/{EAM_SOURCE}"
 
     def stop(self, timeout: float = 10.0) -> None:
         self.server.stop(timeout)

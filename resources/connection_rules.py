@@ -23,8 +23,11 @@ PUBLISHED_SANDBOX_SECRETS: dict[str, str] = {
     "MFG_SYNC_PLM_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"mfg-sync sandbox PLM webhook key").decode(),
     "MFG_SYNC_EAM_APIKEY": "sandbox-eam-apikey",
     "MFG_SYNC_EAM_PASSWORD": "sandbox",
+    "MFG_SYNC_MES_API_KEY": "sandbox-mes-api-key",
+    "MFG_SYNC_MES_WEBHOOK_SECRET": "mfg-sync-sandbox-mes-webhook-secret",
+    "MFG_SYNC_EAM_WEBHOOK_SECRET": "mfg-sync-sandbox-eam-publish-secret",  # sandbox/eam/publish.py
 }
-SYSTEM_NAMES = {"plm": "PLM", "erp": "ERP", "eam": "EAM"}
+SYSTEM_NAMES = {"plm": "PLM", "erp": "ERP", "eam": "EAM", "mes": "MES"}
 
 
 class ConfigurationError(ValueError):
@@ -73,7 +76,7 @@ def published_secret_problem(system: str, url: str | None, variable: str, value:
     published = PUBLISHED_SANDBOX_SECRETS.get(variable)
     if published is None or value is None:
         return None
-    offered = str(value).split() if variable == "MFG_SYNC_PLM_WEBHOOK_SECRET" else [str(value)]
+    offered = str(value).split() if variable.endswith("_WEBHOOK_SECRET") else [str(value)]
     if published not in offered or is_loopback(url):
         return None
     return (

@@ -37,6 +37,9 @@ FACT_KEYS: dict[str, tuple[str, str]] = {
     "MFG_SYNC_EAM_USER": ("eam", "username"),
     "MFG_SYNC_EAM_PASSWORD": ("eam", "password"),
     "MFG_SYNC_EAM_SITEID": ("eam", "siteid"),
+    "MFG_SYNC_MES_URL": ("mes", "base_url"),
+    "MFG_SYNC_MES_API_KEY": ("mes", "api_key"),
+    "MFG_SYNC_MES_WEBHOOK_SECRET": ("mes", "webhook_secret"),
 }
 PUBLISHED_DEFAULTS: dict[str, str] = {
     "MFG_SYNC_PLM_URL": "http://127.0.0.1:8101",
@@ -48,6 +51,7 @@ PUBLISHED_DEFAULTS: dict[str, str] = {
     "MFG_SYNC_ERP_PLANT": "1000",
     "MFG_SYNC_EAM_URL": "http://127.0.0.1:8103",
     "MFG_SYNC_EAM_USER": "mxintadm",
+    "MFG_SYNC_MES_URL": "http://127.0.0.1:8104",
     **PUBLISHED_SANDBOX_SECRETS,
 }
 

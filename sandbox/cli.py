@@ -33,9 +33,18 @@ def sandbox() -> None:
 @click.option("--plm-port", type=int, default=8101, show_default=True)
 @click.option("--erp-port", type=int, default=8102, show_default=True)
 @click.option("--eam-port", type=int, default=8103, show_default=True)
+@click.option("--mes-port", type=int, default=8104, show_default=True)
 @click.option("--fresh", is_flag=True, help="Delete the data dir first, so the systems start from their seed.")
 def up(
-    profile: str, seed: int, data_dir: Path | None, host: str, plm_port: int, erp_port: int, eam_port: int, fresh: bool
+    profile: str,
+    seed: int,
+    data_dir: Path | None,
+    host: str,
+    plm_port: int,
+    erp_port: int,
+    eam_port: int,
+    mes_port: int,
+    fresh: bool,
 ) -> None:
     """Start the sandbox systems on loopback until Ctrl-C. State persists in the data dir."""
     data_dir = data_dir or launcher.default_data_dir()
@@ -47,7 +56,14 @@ def up(
             click.echo(f"{name.upper():4} {system['base_url']}")
         click.echo(f"connection facts: {data_dir / launcher.FACTS_FILE}   (Ctrl-C stops)")
 
-    launcher.up(data_dir, profile, seed, {"plm": plm_port, "erp": erp_port, "eam": eam_port}, host, on_ready=ready)
+    launcher.up(
+        data_dir,
+        profile,
+        seed,
+        {"plm": plm_port, "erp": erp_port, "eam": eam_port, "mes": mes_port},
+        host,
+        on_ready=ready,
+    )
 
 
 @sandbox.command("status")

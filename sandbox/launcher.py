@@ -29,6 +29,7 @@ SYSTEMS: tuple[SystemSpec, ...] = (
     SystemSpec("plm", "sandbox.plm", "PLMSettings", 8101),
     SystemSpec("erp", "sandbox.erp", "ERPSettings", 8102),
     SystemSpec("eam", "sandbox.eam", "EAMSettings", 8103),
+    SystemSpec("mes", "sandbox.mes", "MESSettings", 8104),
 )
 FACTS_FILE = "sandbox.json"
 HOST = "127.0.0.1"

@@ -1,4 +1,7 @@
-"""Run-failure sensor: a failed `bom_sync` run is recorded in the state store and a person is told.
+"""Run-failure sensor: a failed `bom_sync` (or maintenance) run is recorded in the state store and a person is told.
+
+A maintenance run's failure alerts only when it opens the breaker: plant-critical records alert at once
+from the apply step itself (assets/maintenance_posting.py), the rest wait for the breaker.
 
 A run that broke before the apply assets has no sync-run row yet: one is created, status failed, for that
 Dagster run, so the circuit breaker counts it. The failure that opens the breaker sends ONE alert saying
@@ -12,13 +15,17 @@ from typing import Any
 import dagster as dg
 
 from assets.connection_bom_sync import JOB_OF_FLOW
-from assets.jobs import bom_sync
+from assets.jobs import bom_sync, maintenance_sync
+from assets.maintenance_postings import maintenance_postings
 from resources.alerts import Alert, AlertResource
 from resources.state import StateStore, SyncStateResource
 from resources.state.breaker import RESET_PARTITION, breaker_state
 from resources.trigger_settings import breaker_threshold
+from sync.flows import MAINTENANCE_FLOW
 
 PARTITION_TAG = "dagster/partition"
+FLOW_OF_JOB = {maintenance_postings.name: MAINTENANCE_FLOW}  # the day-partitioned postings share the flow
+QUIET_UNTIL_BREAKER = frozenset({MAINTENANCE_FLOW})
 
 
 def record_failure(store: StateStore, flow: str, partition: str, dagster_run_id: str) -> str:
@@ -58,21 +65,24 @@ def failure_message(context: dg.RunFailureSensorContext) -> str:
 
 @dg.run_failure_sensor(
     name="bom_sync_failure_sensor",
-    monitored_jobs=[bom_sync, *JOB_OF_FLOW.values()],  # every ERP connection's BOM sync: its flow is its job name
+    # every ERP connection's BOM sync (its flow is its job name) and the maintenance flows
+    monitored_jobs=[bom_sync, *JOB_OF_FLOW.values(), maintenance_sync, maintenance_postings],
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Records failed bom_sync runs (of every ERP connection) per flow and partition, alerts, and opens "
-    "the circuit breaker.",
+    description="Records failed bom_sync (every ERP connection) and maintenance runs per flow and partition, "
+    "alerts, opens the breaker.",
 )
 def bom_sync_failure_sensor(
     context: dg.RunFailureSensorContext, sync_state: SyncStateResource, alerts: AlertResource
 ) -> None:
     run = context.dagster_run
-    flow, partition = run.job_name, run.tags.get(PARTITION_TAG, "")
+    flow, partition = FLOW_OF_JOB.get(run.job_name, run.job_name), run.tags.get(PARTITION_TAG, "")
     store = sync_state.store()
     status = record_failure(store, flow, partition, run.run_id)
     error = failure_message(context)
     breaker = breaker_state(store, flow, breaker_threshold())
     just_opened = status == "failed" and breaker.failures == breaker.threshold
+    if flow in QUIET_UNTIL_BREAKER and not just_opened:
+        return
     title = (
         f"Circuit breaker OPEN for {flow}: {breaker.failures} consecutive failed runs, triggers paused"
         if just_opened

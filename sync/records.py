@@ -182,6 +182,7 @@ class FailedChange:
     error_code: str  # the system's own code, or ours (e.g. "MAPPING_REQUIRED_MISSING")
     message: str
     retryable: bool
+    severity: str = "operational"  # business impact: plant-critical, operational, reporting
 
 
 # --- Maintenance (EAM <-> ERP): reservations of spare parts and the goods movements against them ----------

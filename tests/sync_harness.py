@@ -17,14 +17,18 @@ import dagster as dg
 import httpx
 
 from assets import assets_and_checks
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.jobs import BOM_SYNC_SELECTION
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
+from assets.shop_floor_state import ShopFloorSpecResource
 from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
+from resources.alerts import AlertResource
 from resources.eam import EAMResource
 from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
+from resources.mes import MESResource
 from resources.plm import PLMResource
 from resources.settings import mapping_spec_path
 from resources.state import SyncStateResource
@@ -79,6 +83,10 @@ class SyncHarness:
             "eam": EAMResource(url=self.url("eam"), rate_limit_requests=200, **FAST_RETRY),
             "maintenance_spec": MaintenanceSpecResource(),
             **connection_resources(),  # the other ERP connections' assets are in the asset set too
+            "erp_to_eam_spec": ErpToEamSpecResource(),
+            "mes": MESResource(url=self.url("mes"), **FAST_RETRY),
+            "shop_floor_spec": ShopFloorSpecResource(),
+            "alerts": AlertResource(),
         }
 
     # --- running the sync ------------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ class WriteRow:
     entity: str
     key: str
     op: str
-    status: str  # "written", "recorded" (state only, the ERP already agreed), "failed"
+    status: str  # "written", "recorded" (state only, the ERP already agreed), "held" (the state store
+    # already holds it as planned: another run, or an earlier attempt of this step, wrote and recorded it), "failed"
     error_code: str = ""
     message: str = ""
 
@@ -53,12 +54,46 @@ class ApplyReport:
         for row in self.rows:
             if row.status == "failed":
                 counts["failed"] += 1
-            elif row.op in OP_COUNTS:
+            elif row.status != "held" and row.op in OP_COUNTS:
                 counts[OP_COUNTS[row.op]] += 1
         return counts
 
+    def held(self) -> int:
+        """Records another run had already written and recorded: unchanged, as far as this run goes."""
+        return sum(1 for row in self.rows if row.status == "held")
+
     def failed_keys(self, entity: str) -> set[str]:
         return {r.key for r in self.rows if r.entity == entity and r.status == "failed"}
+
+
+def split_held(
+    store: StateStore | None, done: list[tuple[PlanItem, str]]
+) -> tuple[list[tuple[PlanItem, str]], list[PlanItem]]:
+    """Of the outcomes to record, those "recorded" (the ERP already agreed) that the state store already
+    holds exactly as planned: another run wrote them (and audited that write) while this one waited for
+    their lease. They are left out of this run's record, so one ERP write gives one audit entry. A record
+    the ERP holds but the store does not (this run's own write, answered lost) is still recorded."""
+    recorded = [item for item, status in done if status == "recorded"]
+    if store is None or not recorded:
+        return done, []
+    stored: dict[str, dict] = {}
+    for entity in {i.entity for i in recorded}:
+        keys = {k for i in recorded if i.entity == entity for k in (i.key, i.previous_key) if k}
+        stored[entity] = store.stored_records(entity, keys)
+
+    def held(item: PlanItem) -> bool:
+        rows = stored[item.entity]
+        if item.previous_key and item.previous_key in rows:
+            return False
+        if item.op == "delete":
+            return item.key not in rows
+        return item.key in rows and rows[item.key].checksum == item.checksum
+
+    held_items = [item for item in recorded if held(item)]
+    if not held_items:
+        return done, []
+    ids = {id(item) for item in held_items}
+    return [(item, status) for item, status in done if id(item) not in ids], held_items
 
 
 def group_by_bom(items: Iterable[PlanItem]) -> dict[str, list[PlanItem]]:
@@ -93,7 +128,9 @@ class PlanApplier(Protocol):
       ("recorded"), so a retry after a crash between "committed" and "answered" writes nothing twice;
     - atomic per BOM level: a level's header and items land together or not at all, and production never
       sees a half-written BOM (a new version is filled, then released);
-    - every plan item ends as exactly one `WriteRow` in `report` (written, recorded or failed), and every
+    - safe beside concurrent runs: the caller holds the records' leases (`StateStore.hold_leases`) while
+      it applies; what another run wrote and recorded meanwhile ends "held", written and audited once;
+    - every plan item ends as exactly one `WriteRow` in `report` (written, recorded, held or failed), and every
       outcome is in the state store (`StateStore.record_batch`) before the next write call is sent;
       failures become dead letters with the ERP's code and message and a retryable flag;
     - counts are honest: `report.batches` is the number of write calls sent.

@@ -40,6 +40,7 @@ class DeadLetter:
     run_id: int | None
     first_seen: datetime
     last_seen: datetime
+    severity: str = "operational"
 
 
 class DeadLetters:
@@ -55,6 +56,12 @@ class DeadLetters:
             stmt = stmt.where(DeadLetterRow.flow == flow)
         if entity is not None:
             stmt = stmt.where(DeadLetterRow.entity == entity)
+        with self._db.read() as conn:
+            return [DeadLetter(**row._mapping) for row in conn.execute(stmt.order_by(DeadLetterRow.id))]
+
+    def by_ids(self, ids: Iterable[int]) -> list[DeadLetter]:
+        """These dead letters (any status), by id."""
+        stmt = select(DeadLetterRow.__table__).where(DeadLetterRow.id.in_(list(ids)))
         with self._db.read() as conn:
             return [DeadLetter(**row._mapping) for row in conn.execute(stmt.order_by(DeadLetterRow.id))]
 
@@ -101,13 +108,14 @@ def write_dead_letters(conn: Connection, run_id: int, flow: str, failed: Sequenc
             run_id=run_id,
             first_seen=now,
             last_seen=now,
+            severity=f.severity,
         )
     upsert(
         conn,
         DeadLetterRow,
         list(merged.values()),
         ["flow", "entity", "key"],
-        ["operation", "payload", "error_code", "message", "retryable", "run_id", "last_seen"],
+        ["operation", "payload", "error_code", "message", "retryable", "run_id", "last_seen", "severity"],
         index_where=LIVE_DEAD_LETTER_WHERE,
         # a repeat counts its attempts; a failed retry is open again
         extra_set=lambda excluded: {"attempts": DeadLetterRow.attempts + excluded.attempts, "status": "open"},

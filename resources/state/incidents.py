@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from resources.state.dead_letters import DeadLetter
+from sync.severity import gravest
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Incident:
     attempts: int  # the most attempts of any of its records
     first_seen: datetime
     last_seen: datetime
+    severity: str = "operational"  # the gravest of its records'
 
     @property
     def by_entity(self) -> dict[str, int]:
@@ -50,6 +52,7 @@ def group_incidents(letters: Sequence[DeadLetter]) -> list[Incident]:
             max(d.attempts for d in group),
             min(d.first_seen for d in group),
             max(d.last_seen for d in group),
+            gravest([d.severity for d in group]),
         )
         for (flow, run_id, code, message), group in groups.items()
     ]

@@ -25,11 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from sync.severity import OPERATIONAL
+
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 RUN_STATUSES = ("started", "succeeded", "partial", "failed", "canceled")
-DEAD_LETTER_STATUSES = ("open", "retrying", "resolved", "discarded")
+DEAD_LETTER_STATUSES = ("open", "retrying", "resolved", "discarded", "replayed")
+DEFAULT_SEVERITY = OPERATIONAL  # business impact of a failure (sync/severity.py)
 # a dead letter in one of these states is "live": a repeat failure updates it instead of adding a row
 LIVE_DEAD_LETTER_STATUSES = ("open", "retrying")
 CONFLICT_STATUSES = ("open", "resolved")
@@ -159,6 +162,7 @@ class DeadLetterRow(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    severity: Mapped[str] = mapped_column(String(20), server_default=DEFAULT_SEVERITY)
 
 
 class WebhookDropRow(Base):
@@ -213,6 +217,17 @@ class ConnectionSwitchRow(Base):
     connection: Mapped[str] = mapped_column(String(64), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeaseRow(Base):
+    __tablename__ = "leases"
+    # a named lock with an expiry: held while a run writes shared records, renewed while it lives, so a
+    # run killed with its lease held blocks others for one lease period at most
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100), index=True)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 TABLE_NAMES = tuple(sorted(Base.metadata.tables))

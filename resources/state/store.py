@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import URL, Engine
@@ -31,6 +32,7 @@ from resources.state.engine import (
 )
 from resources.state.errors import StateStoreError
 from resources.state.incidents import Incident, group_incidents
+from resources.state.leases import Leases
 from resources.state.records import RecordStates
 from resources.state.run_totals import run_totals
 from resources.state.runs import COUNT_FIELDS, SyncRun, SyncRuns
@@ -81,6 +83,7 @@ class StateStore:
         self.drops = WebhookDrops(self.db)
         self.switches = ConnectionSwitches(self.db)
         self.conflicts = Conflicts(self.db)
+        self.leases = Leases(self.db)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> StateStore:
@@ -178,6 +181,9 @@ class StateStore:
         """Live dead letters grouped by the failure that took their records down together."""
         return group_incidents(self.dead_letters.live(flow))
 
+    def dead_letters_by_id(self, ids: Iterable[int]) -> list[DeadLetter]:
+        return self.dead_letters.by_ids(ids)
+
     def mark_dead_letter(self, dead_letter_id: int, status: str) -> None:
         self.dead_letters.mark(dead_letter_id, status)
 
@@ -215,6 +221,16 @@ class StateStore:
         self.conflicts.resolve(conflict_id, resolution, resolved_by)
 
     # --- audit ----------------------------------------------------------------------------------------
+
+    # --- leases -------------------------------------------------------------------------------------------
+
+    def hold_leases(self, names: Iterable[str], holder: str, **options: Any) -> AbstractContextManager[None]:
+        """Hold every named lease for a block (waiting while another run holds one); see `Leases.hold`."""
+        return self.leases.hold(names, holder, **options)
+
+    def release_leases_of(self, holder: str) -> int:
+        """Free what a dead holder (a killed run) still holds, instead of waiting for it to expire."""
+        return self.leases.release(holder)
 
     def record_history(self, entity: str, key: str) -> list[AuditEntry]:
         return self.audit.record_history(entity, key)

@@ -23,6 +23,8 @@ from sandbox.erp import (  # noqa: F401  (importing a service module registers i
     equipment,
     maintenance_orders,
     material_documents,
+    production_confirmations,
+    production_orders,
     products,
     registry,
     reservations,

@@ -63,6 +63,7 @@ EQUIPMENT = EntityType(
         Prop("PlantSection", max_len=3),
         Prop("WorkCenter", max_len=8),
         Prop("CostCenter", max_len=10),
+        Prop("AcquisitionValue", "Edm.Decimal", scale=2, default=None),  # EQUI-ANSWT, in the company currency
         Prop("MaintenancePlanningPlant", max_len=4),
         Prop("MaintenancePlannerGroup", max_len=3),
         Prop("MainWorkCenter", max_len=8),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sandbox.catalog import CatalogPart, build_catalog
 from sandbox.erp.equipment import create_equipment
 from sandbox.erp.maintenance_orders import create_order
+from sandbox.erp.production_seed import seed_production_orders
 from sandbox.erp.products import create_product
 from sandbox.erp.stock import STORAGE_LOCATION_SET, move_stock
 from sandbox.erp.system import PLANT_SET, UNIT_SET
@@ -20,11 +21,15 @@ if TYPE_CHECKING:
 
 PLANTS = {"1000": "Main Plant"}
 STORAGE_LOCATIONS = {("1000", "0001"): "Spare parts store", ("1000", "0002"): "Production store"}
-# (name, technical object type, manufacturer, serial number) of the plant's equipment, numbered 10000001...
+# (name, technical object type, functional location, cost centre, manufacturer, serial number) of the plant's
+# equipment, numbered 10000001... in the order of the EAM sandbox's assets, whose externalrefid names them
 EQUIPMENT = (
-    ("Centrifugal pump P-101", "PUMP", "KSB", "KSB-7731-01"),
-    ("Conveyor drive CV-201", "DRIVE", "SEW-Eurodrive", "SEW-4410-22"),
-    ("Control cabinet CC-301", "CABINET", "Rittal", "RIT-9902-03"),
+    ("Duplex pump skid PS-200, train A", "PUMP", "PUMPHOUSE-1", "CC4100", "KSB", "KSB-7731-01"),
+    ("Duplex pump skid PS-200, train B", "PUMP", "PUMPHOUSE-1", "CC4100", "KSB", "KSB-7731-02"),
+    ("Belt conveyor CM-1200, infeed", "CONVEYOR", "LINE1-INFEED", "CC4200", "SEW-Eurodrive", "SEW-4410-22"),
+    ("Belt conveyor CM-1200, outfeed", "CONVEYOR", "LINE1-OUTFEED", "CC4200", "SEW-Eurodrive", "SEW-4410-23"),
+    ("Main control cabinet CC-800", "PANEL", "LINE1-MCC", "CC4300", "Rittal", "RIT-9902-03"),
+    ("Pump house control cabinet CC-800", "PANEL", "PUMPHOUSE-1", "CC4300", "Rittal", "RIT-9902-04"),
 )
 # SAP's commercial unit codes (T006): piece, lengths, masses, volumes, areas
 UNITS = {
@@ -91,6 +96,7 @@ def seed(system: ERPSystem, profile: str, seed_value: int) -> None:
                 SEED_USER,
             )
         _seed_maintenance(system, preloaded_parts(profile, seed_value, params))
+        seed_production_orders(system, build_catalog(profile, seed_value, **dict(params)))
 
 
 def _seed_maintenance(system: ERPSystem, parts: tuple[CatalogPart, ...]) -> None:
@@ -106,12 +112,14 @@ def _seed_maintenance(system: ERPSystem, parts: tuple[CatalogPart, ...]) -> None
         move_stock(system, part.number, "1000", "0001", Decimal(100 + 10 * index), unit)
         if index % 2 == 0:
             move_stock(system, part.number, "1000", "0002", Decimal(20), unit)
-    for name, object_type, manufacturer, serial in EQUIPMENT:
+    for name, object_type, location, cost_centre, manufacturer, serial in EQUIPMENT:
         create_equipment(
             system,
             {
                 "EquipmentName": name,
                 "TechnicalObjectType": object_type,
+                "FunctionalLocation": location,
+                "CostCenter": cost_centre,
                 "AssetManufacturerName": manufacturer,
                 "ManufacturerSerialNumber": serial,
                 "MaintenancePlant": "1000",

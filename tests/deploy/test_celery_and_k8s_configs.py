@@ -14,7 +14,7 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster_celery.cli import get_validated_config
 from dagster_k8s import K8sRunLauncher
 
-from assets.jobs import bom_plan, bom_sync, reconciliation
+from assets.jobs import bom_plan, bom_sync, maintenance_sync, reconciliation
 from tests.deploy.celery_stack import INSTANCE_YAML, ROOT, WORKER_YAML
 
 K8S_VALUES = ROOT / "deploy" / "k8s" / "values.yaml"
@@ -93,6 +93,13 @@ def test_the_bom_sync_and_reconciliation_jobs_run_on_celery_workers(celery_defs)
         assert celery_defs.resolve_job_def(job.name).executor_def.name == "celery_workers", job.name
 
 
+def test_the_maintenance_flows_and_every_later_job_run_on_celery_workers(celery_defs):
+    jobs = [job.name for job in celery_defs.jobs if job.name != bom_plan.name]
+    assert maintenance_sync.name in jobs
+    for name in jobs:
+        assert celery_defs.resolve_job_def(name).executor_def.name == "celery_workers", name
+
+
 def test_the_dry_run_job_keeps_its_in_process_executor(celery_defs):
     assert celery_defs.resolve_job_def(bom_plan.name).executor_def.name == "in_process"
 
@@ -106,9 +113,8 @@ def test_the_celery_jobs_keep_their_partitions_and_retry_policy(celery_defs):
 def test_schedules_and_sensors_target_the_celery_jobs(celery_defs):
     targets = [(s.job_name, s.job) for s in celery_defs.schedules]
     targets += [(t.job_name, t.job_def) for s in celery_defs.sensors for t in s.targets if t.has_job_def]
-    on_celery = [job for name, job in targets if name in (bom_sync.name, reconciliation.name)]
-    assert {job.name for job in on_celery} == {bom_sync.name, reconciliation.name}
-    assert {job.executor_def.name for job in on_celery} == {"celery_workers"}
+    assert {bom_sync.name, reconciliation.name} <= {name for name, _ in targets}
+    assert {job.executor_def.name for name, job in targets if name != bom_plan.name} == {"celery_workers"}
 
 
 def test_the_celery_workspace_loads_the_celery_definitions_from_the_repository_root():

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from assets import assets_and_checks
 from assets.partitions import assemblies
-from resources.state.store import normalise_url
+from resources.state.store import StateStore, normalise_url
 from sandbox.launcher import running_sandbox
 from sync.flows import BOM_FLOW
 from tests.assets.test_bom_sync import DEMO_ASSEMBLIES, erp_contents, mapped_plm
@@ -54,6 +54,7 @@ class CeleryBackfill:
     worker_exit_codes: dict[str, int]
     nodes: dict[str, str]
     logs: Path  # each worker's and each run process's log
+    state: StateStore  # the runs' sync-state store (PostgreSQL, a schema of its own)
 
     def events(self, event_type: dg.DagsterEventType | None = None) -> list[dg.EventLogEntry]:
         found = []
@@ -115,7 +116,12 @@ def backfill(redis_db: str, pg_server_url: str, tmp_path_factory: pytest.TempPat
                 outcomes = stack.run_partitions("bom_sync", list(DEMO_ASSEMBLIES), RUN_TIMEOUT_S)
                 nodes = dict(stack.nodes)
                 codes = stack.stop_workers()
-                yield CeleryBackfill(SyncHarness(sandbox, work, instance), instance, outcomes, codes, nodes, work)
+                state = StateStore(pg_server_url, schema=schema)
+                try:
+                    harness = SyncHarness(sandbox, work, instance)
+                    yield CeleryBackfill(harness, instance, outcomes, codes, nodes, work, state)
+                finally:
+                    state.dispose()
             finally:
                 if stack is not None:
                     stack.kill_workers()
@@ -190,6 +196,11 @@ def test_the_erp_equals_the_mapped_plm(backfill):
     desired = mapped_plm(backfill.harness, DEMO_ASSEMBLIES)
     assert erp_contents(backfill.harness, desired) == desired
     assert len(desired["bom_item"]) >= 600
+
+
+def test_subassemblies_shared_by_assemblies_are_audited_once(backfill):
+    shared = ["ASM-10006|1000|1", "ASM-10007|1000|1"]  # ASM-10001 and -10002 share one, -10002 and -10004 the other
+    assert [len(backfill.state.record_history("bom_header", key)) for key in shared] == [1, 1]
 
 
 def step_intervals(

@@ -64,8 +64,9 @@ class MaintenanceHarness:
             state.set_cursor(store, run_id, SITE, structure, latest + self.spec.spec().overlap_rowstamps)
 
     # --- the EAM side -----------------------------------------------------------------------------------------
-    def new_work_order(self, quantities: dict[str, Decimal], status: str = "APPR") -> str:
-        """A corrective work order on pump P-101 planning `item -> quantity` from CENTRAL, moved to `status`."""
+    def new_work_order(self, quantities: dict[str, Decimal], status: str = "APPR", priority: int | None = None) -> str:
+        """A corrective work order on pump P-101 planning `item -> quantity` from CENTRAL, moved to `status`
+        (priority: Maximo's wopriority, 1 = most urgent; the EAM's default when None)."""
         self._numbers += 1
         number = f"T-{self._numbers:03d}"
         lines = [{"itemnum": item, "itemqty": float(qty), "location": STOREROOM} for item, qty in quantities.items()]
@@ -79,6 +80,7 @@ class MaintenanceHarness:
                     "assetnum": "P-101",
                     "costcenter": "CC4100",
                     "wpmaterial": lines,
+                    **({"wopriority": priority} if priority is not None else {}),
                 },
             )
             if status != "WAPPR":

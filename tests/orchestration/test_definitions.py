@@ -21,6 +21,7 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "erp/materials": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
     "erp/boms": ("bom_sync", "assemblies", {"sap", "pandas", "parquet"}),
     "reconciliation/bom": ("reconciliation", None, {"arena", "sap", "html"}),
+    "reconciliation/maintenance": ("reconciliation", None, {"maximo", "sap", "html"}),
     "monitoring/sync_statistics": ("monitoring", None, {"pandas", "parquet"}),
     "eam/work_orders": ("maintenance_sync", "sites", {"maximo", "pandas", "parquet"}),
     "eam/work_order_materials": ("maintenance_sync", "sites", {"maximo", "pandas", "parquet"}),
@@ -35,6 +36,22 @@ ASSETS = {  # key -> (group, partitions, kinds)
     "tryton/materials": ("bom_sync_tryton", "assemblies", {"tryton", "pandas", "parquet"}),
     "tryton/boms": ("bom_sync_tryton", "assemblies", {"tryton", "pandas", "parquet"}),
     "reconciliation/bom_tryton": ("reconciliation_tryton", None, {"arena", "tryton", "html"}),
+    "eam/inventory_balances": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
+    "erp/stock": ("maintenance_stock", "sites", {"sap", "pandas", "parquet"}),
+    "eam/balance_plan": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
+    "eam/balances": ("maintenance_stock", "sites", {"maximo", "pandas", "parquet"}),
+    "erp/equipment": ("asset_master", "sites", {"sap", "pandas", "parquet"}),
+    "eam/assets": ("asset_master", "sites", {"maximo", "pandas", "parquet"}),
+    "eam/asset_plan": ("asset_master", "sites", {"maximo", "sap", "pandas", "parquet"}),
+    "eam/assets_sync": ("asset_master", "sites", {"maximo", "sap", "pandas", "parquet"}),
+    "erp/production_orders": ("shop_floor", None, {"sap", "pandas", "parquet"}),
+    "mes/product_order_plan": ("shop_floor", None, {"azumuta", "pandas", "parquet"}),
+    "mes/product_orders": ("shop_floor", None, {"azumuta", "pandas", "parquet"}),
+    "erp/confirmations": ("shop_floor", None, {"sap", "azumuta", "pandas", "parquet"}),
+    "reconciliation/shop_floor": ("shop_floor", None, {"sap", "azumuta", "pandas", "parquet"}),
+    "eam/material_transactions_by_day": ("maintenance_postings", "daily", {"maximo", "pandas", "parquet"}),
+    "erp/goods_issues_by_day": ("maintenance_postings", "daily", {"sap", "pandas", "parquet"}),
+    "erp/replayed_goods_issues": ("replay", None, {"sap", "pandas", "parquet"}),
 }
 CHECKS = {
     ("plm/parts", "plm_bom_pre_sync"),
@@ -50,6 +67,8 @@ CHECKS = {
     ("tryton/materials", "materials_match_plan"),
     ("tryton/boms", "boms_match_plan"),
     ("reconciliation/bom_tryton", "systems_agree"),
+    ("reconciliation/maintenance", "eam_and_erp_agree"),
+    ("reconciliation/shop_floor", "shop_floor_systems_agree"),
 }
 BOM_SYNC = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
 JOBS = {
@@ -66,6 +85,7 @@ JOBS = {
     },
     "bom_plan_tryton": {"plm/parts", "plm/bom_lines", "tryton/material_plan", "tryton/bom_plan"},
     "reconciliation_tryton": {"reconciliation/bom_tryton"},
+    "maintenance_reconciliation": {"reconciliation/maintenance"},
     "maintenance_sync": {
         "eam/work_orders",
         "eam/work_order_materials",
@@ -75,6 +95,13 @@ JOBS = {
         "erp/goods_issue_plan",
         "erp/goods_issues",
     },
+    "maintenance_stock_sync": {"eam/inventory_balances", "erp/stock", "eam/balance_plan", "eam/balances"},
+    "asset_master_sync": {"erp/equipment", "eam/assets", "eam/asset_plan", "eam/assets_sync"},
+    "shop_floor_orders": {"erp/production_orders", "mes/product_order_plan", "mes/product_orders"},
+    "shop_floor_completions": {"erp/confirmations"},
+    "shop_floor_reconciliation": {"reconciliation/shop_floor"},
+    "maintenance_postings": {"eam/material_transactions_by_day", "erp/goods_issues_by_day"},
+    "replay_dead_letters": {"erp/replayed_goods_issues"},
 }
 SCHEDULES = {  # name -> (cron, job)
     "bom_sync_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync"),
@@ -82,8 +109,25 @@ SCHEDULES = {  # name -> (cron, job)
     "reconciliation_daily": ("30 5 * * *", "reconciliation"),
     "bom_sync_tryton_business_hours": ("0 0,6,12,18 * * 1-5", "bom_sync_tryton"),
     "bom_sync_tryton_weekly_full": ("0 22 * * 0", "bom_sync_tryton"),
+    "maintenance_stock_hourly": ("15 * * * *", "maintenance_stock_sync"),
+    "asset_master_daily": ("0 4 * * *", "asset_master_sync"),
+    "maintenance_postings_every_15_minutes": ("*/15 * * * *", "maintenance_postings"),
 }
-SENSORS = {"released_assemblies_sensor", "plm_change_sensor", "bom_sync_failure_sensor"}
+SENSORS = {
+    "released_assemblies_sensor",
+    "plm_change_sensor",
+    "bom_sync_failure_sensor",
+    "erp_to_eam_failure_sensor",
+    "mes_completion_sensor",
+    "eam_change_sensor",
+}
+
+
+def _partitions(partitions_def) -> str | None:
+    """A dynamic partitioning's name; "daily" for the day-partitioned posting flow."""
+    if isinstance(partitions_def, dg.DailyPartitionsDefinition):
+        return "daily"
+    return partitions_def.name if partitions_def else None
 
 
 def test_asset_keys_groups_partitions_and_kinds():
@@ -92,7 +136,7 @@ def test_asset_keys_groups_partitions_and_kinds():
         node = GRAPH.get(key)
         found[key.to_user_string()] = (
             node.group_name,
-            node.partitions_def.name if node.partitions_def else None,
+            _partitions(node.partitions_def),
             set(node.kinds),
         )
     assert found == ASSETS

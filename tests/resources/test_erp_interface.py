@@ -93,7 +93,8 @@ def test_a_material_plan_applied_twice_is_written_once(erp_sandbox, store):
 
     assert first.batches == 1 and first.counts()["created"] == 2
     assert {r.status for r in first.rows} == {"written"}
-    assert second.batches == 0 and [r.status for r in second.rows] == ["recorded", "recorded"]
+    # the store already holds both as planned: nothing written, nothing recorded (or audited) again
+    assert second.batches == 0 and [r.status for r in second.rows] == ["held", "held"]
 
 
 def test_a_bom_level_applied_twice_is_released_once_and_reads_back(erp_sandbox, store):
@@ -107,7 +108,7 @@ def test_a_bom_level_applied_twice_is_released_once_and_reads_back(erp_sandbox, 
     first, second = apply_twice(erp_sandbox, store, apply)
 
     assert first.batches == 2 and first.counts() == {"created": 6, "updated": 0, "deleted": 0, "failed": 0}
-    assert second.batches == 0 and {r.status for r in second.rows} == {"recorded"}
+    assert second.batches == 0 and {r.status for r in second.rows} == {"held"}
     with erp_sandbox.resource().client() as client:
         bom = client.read_boms(["ASM-100"], "1000")["ASM-100"]
     assert [i["BillOfMaterialComponent"] for i in bom.items] == ["CMP-1", "CMP-2"]
@@ -123,3 +124,20 @@ def test_a_blocked_level_is_dead_lettered_without_a_write(erp_sandbox, store):
 
     assert first.batches == 0 and first.counts()["failed"] == 2
     assert len(store.open_dead_letters(FLOW)) == 2
+
+
+def test_a_write_the_store_missed_is_recorded_and_audited_once_on_retry(erp_sandbox, tmp_path):
+    """Committed in the ERP but not in the store (a crash between the two): the retry records it, once."""
+    plan = [created("material", "TST-9", material("TST-9"))]
+    spec = load_spec(MAPPING)
+    lost, kept = (StateStore(f"sqlite:///{tmp_path / name}") for name in ("lost.db", "kept.db"))
+    try:
+        with erp_sandbox.resource().client() as client:
+            client.plan_writer(lost, lost.start_run(FLOW, "ASM-100", "c1"), FLOW, spec, {}).apply_materials(plan)
+            retry = client.plan_writer(kept, kept.start_run(FLOW, "ASM-100", "c2"), FLOW, spec, {})
+            retry.apply_materials(plan)
+        assert retry.report.batches == 0 and [r.status for r in retry.report.rows] == ["recorded"]
+        assert [e.operation for e in kept.record_history("material", "TST-9")] == ["create"]
+    finally:
+        lost.dispose()
+        kept.dispose()

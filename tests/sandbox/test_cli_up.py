@@ -19,7 +19,7 @@ def free_port() -> int:
 
 
 def test_sandbox_up_serves_every_system_and_status_reports_their_contents(tmp_path):
-    ports = {"plm": free_port(), "erp": free_port(), "eam": free_port()}
+    ports = {"plm": free_port(), "erp": free_port(), "eam": free_port(), "mes": free_port()}
     up = subprocess.Popen(
         [
             CLI,
@@ -33,6 +33,8 @@ def test_sandbox_up_serves_every_system_and_status_reports_their_contents(tmp_pa
             str(ports["erp"]),
             "--eam-port",
             str(ports["eam"]),
+            "--mes-port",
+            str(ports["mes"]),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -301,7 +301,7 @@ def test_equipment_create_then_patch_needs_the_current_etag(erp):
     )
     assert created.status_code == 201, created.text
     number, etag = created.json()["d"]["Equipment"], created.headers["ETag"]
-    assert number == "10000004"  # after the three seeded
+    assert number == "10000007"  # after the six seeded
     path = f"{EQUIPMENT_SRV}/Equipment('{number}')"
     assert client.patch(path, json={"EquipmentName": "Gearbox G-1 (rebuilt)"}).status_code == 428
     updated = client.patch(path, json={"EquipmentName": "Gearbox G-1 (rebuilt)"}, headers={"If-Match": etag})

@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from assets.connection_bom_sync import JOB_OF_FLOW
+from orchestration.tryton_server import TrytonServer, TrytonServerError
 from resources.state import StateStore, SyncStateResource
 from sandbox.launcher import running_sandbox
 from schedules.bom_schedules import build_weekly_full_sync
@@ -25,6 +26,24 @@ CLI = [str(Path(sys.executable).with_name("mfg-sync"))]
 # a small parametric PLM (2 top-level assemblies, 60 parts) keeps the module short; the demo data is synced
 # to Tryton below Dagster by test_bom_sync.py
 LARGE_PARAMS = {"assemblies": 2, "depth": 2, "breadth": 4, "width": 2}
+
+
+@pytest.fixture(scope="module")
+def tryton_server(tryton_template, tmp_path_factory):
+    """SQLite only: these tests are about connections through Dagster, each CLI run costs seconds, and the
+    kind's own tests already run on both backends."""
+    venv, template = tryton_template
+    server = TrytonServer(venv=venv, run_dir=tmp_path_factory.mktemp("tryton"), template=template)
+    try:
+        server.start()
+    except TrytonServerError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Tryton is unavailable in CI: {exc}")
+        pytest.skip(f"Tryton is unavailable: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from resources.erp.interface import ApplyReport, Progress, WriteRow
+from resources.erp.interface import ApplyReport, Progress, WriteRow, split_held
 from resources.erp.sap.batch import ChangesetResult, Operation
 from resources.erp.sap.boms import ERPBom, next_version
 from resources.erp.sap.target_keys import TargetKeys, held_by, written_by
@@ -129,6 +129,8 @@ class PlanWriter:
         """Store successes (item, status) and failures (item, code, message, retryable) in one transaction;
         `target_keys` are the ERP's own keys of the records (the ID map)."""
         done, failed, keys = list(done), list(failed), target_keys or {}
+        done, held = split_held(self.store, done)
+        self.report.rows += [WriteRow(i.entity, i.key, i.op, "held") for i in held]
         changes = [
             change for item, _ in done for change in self.applied(item, target_key=keys.get((item.entity, item.key)))
         ]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from resources.erp.interface import ApplyReport, Progress, WriteRow, group_by_bom
+from resources.erp.interface import ApplyReport, Progress, WriteRow, group_by_bom, split_held
 from resources.erp.tryton.rpc import chunked
 from resources.transport.errors import ApiError
 from sync.applied import applied_changes
@@ -98,6 +98,8 @@ class TrytonPlanWriter:
     def record(self, done: Iterable[tuple[PlanItem, str]], failed: Iterable[tuple[PlanItem, str, str, bool]]) -> None:
         """Store successes (item, status) and failures (item, code, message, retryable) in one transaction."""
         done, failed = list(done), list(failed)
+        done, held = split_held(self.store, done)
+        self.report.rows += [WriteRow(i.entity, i.key, i.op, "held") for i in held]
         if self.store is not None and (done or failed):
             changes = [change for item, _ in done for change in self._applied(item)]
             dead = [

@@ -1,7 +1,7 @@
 """ERP connections enabled or disabled by `mfg-sync connections enable|disable` (overrides the file's default)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0007"  # re-chained after main's 0007 at the merge
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
