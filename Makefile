@@ -28,11 +28,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-demo: $(STAMP)
+demo: $(STAMP) tryton
 	@mkdir -p $(DAGSTER_HOME)
 	MFG_SYNC_PROFILE=sandbox $(BIN)/python -m orchestration.demo
 
-dev: $(STAMP)
+dev: $(STAMP) tryton
 	@mkdir -p $(DAGSTER_HOME)
 	MFG_SYNC_PROFILE=sandbox $(BIN)/python -m orchestration.dev
 

@@ -7,7 +7,8 @@ written was written: a BOM waits only for the materials it uses.
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -25,8 +26,7 @@ from assets.keys import (
 )
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies
-from resources.erp import ERPResource
-from resources.erp.interface import PlanApplier, group_by_bom
+from resources.erp.interface import ERPConnector, PlanApplier, group_by_bom
 from resources.mapping_spec import MappingSpecResource
 from resources.state import SyncStateResource
 from sync.flows import BOM_FLOW
@@ -44,13 +44,22 @@ def _revisions(plm_parts: pd.DataFrame) -> dict[str, str]:
     return dict(zip(plm_parts["number"], plm_parts["revision"], strict=True))
 
 
-def _sync_run(context: dg.AssetExecutionContext, sync_state: SyncStateResource) -> int:
+@dataclass(frozen=True)
+class ErpTarget:
+    """The ERP connection an apply writes to: its connector, the state store as it sees it, its flow."""
+
+    erp: ERPConnector
+    store: Any  # a StateStore, or a ConnectionStateStore (another connection's records namespaced)
+    flow: str = BOM_FLOW
+
+
+def sync_run(context: dg.AssetExecutionContext, target: ErpTarget) -> int:
     """The state store's run for this Dagster run (one per run, shared by both apply assets)."""
-    store = sync_state.store()
-    for run in store.recent_runs(BOM_FLOW, context.partition_key, limit=5):
+    store = target.store
+    for run in store.recent_runs(target.flow, context.partition_key, limit=5):
         if run.dagster_run_id == context.run.run_id and run.status == "started":  # not a check's closed run
             return run.id
-    return store.start_run(BOM_FLOW, context.partition_key, context.run.run_id, context.run.run_id)
+    return store.start_run(target.flow, context.partition_key, context.run.run_id, context.run.run_id)
 
 
 def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], skip: set[str]) -> list[dict]:
@@ -150,31 +159,36 @@ def erp_materials(
     context: dg.AssetExecutionContext,
     erp_material_plan: pd.DataFrame,
     plm_parts: pd.DataFrame,
-    erp: ERPResource,
+    erp: dg.ResourceParam[ERPConnector],
     sync_state: SyncStateResource,
     mapping_spec: MappingSpecResource,
 ):
-    run_id = _sync_run(context, sync_state)
-    with _failed_run_on_error(sync_state, run_id):
-        yield from _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, mapping_spec.spec(), run_id)
+    target = ErpTarget(erp, sync_state.store())
+    yield from apply_materials(context, erp_material_plan, plm_parts, target, mapping_spec.spec())
 
 
-def _apply_materials(context, erp_material_plan, plm_parts, erp, sync_state, spec: MappingSpec, run_id):
+def apply_materials(context, erp_material_plan, plm_parts, target: ErpTarget, spec: MappingSpec, keys=None):
+    """Write the material plan through `target`; `keys` (output name, asset key) of another connection."""
+    run_id = sync_run(context, target)
+    with _failed_run_on_error(target.store, run_id):
+        yield from _apply_materials(context, erp_material_plan, plm_parts, target, spec, run_id, keys)
+
+
+def _apply_materials(context, erp_material_plan, plm_parts, target: ErpTarget, spec: MappingSpec, run_id, out):
     started = time.monotonic()
     plan, errors = plan_from_frame(erp_material_plan, spec.version)
-    with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        writer = client.plan_writer(sync_state.store(), run_id, BOM_FLOW, spec, _revisions(plm_parts), context.log)
+    with target.erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
+        writer = client.plan_writer(target.store, run_id, target.flow, spec, _revisions(plm_parts), context.log)
         writer.record_mapping_errors(errors)
-        _record_conflicts(sync_state, run_id, plan)
-        with _leases(context, sync_state, "material", [i.key for i in plan.items if i.op != "unchanged"]):
+        _record_conflicts(target.store, run_id, plan)
+        with _leases(context, target, "material", [i.key for i in plan.items if i.op != "unchanged"]):
             writer.apply_materials(plan.items, lambda done, total: context.log.info(f"materials: {done}/{total}"))
         keys = [i.key for i in plan.items if i.op != "delete"]
         actual = {"material": client.read_materials(keys)} if keys else {}
         metrics = client.metrics.snapshot()
     mismatches = _verify(spec, plan, actual, writer.report.failed_keys("material"))
-    yield from _result(
-        context, writer, plan, mismatches, VERIFY_MATERIALS, "erp_materials", ERP_MATERIALS, started, metrics
-    )
+    output_name, key = out or ("erp_materials", ERP_MATERIALS)
+    yield from _result(context, writer, plan, mismatches, VERIFY_MATERIALS, output_name, key, started, metrics)
 
 
 @dg.multi_asset(
@@ -204,26 +218,30 @@ def erp_boms(
     erp_bom_plan: pd.DataFrame,
     erp_materials: pd.DataFrame,
     plm_parts: pd.DataFrame,
-    erp: ERPResource,
+    erp: dg.ResourceParam[ERPConnector],
     sync_state: SyncStateResource,
     mapping_spec: MappingSpecResource,
 ):
-    run_id = _sync_run(context, sync_state)
-    with _failed_run_on_error(sync_state, run_id):
-        yield from _apply_boms(
-            context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, mapping_spec.spec(), run_id
-        )
+    target = ErpTarget(erp, sync_state.store())
+    yield from apply_boms(context, erp_bom_plan, erp_materials, plm_parts, target, mapping_spec.spec())
 
 
-def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state, spec: MappingSpec, run_id):
+def apply_boms(context, erp_bom_plan, erp_materials, plm_parts, target: ErpTarget, spec: MappingSpec, keys=None):
+    """Write the BOM plan through `target` bottom-up; `keys` (output name, asset key) of another connection."""
+    run_id = sync_run(context, target)
+    with _failed_run_on_error(target.store, run_id):
+        yield from _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, target, spec, run_id, keys)
+
+
+def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, target: ErpTarget, spec: MappingSpec, run_id, keys):
     started = time.monotonic()
     plan, errors = plan_from_frame(erp_bom_plan, spec.version)
     failed_materials = set(erp_materials.loc[erp_materials["status"] == "failed", "key"])
-    with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
+    with target.erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         writer = client.plan_writer(
-            sync_state.store(),
+            target.store,
             run_id,
-            BOM_FLOW,
+            target.flow,
             spec,
             _revisions(plm_parts),
             context.log,
@@ -231,42 +249,45 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, erp, sync_state
             change_numbers=change_orders(plm_parts),
         )
         writer.record_mapping_errors(errors)
-        _record_conflicts(sync_state, run_id, plan)
+        _record_conflicts(target.store, run_id, plan)
         levels = _levels_unblocked(writer, plan, failed_materials)
         changed_levels = [h for h, items in levels.items() if any(i.op != "unchanged" for i in items)]
-        with _leases(context, sync_state, "bom", changed_levels):
+        with _leases(context, target, "bom", changed_levels):
             writer.apply_boms(levels, lambda done, total: context.log.info(f"BOM records: {done}/{total}"))
         headers = sorted({i.key for i in plan.items if i.entity == "bom_header"})
         actual = read_bom_snapshot(client, headers)
         metrics = client.metrics.snapshot()
     failed = writer.report.failed_keys("bom_item") | writer.report.failed_keys("bom_header")
     mismatches = _verify(spec, plan, actual, failed)
-    output, verdict = _result(context, writer, plan, mismatches, VERIFY_BOMS, "erp_boms", ERP_BOMS, started, metrics)
+    output_name, key = keys or ("erp_boms", ERP_BOMS)
+    output, verdict = _result(context, writer, plan, mismatches, VERIFY_BOMS, output_name, key, started, metrics)
     yield output
     yield verdict
-    _finish(context, sync_state, run_id, erp_materials, writer, plan)
+    _finish(context, target.store, run_id, erp_materials, writer, plan)
 
 
-def _leases(context, sync_state: SyncStateResource, entity: str, keys: list[str]):
+def _leases(context, target: ErpTarget, entity: str, keys: list[str]):
     """Leases on the records this step may write: a run sharing a subassembly with this one waits, then
     finds what it wrote (one ERP write, one audit entry for both runs)."""
-    names = [f"erp/{entity}/{key}" for key in keys]
+    # another ERP connection's records are its own (`tryton/material`): its runs never wait for SAP's
+    scoped = target.store.entity(entity) if hasattr(target.store, "entity") else entity
+    names = [f"erp/{scoped}/{key}" for key in keys]
 
     def waiting(held: list[str]) -> None:
         context.log.info(f"waiting for {len(held)} record(s) another run is writing, e.g. {held[0]}")
 
-    return sync_state.store().hold_leases(names, context.run.run_id, on_wait=waiting)
+    return target.store.hold_leases(names, context.run.run_id, on_wait=waiting)
 
 
 @contextmanager
-def _failed_run_on_error(sync_state: SyncStateResource, run_id: int) -> Iterator[None]:
+def _failed_run_on_error(store: Any, run_id: int) -> Iterator[None]:
     """An apply that breaks off (outage past all retries, a bug) still closes its sync run as failed."""
     try:
         yield
     except dg.Failure:
         raise  # _finish already closed the run as partial
     except Exception:
-        sync_state.store().finish_run(run_id, "failed")
+        store.finish_run(run_id, "failed")
         raise
 
 
@@ -286,25 +307,23 @@ def _levels_unblocked(writer: PlanApplier, plan: Plan, failed_materials: set[str
     return levels
 
 
-def _record_conflicts(sync_state: SyncStateResource, run_id: int, plan: Plan) -> None:
+def _record_conflicts(store: Any, run_id: int, plan: Plan) -> None:
     from resources.state.conflicts import FieldConflict
 
     if plan.conflicts:
-        sync_state.store().add_conflicts(
+        store.add_conflicts(
             run_id, [FieldConflict(c.entity, c.key, c.field, c.source_value, c.target_value) for c in plan.conflicts]
         )
 
 
-def _finish(
-    context, sync_state: SyncStateResource, run_id: int, erp_materials: pd.DataFrame, writer: PlanApplier, plan: Plan
-) -> None:
+def _finish(context, store: Any, run_id: int, erp_materials: pd.DataFrame, writer: PlanApplier, plan: Plan) -> None:
     """Close the sync run; fail the Dagster run when any record failed (after all else was written)."""
     material_failed = int((erp_materials["status"] == "failed").sum())
     counts = writer.report.counts()
     counts["failed"] += material_failed
     counts["unchanged"] = plan.counts()["unchanged"] + writer.report.held()
     status = "succeeded" if counts["failed"] == 0 else "partial"
-    sync_state.store().finish_run(run_id, status, counts)
+    store.finish_run(run_id, status, counts)
     if counts["failed"]:
         raise dg.Failure(
             description=f"{context.partition_key}: {counts['failed']} record(s) failed and went to the dead letters",

@@ -15,8 +15,7 @@ import pandas as pd
 from assets.keys import ERP_BOM_PLAN, ERP_MATERIAL_PLAN, OWNERS, PLM_BOM_LINES, PLM_PARTS, bom_tags, ins
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies
-from resources.erp import ERPResource
-from resources.erp.interface import ERPConnection
+from resources.erp.interface import ERPConnection, ERPConnector
 from resources.mapping_spec import MappingSpecResource
 from resources.state import StateStore, SyncStateResource
 from sync.flows import BOM_FLOW
@@ -99,22 +98,25 @@ def _plan_output(
     )
 
 
-def _plan(
+def plan_entities(
     context: dg.AssetExecutionContext,
     plm_parts: pd.DataFrame,
     plm_bom_lines: pd.DataFrame,
-    erp: ERPResource,
-    sync_state: SyncStateResource,
+    erp: ERPConnector,
+    store: StateStore,
     mapping_spec: MappingSpecResource,
     entities: tuple[str, ...],
     read_stored: Callable[[StateStore, MappedBom], dict],
     read_target: Callable[[ERPConnection, MappedBom], dict],
+    flow: str = BOM_FLOW,
 ):
-    """Map the extract, read what we last wrote and what the ERP holds now, and plan these entities."""
+    """Map the extract, read what we last wrote and what the ERP holds now, and plan these entities.
+
+    `store` is the state store as this ERP connection sees it; `flow` the connection's BOM-sync flow."""
     started = time.monotonic()
     spec = mapping_spec.spec()
     mapped = map_extract(spec, plm_parts, plm_bom_lines)
-    stored = read_stored(sync_state.store(), mapped)
+    stored = read_stored(store, mapped)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         snapshot = read_target(client, mapped)
         metrics = client.metrics.snapshot()
@@ -130,7 +132,7 @@ def _plan(
         snapshot,
         retired_boms=retired,
         held=mapped.held_keys(),
-        flow=BOM_FLOW,
+        flow=flow,
         partition=context.partition_key,
     )
     errors = [e for e in mapped.errors if e.entity in entities]
@@ -140,11 +142,20 @@ def _plan(
     return _plan_output(context, plan_to_frame(plan, errors), spec.version, started, metrics, descriptions, notes)
 
 
-def _stored_materials(store: StateStore, mapped: MappedBom) -> dict:
+def read_materials_target(client: ERPConnection, mapped: MappedBom) -> dict:
+    return {"material": client.read_materials(sorted(mapped.materials))}
+
+
+def read_boms_target(client: ERPConnection, mapped: MappedBom) -> dict:
+    """The ERP BOMs of the mapped headers, and of managed parts the PLM gives no BOM any more."""
+    return read_bom_snapshot(client, sorted(set(mapped.bom_headers) | mapped.headers_without_bom))
+
+
+def stored_materials(store: StateStore, mapped: MappedBom) -> dict:
     return {"material": store.stored_records("material", keys=sorted(mapped.materials))}
 
 
-def _stored_boms(store: StateStore, mapped: MappedBom) -> dict:
+def stored_boms(store: StateStore, mapped: MappedBom) -> dict:
     headers = sorted(mapped.bom_headers)
     stored = {"bom_header": store.stored_records("bom_header", keys=headers), "bom_item": {}}
     for header_key in headers:  # by prefix: items no longer in the PLM must be found to be deleted
@@ -167,20 +178,20 @@ def erp_material_plan(
     context: dg.AssetExecutionContext,
     plm_parts: pd.DataFrame,
     plm_bom_lines: pd.DataFrame,
-    erp: ERPResource,
+    erp: dg.ResourceParam[ERPConnector],
     sync_state: SyncStateResource,
     mapping_spec: MappingSpecResource,
 ) -> dg.Output:
-    return _plan(
+    return plan_entities(
         context,
         plm_parts,
         plm_bom_lines,
         erp,
-        sync_state,
+        sync_state.store(),
         mapping_spec,
         ("material",),
-        _stored_materials,
-        lambda client, mapped: {"material": client.read_materials(sorted(mapped.materials))},
+        stored_materials,
+        read_materials_target,
     )
 
 
@@ -199,18 +210,18 @@ def erp_bom_plan(
     context: dg.AssetExecutionContext,
     plm_parts: pd.DataFrame,
     plm_bom_lines: pd.DataFrame,
-    erp: ERPResource,
+    erp: dg.ResourceParam[ERPConnector],
     sync_state: SyncStateResource,
     mapping_spec: MappingSpecResource,
 ) -> dg.Output:
-    return _plan(
+    return plan_entities(
         context,
         plm_parts,
         plm_bom_lines,
         erp,
-        sync_state,
+        sync_state.store(),
         mapping_spec,
         ("bom_header", "bom_item"),
-        _stored_boms,
-        lambda client, mapped: read_bom_snapshot(client, sorted(set(mapped.bom_headers) | mapped.headers_without_bom)),
+        stored_boms,
+        read_boms_target,
     )

@@ -10,6 +10,7 @@ ERROR or WARN, default ERROR).
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -18,7 +19,7 @@ from assets.erp_plans import read_bom_snapshot
 from assets.keys import BOM_RECONCILIATION, OWNERS, bom_tags
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies as assembly_partitions
-from resources.erp import ERPResource
+from resources.erp.interface import ERPConnector
 from resources.mapping_spec import MappingSpecResource
 from resources.plm import PLMResource
 from resources.settings import reports_dir
@@ -121,10 +122,24 @@ def bom_reconciliation(
     context: dg.AssetExecutionContext,
     config: ReconciliationConfig,
     plm: PLMResource,
-    erp: ERPResource,
+    erp: dg.ResourceParam[ERPConnector],
     mapping_spec: MappingSpecResource,
     validation_rules: ValidationRulesResource,
 ):
+    yield from reconcile(context, config, plm, erp, mapping_spec, validation_rules, BOM_RECONCILIATION, reports_dir())
+
+
+def reconcile(
+    context: dg.AssetExecutionContext,
+    config: ReconciliationConfig,
+    plm: PLMResource,
+    erp: ERPConnector,
+    mapping_spec: MappingSpecResource,
+    validation_rules: ValidationRulesResource,
+    key: dg.AssetKey,
+    report_dir: Path,
+):
+    """The mapped PLM against a fresh read of one ERP connection; the output of `key`, its check, a report."""
     started = time.monotonic()
     spec, scope, desired, without_bom, where, descriptions, plm_metrics = _mapped_plm(
         context, config, plm, mapping_spec.spec()
@@ -139,7 +154,7 @@ def bom_reconciliation(
     )
     by_kind, by_assembly = counts_by_kind(frame), counts_by_assembly(frame)
     report = write_reconciliation_report(
-        frame, by_kind, by_assembly, scope, datetime.now(UTC), context.run.run_id, reports_dir()
+        frame, by_kind, by_assembly, scope, datetime.now(UTC), context.run.run_id, report_dir
     )
     context.log.info(f"reconciliation of {len(scope)} assemblies: {len(frame)} difference(s) {by_kind}; {report}")
     yield dg.Output(
@@ -160,6 +175,7 @@ def bom_reconciliation(
     )
     yield dg.AssetCheckResult(
         check_name=CHECK,
+        asset_key=key,
         passed=len(frame) == 0,
         severity=validation_rules.check_severity(),
         metadata={

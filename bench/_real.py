@@ -9,12 +9,14 @@ from pathlib import Path
 import dagster as dg
 
 from assets import assets_and_checks
+from assets.condition_job import ConditionRulesResource
 from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.jobs import bom_sync
 from assets.keys import ERP_BOMS, ERP_MATERIALS
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
 from assets.shop_floor_state import ShopFloorSpecResource
+from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
 from resources.eam import EAMResource
@@ -53,10 +55,12 @@ class RealSyncRunner:
             # the maintenance flow's assets are in the asset set too; a BOM run never calls the EAM
             "eam": EAMResource(),
             "maintenance_spec": MaintenanceSpecResource(),
+            **connection_resources(),  # the other ERP connections' assets are in the asset set too
             "erp_to_eam_spec": ErpToEamSpecResource(),
             "alerts": AlertResource(),
             "mes": MESResource(),  # the shop-floor assets share the asset set too; a BOM run never calls it
             "shop_floor_spec": ShopFloorSpecResource(),
+            "condition_rules": ConditionRulesResource(),
         }
 
     def sync(self, numbers: list[str]) -> dict[str, int]:

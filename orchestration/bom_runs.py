@@ -20,6 +20,7 @@ from orchestration import run_report
 from orchestration.dead_runs import process_tags
 from orchestration.instance_config import ensure_local_instance
 from orchestration.settings import REPO_ROOT
+from resources.erp.connections import DEFAULT_CONNECTION
 from resources.state import StateStore
 
 APPLY_ASSETS = (ERP_MATERIALS.to_user_string(), ERP_BOMS.to_user_string())
@@ -58,15 +59,34 @@ class AssemblyOutcome:
     error: str = ""
 
 
+def connection_assets(connection: str, dry_run: bool) -> tuple[str, ...]:
+    """The plan (dry run) or apply assets of a connection's BOM sync, as strings."""
+    if connection == DEFAULT_CONNECTION:
+        return PLAN_ASSETS if dry_run else APPLY_ASSETS
+    from assets.connection_bom_sync import connection_keys
+
+    keys = connection_keys(connection)
+    names = ("material_plan", "bom_plan") if dry_run else ("materials", "boms")
+    return tuple(keys[n].to_user_string() for n in names)
+
+
+def job_name(connection: str, dry_run: bool) -> str:
+    if connection == DEFAULT_CONNECTION:
+        return "bom_plan" if dry_run else "bom_sync"
+    return f"bom_plan_{connection}" if dry_run else f"bom_sync_{connection}"
+
+
 def run_bom_sync(
     inst: dg.DagsterInstance,
     numbers: Iterable[str],
     dry_run: bool = False,
     on_done: Callable[[AssemblyOutcome], None] | None = None,
     full_extract: bool = False,
+    connection: str = DEFAULT_CONNECTION,
 ) -> list[AssemblyOutcome]:
-    """One `bom_sync` (or `bom_plan` when dry_run) run per assembly, in order; `full_extract` tags the runs
-    so the PLM extract reads everything again.
+    """One `bom_sync` (or `bom_plan` when dry_run) run per assembly, in order; another connection's
+    `bom_sync_<name>` (`bom_plan_<name>`); `full_extract` tags the runs so the PLM extract reads everything
+    again.
 
     A person is watching these runs, so they do not sit out op retries (minutes apart): a failure is
     reported at once. MFG_SYNC_RETRY_DELAYS_S set explicitly still wins.
@@ -74,7 +94,7 @@ def run_bom_sync(
     os.environ.setdefault("MFG_SYNC_RETRY_DELAYS_S", "none")
     from orchestration.definitions import defs  # imports every asset: only when a run is wanted
 
-    job = defs.resolve_job_def("bom_plan" if dry_run else "bom_sync")
+    job = defs.resolve_job_def(job_name(connection, dry_run))
     outcomes = []
     store = None if dry_run else StateStore.from_env()  # a failed run's counts come from what it stored
     try:
@@ -91,7 +111,7 @@ def run_bom_sync(
                 },
                 run_config=QUIET_CONSOLE,
             )
-            outcome = _outcome(number, result, time.monotonic() - started, dry_run)
+            outcome = _outcome(number, result, time.monotonic() - started, connection_assets(connection, dry_run))
             run_report.explain(outcome, result, store)
             outcomes.append(outcome)
             if on_done:
@@ -111,9 +131,10 @@ def _add_requests(outcome: AssemblyOutcome, metadata: dict) -> None:
             outcome.api_calls[system] = outcome.api_calls.get(system, 0) + int(sent)
 
 
-def _outcome(number: str, result: dg.ExecuteInProcessResult, duration: float, dry_run: bool) -> AssemblyOutcome:
+def _outcome(
+    number: str, result: dg.ExecuteInProcessResult, duration: float, wanted: tuple[str, ...]
+) -> AssemblyOutcome:
     outcome = AssemblyOutcome(number, result.success, result.run_id, round(duration, 2))
-    wanted = PLAN_ASSETS if dry_run else APPLY_ASSETS
     counted_steps = set()  # a multi-asset step reports its calls on each output: count them once
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "reconcile": "orchestration.cli_reconcile:reconcile",
     "replay": "orchestration.cli_replay:replay",
     "tryton": "orchestration.tryton_server:tryton",
+    "connections": "orchestration.cli_connections:connections",
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import yaml
 
+from resources.erp.connections import ConnectionsError, is_connections_file, parse_connections
 from resources.erp.target_fields import KIND_MODULES, declared_target_fields
 from sync.erp_to_eam_spec import load_erp_to_eam_spec
 from sync.maintenance_spec import MaintenanceSpecError, load_maintenance_spec
@@ -58,6 +59,10 @@ def check(files: tuple[Path, ...], directory: Path, erp_kind: str) -> None:
         except (MaintenanceSpecError, ShopFloorSpecError) as exc:
             problems += 1
             click.echo(str(exc))
+        except ConnectionsError as exc:
+            problems += len(exc.problems)
+            for problem in exc.problems:
+                click.echo(problem)
     if problems:
         click.echo(f"{problems} problem(s) in {len(paths) - len(versions)} of {len(paths)} spec(s)", err=True)
         raise SystemExit(1)
@@ -72,6 +77,8 @@ def _check_one(path: Path, erp_kind: str) -> str:
         raw = None  # load_spec names the file and what is wrong with it
     if isinstance(raw, dict) and "entities" not in raw and "reservation" in raw:
         return load_maintenance_spec(path).version
+    if is_connections_file(raw):  # mappings/connections.yaml: the ERP connections, not a spec
+        return f"{len(parse_connections(raw, str(path)))} connections"
     if isinstance(raw, dict) and "entities" not in raw and "asset_master" in raw:
         return load_erp_to_eam_spec(path).version  # ERP -> EAM stock and asset master rules
     if isinstance(raw, dict) and "entities" not in raw and "product_order" in raw:

@@ -10,7 +10,9 @@ import click
 
 from assets.keys import BOM_RECONCILIATION
 from orchestration import bom_runs
+from orchestration.cli_connections import named
 from orchestration.configuration import require_environment
+from resources.erp.connections import DEFAULT_CONNECTION
 
 
 @dataclass
@@ -23,15 +25,22 @@ class ReconciliationOutcome:
     error: str = ""
 
 
-def run_reconciliation(assemblies: list[str], verbose: bool = False) -> ReconciliationOutcome:
+def run_reconciliation(
+    assemblies: list[str], verbose: bool = False, connection: str = DEFAULT_CONNECTION
+) -> ReconciliationOutcome:
     """One `reconciliation` job run in this process, recorded in the DAGSTER_HOME instance; the event log
     reaches the terminal only when `verbose` (it is always in the run, in the UI)."""
 
     from orchestration.definitions import defs  # imports every asset: only when a run is wanted
 
-    job = defs.resolve_job_def("reconciliation")
+    key, job_name = BOM_RECONCILIATION, "reconciliation"
+    if connection != DEFAULT_CONNECTION:
+        from assets.connection_bom_sync import connection_keys
+
+        key, job_name = connection_keys(connection)["reconciliation"], f"reconciliation_{connection}"
+    job = defs.resolve_job_def(job_name)
     run_config = {
-        "ops": {BOM_RECONCILIATION.to_python_identifier(): {"config": {"assemblies": list(assemblies)}}},
+        "ops": {key.to_python_identifier(): {"config": {"assemblies": list(assemblies)}}},
         **({} if verbose else bom_runs.QUIET_CONSOLE),
     }
     result = job.execute_in_process(
@@ -40,7 +49,7 @@ def run_reconciliation(assemblies: list[str], verbose: bool = False) -> Reconcil
     outcome = ReconciliationOutcome(result.success, result.run_id)
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
-        if materialization.asset_key != BOM_RECONCILIATION:
+        if materialization.asset_key != key:
             continue
         metadata = {k: v.value for k, v in materialization.metadata.items()}
         outcome.counts = {k.removeprefix("diff_"): int(v) for k, v in metadata.items() if k.startswith("diff_")}
@@ -62,14 +71,23 @@ def run_reconciliation(assemblies: list[str], verbose: bool = False) -> Reconcil
     help="A top-level assembly (repeatable); default: every registered assembly.",
 )
 @click.option("--verbose", is_flag=True, help="Print Dagster's event log of the run too.")
+@click.option(
+    "--connection",
+    default=DEFAULT_CONNECTION,
+    show_default=True,
+    metavar="NAME",
+    help="The ERP connection (mappings/connections.yaml) to compare with the PLM.",
+)
 @click.pass_context
-def reconcile(ctx: click.Context, numbers: tuple[str, ...], verbose: bool) -> None:
+def reconcile(ctx: click.Context, numbers: tuple[str, ...], verbose: bool, connection: str) -> None:
     """Compare PLM and ERP field by field (`reconcile maintenance`: EAM and ERP); print counts by kind and the
     HTML report; exit 1 on any difference."""
     if ctx.invoked_subcommand is not None:
         return
-    require_environment("plm", "erp")
-    outcome = run_reconciliation(list(numbers), verbose)
+    conn = named(connection)
+    require_environment(*(("plm", "erp") if conn.kind == "sap" else ("plm",)))
+    outcome = run_reconciliation(list(numbers), verbose, connection)
+    label = "ERP" if conn.is_default else connection
     if not outcome.success or not outcome.report_path:
         click.echo(
             f"reconciliation FAILED (run {outcome.run_id[:8]}): {outcome.error or 'no report produced'}", err=True
@@ -81,9 +99,9 @@ def reconcile(ctx: click.Context, numbers: tuple[str, ...], verbose: bool) -> No
     click.echo(f"{'total':<{width}}  {outcome.differences}")
     click.echo(f"report: {outcome.report_path}")
     if outcome.differences:
-        click.echo(f"{outcome.differences} difference(s) between PLM and ERP (run {outcome.run_id[:8]})", err=True)
+        click.echo(f"{outcome.differences} difference(s) between PLM and {label} (run {outcome.run_id[:8]})", err=True)
         sys.exit(1)
-    click.echo(f"PLM and ERP agree (run {outcome.run_id[:8]})")
+    click.echo(f"PLM and {label} agree (run {outcome.run_id[:8]})")
 
 
 @reconcile.command("maintenance")

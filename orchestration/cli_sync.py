@@ -7,9 +7,11 @@ import sys
 import click
 
 from orchestration import bom_runs, dead_runs, maintenance_runs
+from orchestration.cli_connections import named, refusal
 from orchestration.cli_shop_floor import shop_floor
 from orchestration.condition_runs import condition
 from orchestration.configuration import require_environment
+from resources.erp.connections import DEFAULT_CONNECTION
 from resources.state import StateStore
 
 
@@ -65,11 +67,22 @@ sync.add_command(condition)
 @click.option(
     "--full-extract", is_flag=True, help="Read every BOM and part from the PLM again instead of reusing earlier reads."
 )
-def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool, full_extract: bool) -> None:
+@click.option(
+    "--connection",
+    default=DEFAULT_CONNECTION,
+    show_default=True,
+    metavar="NAME",
+    help="The ERP connection (mappings/connections.yaml) to sync to.",
+)
+def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool, full_extract: bool, connection: str) -> None:
     """Sync released PLM BOMs to the ERP, one Dagster run per assembly; exit 1 if any run failed."""
     if bool(numbers) == all_:
         raise click.UsageError("give --assembly NUMBER (one or more) or --all")
-    require_environment("plm", "erp")
+    conn = named(connection)
+    require_environment(*(("plm", "erp") if conn.kind == "sap" else ("plm",)))
+    reason = refusal(conn)
+    if reason:
+        raise click.ClickException(reason)
     from resources.plm.change_feed import shared_change_feed
 
     inst = bom_runs.instance()
@@ -80,11 +93,16 @@ def bom(numbers: tuple[str, ...], all_: bool, dry_run: bool, full_extract: bool)
         if new:
             click.echo(f"registered {len(new)} new assemblies: {', '.join(new)}")
         outcomes = bom_runs.run_bom_sync(
-            inst, targets, dry_run, on_done=lambda o: click.echo(format_outcome(o, dry_run)), full_extract=full_extract
+            inst,
+            targets,
+            dry_run,
+            on_done=lambda o: click.echo(format_outcome(o, dry_run)),
+            full_extract=full_extract,
+            connection=connection,
         )
     if dry_run:
         for outcome in outcomes:
-            click.echo(plan_text(outcome.assembly))
+            click.echo(plan_text(outcome.assembly, connection))
     failed = [o.assembly for o in outcomes if not o.success]
     if failed:
         click.echo(
@@ -167,7 +185,7 @@ def format_outcome(outcome: bom_runs.AssemblyOutcome, dry_run: bool) -> str:
     return line
 
 
-def plan_text(number: str) -> str:
+def plan_text(number: str, connection: str = DEFAULT_CONNECTION) -> str:
     """The stored plans of one assembly, as text."""
     import pandas as pd
 
@@ -175,7 +193,7 @@ def plan_text(number: str) -> str:
     from sync.frames import plan_from_frame
 
     texts = []
-    for asset in bom_runs.PLAN_ASSETS:
+    for asset in bom_runs.connection_assets(connection, dry_run=True):
         path = storage_dir() / asset / f"{number}.parquet"
         if path.exists():
             plan, errors = plan_from_frame(pd.read_parquet(path))

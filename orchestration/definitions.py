@@ -16,6 +16,7 @@ from assets.condition_job import ConditionRulesResource
 from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.shop_floor_state import ShopFloorSpecResource
+from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
 from resources.eam import EAMResource
@@ -86,6 +87,7 @@ def build_resources() -> dict:
     """Every outside system, the mapping spec and the data rules, from the environment."""
     apply_sandbox_profile()
     return {
+        **connection_resources(),
         "plm": plm_resource(),
         "erp": erp_resource(),
         "eam": EAMResource.from_env(),

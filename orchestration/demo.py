@@ -13,6 +13,7 @@ import httpx
 from assets.keys import ERP_BOMS, ERP_MATERIALS
 from orchestration import bom_runs, demo_maintenance
 from orchestration.local_stack import local_stack
+from orchestration.local_tryton import local_tryton
 from orchestration.settings import data_dir
 from sandbox.cli import format_summaries
 
@@ -23,7 +24,8 @@ def _get(url: str) -> dict:
 
 def main() -> int:
     started = time.monotonic()
-    with local_stack() as stack:
+    # Tryton first: the code location reads the local server's tryton.json when it is loaded
+    with local_tryton() as (tryton, tryton_note), local_stack() as stack:
         sandbox = stack.sandbox
         print("Sandbox systems (state kept in", data_dir() / "sandbox", ")")
         print(format_summaries({s: _get(f"{sandbox.base_url(s)}/_sandbox/summary") for s in sandbox.servers}))
@@ -38,19 +40,32 @@ def main() -> int:
             bom_runs.instance(), stack.released, on_done=lambda o: print(format_outcome(o, False))
         )
         stats = {s: _get(f"{sandbox.base_url(s)}/_sandbox/stats") for s in sandbox.servers}
+        tryton_outcomes = _sync_to_tryton(tryton, stack.released, format_outcome) if tryton else []
         print("\nMaintenance flows EAM <-> ERP through Dagster:")
         maintenance = demo_maintenance.run(print)
-    print(report(outcomes, stats, time.monotonic() - started))
+    print(report(outcomes, stats, time.monotonic() - started, tryton_outcomes, tryton_note))
     print("\n".join(demo_maintenance.report_lines(maintenance)))
-    failed = [o for o in maintenance.outcomes if o.available and not o.success]
-    return 0 if all(o.success for o in outcomes) and not failed else 1
+    failed = [o for o in [*maintenance.outcomes] if o.available and not o.success]
+    return 0 if all(o.success for o in [*outcomes, *tryton_outcomes]) and not failed else 1
 
 
-def report(outcomes: list[bom_runs.AssemblyOutcome], stats: dict[str, dict], seconds: float) -> str:
-    def written(asset: str) -> int:
-        return sum(
-            sum(o.by_asset.get(asset, {}).get(n, 0) for n in ("created", "updated", "deleted")) for o in outcomes
-        )
+def _sync_to_tryton(server, released: list[str], format_outcome) -> list[bom_runs.AssemblyOutcome]:
+    """The same assemblies to the local Tryton (the `tryton` connection), through Dagster."""
+    print(f"\nSyncing them PLM -> Tryton ({server.url}, database {server.database}) through Dagster:")
+    return bom_runs.run_bom_sync(
+        bom_runs.instance(), released, on_done=lambda o: print(format_outcome(o, False)), connection="tryton"
+    )
+
+
+def report(
+    outcomes: list[bom_runs.AssemblyOutcome],
+    stats: dict[str, dict],
+    seconds: float,
+    tryton_outcomes: list[bom_runs.AssemblyOutcome] = (),
+    tryton_note: str = "",
+) -> str:
+    def written(asset: str, runs=outcomes) -> int:
+        return sum(sum(o.by_asset.get(asset, {}).get(n, 0) for n in ("created", "updated", "deleted")) for o in runs)
 
     materials, bom_records = written(ERP_MATERIALS.to_user_string()), written(ERP_BOMS.to_user_string())
     erp_writes = stats["erp"]["writes"]
@@ -62,15 +77,26 @@ def report(outcomes: list[bom_runs.AssemblyOutcome], stats: dict[str, dict], sec
             f"  Written to the ERP: {materials} materials and {bom_records} BOM headers/items "
             f"({erp_writes} stored entities, counted by the ERP itself)."
         )
+    if tryton_note:
+        lines.append(f"  Tryton: not synced: {tryton_note}.")
+    elif tryton_outcomes:
+        products, boms = (written(f"tryton/{name}", tryton_outcomes) for name in ("materials", "boms"))
+        if products + boms == 0:
+            lines.append("  Nothing was written to Tryton: it already matches the released PLM BOMs.")
+        else:
+            lines.append(
+                f"  Written to Tryton: {products} products and {boms} BOM headers/lines (as production BOM versions)."
+            )
+        tryton_calls = sum(o.api_calls.get("erp", 0) for o in tryton_outcomes)
+        lines.append(f"  Tryton JSON-RPC requests: {tryton_calls} (login included)")
     lines.append("  API calls: " + ", ".join(f"{s.upper()} {st['calls_total']}" for s, st in stats.items()))
-    failed = [o.assembly for o in outcomes if not o.success]
-    lines.append(
-        f"  Runs: {len(outcomes) - len(failed)} succeeded" + (f", FAILED: {', '.join(failed)}" if failed else "")
-    )
+    runs = [*outcomes, *tryton_outcomes]
+    failed = [o.assembly for o in runs if not o.success]
+    lines.append(f"  Runs: {len(runs) - len(failed)} succeeded" + (f", FAILED: {', '.join(failed)}" if failed else ""))
     lines.append(f"  Time taken: {seconds:.1f} s")
     lines.append(
         "  Look at it: `make dev`, then open http://127.0.0.1:3000 -> Runs (these runs), Lineage -> "
-        "erp/bom_plan, erp/boms (plans, counts, checks per assembly)."
+        "erp/bom_plan, erp/boms and tryton/bom_plan, tryton/boms (plans, counts, checks per assembly)."
     )
     return "\n".join(lines)
 

@@ -4,7 +4,8 @@ The sandbox keeps its state in the data dir (the same one `make demo` uses), the
 on 8090 with the sandbox PLM subscribed (so releasing a change order in the PLM triggers `plm_change_sensor`),
 the released assemblies are registered as partitions, `mfg-sync events serve` listens for condition events
 on the MQTT broker, and the Dagster webserver (UI at
-http://127.0.0.1:3000) and daemon (schedules, sensors, run queue) run until Ctrl-C. They are started as the
+http://127.0.0.1:3000) and daemon (schedules, sensors, run queue) run until Ctrl-C. The local Tryton
+(port 8105) runs beside them, so both ERP connections (`sap`, `tryton`) are wired. They are started as the
 two processes a deployment runs, rather than through `dagster dev`, which now only points at `dg dev`.
 """
 
@@ -15,15 +16,18 @@ import sys
 from pathlib import Path
 
 from orchestration.local_stack import local_stack
+from orchestration.local_tryton import local_tryton
 from orchestration.settings import REPO_ROOT
+from orchestration.tryton_server import DEFAULT_PORT as TRYTON_PORT
 
 DEFAULT_PORTS = {"plm": 8101, "erp": 8102, "eam": 8103, "mes": 8104}
 
 
 def main() -> int:
-    with local_stack(ports=DEFAULT_PORTS) as stack:
+    with local_stack(ports=DEFAULT_PORTS) as stack, local_tryton(port=TRYTON_PORT) as (tryton, why_not):
         for system in stack.sandbox.servers:
             print(f"{system.upper()} sandbox: {stack.sandbox.base_url(system)}")
+        print(f"Tryton (connection `tryton`): {tryton.url if tryton else why_not}")
         print(f"webhook receiver: {stack.receiver.plm_url} (the sandbox PLM posts change.effective here)")
         print(f"partitions: {len(stack.released)} released assemblies registered")
         workspace = str(REPO_ROOT / "workspace.yaml")

@@ -18,6 +18,7 @@ import dagster as dg
 from assets.jobs import bom_sync
 from assets.keys import FULL_EXTRACT_TAG
 from assets.partitions import assemblies
+from resources.erp.connections import DEFAULT_CONNECTION, disabled_reason, load_connections
 from resources.plm import PLMClient, PLMResource
 from resources.state import StateStore, SyncStateResource
 from resources.state.breaker import breaker_state
@@ -28,10 +29,15 @@ TRIGGER_TAG = "mfg-sync/trigger"
 
 
 def changed_assemblies(
-    client: PLMClient, store: StateStore, registered: Iterable[str], log: dg.DagsterLogManager | None = None
+    client: PLMClient,
+    store: StateStore,
+    registered: Iterable[str],
+    log: dg.DagsterLogManager | None = None,
+    flow: str = BOM_FLOW,
 ) -> list[str]:
-    """Registered assemblies with a PLM change effective at or after their last successful sync started."""
-    last_ok = {a: store.last_successful_run(BOM_FLOW, a) for a in sorted(set(registered))}
+    """Registered assemblies with a PLM change effective at or after their last successful sync started
+    (to the ERP connection whose BOM-sync flow is `flow`)."""
+    last_ok = {a: store.last_successful_run(flow, a) for a in sorted(set(registered))}
     changed = {a for a, run in last_ok.items() if run is None}
     synced = {a: run.started_at for a, run in last_ok.items() if run is not None}
     if not synced:
@@ -58,32 +64,42 @@ def _business_day_skip(settings: ScheduleSettings, local: datetime) -> dg.SkipRe
     return None
 
 
-def build_bom_sync_schedule(settings: ScheduleSettings | None = None) -> dg.ScheduleDefinition:
-    """The six-hourly business-day schedule for `settings` (default: the environment's)."""
+def disabled_skip(store: StateStore, connection: str) -> dg.SkipReason | None:
+    """A SkipReason naming the ERP connection when it is disabled (`mfg-sync connections disable`)."""
+    reason = disabled_reason(load_connections()[connection], store.connection_switches())
+    return dg.SkipReason(reason) if reason else None
+
+
+def build_bom_sync_schedule(
+    settings: ScheduleSettings | None = None, job=bom_sync, connection: str = DEFAULT_CONNECTION
+) -> dg.ScheduleDefinition:
+    """The six-hourly business-day schedule for `settings` (default: the environment's) of the BOM-sync job
+    of one ERP connection (default: `bom_sync`, the `sap` connection)."""
     settings = settings or ScheduleSettings.from_env()
+    flow = job.name
 
     @dg.schedule(
-        name="bom_sync_business_hours",
-        job=bom_sync,
+        name=f"{flow}_business_hours",
+        job=job,
         cron_schedule=settings.cron,
         execution_timezone=settings.timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Every six hours on business days: bom_sync of each assembly changed since its last success.",
+        description=f"Every six hours on business days: {flow} of each assembly changed since its last success.",
     )
     def bom_sync_business_hours(
         context: dg.ScheduleEvaluationContext, plm: PLMResource, sync_state: SyncStateResource
     ) -> list[dg.RunRequest] | dg.SkipReason:
+        store = sync_state.store()
         local = context.scheduled_execution_time.astimezone(ZoneInfo(settings.timezone))
-        skip = _business_day_skip(settings, local)
+        skip = disabled_skip(store, connection) or _business_day_skip(settings, local)
         if skip:
             return skip
-        store = sync_state.store()
-        breaker = breaker_state(store, BOM_FLOW, breaker_threshold())
+        breaker = breaker_state(store, flow, breaker_threshold())
         if breaker.is_open:
             return dg.SkipReason(breaker.reason())
         registered = context.instance.get_dynamic_partitions(assemblies.name)
         with plm.client(logger=context.log) as client:
-            changed = changed_assemblies(client, store, registered, context.log)
+            changed = changed_assemblies(client, store, registered, context.log, flow)
         if not changed:
             return dg.SkipReason(f"none of {len(registered)} assemblies changed since its last successful sync")
         stamp = local.isoformat(timespec="minutes")
@@ -95,22 +111,29 @@ def build_bom_sync_schedule(settings: ScheduleSettings | None = None) -> dg.Sche
     return bom_sync_business_hours
 
 
-def build_weekly_full_sync(settings: ScheduleSettings | None = None) -> dg.ScheduleDefinition:
-    """The weekly full sync of every registered assembly (a quiet hour, Sunday 22:00 by default)."""
+def build_weekly_full_sync(
+    settings: ScheduleSettings | None = None, job=bom_sync, connection: str = DEFAULT_CONNECTION
+) -> dg.ScheduleDefinition:
+    """The weekly full sync of every registered assembly (a quiet hour, Sunday 22:00 by default) to one ERP
+    connection (default: `bom_sync`, the `sap` connection)."""
     settings = settings or ScheduleSettings.from_env()
+    flow = job.name
 
     @dg.schedule(
-        name="bom_sync_weekly_full",
-        job=bom_sync,
+        name=f"{flow}_weekly_full",
+        job=job,
         cron_schedule=settings.full_sync_cron,
         execution_timezone=settings.timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Weekly bom_sync of every registered assembly, changed or not, reading the PLM in full.",
+        description=f"Weekly {flow} of every registered assembly, changed or not, reading the PLM in full.",
     )
     def bom_sync_weekly_full(
         context: dg.ScheduleEvaluationContext, sync_state: SyncStateResource
     ) -> list[dg.RunRequest] | dg.SkipReason:
-        breaker = breaker_state(sync_state.store(), BOM_FLOW, breaker_threshold())
+        skip = disabled_skip(sync_state.store(), connection)
+        if skip:
+            return skip
+        breaker = breaker_state(sync_state.store(), flow, breaker_threshold())
         if breaker.is_open:
             return dg.SkipReason(breaker.reason())
         registered = sorted(context.instance.get_dynamic_partitions(assemblies.name))

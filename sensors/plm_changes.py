@@ -23,6 +23,7 @@ import dagster as dg
 from assets.jobs import bom_sync
 from assets.partitions import assemblies
 from resources.alerts import Alert, AlertResource
+from resources.erp.connections import DEFAULT_CONNECTION, disabled_reason, load_connections
 from resources.plm import PLMClient, PLMResource
 from resources.state import StateStore, SyncStateResource, WebhookDrop
 from resources.state.breaker import breaker_state
@@ -137,6 +138,9 @@ def plm_change_sensor(
     context: dg.SensorEvaluationContext, plm: PLMResource, sync_state: SyncStateResource, alerts: AlertResource
 ) -> dg.SensorResult | dg.SkipReason:
     store = sync_state.store()
+    disabled = disabled_reason(load_connections()[DEFAULT_CONNECTION], store.connection_switches())
+    if disabled:  # the drops wait: once enabled again, the next tick turns them into runs
+        return dg.SkipReason(disabled)
     breaker = breaker_state(store, BOM_FLOW, breaker_threshold())
     if breaker.is_open:
         return dg.SkipReason(breaker.reason())

@@ -14,6 +14,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.connection_bom_sync import JOB_OF_FLOW
 from assets.jobs import bom_sync, maintenance_sync
 from assets.maintenance_postings import maintenance_postings
 from resources.alerts import Alert, AlertResource
@@ -64,9 +65,11 @@ def failure_message(context: dg.RunFailureSensorContext) -> str:
 
 @dg.run_failure_sensor(
     name="bom_sync_failure_sensor",
-    monitored_jobs=[bom_sync, maintenance_sync, maintenance_postings],
+    # every ERP connection's BOM sync (its flow is its job name) and the maintenance flows
+    monitored_jobs=[bom_sync, *JOB_OF_FLOW.values(), maintenance_sync, maintenance_postings],
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Records failed bom_sync and maintenance runs per flow and partition, alerts, opens the breaker.",
+    description="Records failed bom_sync (every ERP connection) and maintenance runs per flow and partition, "
+    "alerts, opens the breaker.",
 )
 def bom_sync_failure_sensor(
     context: dg.RunFailureSensorContext, sync_state: SyncStateResource, alerts: AlertResource

@@ -28,6 +28,13 @@ FIELD_KINDS = {
     "BOMItemDescription": "description",
     "BOMItemText2": "description",
     "BillOfMaterialComponent": "component",
+    # Tryton's own names (mappings/plm_to_tryton.yaml)
+    "quantity": "quantity",
+    "output_quantity": "quantity",
+    "unit": "unit",
+    "output_unit": "unit",
+    "default_uom": "unit",
+    "name": "description",
 }
 COLUMNS = ["kind", "entity", "assembly", "key", "field", "plm_value", "erp_value"]
 DESCRIBED_COLUMNS = [*COLUMNS[:4], "component", "description", *COLUMNS[4:]]

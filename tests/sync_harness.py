@@ -23,6 +23,7 @@ from assets.jobs import BOM_SYNC_SELECTION
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
 from assets.shop_floor_state import ShopFloorSpecResource
+from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
 from resources.alerts import AlertResource
 from resources.eam import EAMResource
@@ -83,6 +84,7 @@ class SyncHarness:
             "eam": EAMResource(url=self.url("eam"), rate_limit_requests=200, **FAST_RETRY),
             "maintenance_spec": MaintenanceSpecResource(),
             "condition_rules": ConditionRulesResource(),
+            **connection_resources(),  # the other ERP connections' assets are in the asset set too
             "erp_to_eam_spec": ErpToEamSpecResource(),
             "mes": MESResource(url=self.url("mes"), **FAST_RETRY),
             "shop_floor_spec": ShopFloorSpecResource(),

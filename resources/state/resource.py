@@ -8,6 +8,7 @@ import threading
 import dagster as dg
 from pydantic import PrivateAttr
 
+from resources.state.connection_scope import ConnectionStateStore
 from resources.state.store import StateStore
 
 
@@ -35,3 +36,7 @@ class SyncStateResource(dg.ConfigurableResource):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._store is not None:
             self._store.dispose()
+
+    def connection_store(self, connection: str, default: bool = True) -> ConnectionStateStore:
+        """The store as ERP connection `connection` sees it (the default connection's entities unprefixed)."""
+        return ConnectionStateStore(self.store(), connection, namespaced=not default)

@@ -209,6 +209,16 @@ class ConflictRow(Base):
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ConnectionSwitchRow(Base):
+    """`mfg-sync connections enable|disable NAME`: overrides the connections file's `enabled` default."""
+
+    __tablename__ = "connection_switches"
+
+    connection: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class LeaseRow(Base):
     __tablename__ = "leases"
     # a named lock with an expiry: held while a run writes shared records, renewed while it lives, so a

@@ -37,6 +37,7 @@ from resources.state.plm_cache import PlmExtractCache
 from resources.state.records import RecordStates
 from resources.state.run_totals import run_totals
 from resources.state.runs import COUNT_FIELDS, SyncRun, SyncRuns
+from resources.state.switches import ConnectionSwitches
 from sync.records import AppliedChange, FailedChange, StoredRecord
 
 __all__ = [
@@ -81,6 +82,7 @@ class StateStore:
         self.audit = AuditTrail(self.db)
         self.dead_letters = DeadLetters(self.db)
         self.drops = WebhookDrops(self.db)
+        self.switches = ConnectionSwitches(self.db)
         self.conflicts = Conflicts(self.db)
         self.leases = Leases(self.db)
         self.plm_cache = PlmExtractCache(self.db)  # what PLM extracts read, by (item, effective revision)
@@ -234,3 +236,12 @@ class StateStore:
 
     def record_history(self, entity: str, key: str) -> list[AuditEntry]:
         return self.audit.record_history(entity, key)
+
+    # --- ERP connections ------------------------------------------------------------------------------
+
+    def set_connection_enabled(self, connection: str, enabled: bool) -> None:
+        self.switches.set(connection, enabled)
+
+    def connection_switches(self) -> dict[str, bool]:
+        """Connections enabled or disabled from the command line (the others keep the file's default)."""
+        return self.switches.all()

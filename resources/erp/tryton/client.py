@@ -205,6 +205,7 @@ class TrytonERPClient:
         source_versions: Mapping[str, str],
         log: logging.Logger | Any | None = None,
         change_number: str | None = None,
+        change_numbers: Mapping[str, str] | None = None,  # Tryton keeps no change history on a BOM
     ) -> TrytonPlanWriter:
         """A writer for one apply step (see `resources.erp.interface.PlanApplier`)."""
         return TrytonPlanWriter(self, store, run_id, flow, spec, source_versions, log, change_number)

@@ -51,22 +51,23 @@ class TrytonResource(dg.ConfigurableResource):
             yield name, ("***" if name == "password" else value)
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> TrytonResource:
-        """MFG_SYNC_TRYTON_* env vars; without a URL, the local server's tryton.json if it exists."""
+    def from_env(cls, prefix: str = "MFG_SYNC_TRYTON", **overrides: Any) -> TrytonResource:
+        """`{prefix}_URL`, `_DATABASE`, `_USER`, `_PASSWORD` (default MFG_SYNC_TRYTON_*, a connection's own
+        prefix otherwise); without a URL, the local server's tryton.json if it exists."""
         env = os.environ
         values: dict[str, Any] = {}
-        if not env.get("MFG_SYNC_TRYTON_URL") and local_connection_file().exists():
+        if not env.get(f"{prefix}_URL") and local_connection_file().exists():
             local = json.loads(local_connection_file().read_text(encoding="utf-8"))
             values.update({k: local[k] for k in ("url", "database", "user", "password") if k in local})
         for field, var in (
-            ("url", "MFG_SYNC_TRYTON_URL"),
-            ("database", "MFG_SYNC_TRYTON_DATABASE"),
-            ("user", "MFG_SYNC_TRYTON_USER"),
+            ("url", f"{prefix}_URL"),
+            ("database", f"{prefix}_DATABASE"),
+            ("user", f"{prefix}_USER"),
         ):
             if env.get(var):
                 values[field] = env[var]
-        if env.get("MFG_SYNC_TRYTON_PASSWORD"):
-            values["password"] = dg.EnvVar("MFG_SYNC_TRYTON_PASSWORD")
+        if env.get(f"{prefix}_PASSWORD"):
+            values["password"] = dg.EnvVar(f"{prefix}_PASSWORD")
         return cls(**{**values, **overrides})
 
     def policy(self) -> TransportPolicy:
