@@ -114,6 +114,12 @@ def posted(sync_state: SyncStateResource, transactions: list[MaterialTransaction
     return {int(key) for key, mark in marks.items() if mark.get("state") == "posted"}
 
 
+def _no_stock(client, items: set[str]) -> list[dict]:
+    """Materials the ERP knows but holds none of here: their EAM balance is 0 too (the ERP owns stock)."""
+    known = client.read_materials(sorted(items)) if items else {}
+    return [{"Material": item, "unit": material.get("BaseUnit", ""), "quantity": 0} for item, material in known.items()]
+
+
 @dg.asset(
     key=EAM_INVENTORY_BALANCES,
     partitions_def=sites,
@@ -169,9 +175,10 @@ def erp_stock(
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         for (plant, location), room in sorted(spec.storage_locations(site).items()):
             wanted = {b.item for b in frame_balances(eam_inventory_balances).values() if b.storeroom == room}
-            for row in (
+            found = (
                 client.maintenance.read_stock(sorted(wanted), plant=plant, storage_location=location) if wanted else []
-            ):
+            )
+            for row in [*found, *_no_stock(client, wanted - {r["Material"] for r in found})]:
                 ids = sorted(
                     t.transaction_id
                     for t in moves
