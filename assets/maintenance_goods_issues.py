@@ -117,16 +117,15 @@ def erp_goods_issues(
     if cursor > committed:
         state.set_cursor(store, run_id, site, TRANSACTIONS, cursor)
     status = "partial" if failures else "succeeded"
-    store.finish_run(run_id, status, {"created": len(rows) - len(failures), "failed": len(failures)})
+    store.finish_run(run_id, status, {"created": outcome.posted, "failed": len(failures)})
     alert_if_breaker_opened(store, alerts, status, site, context.run.run_id, context.log)
     context.log.info(
-        f"{site}: {len(rows) - len(failures)} goods movement(s) posted, {len(failures)} failed, "
-        f"{len(held) - len(failures)} held"
+        f"{site}: {outcome.posted} goods movement(s) posted, {len(failures)} failed, {len(held) - len(failures)} held"
     )
     return dg.Output(
         pd.DataFrame(rows, columns=RESULT_COLUMNS),
         metadata={
-            "posted": len(rows) - len(failures),
+            "posted": outcome.posted,
             "failed": len(failures),
             "failed_plant_critical": sum(r["severity"] == PLANT_CRITICAL for r in failures),
             "cursor": cursor,

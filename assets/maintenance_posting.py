@@ -53,7 +53,7 @@ class Posted:
 
     @property
     def posted(self) -> int:
-        return len(self.rows) - len(self.failures)
+        return sum(1 for row in self.rows if row["status"] == "posted")
 
 
 def post_changes(
@@ -64,8 +64,18 @@ def post_changes(
     severity_of: Any,
 ) -> tuple[Posted, list[tuple[GoodsIssueChange, ApiError]]]:
     """Post each change once; `severity_of(failed changes)` -> {work order key: facts} classes the failures."""
-    outcome, failed = Posted(), []
     changes = list(changes)
+    # the site flow, a day's backfill and a replay may post the same transaction at once: the second waits
+    # for the first's lease, then finds its "posted" mark instead of a post still in flight
+    leases = [f"erp/goods_issue/{c.key}" for c in changes]
+    with store.hold_leases(leases, f"sync-run-{run_id}"):
+        return _post_held(erp_client, store, run_id, changes, severity_of)
+
+
+def _post_held(
+    erp_client: Any, store: StateStore, run_id: int, changes: list[GoodsIssueChange], severity_of: Any
+) -> tuple[Posted, list[tuple[GoodsIssueChange, ApiError]]]:
+    outcome, failed = Posted(), []
     marks = state.postings(store, [c.key for c in changes])
     for change in changes:
         issue = issue_to_post(change)
@@ -80,7 +90,12 @@ def post_changes(
             "message": "",
             "severity": "",
         }
-        if marks.get(change.key, {}).get("state") != "posting":  # an earlier attempt's mark stays (and its dead letter)
+        mark = marks.get(change.key, {})
+        if mark.get("state") == "posted":  # another run posted it while this one waited for the lease
+            document = f"{mark.get('document_year', '')}/{mark.get('document', '')}"
+            outcome.rows.append({**row, "status": "already posted", "document": document})
+            continue
+        if mark.get("state") != "posting":  # an earlier attempt's mark stays (and its dead letter)
             state.record_posting(store, run_id, change.key, "posting", reference=issue.reference)
         try:
             posted = erp_client.maintenance.post_goods_movement(issue)

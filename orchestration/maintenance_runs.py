@@ -94,6 +94,8 @@ def _counts(flow: str, frame: pd.DataFrame | None, metadata: dict) -> dict[str, 
     for row in frame.to_dict("records"):
         if row.get("status") == "failed":
             counts["failed"] += 1
+        elif row.get("status") == "already posted":  # another run posted it: nothing written by this one
+            continue
         elif flow == "reservations":
             counts[RESERVATION_OPS.get(str(row.get("op")), "updated")] += 1
         elif flow == "stock":  # a counted adjustment of a balance; skipped ones wait for their posting
