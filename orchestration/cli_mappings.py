@@ -83,6 +83,11 @@ def _check_one(path: Path, erp_kind: str) -> str:
         return load_erp_to_eam_spec(path).version  # ERP -> EAM stock and asset master rules
     if isinstance(raw, dict) and "entities" not in raw and "product_order" in raw:
         return load_shop_floor_spec(path).version
+    if isinstance(raw, dict) and "entities" not in raw and "measurements" in raw:
+        from sync.condition import load_rules  # condition events -> work requests: debounce, severity, reorder
+
+        rules = load_rules(path)
+        return str(getattr(rules, "version", "") or "condition rules")
     spec = load_spec(path)
     kind = _kind_of(spec) if erp_kind == "auto" else erp_kind
     if kind is not None:
