@@ -79,6 +79,10 @@ def run_scenario(name: str, workers: int, pg_url: str, erp_api_limit: int, work:
 
             with dg.DagsterInstance.from_config(str(home)) as instance:
                 instance.event_log_storage.set_concurrency_slots("erp_api", erp_api_limit)
+                # the other pools too, as an operator does once: run processes starting together would otherwise race
+                # to create their default limits (a unique-key violation in Dagster's PostgreSQL storage)
+                for pool in ("plm_api", "eam_api", "mes_api"):
+                    instance.event_log_storage.set_concurrency_slots(pool, 2)
                 instance.add_dynamic_partitions(assemblies.name, DEMO_ASSEMBLIES)
             stack = CeleryStack(
                 stack_env(

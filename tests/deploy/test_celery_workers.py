@@ -99,6 +99,10 @@ def backfill(redis_db: str, pg_server_url: str, tmp_path_factory: pytest.TempPat
             instance = dg.DagsterInstance.from_config(str(home))
             try:
                 instance.event_log_storage.set_concurrency_slots("erp_api", ERP_API_LIMIT)
+                # the other pools too, as an operator does once: run processes starting together would otherwise race
+                # to create their default limits (a unique-key violation in Dagster's PostgreSQL storage)
+                for pool in ("plm_api", "eam_api", "mes_api"):
+                    instance.event_log_storage.set_concurrency_slots(pool, 2)
                 instance.add_dynamic_partitions(assemblies.name, list(DEMO_ASSEMBLIES))
                 stack = CeleryStack(
                     stack_env(

@@ -230,12 +230,13 @@ def test_resource_works_inside_a_dagster_asset(shared, monkeypatch):
 
 def test_no_secret_reaches_any_log_line(plm, caplog):
     caplog.set_level(logging.DEBUG)
-    plm.control("PUT", "settings", {"session_lifetime_s": 0.3})
+    # long enough that a request on a loaded machine outlives no session, short enough to expire once
+    plm.control("PUT", "settings", {"session_lifetime_s": 1.5})
     sessions: set[str] = set()
     with plm.resource().client() as client:
         client.released_bom(SHARED_MOTOR_MOUNT)
         sessions |= plm.session_ids()
-        time.sleep(0.5)
+        time.sleep(1.7)
         client.item_by_number(SHARED_MOTOR_MOUNT)  # expired: logs in again
         sessions |= plm.session_ids()
     plm.resource(password="Wr0ng-" + TEST_PASSWORD).test_connection()

@@ -3,6 +3,7 @@ written; a quantity that rounds to 0 is refused and says so."""
 
 import pytest
 
+from assets.keys import FULL_EXTRACT_TAG
 from sync.keys import bom_item_key, item_number
 from tests.sync_harness import sync_harness
 from tests.validation.support import check, effective_lines, plm_row_changed, table_rows
@@ -29,7 +30,8 @@ def rounded_row(verdict, line) -> list[dict]:
 def test_a_quantity_with_more_decimals_than_the_erp_keeps_is_a_warning_naming_record_plm_value_and_written(plm):
     line = an_each_line(plm)
     with plm_row_changed(plm, "bom_lines", "quantity", "1.123456789012345", "guid", line["guid"]):
-        result = plm.sync(ASSEMBLY)
+        # the row went straight into the PLM's store, with no change order: only a full extract reads it
+        result = plm.sync(ASSEMBLY, tags={FULL_EXTRACT_TAG: "true"})
 
     assert result.success, "a rounded quantity warns, it does not block"
     verdict = check(result, "erp/bom_plan", "erp_pre_apply")
@@ -42,7 +44,8 @@ def test_a_quantity_that_rounds_to_zero_is_refused_saying_it_rounds_to_zero_at_t
     line = an_each_line(plm)
     before = plm.stats("erp")["writes"]
     with plm_row_changed(plm, "bom_lines", "quantity", "0.0004", "guid", line["guid"]):
-        result = plm.sync(ASSEMBLY)
+        # the row went straight into the PLM's store, with no change order: only a full extract reads it
+        result = plm.sync(ASSEMBLY, tags={FULL_EXTRACT_TAG: "true"})
 
     verdict = check(result, "erp/bom_plan", "erp_pre_apply")
     assert not verdict.passed
