@@ -9,22 +9,16 @@ from pathlib import Path
 import dagster as dg
 
 from assets import assets_and_checks
-from assets.condition_job import ConditionRulesResource
-from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.jobs import bom_sync
 from assets.keys import ERP_BOMS, ERP_MATERIALS
-from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
-from assets.shop_floor_state import ShopFloorSpecResource
-from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
+from orchestration.spec_resources import spec_resources
 from resources.alerts import AlertResource
 from resources.eam import EAMResource
 from resources.erp import ERPResource
-from resources.mapping_spec import MappingSpecResource
 from resources.mes import MESResource
 from resources.plm import PLMResource
-from resources.settings import mapping_spec_path
 from resources.state import SyncStateResource
 from resources.validation_rules import ValidationRulesResource
 
@@ -46,21 +40,16 @@ class RealSyncRunner:
 
     def resources(self) -> dict[str, object]:
         return {
+            **spec_resources(),  # every asset of the asset set needs its resources, though a BOM run uses few
             "plm": PLMResource(url=self.plm_url, rate_limit_requests=self.plm_requests_per_s),
             "erp": ERPResource(url=self.erp_url, rate_limit_requests=self.erp_requests_per_s),
             "sync_state": SyncStateResource(url=f"sqlite:///{self.work_dir / 'state.db'}"),
-            "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
             "validation_rules": ValidationRulesResource(),
             "io_manager": ParquetTableIOManager(base_dir=str(self.work_dir / "tables")),
             # the maintenance flow's assets are in the asset set too; a BOM run never calls the EAM
             "eam": EAMResource(),
-            "maintenance_spec": MaintenanceSpecResource(),
-            **connection_resources(),  # the other ERP connections' assets are in the asset set too
-            "erp_to_eam_spec": ErpToEamSpecResource(),
             "alerts": AlertResource(),
             "mes": MESResource(),  # the shop-floor assets share the asset set too; a BOM run never calls it
-            "shop_floor_spec": ShopFloorSpecResource(),
-            "condition_rules": ConditionRulesResource(),
         }
 
     def sync(self, numbers: list[str]) -> dict[str, int]:

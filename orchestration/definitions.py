@@ -12,21 +12,16 @@ import dagster as dg
 import assets
 import schedules
 import sensors
-from assets.condition_job import ConditionRulesResource
-from assets.erp_to_eam_spec import ErpToEamSpecResource
-from assets.maintenance_spec import MaintenanceSpecResource
-from assets.shop_floor_state import ShopFloorSpecResource
-from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
+from orchestration.spec_resources import spec_resources
 from resources.alerts import AlertResource
 from resources.eam import EAMResource
 from resources.env_tuning import tuning_from_env
 from resources.erp import ERPResource
-from resources.mapping_spec import MappingSpecResource
 from resources.mes import MESResource
 from resources.plm import PLMResource
 from resources.sandbox_profile import apply_sandbox_profile
-from resources.settings import mapping_spec_path, storage_dir
+from resources.settings import storage_dir
 from resources.state import SyncStateResource
 from resources.validation_rules import ValidationRulesResource
 
@@ -87,16 +82,11 @@ def build_resources() -> dict:
     """Every outside system, the mapping spec and the data rules, from the environment."""
     apply_sandbox_profile()
     return {
-        **connection_resources(),
+        **spec_resources(),
         "plm": plm_resource(),
         "erp": erp_resource(),
         "eam": EAMResource.from_env(),
         "mes": MESResource.from_env(url=dg.EnvVar("MFG_SYNC_MES_URL"), api_key=dg.EnvVar("MFG_SYNC_MES_API_KEY")),
-        "shop_floor_spec": ShopFloorSpecResource(),
-        "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
-        "maintenance_spec": MaintenanceSpecResource(),
-        "condition_rules": ConditionRulesResource(),
-        "erp_to_eam_spec": ErpToEamSpecResource(),
         "validation_rules": validation_rules(),
         "sync_state": SyncStateResource(),
         "alerts": AlertResource.from_env(),

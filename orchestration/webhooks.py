@@ -15,13 +15,10 @@ location is broken.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import logging
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -34,9 +31,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orchestration.triggers_config import WebhookSettings
-from orchestration.webhook_limits import LimitExceeded, check_headers, check_json_depth
+from orchestration.webhook_limits import LimitExceeded, check_headers
 from orchestration.webhook_server import ReceiverLimits, RunningServer, start_in_thread
-from orchestration.webhook_source import Rejected, Source
+from orchestration.webhook_source import Rejected, Source, check_fresh, parse_json, read_body
 from orchestration.webhooks_condition import condition_endpoint, condition_secrets
 from orchestration.webhooks_eam import EAM_SOURCE, eam_source
 from orchestration.webhooks_mes import mes_routes
@@ -81,13 +78,7 @@ def verify_standard_webhook(
         hmac.compare_digest(expected_signature(key, msg_id, timestamp, body), sig) for key in keys for sig in signatures
     ):
         raise Rejected(401, f"signature does not match any configured secret (webhook-id {msg_id})")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise Rejected(400, f"webhook-timestamp {timestamp!r} is not epoch seconds") from None
-    skew = (time.time() if now is None else now) - sent_at
-    if abs(skew) > tolerance_s:
-        raise Rejected(400, f"stale timestamp: {int(skew)} s off, tolerance {tolerance_s} s (webhook-id {msg_id})")
+    check_fresh("webhook-timestamp", timestamp, tolerance_s, f"webhook-id {msg_id}", now)
     return msg_id
 
 
@@ -126,43 +117,6 @@ def check_plm_event(event: Any) -> str:
 # --- the app --------------------------------------------------------------------------------------------------
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing (413) a declared or actual size over `limit` without reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise Rejected(400, f"content-length {declared!r} is not a number")
-        if int(declared) > limit:
-            raise Rejected(413, f"body of {declared} bytes is over the {limit}-byte limit")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:  # a chunked body, or one that lies about its length
-            raise Rejected(413, f"body is over the {limit}-byte limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def _read_body_in_time(request: Request, limit: int, timeout_s: float) -> bytes:
-    """`_read_body` within `timeout_s`: a body trickled in slower than that is refused with 408."""
-    try:
-        async with asyncio.timeout(timeout_s):
-            return await _read_body(request, limit)
-    except TimeoutError:
-        raise Rejected(408, f"body not received within {timeout_s:g} s") from None
-
-
-def _parse(body: bytes, event_id: str) -> Any:
-    """The JSON of a verified body, its nesting bounded before the parser sees it."""
-    try:
-        check_json_depth(body)
-        return json.loads(body)
-    except LimitExceeded as exc:
-        raise Rejected(exc.status, f"{exc.reason} (webhook-id {event_id})") from None
-    except (ValueError, RecursionError) as exc:
-        raise Rejected(400, f"malformed JSON (webhook-id {event_id}): {exc}") from None
-
-
 def _receive(source: Source, store: StateStore, limit: int, read_timeout_s: float) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         client = request.client.host if request.client else "-"
@@ -174,9 +128,11 @@ def _receive(source: Source, store: StateStore, limit: int, read_timeout_s: floa
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type != "application/json":
                 raise Rejected(415, f"content type {content_type or '(none)'!r} is not application/json")
-            body = await _read_body_in_time(request, limit, read_timeout_s)
+            body = await read_body(request, limit, read_timeout_s)
             event_id = source.verify(request.headers, body)
-            event = await run_in_threadpool(_parse, body, event_id)  # a 1 MiB scan must not stall the loop
+            event = await run_in_threadpool(
+                parse_json, body, f"webhook-id {event_id}"
+            )  # a 1 MiB scan must not stall the loop
             event_type = source.check_event(event)
         except Rejected as rejection:
             log.warning("webhook %s rejected %d from %s: %s", source.name, rejection.status, client, rejection.reason)
@@ -220,7 +176,7 @@ def create_app(store: StateStore | None = None, settings: WebhookSettings | None
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             raise Rejected(415, f"content type {content_type or '(none)'!r} is not application/json")
-        body = await _read_body_in_time(request, settings.max_body_bytes, settings.read_timeout_s)
+        body = await read_body(request, settings.max_body_bytes, settings.read_timeout_s)
         verify_standard_webhook(request.headers, body, keys, settings.tolerance_s)
         return body
 

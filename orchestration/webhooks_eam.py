@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from orchestration.webhook_source import Rejected, Source
+from orchestration.webhook_source import Rejected, Source, check_fresh
 from sync.item_numbers import item_number_problem
 
 EAM_SOURCE = "eam"
@@ -47,13 +46,7 @@ def verify_maximo_delivery(
         raise Rejected(401, f"signature does not match any configured EAM secret (event {ascii(event_id)[:80]})")
     if len(event_id) > MAX_EVENT_ID:
         raise Rejected(400, f"{EVENT_ID_HEADER} is {len(event_id)} characters long (at most {MAX_EVENT_ID})")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise Rejected(400, f"{TIMESTAMP_HEADER} {timestamp!r} is not epoch seconds") from None
-    skew = (time.time() if now is None else now) - sent_at
-    if abs(skew) > tolerance_s:
-        raise Rejected(400, f"stale timestamp: {int(skew)} s off, tolerance {tolerance_s} s (event {event_id})")
+    check_fresh(TIMESTAMP_HEADER, timestamp, tolerance_s, f"event {event_id}", now)
     return event_id
 
 

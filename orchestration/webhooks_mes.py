@@ -15,13 +15,10 @@ profile). Unset outside the profile: the route is not served.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import os
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,7 +28,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orchestration.triggers_config import WebhookSettings
-from orchestration.webhook_limits import LimitExceeded, check_headers, check_json_depth
+from orchestration.webhook_limits import LimitExceeded, check_headers
+from orchestration.webhook_source import Rejected, check_fresh, parse_json, read_body
 from resources.connection_rules import PUBLISHED_SANDBOX_SECRETS, published_secret_problem
 from resources.sandbox_profile import PUBLISHED_DEFAULTS, sandbox_profile_active
 from resources.state import StateStore
@@ -42,14 +40,6 @@ MES_SOURCE = "mes"
 SECRET_ENV, URL_ENV = "MFG_SYNC_MES_WEBHOOK_SECRET", "MFG_SYNC_MES_URL"
 DELIVERY, TIMESTAMP = "x-azumuta-delivery", "x-azumuta-timestamp"
 SIGNATURE, SECRET = "x-azumuta-signature", "x-azumuta-secret"
-
-
-class Rejected(Exception):
-    """A delivery refused with an HTTP status and a reason for the log (never a secret)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.reason = status, reason
 
 
 def mes_webhook_secrets(env: dict[str, str] | None = None) -> list[str]:
@@ -83,12 +73,7 @@ def verify_mes(headers: Any, signed: bytes, secrets: Sequence[str], tolerance_s:
     ]
     if not any(hmac.compare_digest(signature, e) for e in expected):
         raise Rejected(401, f"signature does not match any configured secret (delivery {delivery})")
-    try:
-        skew = (time.time() if now is None else now) - int(timestamp)
-    except ValueError:
-        raise Rejected(400, f"X-Azumuta-Timestamp {timestamp!r} is not epoch seconds") from None
-    if abs(skew) > tolerance_s:
-        raise Rejected(400, f"stale timestamp: {int(skew)} s off, tolerance {tolerance_s} s (delivery {delivery})")
+    check_fresh("X-Azumuta-Timestamp", timestamp, tolerance_s, f"delivery {delivery}", now)
     return delivery
 
 
@@ -97,33 +82,6 @@ def check_completion(event: Any) -> str:
     if problem:
         raise Rejected(400, f"not a completion event: {problem}")
     return EVENT
-
-
-async def _body(request: Request, limit: int, timeout_s: float) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise Rejected(413, f"body of {declared} bytes is over the {limit}-byte limit")
-    chunks, size = [], 0
-    try:
-        async with asyncio.timeout(timeout_s):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise Rejected(413, f"body is over the {limit}-byte limit")
-                chunks.append(chunk)
-    except TimeoutError:
-        raise Rejected(408, f"body not received within {timeout_s:g} s") from None
-    return b"".join(chunks)
-
-
-def _parse(body: bytes, delivery: str) -> Any:
-    try:
-        check_json_depth(body)
-        return json.loads(body)
-    except LimitExceeded as exc:
-        raise Rejected(exc.status, f"{exc.reason} (delivery {delivery})") from None
-    except (ValueError, RecursionError) as exc:
-        raise Rejected(400, f"malformed JSON (delivery {delivery}): {exc}") from None
 
 
 def _endpoint(store: StateStore, settings: WebhookSettings, secrets: Sequence[str]):
@@ -143,9 +101,9 @@ def _endpoint(store: StateStore, settings: WebhookSettings, secrets: Sequence[st
                 content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
                 if content_type != "application/json":
                     raise Rejected(415, f"content type {content_type or '(none)'!r} is not application/json")
-                body = await _body(request, settings.max_body_bytes, settings.read_timeout_s)
+                body = await read_body(request, settings.max_body_bytes, settings.read_timeout_s)
                 delivery = verify_mes(request.headers, body, secrets, settings.tolerance_s)
-                event = await run_in_threadpool(_parse, body, delivery)
+                event = await run_in_threadpool(parse_json, body, f"delivery {delivery}")
             event_type = check_completion(event)
         except Rejected as rejection:
             log.warning("webhook mes rejected %d from %s: %s", rejection.status, client, rejection.reason)

@@ -17,21 +17,15 @@ import dagster as dg
 import httpx
 
 from assets import assets_and_checks
-from assets.condition_job import ConditionRulesResource
-from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.jobs import BOM_SYNC_SELECTION
-from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import assemblies
-from assets.shop_floor_state import ShopFloorSpecResource
-from orchestration.connection_wiring import connection_resources
 from orchestration.io_manager import ParquetTableIOManager
+from orchestration.spec_resources import spec_resources
 from resources.alerts import AlertResource
 from resources.eam import EAMResource
 from resources.erp import ERPResource
-from resources.mapping_spec import MappingSpecResource
 from resources.mes import MESResource
 from resources.plm import PLMResource
-from resources.settings import mapping_spec_path
 from resources.state import SyncStateResource
 from resources.validation_rules import ValidationRulesResource
 from sandbox.launcher import RunningSandbox, running_sandbox
@@ -74,20 +68,14 @@ class SyncHarness:
 
     def resources(self, **erp_overrides: Any) -> dict[str, Any]:
         return {
+            **spec_resources(),  # every asset of the asset set `dg.materialize` is given needs its resources
             "plm": self.plm(),
             "erp": self.erp(**erp_overrides),
             "sync_state": self.state(),
-            "mapping_spec": MappingSpecResource(path=str(mapping_spec_path())),
             "validation_rules": ValidationRulesResource(),
             "io_manager": ParquetTableIOManager(base_dir=str(self.tmp / "tables")),
-            # the maintenance flow's assets share the asset set `dg.materialize` is given
             "eam": EAMResource(url=self.url("eam"), rate_limit_requests=200, **FAST_RETRY),
-            "maintenance_spec": MaintenanceSpecResource(),
-            "condition_rules": ConditionRulesResource(),
-            **connection_resources(),  # the other ERP connections' assets are in the asset set too
-            "erp_to_eam_spec": ErpToEamSpecResource(),
             "mes": MESResource(url=self.url("mes"), **FAST_RETRY),
-            "shop_floor_spec": ShopFloorSpecResource(),
             "alerts": AlertResource(),
         }
 
