@@ -14,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 
-from resources.env_tuning import resolved
+from resources.env_tuning import resolved, tuning_from_env
 from resources.erp.tryton.client import TrytonERPClient
 from resources.erp.tryton.rpc import SYSTEM, TrytonRPC, TrytonSession
 from resources.transport import ApiClient, RetryPolicy, Timeouts, TransportPolicy
@@ -68,6 +68,8 @@ class TrytonResource(dg.ConfigurableResource):
                 values[field] = env[var]
         if env.get(f"{prefix}_PASSWORD"):
             values["password"] = dg.EnvVar(f"{prefix}_PASSWORD")
+        # the same tuning knobs as the other systems: {prefix}_RETRY_BUDGET_S, _MAX_ATTEMPTS, _READ_TIMEOUT_S...
+        values.update(tuning_from_env(prefix, cls.model_fields))
         return cls(**{**values, **overrides})
 
     def policy(self) -> TransportPolicy:
