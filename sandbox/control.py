@@ -80,6 +80,7 @@ class SandboxControl:
         summary: Callable[[], dict],
         rate_limit_headers: Callable[[int, int, float], dict[str, str]] | None = None,
         settings: dict[str, Callable[[Any], None]] | None = None,
+        expiries: dict[str, Callable[[], int]] | None = None,
         default_faults: Faults | None = None,
         rng_seed: int = 0,
         not_writes: tuple[str, ...] = (),
@@ -90,6 +91,7 @@ class SandboxControl:
         self._summary = summary
         self._rate_limit_headers = rate_limit_headers or _default_rate_limit_headers
         self._settings = dict(settings or {})
+        self._expiries = dict(expiries or {})  # credential kind -> expire every live one now, return how many
         self._default_faults = default_faults or Faults()
         self.faults = dataclasses.replace(self._default_faults)
         self._rng = random.Random(rng_seed)
@@ -131,6 +133,7 @@ class SandboxControl:
             Route(f"{CONTROL_PREFIX}/faults", self._faults_endpoint, methods=["GET", "PUT", "DELETE"]),
             Route(f"{CONTROL_PREFIX}/reset", self._post_reset, methods=["POST"]),
             Route(f"{CONTROL_PREFIX}/settings", self._put_settings, methods=["PUT"]),
+            Route(f"{CONTROL_PREFIX}/expire", self._post_expire, methods=["POST"]),
             Route(f"{CONTROL_PREFIX}/summary", self._get_summary, methods=["GET"]),
         ]
 
@@ -233,6 +236,18 @@ class SandboxControl:
         for name, value in body.items():
             self._settings[name](value)
         return JSONResponse({"updated": sorted(body)})
+
+    async def _post_expire(self, request: Request) -> Response:
+        """Expire every live credential of one kind now: tests of renewal need no short lifetimes and sleeps."""
+        body = await _json_object(request)
+        if isinstance(body, Response):
+            return body
+        kind = body.get("credentials")
+        if kind not in self._expiries:
+            known = ", ".join(sorted(self._expiries)) or "none"
+            return JSONResponse({"error": f"unknown credentials {kind!r}; known: {known}"}, status_code=400)
+        expired = await asyncio.to_thread(self._expiries[kind])
+        return JSONResponse({"credentials": kind, "expired": expired})
 
     async def _get_summary(self, request: Request) -> Response:
         return JSONResponse(await asyncio.to_thread(self._summary))

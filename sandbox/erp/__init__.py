@@ -134,6 +134,7 @@ def create_app(settings: ERPSettings) -> Any:
             "csrf_lifetime_s": lambda v: setattr(security, "csrf_lifetime_s", float(v)),
             "page_size": set_page_size,
         },
+        expiries={"oauth_tokens": security.expire_tokens, "csrf_tokens": security.expire_csrf},
         default_faults=Faults(rate_limit=settings.rate_limit, rate_window_s=settings.rate_window_s),
         rng_seed=settings.seed,
         not_writes=(TOKEN_PATH,),

@@ -87,6 +87,19 @@ class Security:
             self._csrf[session] = (token, now + self.csrf_lifetime_s)
         return token, session
 
+    def expire_tokens(self) -> int:
+        with self._lock:
+            for token in self._tokens:
+                self._tokens[token] = 0.0
+            return len(self._tokens)
+
+    def expire_csrf(self) -> int:
+        """The sessions stay known, so a client's next write sees 'token expired', not 'unknown session'."""
+        with self._lock:
+            for session, (token, _) in self._csrf.items():
+                self._csrf[session] = (token, 0.0)
+            return len(self._csrf)
+
     def csrf_valid(self, token: str | None, session: str | None) -> bool:
         if not token or not session:
             return False

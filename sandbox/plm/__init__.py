@@ -16,6 +16,7 @@ from sandbox.control import ControlledApp, Faults, SandboxControl
 from sandbox.plm.app import PLMRoutes, api_error, http_error, server_error
 from sandbox.plm.errors import ApiError, error_response, rate_limit_headers
 from sandbox.plm.seed import seed_store
+from sandbox.plm.sessions import expire_sessions
 from sandbox.plm.store import PLMStore
 from sandbox.plm.webhooks import DEFAULT_WEBHOOK_SECRET, WebhookDispatcher, secret_key
 
@@ -56,6 +57,7 @@ class PLMSystem:
             on_reset=self.reseed,
             summary=self.summary,
             settings=self._setters(),
+            expiries={"sessions": lambda: expire_sessions(self.store)},
             default_faults=Faults(rate_limit=settings.rate_limit, rate_window_s=settings.rate_window_s),
         )
         self.webhooks = WebhookDispatcher(self.store, lambda: self.settings.webhook_retry_delays_s, lambda: None)

@@ -36,6 +36,10 @@ class ERPSandbox:
     def stats(self) -> dict:
         return self.control("GET", "stats")
 
+    def expire(self, credentials: str) -> int:
+        """Expire every live 'oauth_tokens' or 'csrf_tokens' now; how many there were."""
+        return self.control("POST", "expire", {"credentials": credentials})["expired"]
+
     def resource(self, **overrides: Any) -> ERPResource:
         """Sandbox credentials and tiny backoffs so retry tests take milliseconds."""
         values: dict[str, Any] = {

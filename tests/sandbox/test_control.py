@@ -17,6 +17,7 @@ def make_app(resets: list):
         on_reset=resets.append,
         summary=lambda: {"widgets": 3},
         settings={"lifetime_s": lambda v: resets.append(("lifetime_s", v))},
+        expiries={"tokens": lambda: resets.append("tokens expired") or 4},
     )
 
     async def widget(request):
@@ -100,6 +101,16 @@ def test_unknown_fault_or_setting_is_rejected_by_name(toy):
     assert bad_setting.status_code == 400 and "nope" in bad_setting.text
     assert toy.put("/_sandbox/settings", json={"lifetime_s": 2}).status_code == 200
     assert ("lifetime_s", 2) in toy.resets
+
+
+def test_expire_ends_every_live_credential_of_a_kind_and_says_how_many(toy):
+    assert toy.post("/_sandbox/expire", json={"credentials": "tokens"}).json() == {
+        "credentials": "tokens",
+        "expired": 4,
+    }
+    assert "tokens expired" in toy.resets
+    unknown = toy.post("/_sandbox/expire", json={"credentials": "cookies"})
+    assert unknown.status_code == 400 and "cookies" in unknown.text and "tokens" in unknown.text
 
 
 def test_reset_reseeds_and_clears_faults_and_stats(toy):
