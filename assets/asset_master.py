@@ -1,7 +1,7 @@
 """The asset master both ways: ERP equipment -> EAM assets at commissioning, then each field by its owner.
 
-`erp/equipment` and `eam/assets` read the site's plant equipment and the site's assets in full (the asset
-master is small, and a field's baseline needs both sides whole); `eam/asset_plan` is the dry run;
+`erp/equipment` and `eam/assets` (assets/asset_master_extract.py) read the plant's equipment and the EAM
+assets either side changed since both last agreed; `eam/asset_plan` is the dry run, over those pairs only;
 `eam/assets_sync` creates assets (looked up by externalrefid first, created under a transactionid keyed by
 the equipment, so a retry does not create twice), writes each owned field to the other side, and records
 a field changed on both sides, or on the wrong side under rule `conflict`, for a person.
@@ -15,6 +15,8 @@ import dagster as dg
 import pandas as pd
 
 from assets import erp_to_eam_state as state
+from assets import maintenance_state
+from assets.asset_master_extract import records_of
 from assets.erp_to_eam_jobs import ASSET_MASTER_GROUP
 from assets.erp_to_eam_spec import ErpToEamSpecResource
 from assets.keys import EAM_ASSET_PLAN, EAM_ASSETS, EAM_ASSETS_SYNC, ERP_EQUIPMENT, OWNERS, erp_to_eam_tags, ins
@@ -25,15 +27,11 @@ from resources.eam.client import ASSET, EAMClient
 from resources.erp import ERPResource
 from resources.state import FieldConflict, StateStore, SyncStateResource
 from resources.transport import ApiError
-from sync.asset_master import AssetChange, FieldDifference, plan_asset_master
+from sync.asset_master import AssetChange, FieldDifference, changed_in_erp, plan_asset_master
 from sync.flows import ASSET_MASTER_FLOW
 
 PLAN_COLUMNS = ["op", "equipment", "asset", "eam_fields", "erp_fields", "conflicts", "baseline", "message"]
 RESULT_COLUMNS = ["op", "equipment", "asset", "status", "written", "message"]
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return [json.loads(text) for text in frame["record"]]
 
 
 def _plan_rows(changes: list[AssetChange]) -> list[dict]:
@@ -64,54 +62,6 @@ def _plan_changes(frame: pd.DataFrame) -> list[AssetChange]:
 
 
 @dg.asset(
-    key=ERP_EQUIPMENT,
-    partitions_def=sites,
-    group_name=ASSET_MASTER_GROUP,
-    kinds={"sap", "pandas", "parquet"},
-    owners=OWNERS,
-    tags=erp_to_eam_tags(ASSET_MASTER_FLOW, "extract"),
-    pool="erp_api",
-    description="ERP equipment (API_EQUIPMENT) of the site's maintenance plant, every field.",
-)
-def erp_equipment(context: dg.AssetExecutionContext, erp: ERPResource, erp_to_eam_spec: ErpToEamSpecResource):
-    plant = erp_to_eam_spec.spec().plant(context.partition_key)
-    with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        found = [e for e in client.maintenance.equipment_changed_since() if e.get("MaintenancePlant") == plant]
-        metrics = client.metrics.snapshot()
-    rows = [{"equipment": e["Equipment"], "record": json.dumps(e, default=str, sort_keys=True)} for e in found]
-    return dg.Output(
-        pd.DataFrame(rows, columns=["equipment", "record"]),
-        metadata={"equipment": len(rows), "plant": plant, **api_metadata("erp", metrics)},
-    )
-
-
-@dg.asset(
-    key=EAM_ASSETS,
-    partitions_def=sites,
-    group_name=ASSET_MASTER_GROUP,
-    kinds={"maximo", "pandas", "parquet"},
-    owners=OWNERS,
-    tags=erp_to_eam_tags(ASSET_MASTER_FLOW, "extract", "eam"),
-    pool="eam_api",
-    description="EAM assets (MXAPIASSET) of the site, every field; linked to the ERP by externalrefid.",
-)
-def eam_assets(context: dg.AssetExecutionContext, eam: EAMResource) -> dg.Output:
-    site = context.partition_key
-    with eam.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        found = list(client.query(ASSET, where=f'siteid="{site}"'))
-        metrics = client.metrics.snapshot()
-    rows = [{"asset": a["assetnum"], "record": json.dumps(a, default=str, sort_keys=True)} for a in found]
-    return dg.Output(
-        pd.DataFrame(rows, columns=["asset", "record"]),
-        metadata={
-            "assets": len(rows),
-            "linked_to_erp": sum(bool(a.get("externalrefid")) for a in found),
-            **api_metadata("eam", metrics),
-        },
-    )
-
-
-@dg.asset(
     key=EAM_ASSET_PLAN,
     ins=ins(erp_equipment=ERP_EQUIPMENT, eam_assets=EAM_ASSETS),
     partitions_def=sites,
@@ -128,13 +78,13 @@ def eam_asset_plan(
     sync_state: SyncStateResource,
     erp_to_eam_spec: ErpToEamSpecResource,
 ) -> dg.Output:
-    site = context.partition_key
+    site, spec = context.partition_key, erp_to_eam_spec.spec()
+    equipment, assets = records_of(erp_equipment), records_of(eam_assets)
+    baselines = state.baselines(sync_state.store(), site)
+    # the pairs either side changed since both last agreed; the others need nothing and were not read
+    in_scope = set(changed_in_erp(spec, equipment, baselines)) | {str(a.get("externalrefid")) for a in assets}
     changes = plan_asset_master(
-        erp_to_eam_spec.spec(),
-        site,
-        _records(erp_equipment),
-        _records(eam_assets),
-        state.baselines(sync_state.store(), site),
+        spec, site, [e for e in equipment if str(e["Equipment"]) in in_scope], assets, baselines
     )
     counts = {op: sum(c.op == op for c in changes) for op in ("create", "update", "conflict", "baseline")}
     fields = [
@@ -172,11 +122,12 @@ def _update_erp(maintenance, change: AssetChange) -> bool:
     return bool(changes)
 
 
-def _settle_conflicts(store: StateStore, site: str, still_open: set[tuple[str, str]]) -> int:
-    """Close the site's open asset conflicts a person has since settled (both systems agree again)."""
+def _settle_conflicts(store: StateStore, site: str, read: set[str], still_open: set[tuple[str, str]]) -> int:
+    """Close the open conflicts of the assets read this run that a person has since settled (both systems
+    agree again); an asset not read changed on neither side, so its conflict stands."""
     settled = 0
     for conflict in store.open_conflicts("asset"):
-        if conflict.key.startswith(f"{site}/") and (conflict.key, conflict.field) not in still_open:
+        if conflict.key in {f"{site}/{asset}" for asset in read} and (conflict.key, conflict.field) not in still_open:
             store.resolve_conflict(conflict.id, "sides_agree", "mfg-sync")
             settled += 1
     return settled
@@ -184,7 +135,7 @@ def _settle_conflicts(store: StateStore, site: str, still_open: set[tuple[str, s
 
 @dg.asset(
     key=EAM_ASSETS_SYNC,
-    ins=ins(eam_asset_plan=EAM_ASSET_PLAN),
+    ins=ins(eam_asset_plan=EAM_ASSET_PLAN, eam_assets=EAM_ASSETS),
     partitions_def=sites,
     group_name=ASSET_MASTER_GROUP,
     kinds={"maximo", "sap", "pandas", "parquet"},
@@ -196,6 +147,7 @@ def _settle_conflicts(store: StateStore, site: str, still_open: set[tuple[str, s
 def eam_assets_sync(
     context: dg.AssetExecutionContext,
     eam_asset_plan: pd.DataFrame,
+    eam_assets: pd.DataFrame,
     eam: EAMResource,
     erp: ERPResource,
     sync_state: SyncStateResource,
@@ -241,7 +193,7 @@ def eam_assets_sync(
             **api_metadata("erp", erp_client.metrics.snapshot()),
         }
     store.add_conflicts(run_id, conflicts)
-    settled_conflicts = _settle_conflicts(store, site, {(c.key, c.field) for c in conflicts})
+    settled_conflicts = _settle_conflicts(store, site, set(eam_assets["asset"]), {(c.key, c.field) for c in conflicts})
     settled = {f"{site}/{r['equipment']}" for r in rows if r["status"] != "failed"}
     store.resolve_dead_letters_for(ASSET_MASTER_FLOW, "asset", settled)  # applied now: earlier failures settled
     failed = sum(r["status"] == "failed" for r in rows)
@@ -250,6 +202,8 @@ def eam_assets_sync(
         "updated": sum(r["op"] == "update" and r["status"] == "applied" for r in rows),
         "failed": failed,
     }
+    if not failed:  # a failed pair is read again next run: its change stays above the committed cursor
+        maintenance_state.commit_cursor(store, run_id, site, ASSET, flow=ASSET_MASTER_FLOW)
     store.finish_run(run_id, "partial" if failed else "succeeded", counts)
     context.log.info(f"{site}: asset master {counts}, {len(conflicts)} conflict(s) for a person")
     return dg.Output(

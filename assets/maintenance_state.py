@@ -40,11 +40,12 @@ def _write(
     after: dict[str, Any],
     before: Any = None,
     target_key: str | None = None,
+    flow: str = MAINTENANCE_FLOW,
 ) -> None:
     change = AppliedChange(
         entity, key, "update" if before else "create", before, after, checksum(after), target_key=target_key
     )
-    store.record_batch(run_id, MAINTENANCE_FLOW, [change], [])
+    store.record_batch(run_id, flow, [change], [])
 
 
 def cursor(store: StateStore, site: str, structure: str, pending: bool = False) -> int:
@@ -53,15 +54,24 @@ def cursor(store: StateStore, site: str, structure: str, pending: bool = False) 
     return int(stored.payload["rowstamp"]) if stored and stored.payload else 0
 
 
-def set_cursor(store: StateStore, run_id: int, site: str, structure: str, rowstamp: int, pending: bool = False) -> None:
-    _write(store, run_id, CURSOR, f"{site}/{structure}{PENDING if pending else ''}", {"rowstamp": rowstamp})
+def set_cursor(
+    store: StateStore,
+    run_id: int,
+    site: str,
+    structure: str,
+    rowstamp: int,
+    pending: bool = False,
+    flow: str = MAINTENANCE_FLOW,
+) -> None:
+    key = f"{site}/{structure}{PENDING if pending else ''}"
+    _write(store, run_id, CURSOR, key, {"rowstamp": rowstamp}, flow=flow)
 
 
-def commit_cursor(store: StateStore, run_id: int, site: str, structure: str) -> int:
+def commit_cursor(store: StateStore, run_id: int, site: str, structure: str, flow: str = MAINTENANCE_FLOW) -> int:
     """The pending cursor becomes the committed one (never moving it backwards)."""
     committed, pending = cursor(store, site, structure), cursor(store, site, structure, pending=True)
     if pending > committed:
-        set_cursor(store, run_id, site, structure, pending)
+        set_cursor(store, run_id, site, structure, pending, flow=flow)
     return max(committed, pending)
 
 

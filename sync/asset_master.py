@@ -116,6 +116,20 @@ def linked(equipment: Iterable[Mapping[str, Any]], assets: Iterable[Mapping[str,
     return pairs
 
 
+def changed_in_erp(
+    spec: ErpToEamSpec, equipment: Iterable[Mapping[str, Any]], baselines: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """Equipment numbers whose EAM counterpart must be read: never agreed (no baseline: new, or never
+    aligned), or a spec field in the ERP no longer what both sides last agreed on."""
+    found = []
+    for equip in equipment:
+        number = str(equip["Equipment"])
+        base = baselines.get(number)
+        if not base or any(f.name not in base or erp_value(spec, f, equip) != base[f.name] for f in spec.fields):
+            found.append(number)
+    return sorted(found)
+
+
 def diff_asset_master(
     spec: ErpToEamSpec,
     equipment: Iterable[Mapping[str, Any]],

@@ -56,6 +56,7 @@ class ErpToEamSpec:
     new_asset_status: str
     description_from: str
     fields: tuple[AssetField, ...]
+    overlap_rowstamps: int  # the EAM asset delta re-reads this far below its cursor
     version: str
     file: str = "erp_to_eam.yaml"
 
@@ -182,6 +183,9 @@ def parse_erp_to_eam_spec(raw: Any, file: str = "erp_to_eam.yaml") -> ErpToEamSp
     if not isinstance(fields_raw, dict) or not fields_raw:
         raise MaintenanceSpecError(file, "asset_master.fields", "must map at least one field")
     fields = tuple(_field(str(name), value, file) for name, value in fields_raw.items())
+    overlap = master.get("overlap_rowstamps", 200)
+    if not isinstance(overlap, int) or isinstance(overlap, bool) or overlap < 0:
+        raise MaintenanceSpecError(file, "asset_master.overlap_rowstamps", f"must be an integer >= 0, got {overlap!r}")
     return ErpToEamSpec(
         site_plants=sites,
         storerooms=storerooms,
@@ -193,6 +197,7 @@ def parse_erp_to_eam_spec(raw: Any, file: str = "erp_to_eam.yaml") -> ErpToEamSp
         new_asset_status=str(create.get("status", "NOT READY")),
         description_from=str(create.get("description_from", "EquipmentName")),
         fields=fields,
+        overlap_rowstamps=overlap,
         version=checksum(raw)[:12],
         file=file,
     )

@@ -23,6 +23,7 @@ import yaml
 from assets import assets_and_checks
 from assets import condition_state as state
 from assets.condition_job import CONDITION_SELECTION, DEFAULT_CONDITION_RULES, ConditionRulesResource
+from assets.erp_to_eam_spec import ErpToEamSpecResource
 from orchestration.condition_ingest import ConditionListener, MqttSettings
 from resources.eam import work_requests as eam_requests
 from resources.eam.client import WORK_ORDER
@@ -139,7 +140,7 @@ class ConditionHarness:
         return state.statuses(self.store())
 
     def maintenance(self, spec) -> MaintenanceHarness:
-        harness = MaintenanceHarness(self.systems, spec)
+        harness = MaintenanceHarness(self.systems, spec, ErpToEamSpecResource())
         harness.go_live_now()
         return harness
 

@@ -60,6 +60,11 @@ def eam_assets(maint: MaintenanceHarness, equipment: str) -> list[dict[str, Any]
         return list(client.query(ASSET, where=f'siteid="{SITE}" and externalrefid="{equipment}"'))
 
 
+def assets_read(result: dg.ExecuteInProcessResult) -> set[str]:
+    """The EAM asset numbers the run's `eam/assets` extract read."""
+    return set(result.output_for_node("eam__assets")["asset"])
+
+
 def update_eam_asset(maint: MaintenanceHarness, asset: str, **fields: Any) -> None:
     with maint.eam_client() as client:
         client.update(client.href(ASSET, asset, SITE), fields)

@@ -15,6 +15,7 @@ import yaml
 
 from assets import assets_and_checks
 from assets import maintenance_state as state
+from assets.erp_to_eam_spec import DEFAULT_ERP_TO_EAM_SPEC, ErpToEamSpecResource
 from assets.jobs import MAINTENANCE_SYNC_SELECTION
 from assets.maintenance_spec import DEFAULT_MAINTENANCE_SPEC, MaintenanceSpecResource
 from assets.partitions import sites
@@ -31,6 +32,7 @@ STOREROOM = "CENTRAL"  # = ERP plant 1000, storage location 0001 (mappings/eam_t
 class MaintenanceHarness:
     systems: SyncHarness
     spec: MaintenanceSpecResource
+    erp_to_eam_spec: ErpToEamSpecResource
     _numbers: int = 0
     _transactions: int = 0
 
@@ -39,7 +41,7 @@ class MaintenanceHarness:
 
     def resources(self) -> dict[str, Any]:
         """The BOM sync's resources (the asset set holds both flows) and the EAM."""
-        return {**self.systems.resources(), "maintenance_spec": self.spec}
+        return {**self.systems.resources(), "maintenance_spec": self.spec, "erp_to_eam_spec": self.erp_to_eam_spec}
 
     def sync(self) -> dg.ExecuteInProcessResult:
         """Materialize the `maintenance_sync` job's assets for the site."""
@@ -170,7 +172,12 @@ def maintenance_harness(tmp_path: Path, overlap_rowstamps: int = TEST_OVERLAP) -
     spec["extract"]["overlap_rowstamps"] = overlap_rowstamps
     path = tmp_path / "eam_to_erp.yaml"
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    reverse = yaml.safe_load(DEFAULT_ERP_TO_EAM_SPEC.read_text(encoding="utf-8"))
+    reverse["asset_master"]["overlap_rowstamps"] = overlap_rowstamps
+    reverse_path = tmp_path / "erp_to_eam.yaml"
+    reverse_path.write_text(yaml.safe_dump(reverse), encoding="utf-8")
     with sync_harness(tmp_path) as systems:
-        harness = MaintenanceHarness(systems, MaintenanceSpecResource(path=str(path)))
+        specs = MaintenanceSpecResource(path=str(path)), ErpToEamSpecResource(path=str(reverse_path))
+        harness = MaintenanceHarness(systems, *specs)
         harness.go_live_now()
         yield harness

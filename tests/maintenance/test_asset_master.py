@@ -5,10 +5,13 @@ a conflict for a person."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tests.maintenance.erp_to_eam_harness import (
     asset_master_sync,
+    assets_read,
     commission,
     eam_assets,
     equipment,
@@ -16,7 +19,7 @@ from tests.maintenance.erp_to_eam_harness import (
     update_equipment,
     writes,
 )
-from tests.maintenance.maintenance_harness import MaintenanceHarness, maintenance_harness
+from tests.maintenance.maintenance_harness import TEST_OVERLAP, MaintenanceHarness, maintenance_harness
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +38,15 @@ def pump(maint) -> tuple[str, str]:
     return number, asset["assetnum"]
 
 
+_inspections = itertools.count(1)
+
+
+def move_eam_rowstamps_past_the_overlap(maint: MaintenanceHarness) -> None:
+    """Other EAM work: one asset's text (not a synced field) edited more often than the overlap is wide."""
+    for _ in range(TEST_OVERLAP + 1):  # each text new: the client keys an update's transaction by its body
+        update_eam_asset(maint, "P-102", description=f"Feed pump P-102, inspection {next(_inspections)}")
+
+
 def open_conflicts(maint: MaintenanceHarness, asset: str) -> dict[str, tuple]:
     found = maint.systems.state().store().open_conflicts("asset")
     return {c.field: (c.source_value, c.target_value) for c in found if c.key == f"P1000/{asset}"}
@@ -51,6 +63,14 @@ def test_a_rerun_writes_nothing(maint, pump):
     maint.systems.reset_stats("eam", "erp")
     assert asset_master_sync(maint).success
     assert writes(maint) == {"eam": 0, "erp": 0}
+
+
+def test_a_rerun_reads_only_the_assets_changed_since_the_last_sync(maint, pump):
+    move_eam_rowstamps_past_the_overlap(maint)
+    assert asset_master_sync(maint).success
+    result = asset_master_sync(maint)
+    assert result.success
+    assert assets_read(result) == {"P-102"}  # the newest change, inside the overlap window; nothing else
 
 
 def test_a_create_whose_answer_was_lost_does_not_create_twice(maint):
@@ -119,3 +139,16 @@ def test_a_conflict_closes_once_a_person_makes_both_sides_agree(maint, pump):
     update_eam_asset(maint, asset, location="BAY-8")  # from now on the EAM's change moves again
     assert asset_master_sync(maint).success
     assert equipment(maint, number)["FunctionalLocation"] == "BAY-8"
+
+
+def test_a_conflict_stands_while_neither_side_changes_again(maint):
+    number = commission(maint, "Compressor CP-601", AcquisitionValue="30000.00")
+    assert asset_master_sync(maint).success
+    [asset] = [a["assetnum"] for a in eam_assets(maint, number)]
+    update_eam_asset(maint, asset, purchaseprice=31000.0)  # ERP-owned, rule conflict: for a person
+    assert asset_master_sync(maint).success
+    move_eam_rowstamps_past_the_overlap(maint)
+    assert asset_master_sync(maint).success
+    result = asset_master_sync(maint)
+    assert result.success and asset not in assets_read(result)
+    assert open_conflicts(maint, asset)["acquisition_value"] == ("30000", "31000")
