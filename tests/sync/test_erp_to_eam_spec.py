@@ -49,6 +49,7 @@ def test_units_convert_erp_base_units_to_eam_issue_units_and_refuse_unknown_pair
         ),
         (("units", "conversions"), [{"erp_unit": "M", "eam_unit": "CM", "factor": 0}], "units.conversions[0]"),
         (("stock", "pending_transactions"), "overwrite", "stock.pending_transactions"),
+        (("asset_master", "overlap_rowstamps"), -1, "asset_master.overlap_rowstamps"),
     ],
 )
 def test_a_wrong_spec_names_the_file_and_the_field(path, value, field):
