@@ -1,5 +1,8 @@
 """Applying the plans: ERP materials first, then ERP BOMs bottom-up, each verified by reading the ERP back.
 
+Only what the apply wrote is read back: a record the plan left unchanged was compared with a fresh read of
+the ERP in this run's plan step, so reading it again would only repeat that call (a no-op run reads nothing).
+
 Failed records become dead letters and the run fails at the end, after everything that could be
 written was written: a BOM waits only for the materials it uses.
 """
@@ -31,13 +34,18 @@ from resources.mapping_spec import MappingSpecResource
 from resources.state import SyncStateResource
 from sync.flows import BOM_FLOW
 from sync.frames import plan_from_frame
-from sync.keys import split_key
+from sync.keys import header_key_of_item, split_key
 from sync.plan import Plan
 from sync.spec import MappingSpec
 
 VERIFY_MATERIALS = "materials_match_plan"
 VERIFY_BOMS = "boms_match_plan"
 RESULT_COLUMNS = ["entity", "key", "op", "status", "error_code", "message"]
+
+
+def header_of(item) -> str:
+    """The BOM header a BOM plan item belongs to."""
+    return item.key if item.entity == "bom_header" else header_key_of_item(item.key)
 
 
 def _revisions(plm_parts: pd.DataFrame) -> dict[str, str]:
@@ -69,6 +77,8 @@ def _verify(spec: MappingSpec, plan: Plan, actual: dict[str, dict[str, dict]], s
     for item in plan.items:
         if item.op == "delete" or item.key in skip or item.after is None:
             continue
+        if item.op == "unchanged" and item.key not in actual.get(item.entity, {}):
+            continue  # not read back: the plan compared it with this run's fresh read
         now = actual.get(item.entity, {}).get(item.key)
         got = spec.entities[item.entity].normalise(now) if now is not None else None
         if got is None:
@@ -183,7 +193,7 @@ def _apply_materials(context, erp_material_plan, plm_parts, target: ErpTarget, s
         _record_conflicts(target.store, run_id, plan)
         with _leases(context, target, "material", [i.key for i in plan.items if i.op != "unchanged"]):
             writer.apply_materials(plan.items, lambda done, total: context.log.info(f"materials: {done}/{total}"))
-        keys = [i.key for i in plan.items if i.op != "delete"]
+        keys = [i.key for i in plan.items if i.op not in ("delete", "unchanged")]
         actual = {"material": client.read_materials(keys)} if keys else {}
         metrics = client.metrics.snapshot()
     mismatches = _verify(spec, plan, actual, writer.report.failed_keys("material"))
@@ -254,7 +264,7 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, target: ErpTarg
         changed_levels = [h for h, items in levels.items() if any(i.op != "unchanged" for i in items)]
         with _leases(context, target, "bom", changed_levels):
             writer.apply_boms(levels, lambda done, total: context.log.info(f"BOM records: {done}/{total}"))
-        headers = sorted({i.key for i in plan.items if i.entity == "bom_header"})
+        headers = sorted({header_of(i) for i in plan.items if i.op != "unchanged"})
         actual = read_bom_snapshot(client, headers)
         metrics = client.metrics.snapshot()
     failed = writer.report.failed_keys("bom_item") | writer.report.failed_keys("bom_header")
