@@ -13,35 +13,11 @@ from assets.shop_floor_state import (
     MES_PRODUCT_ORDERS,
     SHOP_FLOOR_RECONCILIATION,
 )
-from orchestration import bom_runs
 from orchestration.configuration import require_environment
+from orchestration.shop_floor_runs import run_job
 from resources.connection_rules import ConfigurationError
 from resources.mes import MESResource
 from sync.shop_floor_reconcile import KINDS
-
-
-def _run(job_name: str) -> tuple[Any, dict[str, dict[str, Any]], str]:
-    """One job run in this process (recorded in DAGSTER_HOME): (result, metadata per asset, first error)."""
-    from orchestration.definitions import defs  # imports every asset: only when a run is wanted
-
-    result = defs.resolve_job_def(job_name).execute_in_process(
-        instance=bom_runs.instance(),
-        run_config=bom_runs.QUIET_CONSOLE,
-        raise_on_error=False,
-        tags={"mfg-sync/trigger": "cli"},
-    )
-    found = {
-        e.event_specific_data.materialization.asset_key.to_user_string(): {
-            k: v.value for k, v in e.event_specific_data.materialization.metadata.items()
-        }
-        for e in result.get_asset_materialization_events()
-    }
-    error = ""
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE" and not error:
-            failure = event.event_specific_data.error
-            error = failure.message.strip().splitlines()[0] if failure else event.message or "step failed"
-    return result, found, error
 
 
 def _counts(metadata: dict[str, Any], names: tuple[str, ...]) -> str:
@@ -61,7 +37,7 @@ def shop_floor(reconcile_too: bool) -> None:
             f"configuration: {exc}\n(for the local sandbox, set MFG_SYNC_PROFILE=sandbox)"
         ) from None
     failed = False
-    result, found, error = _run("shop_floor_orders")
+    result, found, error = run_job("shop_floor_orders")
     plan, applied = (
         found.get(MES_PRODUCT_ORDER_PLAN.to_user_string(), {}),
         found.get(MES_PRODUCT_ORDERS.to_user_string(), {}),
@@ -71,7 +47,7 @@ def shop_floor(reconcile_too: bool) -> None:
     if not result.success:
         failed = True
         click.echo(f"  {error}", err=True)
-    result, found, error = _run("shop_floor_completions")
+    result, found, error = run_job("shop_floor_completions")
     posted = found.get(ERP_CONFIRMATIONS.to_user_string(), {})
     line = _counts(posted, ("drops", "posted", "repeated", "rejected", "failed"))
     click.echo(f"confirmations   {'ok' if result.success else 'FAILED'}  {line}  (run {result.run_id[:8]})")
@@ -79,7 +55,7 @@ def shop_floor(reconcile_too: bool) -> None:
         failed = True
         click.echo(f"  {error}", err=True)
     if reconcile_too:
-        result, found, error = _run("shop_floor_reconciliation")
+        result, found, error = run_job("shop_floor_reconciliation")
         differences = found.get(SHOP_FLOOR_RECONCILIATION.to_user_string(), {})
         total = int(differences.get("differences", 0))
         click.echo(f"reconciliation  {total} difference(s)  {_counts(differences, KINDS)}  (run {result.run_id[:8]})")

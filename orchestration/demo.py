@@ -1,5 +1,6 @@
-"""`make demo`: the sandbox PLM, ERP and EAM come up, every released assembly is synced through Dagster, then
-the maintenance flows (orchestration/demo_maintenance.py), and a short report says what was written. State
+"""`make demo`: the sandbox PLM, ERP, EAM and MES come up, every released assembly is synced through Dagster,
+then the maintenance flows (orchestration/demo_maintenance.py) and the shop floor
+(orchestration/demo_shop_floor.py), and a short report says what was written. State
 persists (sandbox, state store, Dagster runs), so running it again right away writes nothing to the ERP, and
 says so."""
 
@@ -11,7 +12,7 @@ import time
 import httpx
 
 from assets.keys import ERP_BOMS, ERP_MATERIALS
-from orchestration import bom_runs, demo_maintenance
+from orchestration import bom_runs, demo_maintenance, demo_shop_floor
 from orchestration.local_stack import local_stack
 from orchestration.local_tryton import local_tryton
 from orchestration.settings import data_dir
@@ -43,10 +44,14 @@ def main() -> int:
         tryton_outcomes = _sync_to_tryton(tryton, stack.released, format_outcome) if tryton else []
         print("\nMaintenance flows EAM <-> ERP through Dagster:")
         maintenance = demo_maintenance.run(print)
+        print("\nShop floor ERP <-> MES through Dagster:")
+        shop_floor = demo_shop_floor.run(print)
     print(report(outcomes, stats, time.monotonic() - started, tryton_outcomes, tryton_note))
     print("\n".join(demo_maintenance.report_lines(maintenance)))
+    print("\n".join(demo_shop_floor.report_lines(shop_floor)))
     failed = [o for o in [*maintenance.outcomes] if o.available and not o.success]
-    return 0 if all(o.success for o in [*outcomes, *tryton_outcomes]) and not failed else 1
+    ok = all(o.success for o in [*outcomes, *tryton_outcomes]) and not failed and demo_shop_floor.succeeded(shop_floor)
+    return 0 if ok else 1
 
 
 def _sync_to_tryton(server, released: list[str], format_outcome) -> list[bom_runs.AssemblyOutcome]:
