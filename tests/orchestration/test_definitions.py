@@ -116,6 +116,7 @@ SCHEDULES = {  # name -> (cron, job)
     "maintenance_stock_hourly": ("15 * * * *", "maintenance_stock_sync"),
     "asset_master_daily": ("0 4 * * *", "asset_master_sync"),
     "maintenance_postings_every_15_minutes": ("*/15 * * * *", "maintenance_postings"),
+    "shop_floor_orders_every_15_minutes": ("*/15 * * * *", "shop_floor_orders"),
 }
 SENSORS = {
     "released_assemblies_sensor",
