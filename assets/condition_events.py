@@ -5,6 +5,10 @@ one rejects its events' drops with the reason. Per asset and failure class at mo
 the debounce window; an open work order of the same asset and failure class covers the events; otherwise a
 work order is created in WAPPR (priority from severity, the job plan's spare parts as planned materials),
 looked up by the event id before it is created. A drop is stamped processed once its event's outcome is stored.
+
+An event that fails stays pending for the next run and carries the maintenance severity: plant-critical when
+its work request would have priority 1 or 2 (that asset may fail before anyone plans the work), which alerts
+at once, the first time it fails; the others alert when the flow's circuit breaker opens.
 """
 
 import time
@@ -17,12 +21,15 @@ from assets import condition_state as state
 from assets.condition_job import ConditionRulesResource
 from assets.keys import CONDITION_EVENTS, EAM_WORK_REQUESTS, OWNERS, condition_tags, ins
 from assets.metadata import api_metadata, rows_table
+from resources.alerts import Alert, AlertResource
 from resources.eam import EAMResource
 from resources.eam import work_requests as eam_requests
 from resources.erp import ERPResource
 from resources.state import SyncStateResource
 from resources.transport import ApiError
 from sync.condition import ConditionEvent, ConditionRules, EventError, decide, parse_event
+from sync.flows import CONDITION_FLOW
+from sync.severity import CRITICAL_PRIORITIES, OPERATIONAL, PLANT_CRITICAL
 
 EVENT_COLUMNS = ["drop_id", "event_id", "site", "asset", "measurement", "value", "unit", "threshold", "timestamp"]
 
@@ -75,6 +82,7 @@ def eam_work_requests(
     erp: ERPResource,
     sync_state: SyncStateResource,
     condition_rules: ConditionRulesResource,
+    alerts: AlertResource,
 ) -> dg.Output:
     store, rules, started = sync_state.store(), condition_rules.rules(), time.monotonic()
     run_id = state.sync_run(context, sync_state)
@@ -100,8 +108,12 @@ def eam_work_requests(
             **api_metadata("erp", erp_client.metrics.snapshot()),
         }
     outcome.update({event_id: {"status": "rejected", "reason": reason} for event_id, reason in refused.items()})
-    state.record_statuses(store, run_id, outcome)
     failed = [k for k, v in outcome.items() if v["status"] == "failed"]
+    failed_before = {k for k, v in state.statuses(store, failed).items() if v.get("status") == "failed"}
+    state.record_statuses(store, run_id, outcome)
+    for event_id in failed:
+        if outcome[event_id]["severity"] == PLANT_CRITICAL and event_id not in failed_before:
+            _alert_plant_critical(context, alerts, events[event_id], outcome[event_id]["reason"])
     store.mark_drops_processed(drop_of[k] for k, v in outcome.items() if v["status"] not in ("failed", "rejected"))
     rows = [{"event_id": k, **events[k].as_payload(), **v} for k, v in outcome.items()]
     counts = {
@@ -174,10 +186,27 @@ def _apply(context, eam_client, rules: ConditionRules, store, run_id: int, event
                 }
         except (ApiError, LookupError) as err:
             context.log.error(f"condition event {d.event_id} ({event.asset}): {err}")
-            outcome[d.event_id] = {"status": "failed", "reason": str(err)[:300]}
+            severity = PLANT_CRITICAL if d.priority in CRITICAL_PRIORITIES else OPERATIONAL
+            outcome[d.event_id] = {"status": "failed", "reason": str(err)[:300], "severity": severity}
             known.pop(d.key, None) if d.action == "work_request" else None
     state.record_requests(store, run_id, changed)
     return outcome
+
+
+def _alert_plant_critical(context, alerts: AlertResource, event: ConditionEvent, reason: str) -> None:
+    alerts.send(
+        Alert(
+            title="Plant-critical condition event failed: no work request",
+            flow=CONDITION_FLOW,
+            partition=f"{event.site}/{event.asset}",
+            run_id=context.run.run_id,
+            error=f"event {event.event_id}: {event.measurement} {event.value} {event.unit} on asset {event.asset} "
+            f"(limit {event.threshold}): {reason}",
+            correlation_id=context.run.run_id,
+            severity="critical",
+        ),
+        logger=context.log,
+    )
 
 
 def _raise_request(eam_client, rules: ConditionRules, event: ConditionEvent, key: str, priority: int) -> dict:

@@ -1,7 +1,9 @@
-"""Run-failure sensor: a failed `bom_sync` (or maintenance) run is recorded in the state store and a person is told.
+"""Run-failure sensor: a failed `bom_sync` (maintenance, condition) run is recorded in the state store and a
+person is told.
 
-A maintenance run's failure alerts only when it opens the breaker: plant-critical records alert at once
-from the apply step itself (assets/maintenance_posting.py), the rest wait for the breaker.
+A maintenance or condition run's failure alerts only when it opens the breaker: plant-critical records alert
+at once from the apply step itself (assets/maintenance_posting.py, assets/condition_events.py), the rest
+wait for the breaker.
 
 A run that broke before the apply assets has no sync-run row yet: one is created, status failed, for that
 Dagster run, so the circuit breaker counts it. The failure that opens the breaker sends ONE alert saying
@@ -14,6 +16,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.condition_job import condition_sync
 from assets.connection_bom_sync import JOB_OF_FLOW
 from assets.jobs import bom_sync, maintenance_sync
 from assets.maintenance_postings import maintenance_postings
@@ -21,20 +24,22 @@ from resources.alerts import Alert, AlertResource
 from resources.state import StateStore, SyncStateResource
 from resources.state.breaker import RESET_PARTITION, breaker_state
 from resources.trigger_settings import breaker_threshold
-from sync.flows import MAINTENANCE_FLOW
+from sync.flows import CONDITION_FLOW, MAINTENANCE_FLOW
 
 PARTITION_TAG = "dagster/partition"
 FLOW_OF_JOB = {maintenance_postings.name: MAINTENANCE_FLOW}  # the day-partitioned postings share the flow
-QUIET_UNTIL_BREAKER = frozenset({MAINTENANCE_FLOW})
+# plant-critical records of these flows alert at once from their apply step; a failed run waits for the breaker
+QUIET_UNTIL_BREAKER = frozenset({MAINTENANCE_FLOW, CONDITION_FLOW})
 
 
-def record_failure(store: StateStore, flow: str, partition: str, dagster_run_id: str) -> str:
+def record_failure(store: StateStore, flow: str, partition: str | None, dagster_run_id: str) -> str:
     """Close (or create) the sync run of a failed Dagster run as failed; returns the status it ends with.
 
     A run closed as "partial" keeps that status: its failures are per record and sit in the dead letters.
     """
     if partition == RESET_PARTITION:
         raise ValueError(f"partition {partition!r} is reserved for breaker resets")
+    partition = partition or None  # an unpartitioned job's runs (condition_sync) have none
     for run in store.recent_runs(flow, partition, limit=20):
         if run.dagster_run_id == dagster_run_id:
             if run.status == "started":
@@ -66,10 +71,10 @@ def failure_message(context: dg.RunFailureSensorContext) -> str:
 @dg.run_failure_sensor(
     name="bom_sync_failure_sensor",
     # every ERP connection's BOM sync (its flow is its job name) and the maintenance flows
-    monitored_jobs=[bom_sync, *JOB_OF_FLOW.values(), maintenance_sync, maintenance_postings],
+    monitored_jobs=[bom_sync, *JOB_OF_FLOW.values(), maintenance_sync, maintenance_postings, condition_sync],
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Records failed bom_sync (every ERP connection) and maintenance runs per flow and partition, "
-    "alerts, opens the breaker.",
+    description="Records failed bom_sync (every ERP connection), maintenance and condition runs per flow and "
+    "partition, alerts, opens the breaker.",
 )
 def bom_sync_failure_sensor(
     context: dg.RunFailureSensorContext, sync_state: SyncStateResource, alerts: AlertResource

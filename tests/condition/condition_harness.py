@@ -63,12 +63,13 @@ class ConditionHarness:
         path.write_text(yaml.safe_dump(self.rules), encoding="utf-8")
         return {**self.systems.resources(), "condition_rules": ConditionRulesResource(path=str(path))}
 
-    def run_flow(self) -> dg.ExecuteInProcessResult:
+    def run_flow(self, **resources: Any) -> dg.ExecuteInProcessResult:
+        """The `condition_sync` job's assets once; `resources` replace the harness's (e.g. `alerts`)."""
         return dg.materialize(
             assets_and_checks(),
             selection=CONDITION_SELECTION,
             instance=self.systems.instance,
-            resources=self.resources(),
+            resources={**self.resources(), **resources},
             raise_on_error=False,
         )
 

@@ -1,7 +1,16 @@
 """Condition events over the real Mosquitto -> EAM work requests -> ERP reservations -> purchase requisitions."""
 
+import dagster as dg
+
+import assets
+from assets.condition_job import condition_sync
+from resources.alerts import AlertResource
+from resources.state.breaker import reset_breaker
 from sandbox import condition as publisher
+from sensors.run_failures import bom_sync_failure_sensor
+from sync.flows import CONDITION_FLOW
 from tests.condition.condition_harness import erp_count
+from tests.triggers.support import AlertInbox
 
 
 def events(count: int, value: float = 11.2, asset: str = "P-101") -> list[dict]:
@@ -132,3 +141,50 @@ def test_an_eam_outage_fails_the_run_and_keeps_the_events_pending_for_the_next(c
     assert cond.store().consecutive_failures("condition_sync") == 1  # what the breaker counts
     assert cond.run_flow().success
     assert len(cond.work_requests()) == 1
+
+
+def test_a_plant_critical_event_that_gets_no_work_request_alerts_at_once_and_only_once(cond):
+    del cond.rules["job_plans"]["BEARING"]["PUMP"]  # the EAM work request cannot be planned
+    with cond.listening():
+        cond.publish(events(1, value=20.0))  # twice the limit: priority 1
+        cond.wait_for_drops(1)
+    inbox = AlertInbox()
+    with inbox.serving() as url:
+        alerts = AlertResource(webhook_url=url)
+        assert not cond.run_flow(alerts=alerts).success
+        assert not cond.run_flow(alerts=alerts).success  # still pending, still failing: no second alert
+    [status] = cond.statuses().values()
+    assert (status["status"], status["severity"]) == ("failed", "plant-critical")
+    [alert] = inbox.messages
+    assert "[CRITICAL] Plant-critical condition event failed" in alert["text"] and "P-101" in alert["text"]
+    assert len(cond.store().webhook_drops_after(0, source="condition", unprocessed_only=True)) == 1
+
+
+def test_three_failed_condition_runs_open_the_breaker_with_one_alert(cond):
+    with cond.listening():
+        cond.publish(events(1))
+        cond.wait_for_drops(1)
+    defs = dg.Definitions(assets=assets.definitions().assets, jobs=[condition_sync], resources=cond.resources())
+    job = defs.resolve_job_def(condition_sync.name)
+    inbox = AlertInbox()
+    cond.systems.faults("eam", outage=True)
+    try:
+        with inbox.serving() as url:
+            for _ in range(3):
+                result = job.execute_in_process(instance=cond.systems.instance, raise_on_error=False)
+                assert not result.success
+                with dg.build_run_status_sensor_context(
+                    sensor_name="bom_sync_failure_sensor",
+                    dagster_event=result.get_run_failure_event(),
+                    dagster_instance=cond.systems.instance,
+                    dagster_run=result.dagster_run,
+                    resources={"sync_state": cond.systems.state(), "alerts": AlertResource(webhook_url=url)},
+                ) as context:
+                    bom_sync_failure_sensor(context)
+    finally:
+        cond.systems.faults("eam")
+    store = cond.store()
+    assert store.consecutive_failures(CONDITION_FLOW) == 3  # each failed run counted once
+    [alert] = inbox.messages
+    assert "Circuit breaker OPEN for condition_sync: 3 consecutive failed runs" in alert["text"]
+    reset_breaker(store, CONDITION_FLOW)
