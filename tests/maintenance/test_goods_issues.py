@@ -9,6 +9,7 @@ import pytest
 
 from sync.records import GoodsIssue
 from tests.maintenance.maintenance_harness import MaintenanceHarness, maintenance_harness
+from tests.validation.support import check
 
 POSTINGS = "/sap/opu/odata/sap/API_MATERIAL_DOCUMENT_SRV/A_MaterialDocumentHeader"
 
@@ -52,6 +53,16 @@ def test_ten_issue_transactions_become_ten_goods_issues_against_the_reservation(
     }
     assert maint.stock(part) == stock_before - 10
     assert maint.reservation(number).items[0].withdrawn_quantity == Decimal(10)
+
+
+def test_the_extracts_are_validated_before_they_are_planned(maint):
+    number, part = reserved_order(maint)
+    maint.issue(number, part, Decimal(2))
+    result = maint.sync()
+    assert result.success
+    for table in ("eam/work_order_materials", "eam/material_transactions"):
+        verdict = check(result, table, "eam_pre_sync")
+        assert verdict.passed and verdict.metadata["rows_validated"].value >= 1
 
 
 def test_each_posting_carries_its_eam_transaction_id(maint):
