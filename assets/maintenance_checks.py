@@ -10,15 +10,9 @@ from assets.keys import EAM_MATERIAL_TRANSACTIONS, EAM_WORK_ORDER_MATERIALS
 from assets.maintenance_spec import MaintenanceSpecResource
 from assets.partitions import sites
 from expectations import eam_pre_sync
-from expectations.gx_results import to_check_result
+from expectations.gx_results import log_verdict, to_check_result
 
 PRE_SYNC = eam_pre_sync.SUITE
-
-
-def _logged(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult, what: str) -> dg.AssetCheckResult:
-    counts = {k: result.metadata[k].value for k in ("critical_failures", "warnings") if k in result.metadata}
-    context.log.info(f"{context.partition_key} {what}: {'passed' if result.passed else 'FAILED'} {counts}")
-    return result
 
 
 @dg.asset_check(
@@ -34,7 +28,7 @@ def eam_work_order_materials_pre_sync(
 ) -> dg.AssetCheckResult:
     storerooms = maintenance_spec.spec().storerooms
     validation = eam_pre_sync.validate_work_order_materials(eam_work_order_materials, storerooms)
-    return _logged(context, to_check_result([validation]), "EAM planned materials")
+    return log_verdict(context, to_check_result([validation]), "EAM planned materials")
 
 
 @dg.asset_check(
@@ -51,4 +45,4 @@ def eam_material_transactions_pre_sync(
 ) -> dg.AssetCheckResult:
     storerooms = maintenance_spec.spec().storerooms
     validation = eam_pre_sync.validate_material_transactions(eam_material_transactions, storerooms)
-    return _logged(context, to_check_result([validation]), "EAM material transactions")
+    return log_verdict(context, to_check_result([validation]), "EAM material transactions")

@@ -27,7 +27,7 @@ from assets.keys import (
 from assets.metadata import api_metadata
 from assets.partitions import assemblies
 from expectations import erp_post_sync, erp_pre_apply, plm_bom_pre_sync
-from expectations.gx_results import to_check_result
+from expectations.gx_results import log_verdict, to_check_result
 from expectations.quantity_rounding import rounding_frame
 from expectations.settings import ValidationSettings
 from resources.erp import ERPResource
@@ -39,12 +39,6 @@ from resources.validation_rules import ValidationRulesResource
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 PRE_SYNC, PRE_APPLY, POST_SYNC = plm_bom_pre_sync.SUITE, erp_pre_apply.SUITE, erp_post_sync.SUITE
-
-
-def _log(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult, what: str) -> dg.AssetCheckResult:
-    counts = {k: result.metadata[k].value for k in ("critical_failures", "warnings") if k in result.metadata}
-    context.log.info(f"{context.partition_key} {what}: {'passed' if result.passed else 'FAILED'} {counts}")
-    return result
 
 
 def _with_calls(result: dg.AssetCheckResult, client) -> dg.AssetCheckResult:
@@ -79,7 +73,7 @@ def plm_parts_pre_sync(
     settings = _settings(validation_rules)
     validation = plm_bom_pre_sync.validate_parts(plm_parts, mapping_spec.spec().units.keys(), settings)
     dead_letter_blocked(context, sync_state, f"plm/parts:{PRE_SYNC}", [validation], PART_RECORDS)
-    return _log(context, to_check_result([validation], sample=settings.sample_rows), "PLM parts")
+    return log_verdict(context, to_check_result([validation], sample=settings.sample_rows), "PLM parts")
 
 
 @dg.asset_check(
@@ -104,7 +98,7 @@ def plm_bom_lines_pre_sync(
     validation = plm_bom_pre_sync.validate_bom_lines(plm_bom_lines, plm_parts, units, settings)
     lines = {"plm_bom_lines": plm_line_record(mapping_spec.spec().entities["bom_item"].constants)}
     dead_letter_blocked(context, sync_state, f"plm/bom_lines:{PRE_SYNC}", [validation], lines)
-    return _log(context, to_check_result([validation], sample=settings.sample_rows), "PLM BOM lines")
+    return log_verdict(context, to_check_result([validation], sample=settings.sample_rows), "PLM BOM lines")
 
 
 @dg.asset_check(
@@ -123,7 +117,7 @@ def erp_material_plan_pre_apply(
     settings = _settings(validation_rules)
     validations = erp_pre_apply.validate_material_plan(erp_material_plan, settings)
     dead_letter_blocked(context, sync_state, f"erp/material_plan:{PRE_APPLY}", validations, PLAN_RECORDS)
-    return _log(context, to_check_result(validations, sample=settings.sample_rows), "material plan")
+    return log_verdict(context, to_check_result(validations, sample=settings.sample_rows), "material plan")
 
 
 @dg.asset_check(
@@ -149,7 +143,7 @@ def erp_bom_plan_pre_apply(
     rounding = rounding_frame(erp_bom_plan, plm_bom_lines, spec.units, address, settings.quantity_decimals)
     validations = erp_pre_apply.validate_bom_plan(erp_bom_plan, settings, rounding)
     dead_letter_blocked(context, sync_state, f"erp/bom_plan:{PRE_APPLY}", validations, PLAN_RECORDS)
-    return _log(context, to_check_result(validations, sample=settings.sample_rows), "BOM plan")
+    return log_verdict(context, to_check_result(validations, sample=settings.sample_rows), "BOM plan")
 
 
 @dg.asset_check(
@@ -174,7 +168,7 @@ def erp_materials_post_sync(
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         actual = client.read_materials(keys)
     validations = erp_post_sync.validate_materials(keys, actual, mapping_spec.erp_units(), settings)
-    return _log(
+    return log_verdict(
         context, _with_calls(to_check_result(validations, sample=settings.sample_rows), client), "ERP materials"
     )
 
@@ -204,4 +198,6 @@ def erp_boms_post_sync(
         components = {item.get("BillOfMaterialComponent") for item in snapshot["bom_item"].values()}
         materials = client.read_materials(sorted(c for c in components if c))
     validations = erp_post_sync.validate_boms(headers, snapshot, materials, mapping_spec.erp_units(), settings)
-    return _log(context, _with_calls(to_check_result(validations, sample=settings.sample_rows), client), "ERP BOMs")
+    return log_verdict(
+        context, _with_calls(to_check_result(validations, sample=settings.sample_rows), client), "ERP BOMs"
+    )

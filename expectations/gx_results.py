@@ -128,6 +128,13 @@ def _markdown(failures: list[FailedExpectation], keys: dict[str, tuple[str, ...]
     return "\n".join(lines)
 
 
+def log_verdict(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult, what: str) -> dg.AssetCheckResult:
+    """One run-log line per check verdict (partition, passed or FAILED, counts); returns the result."""
+    counts = {k: result.metadata[k].value for k in ("critical_failures", "warnings") if k in result.metadata}
+    context.log.info(f"{context.partition_key} {what}: {'passed' if result.passed else 'FAILED'} {counts}")
+    return result
+
+
 def to_check_result(
     validations: Sequence[TableValidation],
     *,

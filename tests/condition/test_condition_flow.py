@@ -10,7 +10,7 @@ from sandbox import condition as publisher
 from sensors.run_failures import bom_sync_failure_sensor
 from sync.flows import CONDITION_FLOW
 from tests.condition.condition_harness import erp_count
-from tests.triggers.support import AlertInbox
+from tests.triggers.support import AlertInbox, evaluate_failure_sensor
 
 
 def events(count: int, value: float = 11.2, asset: str = "P-101") -> list[dict]:
@@ -173,14 +173,8 @@ def test_three_failed_condition_runs_open_the_breaker_with_one_alert(cond):
             for _ in range(3):
                 result = job.execute_in_process(instance=cond.systems.instance, raise_on_error=False)
                 assert not result.success
-                with dg.build_run_status_sensor_context(
-                    sensor_name="bom_sync_failure_sensor",
-                    dagster_event=result.get_run_failure_event(),
-                    dagster_instance=cond.systems.instance,
-                    dagster_run=result.dagster_run,
-                    resources={"sync_state": cond.systems.state(), "alerts": AlertResource(webhook_url=url)},
-                ) as context:
-                    bom_sync_failure_sensor(context)
+                resources = {"sync_state": cond.systems.state(), "alerts": AlertResource(webhook_url=url)}
+                evaluate_failure_sensor(bom_sync_failure_sensor, result, cond.systems.instance, resources)
     finally:
         cond.systems.faults("eam")
     store = cond.store()

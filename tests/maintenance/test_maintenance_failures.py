@@ -12,7 +12,7 @@ from resources.state.breaker import breaker_state
 from sensors.run_failures import bom_sync_failure_sensor
 from sync.flows import MAINTENANCE_FLOW
 from tests.maintenance.maintenance_harness import SITE, maintenance_harness
-from tests.triggers.support import AlertInbox
+from tests.triggers.support import AlertInbox, evaluate_failure_sensor
 
 
 def test_three_failed_maintenance_runs_open_the_breaker_with_one_alert(tmp_path):
@@ -26,14 +26,8 @@ def test_three_failed_maintenance_runs_open_the_breaker_with_one_alert(tmp_path)
         for _ in range(3):
             result = job.execute_in_process(partition_key=SITE, instance=maint.systems.instance, raise_on_error=False)
             assert not result.success
-            with dg.build_run_status_sensor_context(
-                sensor_name="bom_sync_failure_sensor",
-                dagster_event=result.get_run_failure_event(),
-                dagster_instance=maint.systems.instance,
-                dagster_run=result.dagster_run,
-                resources={"sync_state": maint.systems.state(), "alerts": AlertResource(webhook_url=url)},
-            ) as context:
-                bom_sync_failure_sensor(context)
+            resources = {"sync_state": maint.systems.state(), "alerts": AlertResource(webhook_url=url)}
+            evaluate_failure_sensor(bom_sync_failure_sensor, result, maint.systems.instance, resources)
         maint.systems.faults("eam")
         store = maint.systems.state().store()
         assert breaker_state(store, MAINTENANCE_FLOW, 3).is_open

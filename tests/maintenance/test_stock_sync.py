@@ -18,6 +18,7 @@ from sensors.erp_to_eam_failures import erp_to_eam_failure_sensor
 from sync.flows import STOCK_FLOW
 from tests.maintenance.erp_to_eam_harness import eam_balances, erp_stock, stock_sync, writes
 from tests.maintenance.maintenance_harness import MaintenanceHarness, maintenance_harness
+from tests.triggers.support import evaluate_failure_sensor
 
 
 @pytest.fixture(scope="module")
@@ -114,14 +115,8 @@ def test_three_failed_runs_open_the_breaker_and_the_hourly_schedule_skips(maint)
         for _ in range(3):
             result = job.execute_in_process(partition_key="P1000", instance=instance, raise_on_error=False)
             assert not result.success
-            with dg.build_run_status_sensor_context(
-                sensor_name="erp_to_eam_failure_sensor",
-                dagster_event=result.get_run_failure_event(),
-                dagster_instance=instance,
-                dagster_run=result.dagster_run,
-                resources={"sync_state": sync_state, "alerts": AlertResource()},
-            ) as context:
-                erp_to_eam_failure_sensor(context)
+            resources = {"sync_state": sync_state, "alerts": AlertResource()}
+            evaluate_failure_sensor(erp_to_eam_failure_sensor, result, instance, resources)
     finally:
         maint.systems.faults("eam")
     store = sync_state.store()

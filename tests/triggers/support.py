@@ -81,6 +81,18 @@ def wait_for_drops(store: StateStore, count: int, timeout_s: float = 15.0) -> li
         time.sleep(0.05)
 
 
+def evaluate_failure_sensor(sensor: Any, result: dg.ExecuteInProcessResult, instance, resources: dict) -> None:
+    """What the Dagster daemon does for a failed run: evaluate the run-failure `sensor` on it."""
+    with dg.build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources=resources,
+    ) as context:
+        sensor(context)
+
+
 class AlertInbox:
     """A Slack-compatible incoming webhook on loopback that keeps every message it receives."""
 

@@ -17,21 +17,15 @@ from schedules.bom_schedules import build_bom_sync_schedule
 from sensors.plm_changes import plm_change_sensor
 from sensors.run_failures import bom_sync_failure_sensor, record_failure
 from sync.flows import BOM_FLOW
-from tests.triggers.support import AlertInbox, run_bom_sync_job
+from tests.triggers.support import AlertInbox, evaluate_failure_sensor, run_bom_sync_job
 
 TUESDAY_0600 = datetime(2025, 3, 11, 6, 0, tzinfo=ZoneInfo("UTC"))
 
 
 def report_failure(result, instance, harness, alerts) -> None:
     """What the Dagster daemon does for a failed run: evaluate the run-failure sensor on it."""
-    with dg.build_run_status_sensor_context(
-        sensor_name="bom_sync_failure_sensor",
-        dagster_event=result.get_run_failure_event(),
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
-        resources={"sync_state": harness.state(), "alerts": alerts},
-    ) as context:
-        bom_sync_failure_sensor(context)
+    resources = {"sync_state": harness.state(), "alerts": alerts}
+    evaluate_failure_sensor(bom_sync_failure_sensor, result, instance, resources)
 
 
 def schedule_tick(instance, harness):
