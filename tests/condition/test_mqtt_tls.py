@@ -192,7 +192,7 @@ def test_a_wrong_password_is_refused_by_the_broker_and_said_in_the_log(tls_broke
     finally:
         _stop(server)
     text = log.read_text()
-    assert "MQTT broker refused the connection" in text, text
+    assert "MQTT broker refused the connection: Not authorized" in text, text
     assert "not-the-password" not in text
     assert store.webhook_drops_after(0, source="condition") == []
 
