@@ -13,7 +13,7 @@ import httpx
 
 from assets.keys import ERP_BOMS, ERP_MATERIALS
 from orchestration import bom_runs, demo_maintenance, demo_shop_floor
-from orchestration.local_stack import local_stack
+from orchestration.local_stack import local_stack, stop_cleanly_on_sigterm
 from orchestration.local_tryton import local_tryton
 from orchestration.settings import data_dir
 from sandbox.cli import format_summaries
@@ -24,6 +24,7 @@ def _get(url: str) -> dict:
 
 
 def main() -> int:
+    stop_cleanly_on_sigterm()
     started = time.monotonic()
     # Tryton first: the code location reads the local server's tryton.json when it is loaded
     with local_tryton() as (tryton, tryton_note), local_stack() as stack:

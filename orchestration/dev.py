@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.local_stack import local_stack
+from orchestration.local_stack import local_stack, stop_cleanly_on_sigterm
 from orchestration.local_tryton import local_tryton
 from orchestration.settings import REPO_ROOT
 from orchestration.tryton_server import DEFAULT_PORT as TRYTON_PORT
@@ -24,6 +24,7 @@ DEFAULT_PORTS = {"plm": 8101, "erp": 8102, "eam": 8103, "mes": 8104}
 
 
 def main() -> int:
+    stop_cleanly_on_sigterm()
     with local_stack(ports=DEFAULT_PORTS) as stack, local_tryton(port=TRYTON_PORT) as (tryton, why_not):
         for system in stack.sandbox.servers:
             print(f"{system.upper()} sandbox: {stack.sandbox.base_url(system)}")

@@ -5,6 +5,8 @@ as partitions."""
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +23,12 @@ LOCAL_PLM_RATE = {"rate_limit": 6000, "rate_window_s": 60.0}
 LOCAL_CLIENT_PACE = {"MFG_SYNC_PLM_RATE_LIMIT": "80"}
 # A fixed port: the persistent sandbox PLM keeps its subscription, which must stay valid across runs.
 RECEIVER_PORT = 8090
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (a `kill`, a supervisor, `timeout`) unwinds like Ctrl-C: the context managers stop the local
+    Tryton (its own session, so no signal reaches it otherwise) and the child processes are ended."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 @dataclass
