@@ -72,6 +72,8 @@ CHECKS = {
     ("reconciliation/bom_tryton", "systems_agree"),
     ("reconciliation/maintenance", "eam_and_erp_agree"),
     ("reconciliation/shop_floor", "shop_floor_systems_agree"),
+    ("eam/work_order_materials", "eam_pre_sync"),
+    ("eam/material_transactions", "eam_pre_sync"),
 }
 BOM_SYNC = {"plm/parts", "plm/bom_lines", "erp/material_plan", "erp/bom_plan", "erp/materials", "erp/boms"}
 JOBS = {
