@@ -3,16 +3,19 @@
 - `plm_bom_pre_sync` on `plm_parts` and `plm_bom_lines`: blocking, so bad PLM data stops the run before a plan.
 - `erp_pre_apply` on `erp_material_plan` and `erp_bom_plan`: blocking, so nothing is written that the ERP
   would refuse or store wrongly.
-- `erp_post_sync` on `erp_materials` and `erp_boms`: a fresh read of the ERP after the apply.
+- `erp_post_sync` on `erp_materials` and `erp_boms`: what the ERP holds after the apply. That is a fresh read,
+  or, when the apply wrote nothing, this run's plan read of the ERP (assets/run_snapshots.py).
 
 Checks share their assets' partitions (one top-level assembly); inputs come through the IO manager.
 """
 
 import warnings
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
+from assets import run_snapshots
 from assets.blocked_records import PART_RECORDS, PLAN_RECORDS, dead_letter_blocked, plm_line_record
 from assets.erp_plans import map_extract, read_bom_snapshot
 from assets.keys import (
@@ -34,6 +37,8 @@ from resources.erp import ERPResource
 from resources.mapping_spec import MappingSpecResource
 from resources.state import SyncStateResource
 from resources.validation_rules import ValidationRulesResource
+from sync.flows import BOM_FLOW
+from sync.keys import header_key_of_item
 
 # Partitioned asset checks work in Dagster 1.13 but are flagged "preview"; the warning is noise for users.
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
@@ -41,9 +46,24 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 PRE_SYNC, PRE_APPLY, POST_SYNC = plm_bom_pre_sync.SUITE, erp_pre_apply.SUITE, erp_post_sync.SUITE
 
 
-def _with_calls(result: dg.AssetCheckResult, client) -> dg.AssetCheckResult:
-    """The check's own ERP reads in its metadata (`erp_calls`, `erp_attempts`, ...), so a run's counts add up."""
-    return result.with_metadata({**result.metadata, **api_metadata("erp", client.metrics.snapshot())})
+def _with_calls(result: dg.AssetCheckResult, client, reused: list[str] = ()) -> dg.AssetCheckResult:
+    """The check's own ERP reads in its metadata (`erp_calls`, `erp_attempts`, ...), so a run's counts add up;
+    `reused`: what it took from this run's plan read instead of reading it again."""
+    note = {"erp_read_reused": ", ".join(reused) + " (this run's plan read; nothing written since)"} if reused else {}
+    return result.with_metadata({**result.metadata, **api_metadata("erp", client.metrics.snapshot()), **note})
+
+
+def _held(context: dg.AssetCheckExecutionContext, kind: str) -> dict[str, Any] | None:
+    return run_snapshots.get(context.run.run_id, context.partition_key, BOM_FLOW, kind)
+
+
+def _materials_now(client, keys: list[str], held: dict[str, Any] | None) -> dict[str, dict]:
+    """The ERP's materials of `keys`: from the plan's read when it still holds, the rest read now."""
+    known = (held or {}).get("material")
+    if known is None:
+        return client.read_materials(keys) if keys else {}
+    missing = [k for k in keys if k not in known]
+    return {**{k: known[k] for k in keys if k in known}, **(client.read_materials(missing) if missing else {})}
 
 
 def _settings(rules: ValidationRulesResource) -> ValidationSettings:
@@ -165,12 +185,14 @@ def erp_materials_post_sync(
 ) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     keys = sorted(map_extract(mapping_spec.spec(), plm_parts, plm_bom_lines).materials)
+    held = _held(context, run_snapshots.MATERIALS)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        actual = client.read_materials(keys)
+        # the plan read every key: a material it did not find does not exist, and nothing was written since
+        actual = client.read_materials(keys) if held is None else _materials_now(client, keys, held)
     validations = erp_post_sync.validate_materials(keys, actual, mapping_spec.erp_units(), settings)
-    return log_verdict(
-        context, _with_calls(to_check_result(validations, sample=settings.sample_rows), client), "ERP materials"
-    )
+    reused = ["materials"] if held is not None else []
+    verdict = _with_calls(to_check_result(validations, sample=settings.sample_rows), client, reused)
+    return log_verdict(context, verdict, "ERP materials")
 
 
 @dg.asset_check(
@@ -193,11 +215,22 @@ def erp_boms_post_sync(
     settings = _settings(validation_rules)
     mapped = map_extract(mapping_spec.spec(), plm_parts, plm_bom_lines)
     headers = sorted(mapped.bom_headers)
+    held_boms, held_materials = _held(context, run_snapshots.BOMS), _held(context, run_snapshots.MATERIALS)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
-        snapshot = read_bom_snapshot(client, headers)
-        components = {item.get("BillOfMaterialComponent") for item in snapshot["bom_item"].values()}
-        materials = client.read_materials(sorted(c for c in components if c))
+        snapshot = read_bom_snapshot(client, headers) if held_boms is None else _boms_of(held_boms, headers)
+        items = snapshot["bom_item"].values()
+        components = sorted({c for item in items if (c := item.get("BillOfMaterialComponent"))})
+        materials = _materials_now(client, components, held_materials)
     validations = erp_post_sync.validate_boms(headers, snapshot, materials, mapping_spec.erp_units(), settings)
-    return log_verdict(
-        context, _with_calls(to_check_result(validations, sample=settings.sample_rows), client), "ERP BOMs"
-    )
+    reused = ["BOMs"] * (held_boms is not None) + ["materials"] * (held_materials is not None)
+    verdict = _with_calls(to_check_result(validations, sample=settings.sample_rows), client, reused)
+    return log_verdict(context, verdict, "ERP BOMs")
+
+
+def _boms_of(held: dict[str, Any], headers: list[str]) -> dict[str, dict[str, dict]]:
+    """The plan's BOM read cut to `headers` (it also read BOMs the PLM no longer gives, to retire them)."""
+    wanted = set(headers)
+    return {
+        "bom_header": {k: v for k, v in held["bom_header"].items() if k in wanted},
+        "bom_item": {k: v for k, v in held["bom_item"].items() if header_key_of_item(k) in wanted},
+    }

@@ -95,7 +95,9 @@ def report(
             )
         tryton_calls = sum(o.api_calls.get("erp", 0) for o in tryton_outcomes)
         lines.append(f"  Tryton JSON-RPC requests: {tryton_calls} (login included)")
-    lines.append("  API calls of the BOM sync: " + ", ".join(f"{s.upper()} {st['calls_total']}" for s, st in stats.items()))
+    lines.append(
+        "  API calls of the BOM sync: " + ", ".join(f"{s.upper()} {st['calls_total']}" for s, st in stats.items())
+    )
     runs = [*outcomes, *tryton_outcomes]
     failed = [o.assembly for o in runs if not o.success]
     lines.append(f"  Runs: {len(runs) - len(failed)} succeeded" + (f", FAILED: {', '.join(failed)}" if failed else ""))

@@ -102,6 +102,23 @@ def test_a_no_op_apply_reads_nothing_back(synced_demo):
     assert check(result, "erp/materials", "materials_match_plan").passed
 
 
+def test_after_an_apply_that_wrote_nothing_the_post_sync_checks_validate_the_plans_read(synced_demo):
+    h, _ = synced_demo
+    result = h.sync(DEMO_ASSEMBLIES[0])
+    for step in ("erp/materials", "erp/boms"):
+        verdict = check(result, step, "erp_post_sync")
+        assert verdict.passed and verdict.metadata["erp_calls"].value == 0
+        assert "this run's plan read" in verdict.metadata["erp_read_reused"].value
+
+
+def test_after_an_apply_that_wrote_the_post_sync_checks_read_the_erp_again(synced_demo):
+    _, first_syncs = synced_demo
+    for step in ("erp/materials", "erp/boms"):
+        verdict = check(first_syncs[DEMO_ASSEMBLIES[0]], step, "erp_post_sync")
+        assert verdict.passed and verdict.metadata["erp_calls"].value > 0
+        assert "erp_read_reused" not in verdict.metadata
+
+
 def test_a_no_op_re_sync_of_every_assembly_reads_little_more_than_the_change_feed(synced_demo):
     h, _ = synced_demo
     store = h.state().store()
