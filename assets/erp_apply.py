@@ -16,7 +16,6 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from assets import run_snapshots
 from assets.erp_plans import change_orders, read_bom_snapshot
 from assets.keys import (
     ERP_BOM_PLAN,
@@ -30,6 +29,7 @@ from assets.keys import (
 )
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies
+from resources.erp import plan_reads
 from resources.erp.interface import ERPConnector, PlanApplier, group_by_bom
 from resources.mapping_spec import MappingSpecResource
 from resources.state import SyncStateResource
@@ -194,7 +194,7 @@ def _apply_materials(context, erp_material_plan, plm_parts, target: ErpTarget, s
         _record_conflicts(target.store, run_id, plan)
         with _leases(context, target, "material", [i.key for i in plan.items if i.op != "unchanged"]):
             writer.apply_materials(plan.items, lambda done, total: context.log.info(f"materials: {done}/{total}"))
-        _forget_plan_read_if_written(context, target, writer, run_snapshots.MATERIALS)
+        _forget_plan_read_if_written(context, target, writer, plan_reads.MATERIALS)
         keys = [i.key for i in plan.items if i.op not in ("delete", "unchanged")]
         actual = {"material": client.read_materials(keys)} if keys else {}
         metrics = client.metrics.snapshot()
@@ -266,7 +266,7 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, target: ErpTarg
         changed_levels = [h for h, items in levels.items() if any(i.op != "unchanged" for i in items)]
         with _leases(context, target, "bom", changed_levels):
             writer.apply_boms(levels, lambda done, total: context.log.info(f"BOM records: {done}/{total}"))
-        _forget_plan_read_if_written(context, target, writer, run_snapshots.BOMS)
+        _forget_plan_read_if_written(context, target, writer, plan_reads.BOMS)
         headers = sorted({header_of(i) for i in plan.items if i.op != "unchanged"})
         actual = read_bom_snapshot(client, headers)
         metrics = client.metrics.snapshot()
@@ -282,7 +282,7 @@ def _apply_boms(context, erp_bom_plan, erp_materials, plm_parts, target: ErpTarg
 def _forget_plan_read_if_written(context, target: ErpTarget, writer: PlanApplier, kind: str) -> None:
     """Any write sent (or found held by another run) changes what the ERP holds: the post-sync checks read."""
     if any(row.status != "recorded" for row in writer.report.rows):
-        run_snapshots.drop(context.run.run_id, context.partition_key, target.flow, kind)
+        plan_reads.drop(context.run.run_id, context.partition_key, target.flow, kind)
 
 
 def _leases(context, target: ErpTarget, entity: str, keys: list[str]):

@@ -12,10 +12,10 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
-from assets import run_snapshots
 from assets.keys import ERP_BOM_PLAN, ERP_MATERIAL_PLAN, OWNERS, PLM_BOM_LINES, PLM_PARTS, bom_tags, ins
 from assets.metadata import api_metadata, rows_table
 from assets.partitions import assemblies
+from resources.erp import plan_reads
 from resources.erp.interface import ERPConnection, ERPConnector
 from resources.mapping_spec import MappingSpecResource
 from resources.state import StateStore, SyncStateResource
@@ -121,8 +121,8 @@ def plan_entities(
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         snapshot = read_target(client, mapped)
         metrics = client.metrics.snapshot()
-    kind = run_snapshots.MATERIALS if entities == ("material",) else run_snapshots.BOMS
-    run_snapshots.keep(context.run.run_id, context.partition_key, flow, kind, snapshot)
+    kind = plan_reads.MATERIALS if entities == ("material",) else plan_reads.BOMS
+    plan_reads.keep(context.run.run_id, context.partition_key, flow, kind, snapshot)
     desired = {entity: rows for entity, rows in mapped.desired().items() if entity in entities}
     # an ERP BOM of a part the PLM gives no BOM any more is retired (read with the others, by bulk)
     retired = (

@@ -4,7 +4,7 @@
 - `erp_pre_apply` on `erp_material_plan` and `erp_bom_plan`: blocking, so nothing is written that the ERP
   would refuse or store wrongly.
 - `erp_post_sync` on `erp_materials` and `erp_boms`: what the ERP holds after the apply. That is a fresh read,
-  or, when the apply wrote nothing, this run's plan read of the ERP (assets/run_snapshots.py).
+  or, when the apply wrote nothing, this run's plan read of the ERP (resources/erp/plan_reads.py).
 
 Checks share their assets' partitions (one top-level assembly); inputs come through the IO manager.
 """
@@ -15,7 +15,6 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from assets import run_snapshots
 from assets.blocked_records import PART_RECORDS, PLAN_RECORDS, dead_letter_blocked, plm_line_record
 from assets.erp_plans import map_extract, read_bom_snapshot
 from assets.keys import (
@@ -33,7 +32,7 @@ from expectations import erp_post_sync, erp_pre_apply, plm_bom_pre_sync
 from expectations.gx_results import log_verdict, to_check_result
 from expectations.quantity_rounding import rounding_frame
 from expectations.settings import ValidationSettings
-from resources.erp import ERPResource
+from resources.erp import ERPResource, plan_reads
 from resources.mapping_spec import MappingSpecResource
 from resources.state import SyncStateResource
 from resources.validation_rules import ValidationRulesResource
@@ -54,7 +53,7 @@ def _with_calls(result: dg.AssetCheckResult, client, reused: list[str] = ()) -> 
 
 
 def _held(context: dg.AssetCheckExecutionContext, kind: str) -> dict[str, Any] | None:
-    return run_snapshots.get(context.run.run_id, context.partition_key, BOM_FLOW, kind)
+    return plan_reads.get(context.run.run_id, context.partition_key, BOM_FLOW, kind)
 
 
 def _materials_now(client, keys: list[str], held: dict[str, Any] | None) -> dict[str, dict]:
@@ -185,7 +184,7 @@ def erp_materials_post_sync(
 ) -> dg.AssetCheckResult:
     settings = _settings(validation_rules)
     keys = sorted(map_extract(mapping_spec.spec(), plm_parts, plm_bom_lines).materials)
-    held = _held(context, run_snapshots.MATERIALS)
+    held = _held(context, plan_reads.MATERIALS)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         # the plan read every key: a material it did not find does not exist, and nothing was written since
         actual = client.read_materials(keys) if held is None else _materials_now(client, keys, held)
@@ -215,7 +214,7 @@ def erp_boms_post_sync(
     settings = _settings(validation_rules)
     mapped = map_extract(mapping_spec.spec(), plm_parts, plm_bom_lines)
     headers = sorted(mapped.bom_headers)
-    held_boms, held_materials = _held(context, run_snapshots.BOMS), _held(context, run_snapshots.MATERIALS)
+    held_boms, held_materials = _held(context, plan_reads.BOMS), _held(context, plan_reads.MATERIALS)
     with erp.client(correlation_id=context.run.run_id, logger=context.log) as client:
         snapshot = read_bom_snapshot(client, headers) if held_boms is None else _boms_of(held_boms, headers)
         items = snapshot["bom_item"].values()
