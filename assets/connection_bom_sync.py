@@ -75,8 +75,7 @@ def _plan_assets(conn: Connection) -> list:
         required_resource_keys=_resources(conn),
     )
 
-    @dg.asset(key=keys["material_plan"], description=f"Materials to write to {conn.name} (dry run).", **common)
-    def material_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame):
+    def plan(context, plm_parts, plm_bom_lines, entities: tuple[str, ...], read_stored, read_target):
         target = _target(context, conn)
         spec = getattr(context.resources, conn.spec_resource_key)
         return plan_entities(
@@ -86,29 +85,20 @@ def _plan_assets(conn: Connection) -> list:
             target.erp,
             target.store,
             spec,
-            ("material",),
-            stored_materials,
-            read_materials_target,
+            entities,
+            read_stored,
+            read_target,
             conn.flow,
         )
+
+    @dg.asset(key=keys["material_plan"], description=f"Materials to write to {conn.name} (dry run).", **common)
+    def material_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame):
+        return plan(context, plm_parts, plm_bom_lines, ("material",), stored_materials, read_materials_target)
 
     @dg.asset(key=keys["bom_plan"], description=f"BOMs to write to {conn.name}, children first (dry run).", **common)
     def bom_plan(context: dg.AssetExecutionContext, plm_parts: pd.DataFrame, plm_bom_lines: pd.DataFrame):
         _refuse_repeated_components(conn, plm_bom_lines)
-        target = _target(context, conn)
-        spec = getattr(context.resources, conn.spec_resource_key)
-        return plan_entities(
-            context,
-            plm_parts,
-            plm_bom_lines,
-            target.erp,
-            target.store,
-            spec,
-            ("bom_header", "bom_item"),
-            stored_boms,
-            read_boms_target,
-            conn.flow,
-        )
+        return plan(context, plm_parts, plm_bom_lines, ("bom_header", "bom_item"), stored_boms, read_boms_target)
 
     return [material_plan, bom_plan]
 

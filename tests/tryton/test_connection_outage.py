@@ -2,7 +2,6 @@
 fails cleanly, its dead letters name the records it could not write, and after the server is back a re-run
 converges with no duplicate product and no half BOM."""
 
-import os
 import threading
 import time
 
@@ -12,7 +11,7 @@ from resources.state import StateStore
 from sandbox.launcher import running_sandbox
 
 from .support import PlainRpc, tryton_contents
-from .test_connections_cli import mapped_plm, run, store_of, tryton_server  # noqa: F401 (a fixture)
+from .test_connections_cli import cli_env, mapped_plm, run, store_of, tryton_server  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.tryton
 ASSEMBLY = "ASM-10004"  # 51 products: two create calls of at most 40, so the stop falls between them
@@ -22,18 +21,7 @@ ASSEMBLY = "ASM-10004"  # 51 products: two create calls of at most 40, so the st
 def env(tryton_server, tmp_path_factory):  # noqa: F811
     home = tmp_path_factory.mktemp("outage")
     with running_sandbox(None, overrides={"plm": {"rate_limit": None}}) as sandbox:
-        yield {
-            **os.environ,
-            "DAGSTER_HOME": str(home / "dagster_home"),
-            "MFG_SYNC_DATA_DIR": str(home / "data"),
-            "MFG_SYNC_PROFILE": "sandbox",
-            "MFG_SYNC_PLM_URL": sandbox.base_url("plm"),
-            "MFG_SYNC_ERP_URL": sandbox.base_url("erp"),
-            "MFG_SYNC_TRYTON_URL": tryton_server.url,
-            "MFG_SYNC_TRYTON_DATABASE": tryton_server.database,
-            "MFG_SYNC_TRYTON_USER": tryton_server.user,
-            "MFG_SYNC_TRYTON_PASSWORD": tryton_server.password,
-        }
+        yield cli_env(home, sandbox, tryton_server)
 
 
 def stop_after_first_products(server, cli_env, stop: threading.Event) -> threading.Thread:

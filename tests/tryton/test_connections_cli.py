@@ -46,23 +46,30 @@ def tryton_server(tryton_template, tmp_path_factory):
         server.stop()
 
 
+def cli_env(home, sandbox, tryton_server) -> dict[str, str]:
+    """The CLI's environment for a scratch home, the running sandbox and the test Tryton server."""
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(home / "dagster_home"),
+        "MFG_SYNC_DATA_DIR": str(home / "data"),
+        "MFG_SYNC_PROFILE": "sandbox",
+        "MFG_SYNC_PLM_URL": sandbox.base_url("plm"),
+        "MFG_SYNC_ERP_URL": sandbox.base_url("erp"),
+        "MFG_SYNC_TRYTON_URL": tryton_server.url,
+        "MFG_SYNC_TRYTON_DATABASE": tryton_server.database,
+        "MFG_SYNC_TRYTON_USER": tryton_server.user,
+        "MFG_SYNC_TRYTON_PASSWORD": tryton_server.password,
+    }
+
+
 @pytest.fixture(scope="module")
 def env(tryton_server, tmp_path_factory):
     home = tmp_path_factory.mktemp("connections")
     overrides = {"plm": {"rate_limit": None, "large_params": LARGE_PARAMS}, "erp": {"large_params": LARGE_PARAMS}}
     with running_sandbox(None, profile="large", overrides=overrides) as sandbox:
         yield {
-            **os.environ,
-            "DAGSTER_HOME": str(home / "dagster_home"),
-            "MFG_SYNC_DATA_DIR": str(home / "data"),
-            "MFG_SYNC_PROFILE": "sandbox",
-            "MFG_SYNC_PLM_URL": sandbox.base_url("plm"),
-            "MFG_SYNC_ERP_URL": sandbox.base_url("erp"),
+            **cli_env(home, sandbox, tryton_server),
             "MFG_SYNC_PLM_RATE_LIMIT": "100",
-            "MFG_SYNC_TRYTON_URL": tryton_server.url,
-            "MFG_SYNC_TRYTON_DATABASE": tryton_server.database,
-            "MFG_SYNC_TRYTON_USER": tryton_server.user,
-            "MFG_SYNC_TRYTON_PASSWORD": tryton_server.password,
         }
 
 
