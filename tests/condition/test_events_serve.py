@@ -51,7 +51,13 @@ def test_kill_9_of_events_serve_while_messages_arrive_loses_and_duplicates_nothi
         assert server.poll() is None, "events serve ended early"
         publisher.publish(client, topic, iter([probe]))
     events = list(publisher.events("P-101", 11.2, TOTAL))
-    sender = threading.Thread(target=lambda: [publisher.publish(client, topic, iter([e])) for e in events])
+
+    def send() -> None:  # paced, so the kill lands mid-stream even when the listener keeps up with the broker
+        for event in events:
+            publisher.publish(client, topic, iter([event]))
+            time.sleep(0.005)
+
+    sender = threading.Thread(target=send)
     sender.start()
     _wait(store, 1 + TOTAL // 4, 30)
     server.send_signal(signal.SIGKILL)  # mid-stream: some delivered, some in flight unacknowledged
